@@ -1,0 +1,33 @@
+#!/bin/sh
+# Installs the Debian 12 packages Pingan builds, runs and tests with —
+# only those that are missing, so it is quick when everything is there.
+# Needs root (or sudo) the first time.  Nothing is downloaded from anywhere
+# but Debian's archive.
+set -eu
+
+PACKAGES="build-essential cmake pkg-config clang
+libmicrohttpd-dev libsqlite3-dev libjansson-dev libsodium-dev libyaml-dev
+libcmocka-dev libcurl4-openssl-dev python3 sqlite3 ca-certificates"
+
+missing=""
+for p in $PACKAGES; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing="$missing $p"
+  fi
+done
+
+if [ -z "$missing" ]; then
+  echo "install-deps: all packages present"
+  exit 0
+fi
+
+SUDO=""
+if [ "$(id -u)" != 0 ]; then
+  if command -v sudo >/dev/null 2>&1; then SUDO=sudo; else
+    echo "install-deps: need root to install:$missing" >&2; exit 1; fi
+fi
+echo "install-deps: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing

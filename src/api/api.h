@@ -1,0 +1,96 @@
+/*
+ * api.h — handlers: one file per resource, one route table (routes.c).
+ *
+ * Handlers translate HTTP to core calls and core results to JSON; they hold
+ * no business rules.  Each handler gets the app from req->app and, on staff
+ * routes, the principal from req->auth (set by api_authenticate).
+ */
+#ifndef PA_API_H
+#define PA_API_H
+
+#include <jansson.h>
+
+#include "base/common.h"
+#include "core/app.h"
+#include "core/authz.h"
+#include "core/cases.h"
+#include "http/http.h"
+
+#define API_DEFAULT_LIMIT 50
+#define DUE_SOON_SECONDS (3 * 86400)
+
+extern const http_route_t api_routes[];
+extern const size_t api_nroutes;
+
+int api_authenticate(http_req_t *req);
+
+static inline pa_app_t *api_app(http_req_t *req) { return req->app; }
+static inline pa_principal_t *api_principal(http_req_t *req) { return req->auth; }
+/* A public principal for this request (arena). */
+pa_principal_t *api_public_principal(http_req_t *req);
+
+/* ---- rendering (render.c) ---- */
+json_t *api_time(pa_app_t *app, pa_time_t t);          /* ISO 8601 with the district offset, or null */
+json_t *api_org_ref(const orgtree_t *t, pa_id_t id, const char *lang);
+json_t *api_case_json(http_req_t *req, const orgtree_t *t, const pa_case_t *cs);
+json_t *api_event_json(http_req_t *req, const wf_def_t *def, const pa_event_t *ev, bool public_view);
+json_t *api_action_json(http_req_t *req, const pa_case_t *cs, const wf_transition_t *t);
+json_t *api_user_json(const pa_user_t *u);
+json_t *api_org_json(const pa_org_t *o, const char *lang);
+json_t *api_attachment_json(const pa_attachment_t *at);
+/* Integer from a query parameter with a range; PA_EINVAL names it. */
+int api_query_int(http_req_t *req, const char *key, int64_t def, int64_t min, int64_t max,
+                  int64_t *out);
+/* Reads "text" members: returns the string or NULL; wrong type → PA_EINVAL naming key. */
+int api_get_string(http_req_t *req, json_t *obj, const char *key, bool required, const char **out);
+/* Rejects members not in `allowed` (NULL-terminated) with 400 naming the first. */
+int api_only_members(http_req_t *req, json_t *obj, const char *const *allowed, const char *prefix);
+/* Stores files from multipart parts named "files" (or "file"). */
+int api_collect_files(http_req_t *req, http_part_t *parts, size_t n, case_file_t **files,
+                      size_t *nfiles);
+
+/* Shared by cases.c and public.c. */
+int api_case_request(http_req_t *req, json_t **body, case_file_t **files, size_t *nfiles);
+int api_case_input(http_req_t *req, json_t *body, bool staff, case_input_t *in);
+int api_send_attachment(http_req_t *req, http_resp_t *resp, const pa_case_t *cs, const char *sha,
+                        bool public_only);
+
+/* Handlers, by file. */
+int h_healthz(http_req_t *, http_resp_t *);
+int h_metrics(http_req_t *, http_resp_t *);
+int h_session_create(http_req_t *, http_resp_t *);
+int h_session_get(http_req_t *, http_resp_t *);
+int h_session_delete(http_req_t *, http_resp_t *);
+int h_tokens_list(http_req_t *, http_resp_t *);
+int h_tokens_create(http_req_t *, http_resp_t *);
+int h_tokens_delete(http_req_t *, http_resp_t *);
+int h_orgs_list(http_req_t *, http_resp_t *);
+int h_orgs_create(http_req_t *, http_resp_t *);
+int h_users_list(http_req_t *, http_resp_t *);
+int h_users_create(http_req_t *, http_resp_t *);
+int h_users_update(http_req_t *, http_resp_t *);
+int h_users_password(http_req_t *, http_resp_t *);
+int h_workflows_list(http_req_t *, http_resp_t *);
+int h_workflows_get(http_req_t *, http_resp_t *);
+int h_cases_list(http_req_t *, http_resp_t *);
+int h_cases_create(http_req_t *, http_resp_t *);
+int h_case_get(http_req_t *, http_resp_t *);
+int h_case_events(http_req_t *, http_resp_t *);
+int h_case_action(http_req_t *, http_resp_t *);
+int h_case_comment(http_req_t *, http_resp_t *);
+int h_case_reveal(http_req_t *, http_resp_t *);
+int h_case_attach(http_req_t *, http_resp_t *);
+int h_case_attachment_get(http_req_t *, http_resp_t *);
+int h_audit_list(http_req_t *, http_resp_t *);
+int h_audit_verify(http_req_t *, http_resp_t *);
+int h_public_case_create(http_req_t *, http_resp_t *);
+int h_public_case_get(http_req_t *, http_resp_t *);
+int h_public_rating(http_req_t *, http_resp_t *);
+int h_public_review(http_req_t *, http_resp_t *);
+int h_public_attachment_get(http_req_t *, http_resp_t *);
+int h_public_workflow(http_req_t *, http_resp_t *);
+int h_public_units(http_req_t *, http_resp_t *);
+int h_test_clock(http_req_t *, http_resp_t *);
+int h_test_tick(http_req_t *, http_resp_t *);
+
+#endif

@@ -1,0 +1,33 @@
+#include "base/common.h"
+#include "api/api.h"
+
+int h_healthz(http_req_t *req, http_resp_t *resp)
+{
+	pa_app_t *app = api_app(req);
+	int version = 0;
+	int rc = store_schema_version(app->store, &version);
+	if (rc < 0)
+		return pa_fail(&req->err, PA_EUNAVAIL, "unavailable", NULL, "the database is not reachable");
+	http_resp_json(resp, 200, json_pack("{s:s, s:s, s:i}", "status", "ok", "version", PINGAN_VERSION,
+	                                    "schema", version));
+	return 0;
+}
+
+int h_metrics(http_req_t *req, http_resp_t *resp)
+{
+	pa_app_t *app = api_app(req);
+	strbuf_t out = STRBUF_INIT;
+	http_metrics_render(&out);
+	int64_t open = 0, overdue = 0;
+	if (store_case_counts(store_reader(app->store), pa_now(), &open, &overdue) == 0) {
+		strbuf_addf(&out,
+		            "# HELP pingan_cases_open Cases not in a terminal state.\n"
+		            "# TYPE pingan_cases_open gauge\npingan_cases_open %lld\n"
+		            "# HELP pingan_cases_overdue Open cases past their due time.\n"
+		            "# TYPE pingan_cases_overdue gauge\npingan_cases_overdue %lld\n",
+		            (long long)open, (long long)overdue);
+	}
+	http_resp_text(resp, 200, "text/plain; version=0.0.4; charset=utf-8", out.buf, out.len);
+	strbuf_release(&out);
+	return 0;
+}

@@ -1,0 +1,247 @@
+/*
+ * public.c — what the public uses without an account: submit, track with
+ * number + query code, rate, ask for review; the definitions and unit list
+ * the portal's forms need.  Every route here is rate-limited per address,
+ * and a wrong query code costs a token of its own limiter.
+ */
+#include "base/common.h"
+#include "api/api.h"
+
+int h_public_case_create(http_req_t *req, http_resp_t *resp)
+{
+	json_t *body = NULL;
+	case_input_t in = { 0 };
+	int rc = api_case_request(req, &body, &in.files, &in.nfiles);
+	if (rc < 0)
+		return rc;
+	pa_principal_t *p = api_public_principal(req);
+	if ((rc = api_case_input(req, body, false, &in)) == 0) {
+		in.channel = "web";
+		pa_case_t cs;
+		char code[PA_QUERY_CODE_LEN + 1];
+		rc = cases_create(api_app(req), req->arena, p, &in, &cs, code, &req->err);
+		if (rc == 0) {
+			const wf_def_t *def = wf_registry_find(api_app(req)->wf, cs.type);
+			const wf_state_t *st = wf_find_state(def, cs.state);
+			json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:o, s:o}", "number", cs.number, "query_code", code,
+			                      "state", cs.state, "state_label", wf_label(&st->label, req->lang),
+			                      "created_at", api_time(api_app(req), cs.created_at), "due_at",
+			                      api_time(api_app(req), cs.due_at));
+			json_object_set_new(j, "tracking_path",
+			                    json_string(arena_printf(req->arena, "/track/%s?code=%s", cs.number, code)));
+			http_resp_header(resp, "Location",
+			                 arena_printf(req->arena, "/api/public/cases/%s", cs.number));
+			http_resp_json(resp, 201, j);
+		}
+	}
+	json_decref(body);
+	return rc;
+}
+
+static int load_public(http_req_t *req, const char *code, pa_case_t *cs)
+{
+	return cases_get_public(api_app(req), req->arena, req->params[0], code, req->client_ip, cs,
+	                        &req->err);
+}
+
+int h_public_case_get(http_req_t *req, http_resp_t *resp)
+{
+	pa_case_t cs;
+	int rc = load_public(req, http_query(req, "code"), &cs);
+	if (rc < 0)
+		return rc;
+	pa_app_t *app = api_app(req);
+	const wf_def_t *def = wf_registry_find(app->wf, cs.type);
+	const wf_state_t *st = def ? wf_find_state(def, cs.state) : NULL;
+	const wf_category_t *cat = def ? wf_find_category(def, cs.category) : NULL;
+	pa_principal_t *pub = api_public_principal(req);
+	bool has_due = cs.due_at != PA_NO_DUE && cs.is_open;
+	json_t *j = json_object();
+	json_object_set_new(j, "number", json_string(cs.number));
+	json_object_set_new(j, "type", json_string(cs.type));
+	json_object_set_new(j, "type_label", json_string(def ? wf_label(&def->label, req->lang) : cs.type));
+	json_object_set_new(j, "category", json_string(cs.category));
+	json_object_set_new(j, "category_label", json_string(cat ? wf_label(&cat->label, req->lang) : cs.category));
+	json_object_set_new(j, "title", json_string(cs.title));
+	json_object_set_new(j, "state", json_string(cs.state));
+	json_object_set_new(j, "state_label", json_string(st ? wf_label(&st->label, req->lang) : cs.state));
+	json_object_set_new(j, "is_open", json_boolean(cs.is_open));
+	json_object_set_new(j, "created_at", api_time(app, cs.created_at));
+	json_object_set_new(j, "handling_unit", api_org_ref(pub->tree, cs.owner_org_id, req->lang));
+	json_object_set_new(j, "due_at", has_due ? api_time(app, cs.due_at) : json_null());
+	if (st && st->has_due && cs.is_open)
+		json_object_set_new(j, "limit", json_pack("{s:i, s:s, s:s?}", "amount", st->due.amount, "unit",
+		                                          due_unit_name(st->due.unit), "basis", st->due.basis));
+	else
+		json_object_set_new(j, "limit", json_null());
+
+	pa_event_t *evs = NULL;
+	size_t n = 0;
+	if ((rc = store_events_list(store_reader(app->store), req->arena, cs.id, 0, STORE_LIST_MAX, true, &evs,
+	                            &n)) < 0)
+		return pa_fail(&req->err, rc, "unavailable", NULL, "could not read the timeline");
+	json_t *timeline = json_array(), *notices = json_array(), *opinions = json_array();
+	for (size_t i = 0; i < n; i++) {
+		json_t *e = api_event_json(req, def, &evs[i], true);
+		if (streq(evs[i].kind, "notice"))
+			json_array_append(notices, e);
+		json_t *fields = json_object_get(e, "fields");
+		if (streq(evs[i].kind, "transition") && json_object_get(fields, "opinion"))
+			json_array_append_new(opinions, json_pack("{s:O, s:O, s:O, s:O}", "at", json_object_get(e, "at"),
+			                                          "action", json_object_get(e, "action"), "action_label",
+			                                          json_object_get(e, "action_label"), "fields", fields));
+		json_array_append_new(timeline, e);
+	}
+	json_object_set_new(j, "timeline", timeline);
+	json_object_set_new(j, "notices", notices);
+	json_object_set_new(j, "opinions", opinions);
+
+	pa_rating_t *rs = NULL;
+	size_t nr = 0;
+	bool rated = false;
+	json_t *ratings = json_array();
+	if (store_ratings_list(store_reader(app->store), req->arena, cs.id, &rs, &nr) == 0)
+		for (size_t i = 0; i < nr; i++) {
+			if (streq(rs[i].stage, cs.state))
+				rated = true;
+			json_array_append_new(ratings, json_pack("{s:s, s:s, s:s, s:o}", "stage", rs[i].stage, "level",
+			                                         rs[i].level, "level_label",
+			                                         rating_level_label(rs[i].level, req->lang), "at",
+			                                         api_time(app, rs[i].at)));
+		}
+	json_object_set_new(j, "ratings", ratings);
+	json_object_set_new(j, "can_rate", json_boolean(st && st->rating && !rated));
+
+	const wf_transition_t *rt = def ? wf_find_public_action(def, cs.state, "review") : NULL;
+	if (rt) {
+		pa_time_t wend = cases_window_end(app, &cs, rt);
+		bool open = wf_window_open(app->cal, rt, cs.created_at, cs.state_entered_at, pa_now());
+		json_object_set_new(j, "review", json_pack("{s:b, s:s, s:s, s:o}", "available", open, "action",
+		                                           rt->name, "label", wf_label(&rt->label, req->lang),
+		                                           "window_end", api_time(app, wend)));
+	} else {
+		json_object_set_new(j, "review", json_pack("{s:b}", "available", false));
+	}
+	pa_attachment_t *ats = NULL;
+	size_t na = 0;
+	json_t *files = json_array();
+	if (store_attachments_list(store_reader(app->store), req->arena, cs.id, &ats, &na) == 0)
+		for (size_t i = 0; i < na; i++)
+			if (ats[i].public)
+				json_array_append_new(files, api_attachment_json(&ats[i]));
+	json_object_set_new(j, "attachments", files);
+	http_resp_json(resp, 200, j);
+	return 0;
+}
+
+static int public_body(http_req_t *req, const char *const *allowed, json_t **body, pa_case_t *cs)
+{
+	int rc = http_json_body(req, body);
+	if (rc < 0)
+		return rc;
+	const char *code;
+	if ((rc = api_only_members(req, *body, allowed, NULL)) < 0 ||
+	    (rc = api_get_string(req, *body, "code", true, &code)) < 0 ||
+	    (rc = load_public(req, code, cs)) < 0) {
+		json_decref(*body);
+		*body = NULL;
+	}
+	return rc;
+}
+
+int h_public_rating(http_req_t *req, http_resp_t *resp)
+{
+	static const char *const allowed[] = { "code", "level", "comment", NULL };
+	json_t *body;
+	pa_case_t cs;
+	int rc = public_body(req, allowed, &body, &cs);
+	if (rc < 0)
+		return rc;
+	const char *level, *comment;
+	if ((rc = api_get_string(req, body, "level", true, &level)) == 0 &&
+	    (rc = api_get_string(req, body, "comment", false, &comment)) == 0 &&
+	    (rc = cases_rate(api_app(req), req->arena, api_public_principal(req), &cs, level, comment,
+	                     &req->err)) == 0)
+		http_resp_json(resp, 201, json_pack("{s:s, s:s}", "stage", cs.state, "level", level));
+	json_decref(body);
+	return rc;
+}
+
+int h_public_review(http_req_t *req, http_resp_t *resp)
+{
+	static const char *const allowed[] = { "code", "reason", NULL };
+	json_t *body;
+	pa_case_t cs;
+	int rc = public_body(req, allowed, &body, &cs);
+	if (rc < 0)
+		return rc;
+	json_t *fields = json_object();
+	json_t *reason = json_object_get(body, "reason");
+	if (reason)
+		json_object_set(fields, "reason", reason);
+	pa_case_t out;
+	pa_principal_t *pub = api_public_principal(req);
+	rc = cases_public_action(api_app(req), req->arena, pub, &cs, "review", fields, &out, &req->err);
+	if (rc < 0 && streq(req->err.field, "fields.reason"))
+		snprintf(req->err.field, sizeof(req->err.field), "reason");
+	if (rc == 0) {
+		const wf_def_t *def = wf_registry_find(api_app(req)->wf, out.type);
+		const wf_state_t *st = wf_find_state(def, out.state);
+		http_resp_json(resp, 200, json_pack("{s:s, s:s, s:s, s:o}", "number", out.number, "state",
+		                                    out.state, "state_label", wf_label(&st->label, req->lang),
+		                                    "due_at", api_time(api_app(req), out.due_at)));
+	}
+	json_decref(fields);
+	json_decref(body);
+	return rc;
+}
+
+int h_public_attachment_get(http_req_t *req, http_resp_t *resp)
+{
+	pa_case_t cs;
+	int rc = load_public(req, http_query(req, "code"), &cs);
+	if (rc < 0)
+		return rc;
+	return api_send_attachment(req, resp, &cs, req->params[1], true);
+}
+
+int h_public_workflow(http_req_t *req, http_resp_t *resp)
+{
+	const wf_def_t *def = wf_registry_find(api_app(req)->wf, req->params[0]);
+	if (!def)
+		return pa_fail(&req->err, PA_ENOTFOUND, "not-found", NULL, "no case type '%s'", req->params[0]);
+	json_t *cats = json_array();
+	for (size_t i = 0; i < def->ncategories; i++)
+		json_array_append_new(cats, json_pack("{s:s, s:s, s:b}", "code", def->categories[i].code, "label",
+		                                      wf_label(&def->categories[i].label, req->lang), "accusation",
+		                                      def->categories[i].accusation));
+	json_t *states = json_array();
+	for (size_t i = 0; i < def->nstates; i++) {
+		const wf_state_t *s = &def->states[i];
+		json_t *js = json_pack("{s:s, s:s, s:b}", "name", s->name, "label", wf_label(&s->label, req->lang),
+		                       "terminal", s->terminal);
+		if (s->has_due)
+			json_object_set_new(js, "limit", json_pack("{s:i, s:s, s:s?}", "amount", s->due.amount, "unit",
+			                                           due_unit_name(s->due.unit), "basis", s->due.basis));
+		json_array_append_new(states, js);
+	}
+	http_resp_json(resp, 200, json_pack("{s:s, s:s, s:o, s:o}", "type", def->type, "label",
+	                                    wf_label(&def->label, req->lang), "categories", cats, "states",
+	                                    states));
+	return 0;
+}
+
+int h_public_units(http_req_t *req, http_resp_t *resp)
+{
+	pa_principal_t *pub = api_public_principal(req);
+	json_t *items = json_array();
+	for (size_t i = 0; i < orgtree_count(pub->tree); i++) {
+		const pa_org_t *o = orgtree_at(pub->tree, i);
+		if (o->is_unit && !o->disabled)
+			json_array_append_new(items, json_pack("{s:I, s:s, s:s}", "id", (json_int_t)o->id, "name",
+			                                       req->lang[0] == 'e' && o->name_en ? o->name_en : o->name,
+			                                       "kind", o->kind));
+	}
+	http_resp_json(resp, 200, json_pack("{s:o}", "items", items));
+	return 0;
+}

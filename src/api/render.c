@@ -1,0 +1,269 @@
+/*
+ * render.c — the JSON shapes of the API (described in docs/openapi.yaml).
+ * Times are ISO 8601 with the district's UTC offset; ids are integers;
+ * every label comes in the request's language.
+ */
+#include "base/common.h"
+#include "api/api.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+json_t *api_time(pa_app_t *app, pa_time_t t)
+{
+	if (t <= 0 || t == PA_NO_DUE)
+		return json_null();
+	char buf[32];
+	pa_time_format(t, app->cfg->utc_offset_min, buf);
+	return json_string(buf);
+}
+
+json_t *api_org_ref(const orgtree_t *t, pa_id_t id, const char *lang)
+{
+	if (!id)
+		return json_null();
+	const pa_org_t *o = orgtree_find(t, id);
+	if (!o)
+		return json_pack("{s:I}", "id", (json_int_t)id);
+	const char *name = lang && lang[0] == 'e' && o->name_en && *o->name_en ? o->name_en : o->name;
+	return json_pack("{s:I, s:s, s:s}", "id", (json_int_t)id, "name", name, "kind", o->kind);
+}
+
+static json_t *label_or_code(const wf_label_t *l, const char *code, const char *lang)
+{
+	return json_string(l ? wf_label(l, lang) : code);
+}
+
+json_t *api_case_json(http_req_t *req, const orgtree_t *t, const pa_case_t *cs)
+{
+	pa_app_t *app = api_app(req);
+	const wf_def_t *def = wf_registry_find(app->wf, cs->type);
+	const wf_state_t *st = def ? wf_find_state(def, cs->state) : NULL;
+	const wf_category_t *cat = def ? wf_find_category(def, cs->category) : NULL;
+	pa_time_t now = pa_now();
+	bool has_due = cs->due_at != PA_NO_DUE && cs->is_open;
+	json_t *j = json_object();
+	json_object_set_new(j, "id", json_integer(cs->id));
+	json_object_set_new(j, "number", json_string(cs->number));
+	json_object_set_new(j, "type", json_string(cs->type));
+	json_object_set_new(j, "type_label", def ? json_string(wf_label(&def->label, req->lang))
+	                                         : json_string(cs->type));
+	json_object_set_new(j, "category", json_string(cs->category));
+	json_object_set_new(j, "category_label",
+	                    label_or_code(cat ? &cat->label : NULL, cs->category, req->lang));
+	json_object_set_new(j, "title", json_string(cs->title));
+	json_object_set_new(j, "body", json_string(cs->body));
+	json_object_set_new(j, "channel", json_string(cs->channel));
+	json_object_set_new(j, "channel_label", json_string(case_channel_label(cs->channel, req->lang)));
+	json_object_set_new(j, "state", json_string(cs->state));
+	json_object_set_new(j, "state_label", label_or_code(st ? &st->label : NULL, cs->state, req->lang));
+	json_object_set_new(j, "is_open", json_boolean(cs->is_open));
+	json_object_set_new(j, "intake_org", api_org_ref(t, cs->intake_org_id, req->lang));
+	json_object_set_new(j, "owner_org", api_org_ref(t, cs->owner_org_id, req->lang));
+	json_object_set_new(j, "assignee_id", cs->assignee_id ? json_integer(cs->assignee_id) : json_null());
+	json_object_set_new(j, "accused_org", api_org_ref(t, cs->accused_org_id, req->lang));
+	json_object_set_new(j, "created_at", api_time(app, cs->created_at));
+	json_object_set_new(j, "updated_at", api_time(app, cs->updated_at));
+	json_object_set_new(j, "state_entered_at", api_time(app, cs->state_entered_at));
+	json_object_set_new(j, "due_at", has_due ? api_time(app, cs->due_at) : json_null());
+	json_object_set_new(j, "overdue", json_boolean(has_due && (cs->overdue || cs->due_at < now)));
+	json_object_set_new(j, "due_soon",
+	                    json_boolean(has_due && cs->due_at >= now && cs->due_at - now < DUE_SOON_SECONDS));
+	if (st && st->has_due)
+		json_object_set_new(j, "limit",
+		                    json_pack("{s:i, s:s, s:s?}", "amount", st->due.amount, "unit",
+		                              due_unit_name(st->due.unit), "basis", st->due.basis));
+	else
+		json_object_set_new(j, "limit", json_null());
+	json_object_set_new(j, "version", json_integer(cs->version));
+	return j;
+}
+
+json_t *api_event_json(http_req_t *req, const wf_def_t *def, const pa_event_t *ev, bool public_view)
+{
+	pa_app_t *app = api_app(req);
+	json_t *j = json_object();
+	json_object_set_new(j, "id", json_integer(ev->id));
+	json_object_set_new(j, "at", api_time(app, ev->at));
+	json_object_set_new(j, "kind", json_string(ev->kind));
+	json_object_set_new(j, "action", ev->action ? json_string(ev->action) : json_null());
+	const wf_transition_t *t = def && ev->action ? wf_find_transition(def, ev->action) : NULL;
+	json_object_set_new(j, "action_label", t ? json_string(wf_label(&t->label, req->lang)) : json_null());
+	json_object_set_new(j, "from_state", ev->from_state ? json_string(ev->from_state) : json_null());
+	json_object_set_new(j, "to_state", ev->to_state ? json_string(ev->to_state) : json_null());
+	const wf_state_t *to = def && ev->to_state ? wf_find_state(def, ev->to_state) : NULL;
+	json_object_set_new(j, "to_state_label", to ? json_string(wf_label(&to->label, req->lang)) : json_null());
+	json_t *data = ev->data ? json_loads(ev->data, 0, NULL) : NULL;
+	const char *text = ev->text;
+	if (streq(ev->kind, "notice") && data) {
+		bool en = req->lang[0] == 'e';
+		const char *title = json_string_value(json_object_get(data, en ? "title_en" : "title"));
+		json_object_set_new(j, "title", title ? json_string(title) : json_null());
+		if (en && json_string_value(json_object_get(data, "text_en")))
+			text = json_string_value(json_object_get(data, "text_en"));
+	}
+	json_object_set_new(j, "text", text ? json_string(text) : json_null());
+	if (public_view) {
+		/* The public sees what was decided, not who inside which unit did it. */
+		json_t *fields = json_object_get(data, "fields");
+		if (t && t->public && json_is_object(fields) && json_object_size(fields)) {
+			json_t *pub = json_object();
+			for (size_t i = 0; i < t->nfields; i++) {
+				const wf_field_t *f = &t->fields[i];
+				json_t *v = json_object_get(fields, f->name);
+				if (!v || f->type == WF_FIELD_ORG)
+					continue;
+				if (f->type == WF_FIELD_ENUM) {
+					for (size_t k = 0; k < f->nvalues; k++)
+						if (streq(json_string_value(v), f->values[k].code))
+							json_object_set_new(pub, f->name,
+							                    json_pack("{s:O, s:s}", "code", v, "label",
+							                              wf_label(&f->values[k].label, req->lang)));
+				} else {
+					json_object_set(pub, f->name, v);
+				}
+			}
+			json_object_set_new(j, "fields", pub);
+		}
+		if (streq(ev->kind, "rating"))
+			json_object_set(j, "data", data ? data : json_null());
+	} else {
+		json_object_set_new(j, "actor_name", ev->actor_name ? json_string(ev->actor_name) : json_null());
+		json_object_set_new(j, "actor_user_id", ev->actor_user_id ? json_integer(ev->actor_user_id) : json_null());
+		json_object_set_new(j, "public", json_boolean(ev->public));
+		json_object_set(j, "data", data ? data : json_null());
+	}
+	json_decref(data);
+	return j;
+}
+
+static json_t *field_json(const wf_field_t *f, const char *lang)
+{
+	static const char *types[] = { "text", "int", "enum", "org", "date", "bool" };
+	json_t *j = json_pack("{s:s, s:s, s:s, s:b}", "name", f->name, "label", wf_label(&f->label, lang),
+	                      "type", types[f->type], "required", f->required);
+	if (f->type == WF_FIELD_INT) {
+		json_object_set_new(j, "min", json_integer(f->min));
+		json_object_set_new(j, "max", json_integer(f->max));
+	} else if (f->type == WF_FIELD_TEXT) {
+		json_object_set_new(j, "max_length", json_integer(f->max));
+	} else if (f->type == WF_FIELD_ENUM) {
+		json_t *vals = json_array();
+		for (size_t i = 0; i < f->nvalues; i++)
+			json_array_append_new(vals, json_pack("{s:s, s:s}", "code", f->values[i].code, "label",
+			                                      wf_label(&f->values[i].label, lang)));
+		json_object_set_new(j, "values", vals);
+	}
+	return j;
+}
+
+json_t *api_action_json(http_req_t *req, const pa_case_t *cs, const wf_transition_t *t)
+{
+	json_t *fields = json_array();
+	for (size_t i = 0; i < t->nfields; i++)
+		json_array_append_new(fields, field_json(&t->fields[i], req->lang));
+	pa_time_t wend = cases_window_end(api_app(req), cs, t);
+	return json_pack("{s:s, s:s, s:s, s:o, s:o}", "name", t->name, "label",
+	                 wf_label(&t->label, req->lang), "to", t->to, "fields", fields, "window_end",
+	                 wend ? api_time(api_app(req), wend) : json_null());
+}
+
+json_t *api_user_json(const pa_user_t *u)
+{
+	json_t *roles = json_array();
+	for (size_t i = 0; i < u->nroles; i++)
+		json_array_append_new(roles, json_pack("{s:I, s:s}", "org_id", (json_int_t)u->roles[i].org_id,
+		                                       "role", u->roles[i].role));
+	return json_pack("{s:I, s:s, s:s, s:b, s:o}", "id", (json_int_t)u->id, "username", u->username,
+	                 "display_name", u->display_name ? u->display_name : u->username, "disabled",
+	                 u->disabled, "roles", roles);
+}
+
+json_t *api_org_json(const pa_org_t *o, const char *lang)
+{
+	return json_pack("{s:I, s:o, s:o, s:s, s:s, s:s?, s:s, s:s, s:b, s:b}", "id", (json_int_t)o->id,
+	                 "parent_id", o->parent_id ? json_integer(o->parent_id) : json_null(),
+	                 "superior_id", o->superior_id ? json_integer(o->superior_id) : json_null(),
+	                 "code", o->code, "name", o->name, "name_en", o->name_en, "kind", o->kind,
+	                 "kind_label", org_kind_label(o->kind, lang), "is_unit", o->is_unit,
+	                 "disabled", o->disabled);
+}
+
+json_t *api_attachment_json(const pa_attachment_t *at)
+{
+	return json_pack("{s:s, s:s, s:s, s:I, s:b}", "sha256", at->sha256, "name", at->name, "mime",
+	                 at->mime, "size", (json_int_t)at->size, "public", at->public);
+}
+
+int api_query_int(http_req_t *req, const char *key, int64_t def, int64_t min, int64_t max,
+                  int64_t *out)
+{
+	const char *v = http_query(req, key);
+	if (!v || !*v) {
+		*out = def;
+		return 0;
+	}
+	char *end;
+	errno = 0;
+	long long x = strtoll(v, &end, 10);
+	if (errno || *end || x < min || x > max)
+		return pa_fail(&req->err, PA_EINVAL, "validation", key, "%s must be an integer from %lld to %lld",
+		               key, (long long)min, (long long)max);
+	*out = x;
+	return 0;
+}
+
+int api_get_string(http_req_t *req, json_t *obj, const char *key, bool required, const char **out)
+{
+	json_t *v = json_object_get(obj, key);
+	*out = NULL;
+	if (!v || json_is_null(v)) {
+		if (required)
+			return pa_fail(&req->err, PA_EINVAL, "validation", key, "%s is required", key);
+		return 0;
+	}
+	if (!json_is_string(v))
+		return pa_fail(&req->err, PA_EINVAL, "validation", key, "%s must be a string", key);
+	if (memchr(json_string_value(v), '\0', json_string_length(v)))
+		return pa_fail(&req->err, PA_EINVAL, "validation", key, "%s contains a NUL character", key);
+	*out = json_string_value(v);
+	return 0;
+}
+
+int api_only_members(http_req_t *req, json_t *obj, const char *const *allowed, const char *prefix)
+{
+	const char *key;
+	json_t *v;
+	json_object_foreach(obj, key, v) {
+		bool ok = false;
+		for (size_t i = 0; allowed[i]; i++)
+			if (streq(key, allowed[i]))
+				ok = true;
+		if (!ok)
+			return pa_fail(&req->err, PA_EINVAL, "validation",
+			               prefix ? arena_printf(req->arena, "%s.%s", prefix, key) : key,
+			               "unknown member '%s'", key);
+	}
+	return 0;
+}
+
+int api_collect_files(http_req_t *req, http_part_t *parts, size_t n, case_file_t **files,
+                      size_t *nfiles)
+{
+	case_file_t *f = arena_zalloc(req->arena, (n + 1) * sizeof(*f));
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!parts[i].filename)
+			continue;
+		if (!streq(parts[i].name, "files") && !streq(parts[i].name, "file"))
+			return pa_fail(&req->err, PA_EINVAL, "validation", parts[i].name,
+			               "files must be sent in parts named 'files'");
+		f[k].name = parts[i].filename;
+		f[k].data = parts[i].data;
+		f[k].len = parts[i].len;
+		k++;
+	}
+	*files = f;
+	*nfiles = k;
+	return 0;
+}

@@ -1,0 +1,108 @@
+/*
+ * routes.c — everything the server answers, in one table.
+ *
+ * flags: ROUTE_STAFF needs a session cookie (with X-CSRF-Token on writes) or
+ * an API token; ROUTE_RATELIMIT applies the per-address public limit;
+ * ROUTE_UPLOAD raises the body limit to limits.max_body; ROUTE_TEST exists
+ * only with the test clock on.  Role checks happen in core (authz), since
+ * most depend on the case's owning unit, not only on the route.
+ */
+#include "base/common.h"
+#include "api/api.h"
+#include "core/accounts.h"
+
+#define S ROUTE_STAFF
+#define P (ROUTE_PUBLIC | ROUTE_RATELIMIT)
+
+const http_route_t api_routes[] = {
+	{ "GET", "/healthz", ROUTE_PUBLIC, h_healthz, "healthz" },
+	{ "GET", "/metrics", ROUTE_PUBLIC | ROUTE_TEXT, h_metrics, "metrics" },
+
+	{ "POST", "/api/v1/session", P, h_session_create, "session_create" },
+	{ "GET", "/api/v1/session", S, h_session_get, "session_get" },
+	{ "DELETE", "/api/v1/session", S, h_session_delete, "session_delete" },
+	{ "GET", "/api/v1/tokens", S, h_tokens_list, "tokens_list" },
+	{ "POST", "/api/v1/tokens", S, h_tokens_create, "tokens_create" },
+	{ "DELETE", "/api/v1/tokens/{id}", S, h_tokens_delete, "tokens_delete" },
+
+	{ "GET", "/api/v1/orgs", S, h_orgs_list, "orgs_list" },
+	{ "POST", "/api/v1/orgs", S, h_orgs_create, "orgs_create" },
+	{ "GET", "/api/v1/users", S, h_users_list, "users_list" },
+	{ "POST", "/api/v1/users", S, h_users_create, "users_create" },
+	{ "PATCH", "/api/v1/users/{id}", S, h_users_update, "users_update" },
+	{ "POST", "/api/v1/users/{id}/password", S, h_users_password, "users_password" },
+
+	{ "GET", "/api/v1/workflows", S, h_workflows_list, "workflows_list" },
+	{ "GET", "/api/v1/workflows/{type}", S, h_workflows_get, "workflows_get" },
+
+	{ "GET", "/api/v1/cases", S, h_cases_list, "cases_list" },
+	{ "POST", "/api/v1/cases", S | ROUTE_UPLOAD, h_cases_create, "cases_create" },
+	{ "GET", "/api/v1/cases/{id}", S, h_case_get, "case_get" },
+	{ "GET", "/api/v1/cases/{id}/events", S, h_case_events, "case_events" },
+	{ "POST", "/api/v1/cases/{id}/actions/{action}", S, h_case_action, "case_action" },
+	{ "POST", "/api/v1/cases/{id}/comments", S, h_case_comment, "case_comment" },
+	{ "POST", "/api/v1/cases/{id}/parties/{party}/reveal", S, h_case_reveal, "case_reveal" },
+	{ "POST", "/api/v1/cases/{id}/attachments", S | ROUTE_UPLOAD, h_case_attach, "case_attach" },
+	{ "GET", "/api/v1/cases/{id}/attachments/{sha}", S | ROUTE_TEXT, h_case_attachment_get,
+	  "case_attachment_get" },
+
+	{ "GET", "/api/v1/audit", S, h_audit_list, "audit_list" },
+	{ "GET", "/api/v1/audit/verify", S, h_audit_verify, "audit_verify" },
+
+	{ "POST", "/api/public/cases", P | ROUTE_UPLOAD, h_public_case_create, "public_case_create" },
+	{ "GET", "/api/public/cases/{number}", P, h_public_case_get, "public_case_get" },
+	{ "POST", "/api/public/cases/{number}/rating", P, h_public_rating, "public_rating" },
+	{ "POST", "/api/public/cases/{number}/review", P, h_public_review, "public_review" },
+	{ "GET", "/api/public/cases/{number}/attachments/{sha}", P | ROUTE_TEXT,
+	  h_public_attachment_get, "public_attachment_get" },
+	{ "GET", "/api/public/workflows/{type}", ROUTE_PUBLIC, h_public_workflow, "public_workflow" },
+	{ "GET", "/api/public/units", ROUTE_PUBLIC, h_public_units, "public_units" },
+
+	{ "POST", "/api/test/clock", ROUTE_TEST, h_test_clock, "test_clock" },
+	{ "POST", "/api/test/tick", ROUTE_TEST, h_test_tick, "test_tick" },
+};
+const size_t api_nroutes = ARRAY_SIZE(api_routes);
+
+static void release_tree(void *t)
+{
+	orgtree_release(t);
+}
+
+int api_authenticate(http_req_t *req)
+{
+	pa_app_t *app = api_app(req);
+	pa_principal_t *p = arena_zalloc(req->arena, sizeof(*p));
+	const char *authz = http_header(req, "Authorization");
+	int rc;
+	if (authz && strncasecmp(authz, "Bearer ", 7) == 0) {
+		rc = accounts_from_token(app, req->arena, authz + 7, p, &req->err);
+	} else {
+		const char *cookie = http_cookie(req, SESSION_COOKIE);
+		rc = accounts_from_session(app, req->arena, cookie, p, &req->err);
+		if (rc == 0 && !streq(req->method, "GET") && !streq(req->method, "HEAD")) {
+			const char *csrf = http_header(req, "X-CSRF-Token");
+			if (!csrf || !p->csrf_token || !ct_streq(csrf, p->csrf_token))
+				return pa_fail(&req->err, PA_ECSRF, "csrf", "X-CSRF-Token",
+				               "state-changing requests need the session's X-CSRF-Token header");
+		}
+	}
+	if (rc < 0)
+		return rc;
+	p->client_ip = req->client_ip;
+	orgtree_t *t = orgcache_get(app->orgs);
+	arena_defer(req->arena, release_tree, t);
+	p->tree = t;
+	req->auth = p;
+	return 0;
+}
+
+pa_principal_t *api_public_principal(http_req_t *req)
+{
+	pa_principal_t *p = arena_zalloc(req->arena, sizeof(*p));
+	p->kind = PRINCIPAL_PUBLIC;
+	p->client_ip = req->client_ip;
+	orgtree_t *t = orgcache_get(api_app(req)->orgs);
+	arena_defer(req->arena, release_tree, t);
+	p->tree = t;
+	return p;
+}

@@ -1,0 +1,39 @@
+/*
+ * testing.c — routes that exist only when the server runs with the test
+ * clock (serve --test-clock): move time forward and run the timer now, so
+ * tests can see windows close and cases close by themselves.
+ */
+#include "base/common.h"
+#include "api/api.h"
+
+int h_test_clock(http_req_t *req, http_resp_t *resp)
+{
+	json_t *body;
+	int rc = http_json_body(req, &body);
+	if (rc < 0)
+		return rc;
+	json_t *adv = json_object_get(body, "advance_seconds");
+	json_t *set = json_object_get(body, "offset_seconds");
+	if (adv && json_is_integer(adv))
+		pa_clock_set_offset(pa_clock_offset() + json_integer_value(adv));
+	else if (set && json_is_integer(set))
+		pa_clock_set_offset(json_integer_value(set));
+	else
+		rc = pa_fail(&req->err, PA_EINVAL, "validation", "advance_seconds",
+		             "give advance_seconds or offset_seconds as an integer");
+	json_decref(body);
+	if (rc == 0)
+		http_resp_json(resp, 200, json_pack("{s:I, s:o}", "offset_seconds", (json_int_t)pa_clock_offset(),
+		                                    "now", api_time(api_app(req), pa_now())));
+	return rc;
+}
+
+int h_test_tick(http_req_t *req, http_resp_t *resp)
+{
+	int applied = 0, marked = 0;
+	int rc = cases_timer_tick(api_app(req), pa_now(), &applied, &marked, &req->err);
+	if (rc < 0)
+		return rc;
+	http_resp_json(resp, 200, json_pack("{s:i, s:i}", "applied", applied, "marked_overdue", marked));
+	return 0;
+}

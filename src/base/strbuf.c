@@ -1,0 +1,190 @@
+#include "base/common.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+char strbuf_slopbuf[1];
+
+void strbuf_init(strbuf_t *sb, size_t hint)
+{
+	sb->alloc = sb->len = 0;
+	sb->buf = strbuf_slopbuf;
+	if (hint)
+		strbuf_grow(sb, hint);
+}
+
+void strbuf_release(strbuf_t *sb)
+{
+	if (sb->alloc)
+		free(sb->buf);
+	strbuf_init(sb, 0);
+}
+
+char *strbuf_detach(strbuf_t *sb, size_t *len)
+{
+	if (!sb->alloc)
+		strbuf_grow(sb, 0);
+	char *r = sb->buf;
+	if (len)
+		*len = sb->len;
+	strbuf_init(sb, 0);
+	return r;
+}
+
+void strbuf_grow(strbuf_t *sb, size_t extra)
+{
+	size_t need = st_add(st_add(sb->len, extra), 1);
+	if (need <= sb->alloc)
+		return;
+	size_t n = sb->alloc ? sb->alloc : 64;
+	while (n < need)
+		n = st_mult(n, 2);
+	if (!sb->alloc) {
+		sb->buf = xmalloc(n);
+		sb->buf[0] = '\0';
+	} else {
+		sb->buf = xrealloc(sb->buf, n);
+	}
+	sb->alloc = n;
+}
+
+void strbuf_reset(strbuf_t *sb)
+{
+	strbuf_setlen(sb, 0);
+}
+
+void strbuf_setlen(strbuf_t *sb, size_t len)
+{
+	if (!sb->alloc)
+		return;
+	if (len > sb->len)
+		len = sb->len;
+	sb->len = len;
+	sb->buf[len] = '\0';
+}
+
+void strbuf_add(strbuf_t *sb, const void *data, size_t len)
+{
+	strbuf_grow(sb, len);
+	memcpy(sb->buf + sb->len, data, len);
+	sb->len += len;
+	sb->buf[sb->len] = '\0';
+}
+
+void strbuf_adds(strbuf_t *sb, const char *s)
+{
+	strbuf_add(sb, s, strlen(s));
+}
+
+void strbuf_addch(strbuf_t *sb, int c)
+{
+	strbuf_grow(sb, 1);
+	sb->buf[sb->len++] = (char)c;
+	sb->buf[sb->len] = '\0';
+}
+
+void strbuf_vaddf(strbuf_t *sb, const char *fmt, va_list ap)
+{
+	va_list cp;
+	va_copy(cp, ap);
+	int n = vsnprintf(sb->buf + sb->len, sb->alloc ? sb->alloc - sb->len : 0, fmt, cp);
+	va_end(cp);
+	if (n < 0)
+		return;
+	if ((size_t)n >= (sb->alloc ? sb->alloc - sb->len : 0)) {
+		strbuf_grow(sb, (size_t)n);
+		vsnprintf(sb->buf + sb->len, sb->alloc - sb->len, fmt, ap);
+	}
+	sb->len += (size_t)n;
+}
+
+void strbuf_addf(strbuf_t *sb, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	strbuf_vaddf(sb, fmt, ap);
+	va_end(ap);
+}
+
+/* Length of the valid UTF-8 sequence at s (max n bytes), 0 if invalid. */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+	if (s[0] < 0x80)
+		return 1;
+	size_t len;
+	unsigned cp;
+	if ((s[0] & 0xE0) == 0xC0) { len = 2; cp = s[0] & 0x1F; }
+	else if ((s[0] & 0xF0) == 0xE0) { len = 3; cp = s[0] & 0x0F; }
+	else if ((s[0] & 0xF8) == 0xF0) { len = 4; cp = s[0] & 0x07; }
+	else return 0;
+	if (len > n)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xC0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3F);
+	}
+	if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+	    cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+		return 0;
+	return len;
+}
+
+void strbuf_add_json_str(strbuf_t *sb, const char *str)
+{
+	const unsigned char *s = (const unsigned char *)(str ? str : "");
+	size_t n = strlen((const char *)s);
+	strbuf_grow(sb, n + 2);
+	strbuf_addch(sb, '"');
+	size_t i = 0;
+	while (i < n) {
+		unsigned char c = s[i];
+		if (c == '"' || c == '\\') {
+			strbuf_addch(sb, '\\');
+			strbuf_addch(sb, c);
+			i++;
+		} else if (c < 0x20) {
+			switch (c) {
+			case '\n': strbuf_adds(sb, "\\n"); break;
+			case '\r': strbuf_adds(sb, "\\r"); break;
+			case '\t': strbuf_adds(sb, "\\t"); break;
+			default: strbuf_addf(sb, "\\u%04x", c);
+			}
+			i++;
+		} else if (c < 0x80) {
+			/* escape < > & so JSON can never be sniffed into markup */
+			if (c == '<' || c == '>' || c == '&')
+				strbuf_addf(sb, "\\u%04x", c);
+			else
+				strbuf_addch(sb, c);
+			i++;
+		} else {
+			size_t l = utf8_seq(s + i, n - i);
+			if (l == 0) {
+				strbuf_adds(sb, "\xEF\xBF\xBD");
+				i++;
+			} else {
+				strbuf_add(sb, s + i, l);
+				i += l;
+			}
+		}
+	}
+	strbuf_addch(sb, '"');
+}
+
+void strbuf_add_xml_escaped(strbuf_t *sb, const char *s)
+{
+	for (; s && *s; s++) {
+		switch (*s) {
+		case '<': strbuf_adds(sb, "&lt;"); break;
+		case '>': strbuf_adds(sb, "&gt;"); break;
+		case '&': strbuf_adds(sb, "&amp;"); break;
+		case '"': strbuf_adds(sb, "&quot;"); break;
+		case '\'': strbuf_adds(sb, "&#39;"); break;
+		default:
+			if ((unsigned char)*s < 0x20 && *s != '\n' && *s != '\t' && *s != '\r')
+				break; /* not allowed in XML 1.0 */
+			strbuf_addch(sb, *s);
+		}
+	}
+}

@@ -1,0 +1,43 @@
+/*
+ * strbuf.h — growable string (after git's strbuf.h).
+ *
+ * Invariants: `buf` is never NULL and always NUL-terminated, `len` excludes
+ * the NUL, `len < alloc` once anything was allocated.  A strbuf initialized
+ * with STRBUF_INIT points at a shared empty string until the first append.
+ * Heap-backed (not arena) because bodies can be large and are handed to
+ * libmicrohttpd, which frees them with free().
+ */
+#ifndef PA_STRBUF_H
+#define PA_STRBUF_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+typedef struct strbuf {
+	size_t alloc;
+	size_t len;
+	char *buf;
+} strbuf_t;
+
+extern char strbuf_slopbuf[];
+#define STRBUF_INIT { 0, 0, strbuf_slopbuf }
+
+void strbuf_init(strbuf_t *sb, size_t hint);
+void strbuf_release(strbuf_t *sb);
+/* Returns the buffer (caller frees with free()) and reinitializes sb. */
+char *strbuf_detach(strbuf_t *sb, size_t *len);
+void strbuf_grow(strbuf_t *sb, size_t extra);
+void strbuf_reset(strbuf_t *sb);
+void strbuf_setlen(strbuf_t *sb, size_t len);
+
+void strbuf_add(strbuf_t *sb, const void *data, size_t len);
+void strbuf_adds(strbuf_t *sb, const char *s);
+void strbuf_addch(strbuf_t *sb, int c);
+void strbuf_addf(strbuf_t *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void strbuf_vaddf(strbuf_t *sb, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+/* Appends s as a JSON string literal, with quotes; invalid UTF-8 becomes U+FFFD. */
+void strbuf_add_json_str(strbuf_t *sb, const char *s);
+/* Appends s escaped for XML/HTML text and attribute values. */
+void strbuf_add_xml_escaped(strbuf_t *sb, const char *s);
+
+#endif

@@ -1,0 +1,75 @@
+#include "base/common.h"
+#include "core/app.h"
+
+#include <sys/stat.h>
+
+int app_open(pa_app_t *app, pa_config_t *cfg, unsigned flags, pa_err_t *err)
+{
+	memset(app, 0, sizeof(*app));
+	app->cfg = cfg;
+	int rc = crypto_init();
+	if (rc < 0)
+		return pa_fail(err, rc, "internal", NULL, "libsodium failed to initialize");
+
+	struct stat st;
+	if (stat(cfg->database, &st) != 0 && !(flags & APP_MIGRATE))
+		return pa_fail(err, PA_ENOTFOUND, "config", "database",
+		               "no database at %s (run `pingan init --data %s` first)", cfg->database,
+		               cfg->data_dir);
+
+	store_options_t so = {
+		.path = cfg->database,
+		.busy_timeout_ms = 5000,
+		.read_only = (flags & APP_READ_ONLY) != 0,
+		.synchronous_normal = cfg->sync_normal,
+	};
+	if ((rc = store_open(&so, &app->store, err)) < 0)
+		return rc;
+	if (flags & APP_MIGRATE) {
+		int from = 0, to = 0;
+		if ((rc = store_migrate(app->store, &from, &to, err)) < 0)
+			goto fail;
+		if (from != to)
+			log_info("database schema migrated from version %d to %d", from, to);
+	}
+	if (!(flags & APP_NO_KEYS)) {
+		if (cfg->keys && *cfg->keys)
+			rc = keys_load_text(cfg->keys, "PINGAN_KEYS", &app->keys, err);
+		else
+			rc = keys_load_file(cfg->keys_file, &app->keys, err);
+		if (rc < 0)
+			goto fail;
+	}
+	if (!(flags & APP_NO_DEFS)) {
+		app->cal = calendar_new(cfg->utc_offset_min);
+		if ((rc = calendar_set_working_hours(app->cal, cfg->working_hours, err)) < 0)
+			goto fail;
+		if ((rc = calendar_load_dir(app->cal, cfg->calendars_dir, err)) < 0)
+			goto fail;
+		if ((rc = wf_registry_load_dir(cfg->workflows_dir, &app->wf, err)) < 0)
+			goto fail;
+	}
+	app->orgs = orgcache_new(app->store);
+	app->code_rl = ratelimit_new(cfg->code_rate, cfg->code_rate);
+	return 0;
+fail:
+	app_close(app);
+	return rc;
+}
+
+void app_close(pa_app_t *app)
+{
+	if (app->orgs)
+		orgcache_free(app->orgs);
+	if (app->code_rl)
+		ratelimit_free(app->code_rl);
+	if (app->wf)
+		wf_registry_free(app->wf);
+	if (app->cal)
+		calendar_free(app->cal);
+	if (app->keys)
+		keys_free(app->keys);
+	if (app->store)
+		store_close(app->store);
+	memset(app, 0, sizeof(*app));
+}

@@ -1,0 +1,66 @@
+/*
+ * authz.h — who may see and do what.
+ *
+ * A principal is the public, the system (timers), or a staff user with
+ * roles held in orgs.  The rules, in order:
+ *
+ *  1. A case that accuses a unit (accused_org_id) is invisible to every
+ *     member of that unit and of any unit below it — whatever their roles.
+ *     No rule below can override this (XF art. 30, 46).
+ *  2. supervisor and leader roles held in a unit see every case owned by
+ *     any unit at or below that unit's place (a district-level supervisor
+ *     sees the district).
+ *  3. intake, handler, mediator and grid_worker roles see cases owned by the
+ *     unit they hold the role in.
+ *  4. admin and auditor roles see no case by themselves.
+ *
+ * An invisible case is answered 404, exactly as a missing one.  A
+ * transition may be taken when the principal holds one of the transition's
+ * roles in the owning unit (supervisor: over it, rule 2); `public` and
+ * `system` are the public and the timer.
+ */
+#ifndef PA_AUTHZ_H
+#define PA_AUTHZ_H
+
+#include "base/common.h"
+#include "core/orgs.h"
+#include "core/workflow.h"
+#include "store/store.h"
+
+typedef enum principal_kind {
+	PRINCIPAL_PUBLIC,
+	PRINCIPAL_STAFF,
+	PRINCIPAL_SYSTEM,
+} principal_kind_t;
+
+typedef struct pa_principal {
+	principal_kind_t kind;
+	pa_id_t user_id;
+	const char *username;
+	const char *display_name;
+	pa_membership_t *roles;
+	size_t nroles;
+	bool via_token;          /* API token: no cookie, so no CSRF check */
+	const char *csrf_token;  /* of the session */
+	const char *client_ip;
+	const orgtree_t *tree;   /* snapshot for this request */
+} pa_principal_t;
+
+extern const char *const pa_roles[];
+extern const size_t pa_nroles;
+bool role_valid(const char *role);
+
+bool authz_has_role(const pa_principal_t *p, const char *role);
+bool authz_has_role_in(const pa_principal_t *p, const char *role, pa_id_t org_id);
+bool authz_can_see_case(const pa_principal_t *p, const pa_case_t *c);
+/* Sets the visibility members of f (all_orgs / visible_orgs / hidden_accused). */
+void authz_case_filter(const pa_principal_t *p, arena_t *a, pa_case_filter_t *f);
+/* Whether p may take t on c; *as_role gets the role that allowed it. */
+bool authz_may_take(const pa_principal_t *p, const pa_case_t *c, const wf_transition_t *t,
+                    const char **as_role);
+/* "user:12 zhangsan", "public 127.0.0.1", "system" — for audit records. */
+const char *authz_actor(const pa_principal_t *p, arena_t *a);
+/* The first unit in which p holds role, or 0. */
+pa_id_t authz_org_for_role(const pa_principal_t *p, const char *role);
+
+#endif

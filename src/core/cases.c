@@ -1,0 +1,1116 @@
+/*
+ * cases.c — the case service (see cases.h).
+ *
+ * Shape of every write: validate the input outside the writer (cheap
+ * checks, encryption, attachment files), then one store_write() whose
+ * function re-reads the case on the writer connection, re-checks what
+ * depends on its current state, and writes the case row, the timeline
+ * events and the audit record.  The per-case JSON `data` column keeps what
+ * the engine must remember between steps: the transitions that may happen
+ * only once.
+ */
+#include "base/common.h"
+#include "core/cases.h"
+#include "core/attach.h"
+#include "core/audit.h"
+
+#include <stdio.h>
+#include <unistd.h>
+
+/* ---- small helpers -------------------------------------------------------- */
+
+static size_t utf8_chars(const char *s)
+{
+	size_t n = 0;
+	for (; *s; s++)
+		if (((unsigned char)*s & 0xC0) != 0x80)
+			n++;
+	return n;
+}
+
+static bool utf8_valid(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	while (*p) {
+		if (*p < 0x80) { p++; continue; }
+		int len = (*p & 0xE0) == 0xC0 ? 2 : (*p & 0xF0) == 0xE0 ? 3 : (*p & 0xF8) == 0xF0 ? 4 : 0;
+		if (!len || (len == 2 && *p < 0xC2) || (*p > 0xF4))
+			return false;
+		for (int i = 1; i < len; i++)
+			if ((p[i] & 0xC0) != 0x80)
+				return false;
+		if (len == 3 && ((p[0] == 0xE0 && p[1] < 0xA0) || (p[0] == 0xED && p[1] >= 0xA0)))
+			return false;
+		if (len == 4 && ((p[0] == 0xF0 && p[1] < 0x90) || (p[0] == 0xF4 && p[1] >= 0x90)))
+			return false;
+		p += len;
+	}
+	return true;
+}
+
+/* Checks a text input: present when required, valid UTF-8, no NUL or
+ * control characters except tab/newline, 1..max characters. */
+static int check_text(const char *s, const char *field, bool required, size_t max, pa_err_t *err)
+{
+	if (!s || !*s) {
+		if (required)
+			return pa_fail(err, PA_EINVAL, "validation", field, "%s is required", field);
+		return 0;
+	}
+	if (!utf8_valid(s))
+		return pa_fail(err, PA_EINVAL, "validation", field, "%s is not valid UTF-8", field);
+	for (const char *c = s; *c; c++)
+		if ((unsigned char)*c < 0x20 && *c != '\n' && *c != '\t' && *c != '\r')
+			return pa_fail(err, PA_EINVAL, "validation", field,
+			               "%s contains a control character", field);
+	if (utf8_chars(s) > max)
+		return pa_fail(err, PA_EINVAL, "validation", field, "%s is longer than %zu characters",
+		               field, max);
+	return 0;
+}
+
+static const struct { const char *code, *zh, *en; bool staff, public; } channels[] = {
+	{ "letter", "来信", "Letter", true, false },
+	{ "visit", "来访", "Visit", true, false },
+	{ "phone", "来电", "Phone call", true, false },
+	{ "hotline", "热线", "Hotline", true, false },
+	{ "web", "网上信访", "Online", true, true },
+	{ "grid", "网格上报", "Grid report", true, false },
+};
+
+const char *case_channel_label(const char *channel, const char *lang)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(channels); i++)
+		if (streq(channel, channels[i].code))
+			return lang && lang[0] == 'e' ? channels[i].en : channels[i].zh;
+	return channel;
+}
+
+static const struct { const char *code, *zh, *en; } rating_levels[] = {
+	{ "very_satisfied", "非常满意", "Very satisfied" },
+	{ "satisfied", "满意", "Satisfied" },
+	{ "basically_satisfied", "基本满意", "Basically satisfied" },
+	{ "dissatisfied", "不满意", "Dissatisfied" },
+	{ "very_dissatisfied", "非常不满意", "Very dissatisfied" },
+};
+
+bool rating_level_valid(const char *level)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(rating_levels); i++)
+		if (streq(level, rating_levels[i].code))
+			return true;
+	return false;
+}
+
+const char *rating_level_label(const char *level, const char *lang)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(rating_levels); i++)
+		if (streq(level, rating_levels[i].code))
+			return lang && lang[0] == 'e' ? rating_levels[i].en : rating_levels[i].zh;
+	return level;
+}
+
+static const char *json_text(arena_t *a, json_t *j)
+{
+	char *s = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+	const char *r = arena_strdup(a, s ? s : "{}");
+	free(s);
+	return r;
+}
+
+static json_t *case_data(const pa_case_t *cs)
+{
+	json_t *d = cs->data ? json_loads(cs->data, 0, NULL) : NULL;
+	if (!json_is_object(d)) {
+		json_decref(d);
+		d = json_object();
+	}
+	return d;
+}
+
+static bool once_used(const pa_case_t *cs, const char *name)
+{
+	json_t *d = case_data(cs);
+	json_t *once = json_object_get(d, "once");
+	bool used = false;
+	size_t i;
+	json_t *v;
+	json_array_foreach(once, i, v)
+		if (streq(json_string_value(v), name))
+			used = true;
+	json_decref(d);
+	return used;
+}
+
+static const wf_def_t *def_of(pa_app_t *app, const pa_case_t *cs)
+{
+	return wf_registry_find(app->wf, cs->type);
+}
+
+static const char *org_name(const orgtree_t *t, pa_id_t id, const char *lang)
+{
+	const pa_org_t *o = orgtree_find(t, id);
+	if (!o)
+		return "";
+	if (lang && lang[0] == 'e' && o->name_en && *o->name_en)
+		return o->name_en;
+	return o->name;
+}
+
+static void local_year(pa_app_t *app, pa_time_t t, int *year)
+{
+	int m, d;
+	calendar_local_date(app->cal, t, year, &m, &d);
+}
+
+/* ---- create ------------------------------------------------------------------ */
+
+struct create_tx {
+	pa_app_t *app;
+	arena_t *a;
+	const wf_def_t *def;
+	pa_case_t cs;
+	pa_party_t party;
+	bool has_party;
+	pa_attachment_t *files;
+	size_t nfiles;
+	const char *actor;
+	const char *actor_name;
+	pa_id_t actor_user;
+	pa_id_t actor_org;
+};
+
+static int create_tx_fn(store_tx_t *tx, void *arg)
+{
+	struct create_tx *x = arg;
+	int year;
+	local_year(x->app, x->cs.created_at, &year);
+	int64_t seq;
+	int rc = store_tx_next_number(tx, x->def->number_prefix, year, &seq);
+	if (rc < 0)
+		return rc;
+	x->cs.number = arena_printf(x->a, "%s-%d-%06lld", x->def->number_prefix, year, (long long)seq);
+	if ((rc = store_tx_case_insert(tx, &x->cs, &x->cs.id)) < 0)
+		return rc;
+	if (x->has_party) {
+		x->party.case_id = x->cs.id;
+		if ((rc = store_tx_party_insert(tx, &x->party, &x->party.id)) < 0)
+			return rc;
+	}
+	pa_event_t ev = {
+		.case_id = x->cs.id, .at = x->cs.created_at, .kind = "created", .to_state = x->cs.state,
+		.actor_user_id = x->actor_user, .actor_name = x->actor_name, .actor_org_id = x->actor_org,
+		.public = true, .text = NULL,
+		.data = arena_printf(x->a, "{\"channel\":\"%s\"}", x->cs.channel),
+	};
+	pa_id_t ev_id;
+	if ((rc = store_tx_event_insert(tx, &ev, &ev_id)) < 0)
+		return rc;
+	for (size_t i = 0; i < x->nfiles; i++) {
+		x->files[i].case_id = x->cs.id;
+		x->files[i].event_id = ev_id;
+		if ((rc = store_tx_attachment_insert(tx, &x->files[i], &x->files[i].id)) < 0)
+			return rc;
+	}
+	strbuf_t d = STRBUF_INIT;
+	strbuf_adds(&d, "{\"number\":");
+	strbuf_add_json_str(&d, x->cs.number);
+	strbuf_addf(&d, ",\"type\":\"%s\",\"state\":\"%s\",\"owner_org_id\":%lld,\"attachments\":%zu}",
+	            x->cs.type, x->cs.state, (long long)x->cs.owner_org_id, x->nfiles);
+	rc = audit_append(tx, x->cs.created_at, x->actor, "case.create",
+	                  arena_printf(x->a, "case:%lld", (long long)x->cs.id), d.buf);
+	strbuf_release(&d);
+	return rc;
+}
+
+static int seal_contact(pa_app_t *app, arena_t *a, const case_contact_t *c, pa_party_t *p,
+                        pa_err_t *err)
+{
+	char uid[33];
+	random_hex(uid, 16);
+	p->uid = arena_strdup(a, uid);
+	struct { const char *v; pa_blob_t *out; const char *f; } f[] = {
+		{ c->name, &p->name, "name" },
+		{ c->phone, &p->phone, "phone" },
+		{ c->id_number, &p->id_number, "id_number" },
+		{ c->address, &p->address, "address" },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(f); i++) {
+		if (!f[i].v || !*f[i].v)
+			continue;
+		const char *aad = arena_printf(a, "party/%s/%s", uid, f[i].f);
+		int rc = pii_seal(app->keys, a, aad, f[i].v, f[i].out);
+		if (rc < 0)
+			return pa_fail(err, rc, "internal", NULL, "could not encrypt personal data");
+	}
+	return 0;
+}
+
+static int check_contact(arena_t *a, case_contact_t *c, const char **phone_norm,
+                         const char **id_norm, pa_err_t *err)
+{
+	int rc;
+	if ((rc = check_text(c->name, "contact.name", true, CONTACT_NAME_MAX, err)) < 0)
+		return rc;
+	if ((rc = check_text(c->address, "contact.address", false, CONTACT_ADDRESS_MAX, err)) < 0)
+		return rc;
+	*phone_norm = *id_norm = NULL;
+	if (c->phone && *c->phone) {
+		*phone_norm = pii_normalize_phone(a, c->phone);
+		if (!*phone_norm)
+			return pa_fail(err, PA_EINVAL, "validation", "contact.phone",
+			               "contact.phone is not a phone number");
+		c->phone = *phone_norm;
+	}
+	if (c->id_number && *c->id_number) {
+		*id_norm = pii_normalize_id_number(a, c->id_number);
+		if (!*id_norm)
+			return pa_fail(err, PA_EINVAL, "validation", "contact.id_number",
+			               "contact.id_number is not a valid resident ID number");
+		c->id_number = *id_norm;
+	}
+	return 0;
+}
+
+static int store_files(pa_app_t *app, arena_t *a, const case_file_t *files, size_t n, bool public,
+                       pa_attachment_t **out, pa_err_t *err)
+{
+	if (n > (size_t)app->cfg->max_files)
+		return pa_fail(err, PA_ETOOLARGE, "too-large", "files", "at most %d attachments",
+		               app->cfg->max_files);
+	pa_attachment_t *at = arena_zalloc(a, (n + 1) * sizeof(*at));
+	for (size_t i = 0; i < n; i++) {
+		char field[32];
+		snprintf(field, sizeof(field), "files[%zu]", i);
+		if ((int64_t)files[i].len > app->cfg->max_file)
+			return pa_fail(err, PA_ETOOLARGE, "too-large", field,
+			               "an attachment may be at most %lld bytes",
+			               (long long)app->cfg->max_file);
+		const char *mime = attach_sniff(files[i].data, files[i].len);
+		if (!mime)
+			return pa_fail(err, PA_EMEDIATYPE, "unsupported-media-type", field,
+			               "attachments must be PDF, PNG, JPEG, GIF, WebP, plain text, DOCX or XLSX");
+		char sha[65];
+		int rc = attach_store(app->cfg->attachments_dir, files[i].data, files[i].len, sha, err);
+		if (rc < 0)
+			return rc;
+		at[i].sha256 = arena_strdup(a, sha);
+		at[i].name = attach_clean_name(a, files[i].name ? files[i].name : "attachment");
+		at[i].mime = mime;
+		at[i].size = (int64_t)files[i].len;
+		at[i].public = public;
+		at[i].created_at = pa_now();
+	}
+	*out = at;
+	return 0;
+}
+
+int cases_create(pa_app_t *app, arena_t *a, const pa_principal_t *p, const case_input_t *in,
+                 pa_case_t *out, char query_code[PA_QUERY_CODE_LEN + 1], pa_err_t *err)
+{
+	int rc;
+	if (!in->type || !*in->type)
+		return pa_fail(err, PA_EINVAL, "validation", "type", "type is required");
+	const wf_def_t *def = wf_registry_find(app->wf, in->type);
+	if (!def)
+		return pa_fail(err, PA_EINVAL, "validation", "type", "unknown case type '%s'", in->type);
+	if (!in->category || !*in->category)
+		return pa_fail(err, PA_EINVAL, "validation", "category", "category is required");
+	const wf_category_t *cat = wf_find_category(def, in->category);
+	if (!cat)
+		return pa_fail(err, PA_EINVAL, "validation", "category", "unknown category '%s'",
+		               in->category);
+	if ((rc = check_text(in->title, "title", true, CASE_TITLE_MAX, err)) < 0 ||
+	    (rc = check_text(in->body, "body", true, CASE_BODY_MAX, err)) < 0)
+		return rc;
+
+	const char *channel = in->channel && *in->channel ? in->channel : "web";
+	bool channel_ok = false;
+	for (size_t i = 0; i < ARRAY_SIZE(channels); i++)
+		if (streq(channel, channels[i].code))
+			channel_ok = p->kind == PRINCIPAL_STAFF ? channels[i].staff : channels[i].public;
+	if (!channel_ok)
+		return pa_fail(err, PA_EINVAL, "validation", "channel", "channel '%s' is not allowed here",
+		               channel);
+
+	orgtree_t *tree = orgcache_get(app->orgs);
+	pa_id_t intake = 0;
+	if (p->kind == PRINCIPAL_STAFF) {
+		intake = authz_org_for_role(p, "intake");
+		if (!intake) {
+			orgtree_release(tree);
+			return pa_fail(err, PA_EFORBIDDEN, "forbidden", NULL,
+			               "registering a case needs the intake role");
+		}
+	} else {
+		const pa_org_t *o = orgtree_find_code(tree, app->cfg->intake_org);
+		intake = o ? o->id : 0;
+		if (!intake) {
+			orgtree_release(tree);
+			log_error("intake_org '%s' does not exist: public submissions cannot be routed",
+			          app->cfg->intake_org);
+			return pa_fail(err, PA_EUNAVAIL, "unavailable", NULL,
+			               "submissions cannot be received right now");
+		}
+	}
+	pa_id_t owner = intake;
+	if (in->accused_org_id) {
+		const pa_org_t *acc = orgtree_find(tree, in->accused_org_id);
+		if (!cat->accusation)
+			rc = pa_fail(err, PA_EINVAL, "validation", "accused_org_id",
+			             "only an accusation names an accused unit");
+		else if (!acc || !acc->is_unit)
+			rc = pa_fail(err, PA_EINVAL, "validation", "accused_org_id", "no unit with id %lld",
+			             (long long)in->accused_org_id);
+		else if (orgtree_is_within(tree, owner, in->accused_org_id)) {
+			/* Never route an accusation to the unit it accuses (XF art. 30):
+			 * it goes to the discipline commission instead. */
+			owner = orgtree_nearest_kind(tree, owner, "discipline_commission");
+			if (!owner || orgtree_is_within(tree, owner, in->accused_org_id))
+				rc = pa_fail(err, PA_EUNPROCESSABLE, "unprocessable", "accused_org_id",
+				             "no unit outside the accused one can receive this accusation");
+		}
+	}
+	orgtree_release(tree);
+	if (rc < 0)
+		return rc;
+
+	struct create_tx x = { .app = app, .a = a, .def = def };
+	case_contact_t contact = in->contact;
+	if (in->has_contact) {
+		const char *phone_norm, *id_norm;
+		if ((rc = check_contact(a, &contact, &phone_norm, &id_norm, err)) < 0)
+			return rc;
+		if ((rc = seal_contact(app, a, &contact, &x.party, err)) < 0)
+			return rc;
+		if (phone_norm) {
+			char *h = arena_alloc(a, PA_HASH_HEX);
+			pii_lookup_hash(app->keys, "phone", phone_norm, h);
+			x.party.phone_hash = h;
+		}
+		if (id_norm) {
+			char *h = arena_alloc(a, PA_HASH_HEX);
+			pii_lookup_hash(app->keys, "id", id_norm, h);
+			x.party.id_hash = h;
+		}
+		x.party.role = "petitioner";
+		x.has_party = true;
+	} else if (p->kind == PRINCIPAL_PUBLIC && !cat->accusation) {
+		return pa_fail(err, PA_EINVAL, "validation", "contact",
+		               "contact is required (only accusations may be anonymous)");
+	}
+	if ((rc = store_files(app, a, in->files, in->nfiles, p->kind == PRINCIPAL_PUBLIC, &x.files,
+	                      err)) < 0)
+		return rc;
+	x.nfiles = in->nfiles;
+
+	pa_time_t now = pa_now();
+	query_code_new(query_code);
+	char *qhash = arena_alloc(a, PA_HASH_HEX);
+	pii_lookup_hash(app->keys, "query", query_code, qhash);
+	const wf_state_t *st = wf_find_state(def, def->initial);
+	pa_time_t due = 0;
+	if ((rc = wf_state_due(app->cal, st, now, now, &due)) < 0)
+		return pa_fail(err, rc, "internal", NULL, "could not compute the due time");
+	x.cs = (pa_case_t){
+		.type = def->type, .category = cat->code, .title = in->title, .body = in->body,
+		.channel = channel, .state = st->name, .is_open = !st->terminal, .intake_org_id = intake,
+		.owner_org_id = owner, .accused_org_id = in->accused_org_id, .created_at = now,
+		.updated_at = now, .state_entered_at = now, .due_at = due ? due : PA_NO_DUE,
+		.query_hash = qhash, .data = "{}", .version = 1,
+	};
+	x.actor = authz_actor(p, a);
+	x.actor_name = p->kind == PRINCIPAL_STAFF ? p->display_name : "public";
+	x.actor_user = p->kind == PRINCIPAL_STAFF ? p->user_id : 0;
+	x.actor_org = p->kind == PRINCIPAL_STAFF ? intake : 0;
+	if ((rc = store_write(app->store, create_tx_fn, &x, err)) < 0)
+		return rc;
+	*out = x.cs;
+	return 0;
+}
+
+/* ---- read ------------------------------------------------------------------------ */
+
+struct view_tx {
+	const char *actor;
+	const char *object;
+	const char *action;
+	const char *detail;
+};
+
+static int view_tx_fn(store_tx_t *tx, void *arg)
+{
+	struct view_tx *v = arg;
+	return audit_append(tx, pa_now(), v->actor, v->action, v->object, v->detail);
+}
+
+int cases_get(pa_app_t *app, arena_t *a, const pa_principal_t *p, pa_id_t id, bool audit_view,
+              pa_case_t *out, pa_err_t *err)
+{
+	int rc = store_case_get(store_reader(app->store), a, id, out);
+	if (rc == 0 && !authz_can_see_case(p, out))
+		rc = PA_ENOTFOUND;
+	if (rc == PA_ENOTFOUND)
+		return pa_fail(err, rc, "not-found", NULL, "no case %lld", (long long)id);
+	if (rc < 0)
+		return pa_fail(err, rc, "unavailable", NULL, "could not read the case");
+	if (audit_view && p->kind == PRINCIPAL_STAFF) {
+		struct view_tx v = { authz_actor(p, a), arena_printf(a, "case:%lld", (long long)id),
+		                     "case.view", NULL };
+		if ((rc = store_write(app->store, view_tx_fn, &v, err)) < 0)
+			return rc;
+	}
+	return 0;
+}
+
+int cases_get_public(pa_app_t *app, arena_t *a, const char *number, const char *code,
+                     const char *client_ip, pa_case_t *out, pa_err_t *err)
+{
+	/* One answer for a wrong number and a wrong code, so numbers can't be probed. */
+	const char *norm = code ? query_code_normalize(a, code) : NULL;
+	int rc = PA_ENOTFOUND;
+	if (norm && number && strlen(number) < 64)
+		rc = store_case_get_by_number(store_reader(app->store), a, number, out);
+	if (rc < 0 && rc != PA_ENOTFOUND)
+		return pa_fail(err, rc, "unavailable", NULL, "could not read the case");
+	if (rc == 0) {
+		char h[PA_HASH_HEX];
+		pii_lookup_hash(app->keys, "query", norm, h);
+		if (!out->query_hash || !ct_streq(h, out->query_hash))
+			rc = PA_ENOTFOUND;
+	}
+	if (rc == PA_ENOTFOUND) {
+		int retry = 0;
+		char key[RATELIMIT_KEY_MAX];
+		snprintf(key, sizeof(key), "code:%s", client_ip ? client_ip : "-");
+		if (!ratelimit_take(app->code_rl, key, pa_mono_us() / 1000, &retry)) {
+			err->retry_after = retry;
+			return pa_fail(err, PA_ERATE, "rate-limited", "code",
+			               "too many wrong query codes; try again later");
+		}
+		return pa_fail(err, PA_ENOTFOUND, "not-found", "code",
+		               "no case with that number and query code");
+	}
+	return 0;
+}
+
+int cases_list(pa_app_t *app, arena_t *a, const pa_principal_t *p, pa_case_filter_t *f,
+               pa_case_t **out, size_t *n, bool *more, pa_err_t *err)
+{
+	authz_case_filter(p, a, f);
+	if (!f->all_orgs && f->nvisible == 0) {
+		*out = NULL;
+		*n = 0;
+		*more = false;
+		return 0;
+	}
+	int rc = store_case_list(store_reader(app->store), a, f, out, n, more);
+	if (rc < 0)
+		return pa_fail(err, rc, rc == PA_EINVAL ? "validation" : "unavailable", NULL,
+		               "could not list cases");
+	return 0;
+}
+
+/* ---- transitions ------------------------------------------------------------------- */
+
+pa_time_t cases_window_end(pa_app_t *app, const pa_case_t *cs, const wf_transition_t *t)
+{
+	return wf_window_end(app->cal, t, cs->created_at, cs->state_entered_at);
+}
+
+size_t cases_allowed_actions(pa_app_t *app, arena_t *a, const pa_principal_t *p,
+                             const pa_case_t *cs, const wf_transition_t ***out)
+{
+	const wf_def_t *def = def_of(app, cs);
+	*out = NULL;
+	if (!def)
+		return 0;
+	const wf_transition_t **list = arena_alloc(a, (def->ntransitions + 1) * sizeof(*list));
+	size_t n = 0;
+	pa_time_t now = pa_now();
+	for (size_t i = 0; i < def->ntransitions; i++) {
+		const wf_transition_t *t = &def->transitions[i];
+		if (!wf_transition_leaves(t, cs->state) || !authz_may_take(p, cs, t, NULL))
+			continue;
+		if (t->once && once_used(cs, t->name))
+			continue;
+		if (!wf_window_open(app->cal, t, cs->created_at, cs->state_entered_at, now))
+			continue;
+		list[n++] = t;
+	}
+	*out = list;
+	return n;
+}
+
+struct act_tx {
+	pa_app_t *app;
+	arena_t *a;
+	const pa_principal_t *p;
+	const wf_def_t *def;
+	const wf_transition_t *t;
+	const json_t *fields;
+	pa_id_t case_id;
+	pa_time_t now;
+	pa_case_t out;
+	pa_err_t *err;
+};
+
+/* Vars for notice templates: built-ins and the action's fields, enums as labels. */
+static json_t *notice_vars(pa_app_t *app, const orgtree_t *tree, const wf_transition_t *t,
+                           const pa_case_t *cs, const json_t *fields, const char *lang)
+{
+	json_t *v = json_object();
+	char buf[32];
+	json_object_set_new(v, "number", json_string(cs->number));
+	json_object_set_new(v, "title", json_string(cs->title));
+	pa_time_format(pa_now(), app->cfg->utc_offset_min, buf);
+	buf[10] = '\0';
+	json_object_set_new(v, "date", json_string(buf));
+	json_object_set_new(v, "unit", json_string(org_name(tree, cs->owner_org_id, lang)));
+	if (cs->due_at != PA_NO_DUE) {
+		pa_time_format(cs->due_at, app->cfg->utc_offset_min, buf);
+		buf[10] = '\0';
+		json_object_set_new(v, "due", json_string(buf));
+	} else {
+		json_object_set_new(v, "due", json_string(""));
+	}
+	for (size_t i = 0; i < t->nfields; i++) {
+		const wf_field_t *f = &t->fields[i];
+		json_t *val = json_object_get(fields, f->name);
+		if (!val)
+			continue;
+		if (f->type == WF_FIELD_ENUM) {
+			const char *code = json_string_value(val);
+			for (size_t k = 0; k < f->nvalues; k++)
+				if (streq(code, f->values[k].code))
+					json_object_set_new(v, f->name,
+					                    json_string(wf_label(&f->values[k].label, lang)));
+		} else if (f->type == WF_FIELD_ORG && json_is_integer(val)) {
+			json_object_set_new(v, f->name,
+			                    json_string(org_name(tree, json_integer_value(val), lang)));
+		} else {
+			json_object_set(v, f->name, val);
+		}
+	}
+	return v;
+}
+
+static int act_tx_fn(store_tx_t *tx, void *arg)
+{
+	struct act_tx *x = arg;
+	pa_err_t *err = store_tx_err(tx);
+	const wf_transition_t *t = x->t;
+	pa_case_t cs;
+	int rc = store_case_get(store_tx_conn(tx), x->a, x->case_id, &cs);
+	if (rc < 0)
+		return rc;
+	if (!wf_transition_leaves(t, cs.state))
+		return pa_fail(err, PA_ECONFLICT, "invalid-state", NULL,
+		               "'%s' cannot be taken in state '%s'", t->name, cs.state);
+	if (t->once && once_used(&cs, t->name))
+		return pa_fail(err, PA_ECONFLICT, "once-only", NULL, "'%s' may be taken only once",
+		               t->name);
+	if (!wf_window_open(x->app->cal, t, cs.created_at, cs.state_entered_at, x->now))
+		return pa_fail(err, PA_ECONFLICT, "window-closed", NULL,
+		               "the time window for '%s' has closed", t->name);
+	if (x->p->kind != PRINCIPAL_SYSTEM && !authz_may_take(x->p, &cs, t, NULL))
+		return pa_fail(err, PA_EFORBIDDEN, "forbidden", NULL, "you may not take '%s' on this case",
+		               t->name);
+
+	orgtree_t *tree = orgcache_get(x->app->orgs);
+	pa_case_t nc = cs;
+	const char *from_state = cs.state;
+	/* new owner */
+	const char *owner = t->owner ? t->owner : "keep";
+	pa_id_t new_owner = cs.owner_org_id;
+	if (strncmp(owner, "field:", 6) == 0) {
+		json_t *v = json_object_get(x->fields, owner + 6);
+		new_owner = json_integer_value(v);
+		const pa_org_t *o = orgtree_find(tree, new_owner);
+		if (!o || !o->is_unit || o->disabled)
+			rc = pa_fail(err, PA_EINVAL, "validation",
+			             arena_printf(x->a, "fields.%s", owner + 6), "no active unit with id %lld",
+			             (long long)new_owner);
+	} else if (streq(owner, "intake")) {
+		new_owner = cs.intake_org_id;
+	} else if (streq(owner, "superior")) {
+		new_owner = orgtree_superior(tree, cs.owner_org_id);
+		if (!new_owner || new_owner == cs.owner_org_id)
+			new_owner = cs.intake_org_id; /* top of the district: the petition office reviews */
+	} else if (strncmp(owner, "kind:", 5) == 0) {
+		new_owner = orgtree_nearest_kind(tree, cs.owner_org_id, owner + 5);
+		if (!new_owner)
+			rc = pa_fail(err, PA_EUNPROCESSABLE, "unprocessable", NULL,
+			             "there is no %s unit to route this case to", owner + 5);
+	}
+	if (rc == 0 && cs.accused_org_id && orgtree_is_within(tree, new_owner, cs.accused_org_id))
+		rc = pa_fail(err, PA_EUNPROCESSABLE, "unprocessable",
+		             strncmp(owner, "field:", 6) == 0 ? arena_printf(x->a, "fields.%s", owner + 6)
+		                                              : NULL,
+		             "a case may never go to the unit it accuses, or a unit under it");
+	if (rc < 0) {
+		orgtree_release(tree);
+		return rc;
+	}
+	nc.owner_org_id = new_owner;
+	if (new_owner != cs.owner_org_id)
+		nc.assignee_id = 0;
+
+	const wf_state_t *to = wf_find_state(x->def, t->to);
+	nc.state = to->name;
+	nc.is_open = !to->terminal;
+	nc.updated_at = x->now;
+	if (t->has_due_add) {
+		int amount = t->due_add_field
+		                 ? (int)json_integer_value(json_object_get(x->fields, t->due_add_field))
+		                 : t->due_add_amount;
+		pa_time_t base = cs.due_at != PA_NO_DUE ? cs.due_at : x->now;
+		pa_time_t due;
+		if ((rc = calendar_add(x->app->cal, base, amount, t->due_add_unit, &due)) < 0) {
+			orgtree_release(tree);
+			return pa_fail(err, rc, "validation", NULL, "could not extend the due time");
+		}
+		nc.due_at = due;
+		nc.overdue = due <= x->now;
+	} else if (!streq(t->to, cs.state)) {
+		nc.state_entered_at = x->now;
+		pa_time_t due = 0;
+		wf_state_due(x->app->cal, to, cs.created_at, x->now, &due);
+		nc.due_at = due ? due : PA_NO_DUE;
+		nc.overdue = false;
+	}
+	if (t->once) {
+		json_t *d = case_data(&cs);
+		json_t *once = json_object_get(d, "once");
+		if (!json_is_array(once)) {
+			once = json_array();
+			json_object_set_new(d, "once", once);
+		}
+		json_array_append_new(once, json_string(t->name));
+		nc.data = json_text(x->a, d);
+		json_decref(d);
+	}
+	if ((rc = store_tx_case_update(tx, &nc)) < 0) {
+		orgtree_release(tree);
+		return rc;
+	}
+	nc.version++;
+
+	const char *actor_name = x->p->kind == PRINCIPAL_STAFF ? x->p->display_name
+	                         : x->p->kind == PRINCIPAL_PUBLIC ? "public" : "system";
+	pa_id_t actor_user = x->p->kind == PRINCIPAL_STAFF ? x->p->user_id : 0;
+	pa_id_t actor_org = x->p->kind == PRINCIPAL_STAFF ? cs.owner_org_id : 0;
+	json_t *data = json_object();
+	json_object_set(data, "fields", (json_t *)(x->fields ? x->fields : json_object()));
+	if (new_owner != cs.owner_org_id) {
+		json_object_set_new(data, "from_org_id", json_integer(cs.owner_org_id));
+		json_object_set_new(data, "to_org_id", json_integer(new_owner));
+	}
+	if (nc.due_at != cs.due_at && nc.due_at != PA_NO_DUE)
+		json_object_set_new(data, "due_at", json_integer(nc.due_at));
+	pa_event_t ev = {
+		.case_id = cs.id, .at = x->now, .kind = "transition", .action = t->name,
+		.from_state = from_state, .to_state = nc.state, .actor_user_id = actor_user,
+		.actor_name = actor_name, .actor_org_id = actor_org, .public = t->public,
+		.data = json_text(x->a, data),
+	};
+	pa_id_t ev_id;
+	rc = store_tx_event_insert(tx, &ev, &ev_id);
+	if (rc == 0 && t->notice) {
+		const wf_notice_t *nt = wf_find_notice(x->def, t->notice);
+		json_t *vzh = notice_vars(x->app, tree, t, &nc, x->fields, "zh-CN");
+		json_t *ven = notice_vars(x->app, tree, t, &nc, x->fields, "en");
+		char *title_zh = NULL, *title_en = NULL;
+		char *body_zh = wf_render_notice(x->a, nt, "zh-CN", vzh, &title_zh);
+		char *body_en = wf_render_notice(x->a, nt, "en", ven, &title_en);
+		json_t *nd = json_object();
+		json_object_set_new(nd, "notice", json_string(nt->name));
+		json_object_set_new(nd, "title", json_string(title_zh ? title_zh : ""));
+		json_object_set_new(nd, "title_en", json_string(title_en ? title_en : ""));
+		json_object_set_new(nd, "text_en", json_string(body_en ? body_en : ""));
+		json_object_set_new(nd, "event_id", json_integer(ev_id));
+		pa_event_t ne = {
+			.case_id = cs.id, .at = x->now, .kind = "notice", .action = t->name,
+			.actor_user_id = actor_user, .actor_name = actor_name, .actor_org_id = actor_org,
+			.public = true, .text = body_zh, .data = json_text(x->a, nd),
+		};
+		pa_id_t ne_id;
+		rc = store_tx_event_insert(tx, &ne, &ne_id);
+		json_decref(nd);
+		json_decref(vzh);
+		json_decref(ven);
+	}
+	orgtree_release(tree);
+	if (rc == 0) {
+		json_object_set_new(data, "from", json_string(from_state));
+		json_object_set_new(data, "to", json_string(nc.state));
+		json_object_set_new(data, "action", json_string(t->name));
+		rc = audit_append(tx, x->now, authz_actor(x->p, x->a), "case.transition",
+		                  arena_printf(x->a, "case:%lld", (long long)cs.id), json_text(x->a, data));
+	}
+	json_decref(data);
+	if (rc < 0)
+		return rc;
+	x->out = nc;
+	return 0;
+}
+
+static int run_transition(pa_app_t *app, arena_t *a, const pa_principal_t *p, pa_case_t *cs,
+                          const wf_def_t *def, const wf_transition_t *t, const json_t *fields,
+                          pa_case_t *out, pa_err_t *err)
+{
+	json_t *empty = NULL;
+	if (!fields)
+		fields = empty = json_object();
+	int rc = wf_validate_fields(t, fields, err);
+	if (rc == 0) {
+		struct act_tx x = { .app = app, .a = a, .p = p, .def = def, .t = t, .fields = fields,
+		                    .case_id = cs->id, .now = pa_now(), .err = err };
+		rc = store_write(app->store, act_tx_fn, &x, err);
+		if (rc == PA_ECONFLICT && !err->type[0])
+			pa_fail(err, rc, "conflict", NULL, "the case changed meanwhile; reload and retry");
+		if (rc == 0)
+			*out = x.out;
+	}
+	json_decref(empty);
+	return rc;
+}
+
+int cases_transition(pa_app_t *app, arena_t *a, const pa_principal_t *p, pa_case_t *cs,
+                     const char *action, const json_t *fields, pa_case_t *out, pa_err_t *err)
+{
+	const wf_def_t *def = def_of(app, cs);
+	const wf_transition_t *t = def ? wf_find_transition(def, action) : NULL;
+	if (!t)
+		return pa_fail(err, PA_ENOTFOUND, "not-found", "action", "no action '%s' for a %s",
+		               action, cs->type);
+	/* Role first (403), then state (409): a wrong role learns nothing about the state. */
+	bool any_role = false;
+	if (p->kind == PRINCIPAL_STAFF) {
+		for (size_t i = 0; i < p->nroles && !any_role; i++)
+			any_role = wf_transition_allows_role(t, p->roles[i].role);
+		if (!any_role || (wf_transition_leaves(t, cs->state) && !authz_may_take(p, cs, t, NULL)))
+			return pa_fail(err, PA_EFORBIDDEN, "forbidden", NULL,
+			               "your roles do not allow '%s' on this case", action);
+	} else if (!authz_may_take(p, cs, t, NULL)) {
+		return pa_fail(err, PA_EFORBIDDEN, "forbidden", NULL, "'%s' is not yours to take", action);
+	}
+	if (!wf_transition_leaves(t, cs->state))
+		return pa_fail(err, PA_ECONFLICT, "invalid-state", NULL,
+		               "'%s' cannot be taken in state '%s'", action, cs->state);
+	return run_transition(app, a, p, cs, def, t, fields, out, err);
+}
+
+int cases_public_action(pa_app_t *app, arena_t *a, const pa_principal_t *p, pa_case_t *cs,
+                        const char *public_action, const json_t *fields, pa_case_t *out,
+                        pa_err_t *err)
+{
+	const wf_def_t *def = def_of(app, cs);
+	const wf_transition_t *t = def ? wf_find_public_action(def, cs->state, public_action) : NULL;
+	if (!t)
+		return pa_fail(err, PA_ECONFLICT, "invalid-state", NULL,
+		               "a %s cannot be requested in the case's current state", public_action);
+	return run_transition(app, a, p, cs, def, t, fields, out, err);
+}
+
+/* ---- rating, comments ------------------------------------------------------------------ */
+
+struct rate_tx {
+	const pa_case_t *cs;
+	pa_rating_t r;
+	const char *actor;
+	arena_t *a;
+};
+
+static int rate_tx_fn(store_tx_t *tx, void *arg)
+{
+	struct rate_tx *x = arg;
+	pa_case_t cur;
+	int rc = store_case_get(store_tx_conn(tx), x->a, x->cs->id, &cur);
+	if (rc < 0)
+		return rc;
+	if (!streq(cur.state, x->r.stage))
+		return pa_fail(store_tx_err(tx), PA_ECONFLICT, "invalid-state", NULL,
+		               "the case changed meanwhile");
+	rc = store_tx_rating_insert(tx, &x->r, &x->r.id);
+	if (rc == PA_ECONFLICT)
+		return pa_fail(store_tx_err(tx), rc, "conflict", NULL,
+		               "this step has already been rated");
+	if (rc < 0)
+		return rc;
+	json_t *d = json_pack("{s:s, s:s}", "level", x->r.level, "stage", x->r.stage);
+	pa_event_t ev = { .case_id = x->cs->id, .at = x->r.at, .kind = "rating",
+	                  .actor_name = "public", .public = true, .text = x->r.comment,
+	                  .data = json_text(x->a, d) };
+	pa_id_t id;
+	rc = store_tx_event_insert(tx, &ev, &id);
+	if (rc == 0)
+		rc = audit_append(tx, x->r.at, x->actor, "case.rate",
+		                  arena_printf(x->a, "case:%lld", (long long)x->cs->id), json_text(x->a, d));
+	json_decref(d);
+	return rc;
+}
+
+int cases_rate(pa_app_t *app, arena_t *a, const pa_principal_t *p, const pa_case_t *cs,
+               const char *level, const char *comment, pa_err_t *err)
+{
+	int rc;
+	if (!level || !rating_level_valid(level))
+		return pa_fail(err, PA_EINVAL, "validation", "level",
+		               "level must be one of very_satisfied, satisfied, basically_satisfied, "
+		               "dissatisfied, very_dissatisfied");
+	if ((rc = check_text(comment, "comment", false, RATING_COMMENT_MAX, err)) < 0)
+		return rc;
+	const wf_def_t *def = def_of(app, cs);
+	const wf_state_t *st = def ? wf_find_state(def, cs->state) : NULL;
+	if (!st || !st->rating)
+		return pa_fail(err, PA_ECONFLICT, "invalid-state", NULL,
+		               "the case cannot be rated in its current state");
+	struct rate_tx x = { .cs = cs, .actor = authz_actor(p, a), .a = a };
+	x.r = (pa_rating_t){ .case_id = cs->id, .stage = cs->state, .level = level,
+	                     .comment = comment && *comment ? comment : NULL, .at = pa_now() };
+	return store_write(app->store, rate_tx_fn, &x, err);
+}
+
+struct comment_tx {
+	pa_event_t ev;
+	const char *actor;
+	arena_t *a;
+};
+
+static int comment_tx_fn(store_tx_t *tx, void *arg)
+{
+	struct comment_tx *x = arg;
+	int rc = store_tx_event_insert(tx, &x->ev, &x->ev.id);
+	if (rc < 0)
+		return rc;
+	return audit_append(tx, x->ev.at, x->actor, "case.comment",
+	                    arena_printf(x->a, "case:%lld", (long long)x->ev.case_id),
+	                    arena_printf(x->a, "{\"event_id\":%lld}", (long long)x->ev.id));
+}
+
+int cases_comment(pa_app_t *app, arena_t *a, const pa_principal_t *p, const pa_case_t *cs,
+                  const char *text, pa_id_t *event_id, pa_err_t *err)
+{
+	int rc = check_text(text, "text", true, CASE_COMMENT_MAX, err);
+	if (rc < 0)
+		return rc;
+	struct comment_tx x = { .actor = authz_actor(p, a), .a = a };
+	x.ev = (pa_event_t){ .case_id = cs->id, .at = pa_now(), .kind = "comment",
+	                     .actor_user_id = p->user_id, .actor_name = p->display_name,
+	                     .actor_org_id = cs->owner_org_id, .public = false, .text = text };
+	if ((rc = store_write(app->store, comment_tx_fn, &x, err)) < 0)
+		return rc;
+	if (event_id)
+		*event_id = x.ev.id;
+	return 0;
+}
+
+/* ---- parties ------------------------------------------------------------------------------ */
+
+static const char *open_field(pa_app_t *app, arena_t *a, const pa_party_t *pt, const char *field,
+                              pa_blob_t b)
+{
+	if (!b.len)
+		return NULL;
+	char *plain = NULL;
+	const char *aad = arena_printf(a, "party/%s/%s", pt->uid, field);
+	if (pii_open(app->keys, a, aad, b, &plain) < 0)
+		return "?";
+	return plain;
+}
+
+int cases_parties(pa_app_t *app, arena_t *a, const pa_principal_t *p, const pa_case_t *cs,
+                  bool reveal, pa_id_t only_party, party_clear_t **out, size_t *n, pa_err_t *err)
+{
+	pa_party_t *ps = NULL;
+	size_t np = 0;
+	int rc = store_parties_list(store_reader(app->store), a, cs->id, &ps, &np);
+	if (rc < 0)
+		return pa_fail(err, rc, "unavailable", NULL, "could not read the parties");
+	party_clear_t *res = arena_zalloc(a, (np + 1) * sizeof(*res));
+	size_t k = 0;
+	for (size_t i = 0; i < np; i++) {
+		if (only_party && ps[i].id != only_party)
+			continue;
+		party_clear_t *c = &res[k++];
+		c->id = ps[i].id;
+		c->role = ps[i].role;
+		const char *name = open_field(app, a, &ps[i], "name", ps[i].name);
+		const char *phone = open_field(app, a, &ps[i], "phone", ps[i].phone);
+		const char *idn = open_field(app, a, &ps[i], "id_number", ps[i].id_number);
+		const char *addr = open_field(app, a, &ps[i], "address", ps[i].address);
+		if (reveal) {
+			c->name = name, c->phone = phone, c->id_number = idn, c->address = addr;
+		} else {
+			c->name = name ? mask_name(a, name) : NULL;
+			c->phone = phone ? mask_phone(a, phone) : NULL;
+			c->id_number = idn ? mask_id_number(a, idn) : NULL;
+			c->address = addr ? mask_address(a, addr) : NULL;
+		}
+	}
+	if (only_party && k == 0)
+		return pa_fail(err, PA_ENOTFOUND, "not-found", NULL, "no such party on this case");
+	if (reveal) {
+		strbuf_t d = STRBUF_INIT;
+		strbuf_adds(&d, "{\"parties\":[");
+		for (size_t i = 0; i < k; i++)
+			strbuf_addf(&d, "%s%lld", i ? "," : "", (long long)res[i].id);
+		strbuf_adds(&d, "]}");
+		struct view_tx v = { authz_actor(p, a), arena_printf(a, "case:%lld", (long long)cs->id),
+		                     "party.reveal", arena_strdup(a, d.buf) };
+		strbuf_release(&d);
+		if ((rc = store_write(app->store, view_tx_fn, &v, err)) < 0)
+			return rc;
+	}
+	*out = res;
+	*n = k;
+	return 0;
+}
+
+/* ---- attachments ----------------------------------------------------------------------------- */
+
+struct attach_tx {
+	pa_attachment_t *files;
+	size_t n;
+	pa_event_t ev;
+	const char *actor;
+	arena_t *a;
+};
+
+static int attach_tx_fn(store_tx_t *tx, void *arg)
+{
+	struct attach_tx *x = arg;
+	int rc = store_tx_event_insert(tx, &x->ev, &x->ev.id);
+	for (size_t i = 0; rc == 0 && i < x->n; i++) {
+		x->files[i].case_id = x->ev.case_id;
+		x->files[i].event_id = x->ev.id;
+		rc = store_tx_attachment_insert(tx, &x->files[i], &x->files[i].id);
+		if (rc == PA_ECONFLICT)
+			return pa_fail(store_tx_err(tx), rc, "conflict", "files",
+			               "this file is already attached to the case");
+	}
+	if (rc == 0)
+		rc = audit_append(tx, x->ev.at, x->actor, "case.attach",
+		                  arena_printf(x->a, "case:%lld", (long long)x->ev.case_id), x->ev.data);
+	return rc;
+}
+
+int cases_attach(pa_app_t *app, arena_t *a, const pa_principal_t *p, const pa_case_t *cs,
+                 const case_file_t *files, size_t n, pa_attachment_t **out, pa_err_t *err)
+{
+	if (n == 0)
+		return pa_fail(err, PA_EINVAL, "validation", "files", "no file was sent");
+	pa_attachment_t *at = NULL;
+	int rc = store_files(app, a, files, n, false, &at, err);
+	if (rc < 0)
+		return rc;
+	strbuf_t d = STRBUF_INIT;
+	strbuf_adds(&d, "{\"sha256\":[");
+	for (size_t i = 0; i < n; i++)
+		strbuf_addf(&d, "%s\"%s\"", i ? "," : "", at[i].sha256);
+	strbuf_adds(&d, "]}");
+	struct attach_tx x = { .files = at, .n = n, .actor = authz_actor(p, a), .a = a };
+	x.ev = (pa_event_t){ .case_id = cs->id, .at = pa_now(), .kind = "attachment",
+	                     .actor_user_id = p->user_id, .actor_name = p->display_name,
+	                     .actor_org_id = cs->owner_org_id, .public = false,
+	                     .data = arena_strdup(a, d.buf) };
+	strbuf_release(&d);
+	if ((rc = store_write(app->store, attach_tx_fn, &x, err)) < 0)
+		return rc;
+	*out = at;
+	return 0;
+}
+
+/* ---- timer ------------------------------------------------------------------------------------- */
+
+struct timer_tx {
+	pa_app_t *app;
+	arena_t *a;
+	pa_due_item_t *items;
+	size_t n;
+	pa_time_t now;
+	int applied, marked;
+};
+
+static int timer_tx_fn(store_tx_t *tx, void *arg)
+{
+	struct timer_tx *x = arg;
+	pa_principal_t sys = { .kind = PRINCIPAL_SYSTEM };
+	for (size_t i = 0; i < x->n; i++) {
+		pa_case_t cs;
+		int rc = store_case_get(store_tx_conn(tx), x->a, x->items[i].id, &cs);
+		if (rc < 0)
+			return rc;
+		/* Re-check on the writer: another process or pass may have done it. */
+		if (!cs.is_open || cs.due_at > x->now)
+			continue;
+		const wf_def_t *def = def_of(x->app, &cs);
+		const wf_state_t *st = def ? wf_find_state(def, cs.state) : NULL;
+		if (st && st->timeout) {
+			const wf_transition_t *t = wf_find_transition(def, st->timeout);
+			struct act_tx ax = { .app = x->app, .a = x->a, .p = &sys, .def = def, .t = t,
+			                     .fields = NULL, .case_id = cs.id, .now = x->now };
+			json_t *empty = json_object();
+			ax.fields = empty;
+			rc = act_tx_fn(tx, &ax);
+			json_decref(empty);
+			if (rc < 0)
+				return rc;
+			x->applied++;
+		} else if (!cs.overdue) {
+			cs.overdue = true;
+			if ((rc = store_tx_case_update(tx, &cs)) < 0)
+				return rc;
+			pa_event_t ev = { .case_id = cs.id, .at = x->now, .kind = "overdue",
+			                  .from_state = cs.state, .to_state = cs.state,
+			                  .actor_name = "system", .public = false,
+			                  .data = arena_printf(x->a, "{\"due_at\":%lld}", (long long)cs.due_at) };
+			pa_id_t id;
+			if ((rc = store_tx_event_insert(tx, &ev, &id)) < 0)
+				return rc;
+			if ((rc = audit_append(tx, x->now, "system", "case.overdue",
+			                       arena_printf(x->a, "case:%lld", (long long)cs.id), ev.data)) < 0)
+				return rc;
+			x->marked++;
+		}
+	}
+	return 0;
+}
+
+int cases_timer_tick(pa_app_t *app, pa_time_t now, int *applied, int *marked, pa_err_t *err)
+{
+	*applied = *marked = 0;
+	pa_id_t after = 0;
+	int rc = 0;
+	arena_t *a = arena_new();
+	for (;;) {
+		arena_reset(a);
+		pa_due_item_t *items = NULL;
+		size_t n = 0;
+		rc = store_due_scan(store_reader(app->store), a, now, after, TIMER_PAGE, &items, &n);
+		if (rc < 0 || n == 0)
+			break;
+		after = items[n - 1].id;
+		/* Skip items with nothing to do (already overdue, no timeout). */
+		size_t k = 0;
+		for (size_t i = 0; i < n; i++) {
+			const wf_def_t *def = wf_registry_find(app->wf, items[i].type);
+			const wf_state_t *st = def ? wf_find_state(def, items[i].state) : NULL;
+			if ((st && st->timeout) || !items[i].overdue)
+				items[k++] = items[i];
+		}
+		if (k) {
+			struct timer_tx x = { .app = app, .a = a, .items = items, .n = k, .now = now };
+			rc = store_write(app->store, timer_tx_fn, &x, err);
+			if (rc < 0)
+				break;
+			*applied += x.applied;
+			*marked += x.marked;
+		}
+		if (n < TIMER_PAGE)
+			break;
+	}
+	arena_free(a);
+	return rc;
+}

@@ -1,0 +1,232 @@
+/*
+ * demo.c — a small but complete district to try Pingan with, and a fast
+ * generator of realistic petitions for benchmarks (Chinese titles and
+ * bodies, all units, categories, states and the past year).
+ */
+#include "base/common.h"
+#include "core/demo.h"
+#include "core/accounts.h"
+#include "core/audit.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+static const struct demo_org {
+	const char *code, *parent, *superior, *kind, *name, *name_en;
+} demo_orgs[] = {
+	{ "district", NULL, NULL, "district", "平安区", "Ping'an District" },
+	{ "district-gov", "district", NULL, "government", "平安区人民政府", "District Government" },
+	{ "district-xfj", "district", "district-gov", "petition_office", "平安区信访局", "District Petition Office" },
+	{ "district-plc", "district", NULL, "political_legal_committee", "中共平安区委政法委员会",
+	  "District Political-Legal Committee" },
+	{ "district-police", "district", "district-gov", "police", "平安区公安分局", "District Police Bureau" },
+	{ "district-procuratorate", "district", NULL, "procuratorate", "平安区人民检察院", "District Procuratorate" },
+	{ "district-court", "district", NULL, "court", "平安区人民法院", "District Court" },
+	{ "district-justice", "district", "district-gov", "justice_bureau", "平安区司法局", "District Justice Bureau" },
+	{ "district-discipline", "district", NULL, "discipline_commission", "平安区纪委监委",
+	  "District Discipline Commission" },
+	{ "district-housing", "district", "district-gov", "department", "平安区住房和城乡建设局",
+	  "District Housing and Construction Bureau" },
+	{ "district-hrss", "district", "district-gov", "department", "平安区人力资源和社会保障局",
+	  "District Human Resources and Social Security Bureau" },
+	{ "district-market", "district", "district-gov", "department", "平安区市场监督管理局",
+	  "District Market Regulation Bureau" },
+	{ "district-mediation", "district", NULL, "mediation_committee", "平安区人民调解委员会",
+	  "District Mediation Committee" },
+	{ "chengguan", "district", NULL, "street", "城关街道", "Chengguan Subdistrict" },
+	{ "chengguan-office", "chengguan", "district-gov", "government", "城关街道办事处", "Chengguan Subdistrict Office" },
+	{ "chengguan-mediation", "chengguan", NULL, "mediation_committee", "城关街道人民调解委员会",
+	  "Chengguan Mediation Committee" },
+	{ "dongmen", "chengguan", NULL, "community", "东门社区", "Dongmen Community" },
+	{ "dongmen-g1", "dongmen", NULL, "grid", "东门社区第一网格", "Dongmen Grid 1" },
+	{ "dongmen-g2", "dongmen", NULL, "grid", "东门社区第二网格", "Dongmen Grid 2" },
+	{ "ximen", "chengguan", NULL, "community", "西门社区", "Ximen Community" },
+	{ "ximen-g1", "ximen", NULL, "grid", "西门社区第一网格", "Ximen Grid 1" },
+	{ "hexi", "district", NULL, "street", "河西街道", "Hexi Subdistrict" },
+	{ "hexi-office", "hexi", "district-gov", "government", "河西街道办事处", "Hexi Subdistrict Office" },
+	{ "hexi-mediation", "hexi", NULL, "mediation_committee", "河西街道人民调解委员会", "Hexi Mediation Committee" },
+	{ "binjiang", "hexi", NULL, "community", "滨江社区", "Binjiang Community" },
+	{ "binjiang-g1", "binjiang", NULL, "grid", "滨江社区第一网格", "Binjiang Grid 1" },
+};
+
+const demo_user_t demo_users[] = {
+	{ "admin", "系统管理员", "district-xfj", "admin" },
+	{ "intake", "王登记", "district-xfj", "intake" },
+	{ "xfj", "李信访", "district-xfj", "handler" },
+	{ "supervisor", "赵督办", "district-xfj", "supervisor" },
+	{ "auditor", "钱审计", "district-xfj", "auditor" },
+	{ "leader", "孙区长", "district-gov", "leader" },
+	{ "gov", "周政府", "district-gov", "handler" },
+	{ "housing", "吴住建", "district-housing", "handler" },
+	{ "hrss", "郑人社", "district-hrss", "handler" },
+	{ "plc", "冯政法", "district-plc", "handler" },
+	{ "police", "陈公安", "district-police", "handler" },
+	{ "discipline", "褚纪委", "district-discipline", "handler" },
+	{ "chengguan", "卫街道", "chengguan-office", "handler" },
+	{ "mediator", "蒋调解", "chengguan-mediation", "mediator" },
+	{ "grid", "沈网格", "chengguan-office", "grid_worker" },
+};
+const size_t demo_nusers = ARRAY_SIZE(demo_users);
+
+int demo_seed(pa_app_t *app, const char *admin_password, const char *staff_password, pa_err_t *err)
+{
+	arena_t *a = arena_new();
+	int rc = 0;
+	for (size_t i = 0; i < ARRAY_SIZE(demo_orgs) && rc == 0; i++) {
+		const struct demo_org *d = &demo_orgs[i];
+		orgtree_t *t = orgcache_get(app->orgs);
+		const pa_org_t *parent = d->parent ? orgtree_find_code(t, d->parent) : NULL;
+		const pa_org_t *sup = d->superior ? orgtree_find_code(t, d->superior) : NULL;
+		pa_org_t o = { .code = d->code, .name = d->name, .name_en = d->name_en, .kind = d->kind,
+		               .parent_id = parent ? parent->id : 0, .superior_id = sup ? sup->id : 0 };
+		orgtree_release(t);
+		rc = accounts_org_create(app, a, NULL, &o, NULL, err);
+	}
+	for (size_t i = 0; i < demo_nusers && rc == 0; i++) {
+		const demo_user_t *u = &demo_users[i];
+		orgtree_t *t = orgcache_get(app->orgs);
+		const pa_org_t *o = orgtree_find_code(t, u->org_code);
+		pa_membership_t roles[4];
+		size_t nr = 0;
+		char buf[128];
+		snprintf(buf, sizeof(buf), "%s", u->roles);
+		char *save = NULL;
+		for (char *r = strtok_r(buf, ",", &save); r && nr < 4; r = strtok_r(NULL, ",", &save))
+			roles[nr++] = (pa_membership_t){ .org_id = o ? o->id : 0, .role = arena_strdup(a, r) };
+		orgtree_release(t);
+		user_input_t in = { .username = u->username, .display_name = u->display_name,
+		                    .password = streq(u->username, "admin") ? admin_password : staff_password,
+		                    .roles = roles, .nroles = nr };
+		rc = accounts_user_create(app, a, NULL, &in, NULL, err);
+	}
+	arena_free(a);
+	return rc;
+}
+
+/* ---- generator ------------------------------------------------------------ */
+
+static uint32_t rnd(uint32_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 17;
+	*s ^= *s << 5;
+	return *s;
+}
+
+static const char *const places[] = { "东门社区", "西门社区", "滨江社区", "城关街道", "河西街道", "幸福小区",
+	                                  "阳光花园", "建设路", "人民路", "解放大街" };
+static const char *const topics[] = {
+	"小区物业不作为，电梯长期故障无人维修", "拖欠农民工工资三个月未发放", "施工噪音夜间扰民",
+	"房屋拆迁补偿标准不合理", "邻里之间因排水问题发生纠纷", "企业排放污水污染河道",
+	"医保报销流程繁琐，材料多次退回", "道路破损严重影响出行安全", "违法建设占用公共绿地",
+	"学校周边交通拥堵，存在安全隐患", "反映某单位工作人员办事推诿", "要求落实退役军人优抚待遇",
+	"商户占道经营影响通行", "宅基地确权登记问题", "供暖温度不达标",
+};
+static const char *const bodies[] = {
+	"该问题已持续较长时间，多次向相关部门反映均未得到解决，严重影响了周边居民的正常生活。恳请有关部门尽快调查处理，并给予书面答复。",
+	"本人及家人长期居住于此，近期情况愈发严重。我们曾与对方协商未果，希望政府部门依法依规处理，维护群众合法权益。",
+	"据了解，类似问题在本区其他地方也有发生。建议加强日常监管，建立长效机制，避免问题反复出现。",
+};
+
+struct gen_tx {
+	pa_app_t *app;
+	arena_t *a;
+	const wf_def_t *def;
+	int64_t count;
+	uint32_t *seed;
+	pa_id_t *units;
+	size_t nunits;
+	pa_id_t intake;
+	pa_time_t now;
+};
+
+static int gen_tx_fn(store_tx_t *tx, void *arg)
+{
+	struct gen_tx *g = arg;
+	for (int64_t i = 0; i < g->count; i++) {
+		uint32_t r = rnd(g->seed);
+		pa_time_t created = g->now - (pa_time_t)(rnd(g->seed) % (365u * 86400u));
+		const wf_state_t *st = &g->def->states[r % g->def->nstates];
+		const wf_category_t *cat = &g->def->categories[rnd(g->seed) % g->def->ncategories];
+		int year, m, d;
+		calendar_local_date(g->app->cal, created, &year, &m, &d);
+		int64_t seq;
+		int rc = store_tx_next_number(tx, g->def->number_prefix, year, &seq);
+		if (rc < 0)
+			return rc;
+		pa_time_t entered = created + (pa_time_t)(rnd(g->seed) % (20u * 86400u));
+		pa_time_t due = 0;
+		wf_state_due(g->app->cal, st, created, entered, &due);
+		char qh[PA_HASH_HEX];
+		random_hex(qh, 32);
+		pa_case_t cs = {
+			.number = arena_printf(g->a, "%s-%d-%06lld", g->def->number_prefix, year, (long long)seq),
+			.type = g->def->type, .category = cat->code,
+			.title = arena_printf(g->a, "%s%s", places[rnd(g->seed) % ARRAY_SIZE(places)],
+			                      topics[rnd(g->seed) % ARRAY_SIZE(topics)]),
+			.body = bodies[rnd(g->seed) % ARRAY_SIZE(bodies)],
+			.channel = (rnd(g->seed) & 1) ? "web" : "visit", .state = st->name, .is_open = !st->terminal,
+			.intake_org_id = g->intake, .owner_org_id = g->units[rnd(g->seed) % g->nunits],
+			.created_at = created, .updated_at = entered, .state_entered_at = entered,
+			.due_at = due && !st->terminal ? due : PA_NO_DUE, .overdue = false, .query_hash = arena_strdup(g->a, qh),
+			.data = "{}", .version = 1,
+		};
+		pa_id_t id;
+		if ((rc = store_tx_case_insert(tx, &cs, &id)) < 0)
+			return rc;
+		pa_event_t ev = { .case_id = id, .at = created, .kind = "created", .to_state = st->name,
+		                  .actor_name = "public", .public = true, .data = "{\"channel\":\"web\"}" };
+		pa_id_t evid;
+		if ((rc = store_tx_event_insert(tx, &ev, &evid)) < 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int seed_audit_fn(store_tx_t *tx, void *detail)
+{
+	return audit_append(tx, pa_now(), "cli", "seed.generate", "cases", detail);
+}
+
+int demo_generate(pa_app_t *app, int64_t n, uint32_t seed, void (*progress)(double), pa_err_t *err)
+{
+	const wf_def_t *def = wf_registry_find(app->wf, "petition");
+	if (!def)
+		return pa_fail(err, PA_ENOTFOUND, "config", NULL, "no petition workflow is loaded");
+	orgtree_t *t = orgcache_get(app->orgs);
+	arena_t *a = arena_new();
+	pa_id_t *units = arena_alloc(a, (orgtree_count(t) + 1) * sizeof(pa_id_t));
+	size_t nu = 0;
+	for (size_t i = 0; i < orgtree_count(t); i++)
+		if (orgtree_at(t, i)->is_unit)
+			units[nu++] = orgtree_at(t, i)->id;
+	const pa_org_t *intake = orgtree_find_code(t, app->cfg->intake_org);
+	pa_id_t intake_id = intake ? intake->id : (nu ? units[0] : 0);
+	orgtree_release(t);
+	if (!nu) {
+		arena_free(a);
+		return pa_fail(err, PA_ENOTFOUND, "config", NULL, "there are no units: run `pingan init --demo` first");
+	}
+	if (!seed)
+		seed = 2463534242u;
+	int rc = 0;
+	const int64_t batch = 2000;
+	for (int64_t done = 0; done < n && rc == 0;) {
+		arena_t *ba = arena_new();
+		struct gen_tx g = { .app = app, .a = ba, .def = def, .count = n - done < batch ? n - done : batch,
+		                    .seed = &seed, .units = units, .nunits = nu, .intake = intake_id,
+		                    .now = pa_now() };
+		rc = store_write(app->store, gen_tx_fn, &g, err);
+		arena_free(ba);
+		done += g.count;
+		if (progress)
+			progress((double)done / (double)n);
+	}
+	if (rc == 0) {
+		char detail[64];
+		snprintf(detail, sizeof(detail), "{\"generated\":%lld}", (long long)n);
+		rc = store_write(app->store, seed_audit_fn, detail, err);
+	}
+	arena_free(a);
+	return rc;
+}

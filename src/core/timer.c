@@ -1,0 +1,73 @@
+#include "base/common.h"
+#include "core/timer.h"
+#include "core/cases.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <time.h>
+
+struct pa_timer {
+	pa_app_t *app;
+	int interval_s;
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool stop;
+};
+
+static void *timer_main(void *arg)
+{
+	pa_timer_t *t = arg;
+	pthread_mutex_lock(&t->mu);
+	while (!t->stop) {
+		struct timespec until;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += t->interval_s;
+		while (!t->stop && pthread_cond_timedwait(&t->cv, &t->mu, &until) != ETIMEDOUT)
+			;
+		if (t->stop)
+			break;
+		pthread_mutex_unlock(&t->mu);
+		int applied = 0, marked = 0;
+		pa_err_t err = { 0 };
+		int64_t start = pa_mono_us();
+		if (cases_timer_tick(t->app, pa_now(), &applied, &marked, &err) < 0)
+			log_warn("timer: pass failed: %s", err.detail[0] ? err.detail : pa_strerror(err.code));
+		else if (applied || marked)
+			log_info("timer: %d automatic transitions, %d marked overdue (%lld ms)", applied, marked,
+			         (long long)(pa_mono_us() - start) / 1000);
+		pthread_mutex_lock(&t->mu);
+	}
+	pthread_mutex_unlock(&t->mu);
+	return NULL;
+}
+
+pa_timer_t *timer_start(pa_app_t *app, int interval_s)
+{
+	pa_timer_t *t = xcalloc(1, sizeof(*t));
+	t->app = app;
+	t->interval_s = interval_s > 0 ? interval_s : 30;
+	pthread_mutex_init(&t->mu, NULL);
+	pthread_cond_init(&t->cv, NULL);
+	if (pthread_create(&t->thread, NULL, timer_main, t) != 0) {
+		log_error("timer: could not start its thread");
+		free(t);
+		return NULL;
+	}
+	return t;
+}
+
+void timer_stop(pa_timer_t *t)
+{
+	if (!t)
+		return;
+	pthread_mutex_lock(&t->mu);
+	t->stop = true;
+	pthread_cond_signal(&t->cv);
+	pthread_mutex_unlock(&t->mu);
+	pthread_join(t->thread, NULL);
+	pthread_mutex_destroy(&t->mu);
+	pthread_cond_destroy(&t->cv);
+	free(t);
+}

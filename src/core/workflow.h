@@ -1,0 +1,251 @@
+/*
+ * workflow.h — case types as data, and the one engine that runs them all.
+ *
+ * A case type is a YAML definition file under workflows/ (petition.yaml is the
+ * first).  wf_load_*() parses and validates it; the resulting wf_def_t is
+ * immutable and lives until wf_def_free().  Nothing in C switches on a case
+ * type's name: states, transitions, who may take them, required fields,
+ * notices, deadlines, windows and timeouts all come from the definition.
+ *
+ * Definition shape (see workflows/petition.yaml for the full, commented one):
+ *
+ *   type: petition
+ *   label: { zh: 信访, en: Petition }
+ *   number_prefix: XF              # case numbers XF-2026-000123
+ *   initial: registered            # state a new case starts in
+ *   categories:
+ *     - { code: grievance, label: {zh: 申诉求决, en: Grievance} }
+ *     - { code: accusation, label: {...}, accusation: true }   # sealed from the accused unit
+ *   states:
+ *     registered:
+ *       label: {...}
+ *       due: { amount: 15, unit: calendar_days, from: case, basis: "信访工作条例 第22、23条" }
+ *     replied:
+ *       due: { amount: 30, unit: calendar_days, from: state, basis: "第35条" }
+ *       timeout: close                 # transition the timer applies when due passes
+ *       rating: true                   # the public may rate while in this state
+ *     closed: { terminal: true }
+ *   transitions:
+ *     accept:
+ *       from: [registered, forwarded]
+ *       to: handling
+ *       roles: [intake, handler]       # special roles: public, system
+ *       notice: acceptance             # names an entry under notices:
+ *       public: true                   # event shown on the public timeline
+ *     forward:
+ *       from: [registered]
+ *       to: forwarded
+ *       owner: field:org_id            # keep (default) | field:NAME | superior | intake | kind:KIND
+ *       fields:
+ *         org_id: { type: org, required: true, label: {...} }
+ *         reason: { type: text, required: true, max: 2000 }
+ *     extend:
+ *       from: [handling]
+ *       to: handling
+ *       once: true
+ *       fields: { days: { type: int, min: 1, max: 30, required: true }, reason: {...} }
+ *       due_add: { field: days, unit: calendar_days }
+ *     object:
+ *       window: { amount: 5, unit: working_days, from: state }   # only within this window
+ *     request_review:
+ *       roles: [public]
+ *       public_action: review          # what POST /api/public/cases/{n}/review performs
+ *   notices:
+ *     acceptance:
+ *       title: { zh: 受理告知书, en: Notice of acceptance }
+ *       body:  { zh: "您的信访事项（{number}）已于{date}受理……", en: "..." }
+ *
+ * Field types: text (max = characters, default 4000), int (min, max), enum
+ * (values: list of {code, label}), org (an org id; the engine's caller checks
+ * it exists), date (YYYY-MM-DD), bool.
+ * Validation errors name the file, line and column, or the path
+ * ("transitions.extend.to: unknown state 'handled'").  The loader rejects:
+ * unknown keys, unknown states in from/to/timeout, a state no transition
+ * reaches (other than initial), a non-terminal state with no way out, a
+ * transition with no roles, a timeout naming a transition that does not
+ * leave that state or is not taken by `system`, a bad due (unit, amount out
+ * of range), duplicate category codes, notices referenced but not defined,
+ * notice placeholders that are neither built-in ({number}, {date}, {title},
+ * {unit}, {due}) nor a field of every transition that uses the notice.
+ */
+#ifndef PA_WORKFLOW_H
+#define PA_WORKFLOW_H
+
+#include <jansson.h>
+
+#include "base/common.h"
+#include "base/clock.h"
+#include "core/calendar.h"
+
+#define WF_MAX_FILE (1 << 20)
+#define WF_MAX_STATES 64
+#define WF_MAX_TRANSITIONS 128
+#define WF_MAX_FIELDS 32
+#define WF_MAX_CATEGORIES 256
+#define WF_TEXT_DEFAULT_MAX 4000
+
+typedef struct wf_label {
+	const char *zh;
+	const char *en;
+} wf_label_t;
+
+typedef enum wf_from { WF_FROM_STATE = 0, WF_FROM_CASE = 1 } wf_from_t;
+
+typedef struct wf_due {
+	int amount;
+	due_unit_t unit;
+	wf_from_t from;     /* anchor: when the case entered the state, or was created */
+	const char *basis;  /* legal basis, shown to people; may be NULL */
+} wf_due_t;
+
+typedef enum wf_field_type {
+	WF_FIELD_TEXT, WF_FIELD_INT, WF_FIELD_ENUM, WF_FIELD_ORG, WF_FIELD_DATE, WF_FIELD_BOOL,
+} wf_field_type_t;
+
+typedef struct wf_enum_value {
+	const char *code;
+	wf_label_t label;
+} wf_enum_value_t;
+
+typedef struct wf_field {
+	const char *name;
+	wf_label_t label;
+	wf_field_type_t type;
+	bool required;
+	int64_t min, max;          /* int: value range; text: max characters (min unused) */
+	wf_enum_value_t *values;   /* enum */
+	size_t nvalues;
+} wf_field_t;
+
+typedef struct wf_state {
+	const char *name;
+	wf_label_t label;
+	bool terminal;
+	bool has_due;
+	wf_due_t due;
+	const char *timeout;   /* transition name, or NULL */
+	bool rating;
+} wf_state_t;
+
+typedef struct wf_transition {
+	const char *name;
+	wf_label_t label;
+	const char **from;
+	size_t nfrom;
+	const char *to;
+	const char **roles;
+	size_t nroles;
+	wf_field_t *fields;
+	size_t nfields;
+	const char *notice;        /* NULL = none */
+	bool public;               /* event visible on the public timeline */
+	bool once;                 /* at most once per case */
+	bool has_due_add;          /* extends the current due instead of recomputing */
+	const char *due_add_field; /* int field holding the amount, or NULL */
+	int due_add_amount;        /* used when due_add_field is NULL */
+	due_unit_t due_add_unit;
+	bool has_window;           /* may only be taken within this window */
+	wf_due_t window;
+	const char *owner;         /* "keep", "field:NAME", "superior", "intake", "kind:KIND" */
+	const char *public_action; /* e.g. "review"; NULL */
+} wf_transition_t;
+
+typedef struct wf_category {
+	const char *code;
+	wf_label_t label;
+	bool accusation;
+} wf_category_t;
+
+typedef struct wf_notice {
+	const char *name;
+	wf_label_t title;
+	wf_label_t body;
+} wf_notice_t;
+
+typedef struct wf_def {
+	const char *type;
+	wf_label_t label;
+	const char *number_prefix;
+	const char *initial;
+	const char *source;        /* file name it was loaded from */
+	wf_state_t *states;
+	size_t nstates;
+	wf_transition_t *transitions;
+	size_t ntransitions;
+	wf_category_t *categories;
+	size_t ncategories;
+	wf_notice_t *notices;
+	size_t nnotices;
+	arena_t *arena;            /* owns everything above */
+} wf_def_t;
+
+typedef struct wf_registry {
+	wf_def_t **defs;
+	size_t ndefs;
+} wf_registry_t;
+
+/* Parse and validate one definition held in memory (fuzz seam). */
+int wf_load_buffer(const char *buf, size_t len, const char *name, wf_def_t **out, pa_err_t *err);
+int wf_load_file(const char *path, wf_def_t **out, pa_err_t *err);
+void wf_def_free(wf_def_t *def);
+
+/* Loads every *.yaml in dir; two files with one type is an error. */
+int wf_registry_load_dir(const char *dir, wf_registry_t **out, pa_err_t *err);
+void wf_registry_free(wf_registry_t *reg);
+const wf_def_t *wf_registry_find(const wf_registry_t *reg, const char *type);
+
+const wf_state_t *wf_find_state(const wf_def_t *def, const char *name);
+const wf_transition_t *wf_find_transition(const wf_def_t *def, const char *name);
+const wf_category_t *wf_find_category(const wf_def_t *def, const char *code);
+const wf_notice_t *wf_find_notice(const wf_def_t *def, const char *name);
+bool wf_transition_leaves(const wf_transition_t *t, const char *state);
+bool wf_transition_allows_role(const wf_transition_t *t, const char *role);
+/* The transition with this public_action that leaves `state`, or NULL. */
+const wf_transition_t *wf_find_public_action(const wf_def_t *def, const char *state,
+                                             const char *action);
+
+/*
+ * Checks an action's input object against the transition's fields: unknown
+ * members, missing required fields, wrong JSON types, out-of-range values,
+ * unknown enum codes, bad dates.  On error names the field ("fields.days").
+ */
+int wf_validate_fields(const wf_transition_t *t, const json_t *fields, pa_err_t *err);
+
+/* The due time of `state` for a case created at `created` that entered the
+ * state at `entered`; *due = 0 when the state has no limit. */
+int wf_state_due(const calendar_t *cal, const wf_state_t *state, pa_time_t created,
+                 pa_time_t entered, pa_time_t *due);
+/* Whether `now` is within the transition's window (true when it has none). */
+bool wf_window_open(const calendar_t *cal, const wf_transition_t *t, pa_time_t created,
+                    pa_time_t entered, pa_time_t now);
+/* The end of the transition's window (0 when it has none). */
+pa_time_t wf_window_end(const calendar_t *cal, const wf_transition_t *t, pa_time_t created,
+                        pa_time_t entered);
+
+/*
+ * Renders a notice in "zh" or "en": placeholders {name} are replaced by
+ * vars[name] (a JSON object of strings/numbers; missing → empty).  The
+ * result is plain text (HTML-escaping is the renderer's job).
+ */
+char *wf_render_notice(arena_t *a, const wf_notice_t *n, const char *lang, const json_t *vars,
+                       char **title_out);
+/*
+ * The vars for wf_render_notice from an action's validated fields: a copy in
+ * which enum codes are replaced by their labels in `lang` (a notice says
+ * 不予支持, not "reject").  Caller owns the reference and adds the built-ins.
+ */
+json_t *wf_notice_vars(const wf_transition_t *t, const json_t *fields, const char *lang);
+
+/* The definition as JSON for the API / console (labels, states, transitions,
+ * fields, categories). Caller owns the reference. */
+json_t *wf_def_to_json(const wf_def_t *def);
+
+/* Label in the language ("en" or anything else → zh). */
+static inline const char *wf_label(const wf_label_t *l, const char *lang)
+{
+	if (lang && lang[0] == 'e' && lang[1] == 'n' && l->en)
+		return l->en;
+	return l->zh ? l->zh : l->en;
+}
+
+#endif

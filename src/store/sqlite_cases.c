@@ -1,0 +1,718 @@
+/*
+ * sqlite_cases.c — cases, the case list, the timer's scan, the timeline,
+ * parties, attachments and ratings.
+ *
+ * The case list is the one query built at run time: its WHERE has a term per
+ * filter field, and the visibility and hidden-accused lists become
+ * `IN (?, ?, …)` of their length (at most STORE_FILTER_IDS_MAX each).  Every
+ * value is a bound parameter; the SQL text holds only fixed fragments and
+ * question marks.  Order is (due_at, id); the keyset cursor is written
+ * `due_at >= ? AND (due_at > ? OR id > ?)` — the same rows as
+ * `due_at > ? OR (due_at = ? AND id > ?)`, but the first term gives the
+ * planner a range to seek to in cases_inbox / cases_open_due instead of
+ * scanning from the start of the unit's cases.  One row more than the limit
+ * is fetched to tell whether another page exists.
+ */
+#include "base/common.h"
+#include "store/sqlite_internal.h"
+
+#include <stdlib.h>
+
+/* ---- reading ---------------------------------------------------------------------- */
+
+static void read_case(sqlite3_stmt *st, arena_t *a, pa_case_t *cs)
+{
+	sq_row_t r = SQ_ROW_READER(st, a);
+	cs->id = sq_col_int(&r);
+	cs->number = sq_col_text(&r);
+	cs->type = sq_col_text(&r);
+	cs->category = sq_col_text(&r);
+	cs->title = sq_col_text(&r);
+	cs->body = sq_col_text(&r);
+	cs->channel = sq_col_text(&r);
+	cs->state = sq_col_text(&r);
+	cs->is_open = sq_col_bool(&r);
+	cs->intake_org_id = sq_col_int(&r);
+	cs->owner_org_id = sq_col_int(&r);
+	cs->assignee_id = sq_col_int(&r);
+	cs->accused_org_id = sq_col_int(&r);
+	cs->created_at = sq_col_int(&r);
+	cs->updated_at = sq_col_int(&r);
+	cs->state_entered_at = sq_col_int(&r);
+	cs->due_at = sq_col_int(&r);
+	cs->overdue = sq_col_bool(&r);
+	cs->query_hash = sq_col_text(&r);
+	cs->data = sq_col_text(&r);
+	cs->version = (int)sq_col_int(&r);
+}
+
+static int case_get(store_conn_t *c, arena_t *a, enum sq_stmt_id id, pa_id_t key,
+                    const char *number, pa_case_t *out)
+{
+	sqlite3_stmt *st;
+	int rc = sq_stmt(c, id, &st, NULL);
+	if (rc < 0)
+		return rc;
+	if (number)
+		sqlite3_bind_text(st, 1, number, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_int64(st, 1, key);
+	rc = sq_step(c, st, NULL);
+	if (rc == SQ_ROW)
+		read_case(st, a, out);
+	else if (rc == SQ_DONE)
+		rc = PA_ENOTFOUND;
+	sq_done(st);
+	return rc < 0 ? rc : 0;
+}
+
+int store_case_get(store_conn_t *c, arena_t *a, pa_id_t id, pa_case_t *out)
+{
+	return case_get(c, a, SQ_CASE_GET, id, NULL, out);
+}
+
+int store_case_get_by_number(store_conn_t *c, arena_t *a, const char *number, pa_case_t *out)
+{
+	if (!number)
+		return PA_EINVAL;
+	return case_get(c, a, SQ_CASE_GET_BY_NUMBER, 0, number, out);
+}
+
+/* ---- the case list ------------------------------------------------------------------- */
+
+struct list_param {
+	const char *text;  /* bound as text when not NULL */
+	int64_t value;
+};
+
+struct list_query {
+	strbuf_t sql;
+	struct list_param *params;
+	size_t nparams, cap;
+};
+
+static void q_int(struct list_query *q, int64_t v)
+{
+	q->params[q->nparams++] = (struct list_param){ NULL, v };
+}
+
+static void q_text(struct list_query *q, const char *s)
+{
+	q->params[q->nparams++] = (struct list_param){ s, 0 };
+}
+
+static void q_id_list(struct list_query *q, const pa_id_t *ids, size_t n)
+{
+	strbuf_adds(&q->sql, "(");
+	for (size_t i = 0; i < n; i++) {
+		strbuf_adds(&q->sql, i ? ", ?" : "?");
+		q_int(q, ids[i]);
+	}
+	strbuf_adds(&q->sql, ")");
+}
+
+static int check_filter(const pa_case_filter_t *f)
+{
+	if (!f || sq_check_limit(f->limit) < 0)
+		return PA_EINVAL;
+	if (f->overdue < -1 || f->overdue > 1 || f->open < -1 || f->open > 1)
+		return PA_EINVAL;
+	if (!f->all_orgs && (f->nvisible > STORE_FILTER_IDS_MAX || (f->nvisible && !f->visible_orgs)))
+		return PA_EINVAL;
+	if (f->nhidden > STORE_FILTER_IDS_MAX || (f->nhidden && !f->hidden_accused))
+		return PA_EINVAL;
+	return 0;
+}
+
+/* Builds the query for f (already checked); the caller releases q. */
+static void build_case_list(const pa_case_filter_t *f, struct list_query *q)
+{
+	strbuf_init(&q->sql, 512);
+	q->cap = 16 + (f->all_orgs ? 0 : f->nvisible) + f->nhidden;
+	q->params = xcalloc(q->cap, sizeof(*q->params));
+	q->nparams = 0;
+
+	strbuf_adds(&q->sql, "SELECT " SQ_CASE_COLS " FROM cases WHERE 1");
+	if (f->type) {
+		strbuf_adds(&q->sql, " AND type = ?");
+		q_text(q, f->type);
+	}
+	if (f->state) {
+		strbuf_adds(&q->sql, " AND state = ?");
+		q_text(q, f->state);
+	}
+	if (f->owner_org_id) {
+		strbuf_adds(&q->sql, " AND owner_org_id = ?");
+		q_int(q, f->owner_org_id);
+	}
+	if (f->assignee_id) {
+		strbuf_adds(&q->sql, " AND assignee_id = ?");
+		q_int(q, f->assignee_id);
+	}
+	if (f->open >= 0) {
+		strbuf_adds(&q->sql, " AND is_open = ?");
+		q_int(q, f->open);
+	}
+	if (f->overdue >= 0) {
+		strbuf_adds(&q->sql, " AND overdue = ?");
+		q_int(q, f->overdue);
+	}
+	if (f->due_before) {
+		strbuf_adds(&q->sql, " AND due_at < ?");
+		q_int(q, f->due_before);
+	}
+	if (!f->all_orgs) {
+		strbuf_adds(&q->sql, " AND owner_org_id IN ");
+		q_id_list(q, f->visible_orgs, f->nvisible);
+	}
+	if (f->nhidden) {
+		strbuf_adds(&q->sql, " AND (accused_org_id = 0 OR accused_org_id NOT IN ");
+		q_id_list(q, f->hidden_accused, f->nhidden);
+		strbuf_adds(&q->sql, ")");
+	}
+	if (f->has_cursor) {
+		strbuf_adds(&q->sql, " AND due_at >= ? AND (due_at > ? OR id > ?)");
+		q_int(q, f->after_due);
+		q_int(q, f->after_due);
+		q_int(q, f->after_id);
+	}
+	strbuf_adds(&q->sql, " ORDER BY due_at, id LIMIT ?");
+	q_int(q, (int64_t)f->limit + 1);
+}
+
+char *store_sqlite_case_list_sql(const pa_case_filter_t *f)
+{
+	if (check_filter(f) < 0 || (!f->all_orgs && f->nvisible == 0))
+		return NULL;
+	struct list_query q;
+	build_case_list(f, &q);
+	free(q.params);
+	return strbuf_detach(&q.sql, NULL);
+}
+
+int store_case_list(store_conn_t *c, arena_t *a, const pa_case_filter_t *f, pa_case_t **out,
+                    size_t *n, bool *more)
+{
+	*out = NULL;
+	*n = 0;
+	*more = false;
+	if (check_filter(f) < 0)
+		return PA_EINVAL;
+	if (!c)
+		return PA_EUNAVAIL;
+	if (!f->all_orgs && f->nvisible == 0)
+		return 0;  /* sees no unit */
+
+	struct list_query q;
+	build_case_list(f, &q);
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v3(c->db, q.sql.buf, (int)q.sql.len, 0, &st, NULL);
+	if (rc != SQLITE_OK) {
+		rc = sq_error(c, rc, NULL, q.sql.buf);
+		goto out;
+	}
+	sq_bind_t b = SQ_BIND(st);
+	for (size_t i = 0; i < q.nparams; i++) {
+		if (q.params[i].text)
+			sq_bind_text(&b, q.params[i].text);
+		else
+			sq_bind_int(&b, q.params[i].value);
+	}
+	if (b.rc) {
+		rc = sq_bind_error(c, b.rc, NULL);
+		goto out;
+	}
+	pa_case_t *arr = arena_alloc(a, st_mult((size_t)f->limit, sizeof(*arr)));
+	size_t cnt = 0;
+	while ((rc = sq_step(c, st, NULL)) == SQ_ROW) {
+		if (cnt == (size_t)f->limit) {
+			*more = true;
+			break;
+		}
+		read_case(st, a, &arr[cnt++]);
+	}
+	if (rc >= 0) {
+		rc = 0;
+		*out = arr;
+		*n = cnt;
+	}
+out:
+	sqlite3_finalize(st);
+	free(q.params);
+	strbuf_release(&q.sql);
+	return rc;
+}
+
+int store_case_counts(store_conn_t *c, pa_time_t now, int64_t *open, int64_t *overdue)
+{
+	*open = *overdue = 0;
+	sqlite3_stmt *st;
+	int rc = sq_stmt(c, SQ_CASE_COUNTS, &st, NULL);
+	if (rc < 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, now);
+	rc = sq_step(c, st, NULL);
+	if (rc == SQ_ROW) {
+		*open = sqlite3_column_int64(st, 0);
+		*overdue = sqlite3_column_int64(st, 1);
+	}
+	sq_done(st);
+	return rc < 0 ? rc : 0;
+}
+
+int store_due_scan(store_conn_t *c, arena_t *a, pa_time_t now, pa_id_t after_id, int limit,
+                   pa_due_item_t **out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	if (sq_check_limit(limit) < 0)
+		return PA_EINVAL;
+	sqlite3_stmt *st;
+	int rc = sq_stmt(c, SQ_DUE_SCAN, &st, NULL);
+	if (rc < 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, now);
+	sqlite3_bind_int64(st, 2, after_id);
+	sqlite3_bind_int(st, 3, limit);
+	pa_due_item_t *arr = arena_alloc(a, st_mult((size_t)limit, sizeof(*arr)));
+	size_t cnt = 0;
+	while ((rc = sq_step(c, st, NULL)) == SQ_ROW && cnt < (size_t)limit) {
+		sq_row_t r = SQ_ROW_READER(st, a);
+		arr[cnt].id = sq_col_int(&r);
+		arr[cnt].type = sq_col_text(&r);
+		arr[cnt].state = sq_col_text(&r);
+		arr[cnt].due_at = sq_col_int(&r);
+		arr[cnt].overdue = sq_col_bool(&r);
+		cnt++;
+	}
+	sq_done(st);
+	if (rc < 0)
+		return rc;
+	*out = arr;
+	*n = cnt;
+	return 0;
+}
+
+/* ---- writing cases --------------------------------------------------------------------- */
+
+int store_tx_next_number(store_tx_t *tx, const char *prefix, int year, int64_t *seq)
+{
+	store_conn_t *c = tx->conn;
+	if (!prefix || !prefix[0])
+		return pa_fail(tx->err, PA_EINVAL, "validation", "prefix", "no number prefix");
+	sqlite3_stmt *st;
+	int rc = sq_stmt(c, SQ_NEXT_NUMBER, &st, tx->err);
+	if (rc < 0)
+		return rc;
+	sq_bind_t b = SQ_BIND(st);
+	sq_bind_text(&b, prefix);
+	sq_bind_int(&b, year);
+	rc = b.rc ? sq_bind_error(c, b.rc, tx->err) : sq_step(c, st, tx->err);
+	if (rc == SQ_ROW)
+		*seq = sqlite3_column_int64(st, 0);
+	else if (rc == SQ_DONE)
+		rc = pa_fail(tx->err, PA_EINTERNAL, "internal", NULL, "counter returned no value");
+	sq_done(st);
+	return rc < 0 ? rc : 0;
+}
+
+int store_tx_case_insert(store_tx_t *tx, const pa_case_t *cs, pa_id_t *id)
+{
+	store_conn_t *c = tx->conn;
+	sqlite3_stmt *st;
+	int rc = sq_stmt(c, SQ_CASE_INSERT, &st, tx->err);
+	if (rc < 0)
+		return rc;
+	sq_bind_t b = SQ_BIND(st);
+	sq_bind_text(&b, cs->number);
+	sq_bind_text(&b, cs->type);
+	sq_bind_text0(&b, cs->category);
+	sq_bind_text0(&b, cs->title);
+	sq_bind_text0(&b, cs->body);
+	sq_bind_text(&b, cs->channel);
+	sq_bind_text(&b, cs->state);
+	sq_bind_bool(&b, cs->is_open);
+	sq_bind_int(&b, cs->intake_org_id);
+	sq_bind_int(&b, cs->owner_org_id);
+	sq_bind_int(&b, cs->assignee_id);
+	sq_bind_int(&b, cs->accused_org_id);
+	sq_bind_int(&b, cs->created_at);
+	sq_bind_int(&b, cs->updated_at);
+	sq_bind_int(&b, cs->state_entered_at);
+	sq_bind_int(&b, cs->due_at);
+	sq_bind_bool(&b, cs->overdue);
+	sq_bind_text(&b, cs->query_hash);
+	sq_bind_text(&b, cs->data);
+	rc = b.rc ? sq_bind_error(c, b.rc, tx->err) : sq_step(c, st, tx->err);
+	sq_done(st);
+	if (rc < 0)
+		return rc;
+	if (id)
+		*id = sqlite3_last_insert_rowid(c->db);
+	return 0;
+}
+
+int store_tx_case_update(store_tx_t *tx, const pa_case_t *cs)
+{
+	store_conn_t *c = tx->conn;
+	sqlite3_stmt *st;
+	int rc = sq_stmt(c, SQ_CASE_UPDATE, &st, tx->err);
+	if (rc < 0)
+		return rc;
+	sq_bind_t b = SQ_BIND(st);
+	sq_bind_text(&b, cs->state);
+	sq_bind_bool(&b, cs->is_open);
+	sq_bind_int(&b, cs->owner_org_id);
+	sq_bind_int(&b, cs->assignee_id);
+	sq_bind_int(&b, cs->accused_org_id);
+	sq_bind_int(&b, cs->due_at);
+	sq_bind_bool(&b, cs->overdue);
+	sq_bind_int(&b, cs->state_entered_at);
+	sq_bind_int(&b, cs->updated_at);
+	sq_bind_text(&b, cs->data);
+	sq_bind_int(&b, cs->id);
+	sq_bind_int(&b, cs->version);
+	rc = b.rc ? sq_bind_error(c, b.rc, tx->err) : sq_step(c, st, tx->err);
+	int changed = rc >= 0 ? sqlite3_changes(c->db) : 0;
+	sq_done(st);
+	if (rc < 0)
+		return rc;
+	if (changed)
+		return 0;
+
+	/* nothing matched: a moved version or no such case */
+	rc = sq_stmt(c, SQ_CASE_EXISTS, &st, tx->err);
+	if (rc < 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, cs->id);
+	rc = sq_step(c, st, tx->err);
+	sq_done(st);
+	if (rc == SQ_ROW)
+		return pa_fail(tx->err, PA_ECONFLICT, "version-conflict", "version",
+		               "case %lld was changed by someone else", (long long)cs->id);
+	if (rc == SQ_DONE)
+		return pa_fail(tx->err, PA_ENOTFOUND, "not-found", NULL, "no case %lld",
+		               (long long)cs->id);
+	return rc;
+}
+
+/* ---- timeline ---------------------------------------------------------------------------- */
+
+int store_tx_event_insert(store_tx_t *tx, const pa_event_t *ev, pa_id_t *id)
+{
+	store_conn_t *c = tx->conn;
+	sqlite3_stmt *st;
+	int rc = sq_stmt(c, SQ_EVENT_INSERT, &st, tx->err);
+	if (rc < 0)
+		return rc;
+	sq_bind_t b = SQ_BIND(st);
+	sq_bind_int(&b, ev->case_id);
+	sq_bind_int(&b, ev->at);
+	sq_bind_text(&b, ev->kind);
+	sq_bind_text(&b, ev->action);
+	sq_bind_text(&b, ev->from_state);
+	sq_bind_text(&b, ev->to_state);
+	sq_bind_int(&b, ev->actor_user_id);
+	sq_bind_text0(&b, ev->actor_name);
+	sq_bind_int(&b, ev->actor_org_id);
+	sq_bind_bool(&b, ev->public);
+	sq_bind_text(&b, ev->text);
+	sq_bind_text(&b, ev->data);
+	rc = b.rc ? sq_bind_error(c, b.rc, tx->err) : sq_step(c, st, tx->err);
+	sq_done(st);
+	if (rc < 0)
+		return rc;
+	if (id)
+		*id = sqlite3_last_insert_rowid(c->db);
+	return 0;
+}
+
+int store_events_list(store_conn_t *c, arena_t *a, pa_id_t case_id, pa_id_t after_id, int limit,
+                      bool public_only, pa_event_t **out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	if (sq_check_limit(limit) < 0)
+		return PA_EINVAL;
+	sqlite3_stmt *st;
+	int rc = sq_stmt(c, SQ_EVENTS_LIST, &st, NULL);
+	if (rc < 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, case_id);
+	sqlite3_bind_int64(st, 2, after_id);
+	sqlite3_bind_int(st, 3, public_only ? 1 : 0);
+	sqlite3_bind_int(st, 4, limit);
+	pa_event_t *arr = arena_alloc(a, st_mult((size_t)limit, sizeof(*arr)));
+	size_t cnt = 0;
+	while ((rc = sq_step(c, st, NULL)) == SQ_ROW && cnt < (size_t)limit) {
+		sq_row_t r = SQ_ROW_READER(st, a);
+		pa_event_t *ev = &arr[cnt++];
+		ev->id = sq_col_int(&r);
+		ev->case_id = sq_col_int(&r);
+		ev->at = sq_col_int(&r);
+		ev->kind = sq_col_text(&r);
+		ev->action = sq_col_text(&r);
+		ev->from_state = sq_col_text(&r);
+		ev->to_state = sq_col_text(&r);
+		ev->actor_user_id = sq_col_int(&r);
+		ev->actor_name = sq_col_text(&r);
+		ev->actor_org_id = sq_col_int(&r);
+		ev->public = sq_col_bool(&r);
+		ev->text = sq_col_text(&r);
+		ev->data = sq_col_text(&r);
+	}
+	sq_done(st);
+	if (rc < 0)
+		return rc;
+	*out = arr;
+	*n = cnt;
+	return 0;
+}
+
+/* ---- parties ------------------------------------------------------------------------------- */
+
+static void read_party(sqlite3_stmt *st, arena_t *a, pa_party_t *p)
+{
+	sq_row_t r = SQ_ROW_READER(st, a);
+	p->id = sq_col_int(&r);
+	p->case_id = sq_col_int(&r);
+	p->uid = sq_col_text(&r);
+	p->role = sq_col_text(&r);
+	p->name = sq_col_blob(&r);
+	p->phone = sq_col_blob(&r);
+	p->id_number = sq_col_blob(&r);
+	p->address = sq_col_blob(&r);
+	p->phone_hash = sq_col_text(&r);
+	p->id_hash = sq_col_text(&r);
+	p->created_at = sq_col_int(&r);
+}
+
+int store_tx_party_insert(store_tx_t *tx, const pa_party_t *p, pa_id_t *id)
+{
+	store_conn_t *c = tx->conn;
+	sqlite3_stmt *st;
+	int rc = sq_stmt(c, SQ_PARTY_INSERT, &st, tx->err);
+	if (rc < 0)
+		return rc;
+	sq_bind_t b = SQ_BIND(st);
+	sq_bind_int(&b, p->case_id);
+	sq_bind_text(&b, p->uid);
+	sq_bind_text(&b, p->role);
+	sq_bind_blob(&b, p->name);
+	sq_bind_blob(&b, p->phone);
+	sq_bind_blob(&b, p->id_number);
+	sq_bind_blob(&b, p->address);
+	sq_bind_text(&b, p->phone_hash);
+	sq_bind_text(&b, p->id_hash);
+	sq_bind_int(&b, p->created_at);
+	rc = b.rc ? sq_bind_error(c, b.rc, tx->err) : sq_step(c, st, tx->err);
+	sq_done(st);
+	if (rc < 0)
+		return rc;
+	if (id)
+		*id = sqlite3_last_insert_rowid(c->db);
+	return 0;
+}
+
+int store_parties_list(store_conn_t *c, arena_t *a, pa_id_t case_id, pa_party_t **out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	sqlite3_stmt *st;
+	int rc = sq_stmt(c, SQ_PARTIES_LIST, &st, NULL);
+	if (rc < 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, case_id);
+	pa_party_t *arr = NULL;
+	size_t cnt = 0, cap = 0;
+	while ((rc = sq_step(c, st, NULL)) == SQ_ROW) {
+		arr = sq_grow(a, arr, cnt, &cap, sizeof(*arr));
+		read_party(st, a, &arr[cnt++]);
+	}
+	sq_done(st);
+	if (rc < 0)
+		return rc;
+	*out = arr;
+	*n = cnt;
+	return 0;
+}
+
+int store_party_get(store_conn_t *c, arena_t *a, pa_id_t id, pa_party_t *out)
+{
+	sqlite3_stmt *st;
+	int rc = sq_stmt(c, SQ_PARTY_GET, &st, NULL);
+	if (rc < 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, id);
+	rc = sq_step(c, st, NULL);
+	if (rc == SQ_ROW)
+		read_party(st, a, out);
+	else if (rc == SQ_DONE)
+		rc = PA_ENOTFOUND;
+	sq_done(st);
+	return rc < 0 ? rc : 0;
+}
+
+int store_cases_by_party_hash(store_conn_t *c, arena_t *a, const char *hash, int limit,
+                              pa_id_t **out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	if (!hash || !hash[0] || sq_check_limit(limit) < 0)
+		return PA_EINVAL;
+	sqlite3_stmt *st;
+	int rc = sq_stmt(c, SQ_CASES_BY_PARTY_HASH, &st, NULL);
+	if (rc < 0)
+		return rc;
+	sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, limit);
+	pa_id_t *arr = arena_alloc(a, st_mult((size_t)limit, sizeof(*arr)));
+	size_t cnt = 0;
+	while ((rc = sq_step(c, st, NULL)) == SQ_ROW && cnt < (size_t)limit)
+		arr[cnt++] = sqlite3_column_int64(st, 0);
+	sq_done(st);
+	if (rc < 0)
+		return rc;
+	*out = arr;
+	*n = cnt;
+	return 0;
+}
+
+/* ---- attachments ------------------------------------------------------------------------------ */
+
+static void read_attachment(sqlite3_stmt *st, arena_t *a, pa_attachment_t *at)
+{
+	sq_row_t r = SQ_ROW_READER(st, a);
+	at->id = sq_col_int(&r);
+	at->case_id = sq_col_int(&r);
+	at->event_id = sq_col_int(&r);
+	at->sha256 = sq_col_text(&r);
+	at->name = sq_col_text(&r);
+	at->mime = sq_col_text(&r);
+	at->size = sq_col_int(&r);
+	at->public = sq_col_bool(&r);
+	at->created_at = sq_col_int(&r);
+}
+
+int store_tx_attachment_insert(store_tx_t *tx, const pa_attachment_t *at, pa_id_t *id)
+{
+	store_conn_t *c = tx->conn;
+	sqlite3_stmt *st;
+	int rc = sq_stmt(c, SQ_ATTACHMENT_INSERT, &st, tx->err);
+	if (rc < 0)
+		return rc;
+	sq_bind_t b = SQ_BIND(st);
+	sq_bind_int(&b, at->case_id);
+	sq_bind_int(&b, at->event_id);
+	sq_bind_text(&b, at->sha256);
+	sq_bind_text0(&b, at->name);
+	sq_bind_text0(&b, at->mime);
+	sq_bind_int(&b, at->size);
+	sq_bind_bool(&b, at->public);
+	sq_bind_int(&b, at->created_at);
+	rc = b.rc ? sq_bind_error(c, b.rc, tx->err) : sq_step(c, st, tx->err);
+	sq_done(st);
+	if (rc < 0)
+		return rc;
+	if (id)
+		*id = sqlite3_last_insert_rowid(c->db);
+	return 0;
+}
+
+int store_attachments_list(store_conn_t *c, arena_t *a, pa_id_t case_id, pa_attachment_t **out,
+                           size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	sqlite3_stmt *st;
+	int rc = sq_stmt(c, SQ_ATTACHMENTS_LIST, &st, NULL);
+	if (rc < 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, case_id);
+	pa_attachment_t *arr = NULL;
+	size_t cnt = 0, cap = 0;
+	while ((rc = sq_step(c, st, NULL)) == SQ_ROW) {
+		arr = sq_grow(a, arr, cnt, &cap, sizeof(*arr));
+		read_attachment(st, a, &arr[cnt++]);
+	}
+	sq_done(st);
+	if (rc < 0)
+		return rc;
+	*out = arr;
+	*n = cnt;
+	return 0;
+}
+
+int store_attachment_get(store_conn_t *c, arena_t *a, pa_id_t case_id, const char *sha256,
+                         pa_attachment_t *out)
+{
+	if (!sha256)
+		return PA_EINVAL;
+	sqlite3_stmt *st;
+	int rc = sq_stmt(c, SQ_ATTACHMENT_GET, &st, NULL);
+	if (rc < 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, case_id);
+	sqlite3_bind_text(st, 2, sha256, -1, SQLITE_STATIC);
+	rc = sq_step(c, st, NULL);
+	if (rc == SQ_ROW)
+		read_attachment(st, a, out);
+	else if (rc == SQ_DONE)
+		rc = PA_ENOTFOUND;
+	sq_done(st);
+	return rc < 0 ? rc : 0;
+}
+
+/* ---- ratings --------------------------------------------------------------------------------- */
+
+int store_tx_rating_insert(store_tx_t *tx, const pa_rating_t *r, pa_id_t *id)
+{
+	store_conn_t *c = tx->conn;
+	sqlite3_stmt *st;
+	int rc = sq_stmt(c, SQ_RATING_INSERT, &st, tx->err);
+	if (rc < 0)
+		return rc;
+	sq_bind_t b = SQ_BIND(st);
+	sq_bind_int(&b, r->case_id);
+	sq_bind_text(&b, r->stage);
+	sq_bind_text(&b, r->level);
+	sq_bind_text(&b, r->comment);
+	sq_bind_int(&b, r->at);
+	rc = b.rc ? sq_bind_error(c, b.rc, tx->err) : sq_step(c, st, tx->err);
+	sq_done(st);
+	if (rc < 0)
+		return rc;
+	if (id)
+		*id = sqlite3_last_insert_rowid(c->db);
+	return 0;
+}
+
+int store_ratings_list(store_conn_t *c, arena_t *a, pa_id_t case_id, pa_rating_t **out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	sqlite3_stmt *st;
+	int rc = sq_stmt(c, SQ_RATINGS_LIST, &st, NULL);
+	if (rc < 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, case_id);
+	pa_rating_t *arr = NULL;
+	size_t cnt = 0, cap = 0;
+	while ((rc = sq_step(c, st, NULL)) == SQ_ROW) {
+		arr = sq_grow(a, arr, cnt, &cap, sizeof(*arr));
+		sq_row_t row = SQ_ROW_READER(st, a);
+		pa_rating_t *r = &arr[cnt++];
+		r->id = sq_col_int(&row);
+		r->case_id = sq_col_int(&row);
+		r->stage = sq_col_text(&row);
+		r->level = sq_col_text(&row);
+		r->comment = sq_col_text(&row);
+		r->at = sq_col_int(&row);
+	}
+	sq_done(st);
+	if (rc < 0)
+		return rc;
+	*out = arr;
+	*n = cnt;
+	return 0;
+}

@@ -1,0 +1,116 @@
+/*
+ * sqlite_internal.h — what the files of the SQLite engine share.
+ *
+ * Nothing outside src/store/ includes this, except tests/unit/test_store.c
+ * for the two test seams at the end.
+ *
+ *   store_sqlite.c   connections, statement cache, error mapping, the writer
+ *                    thread and its queue, readers, migrations, backup
+ *   sqlite_schema.c  the migration scripts
+ *   sqlite_people.c  orgs, users, memberships, sessions, API tokens
+ *   sqlite_cases.c   cases, the case list, timeline, parties, attachments,
+ *                    ratings
+ *   sqlite_meta.c    audit log and the meta table
+ *
+ * A store_conn_t is used by one thread only: the writer connection by the
+ * writer thread (tx functions reach it through store_tx_conn()), each read
+ * connection by the thread that opened it.  Hence SQLITE_OPEN_NOMUTEX and
+ * no locking around statements.
+ */
+#ifndef PA_SQLITE_INTERNAL_H
+#define PA_SQLITE_INTERNAL_H
+
+#include "base/common.h"
+#include "store/store.h"
+#include "store/sqlite_stmts.h"
+
+#include <sqlite3.h>
+
+/* Largest id list a case filter may carry (visibility, hidden accused). */
+#define STORE_FILTER_IDS_MAX 512
+
+enum sq_stmt_id {
+#define SQ_ENUM(name, sql) SQ_##name,
+	SQ_STATEMENTS(SQ_ENUM)
+#undef SQ_ENUM
+	SQ__COUNT
+};
+
+struct store_conn {
+	store_t *s;
+	sqlite3 *db;
+	bool writer;                     /* the writer connection: fault hook applies */
+	sqlite3_stmt *stmts[SQ__COUNT];  /* prepared on first use */
+	struct store_conn *prev, *next;  /* the store's list of read connections */
+};
+
+struct store_tx {
+	store_t *s;
+	store_conn_t *conn;  /* the writer connection */
+	pa_err_t *err;       /* the job's error record, never NULL */
+};
+
+/* The cached statement `id` of connection c (prepared on first use). */
+int sq_stmt(store_conn_t *c, enum sq_stmt_id id, sqlite3_stmt **out, pa_err_t *err);
+/* Steps st: SQ_ROW, SQ_DONE or a negative PA_E* code (mapped by sq_error). */
+#define SQ_ROW 1
+#define SQ_DONE 0
+int sq_step(store_conn_t *c, sqlite3_stmt *st, pa_err_t *err);
+/* Resets st and clears its bindings: call after every use. */
+void sq_done(sqlite3_stmt *st);
+/* Runs one statement that changes a single row; PA_ENOTFOUND when none. */
+int sq_exec_one(store_conn_t *c, sqlite3_stmt *st, pa_err_t *err);
+/* Runs SQL text (several statements allowed) outside the statement cache. */
+int sq_exec(store_conn_t *c, const char *sql, pa_err_t *err);
+/* Maps an SQLite result code to PA_E*, records it in err, logs what needs it. */
+int sq_error(store_conn_t *c, int rc, pa_err_t *err, const char *what);
+/* A failed bind (only SQLITE_TOOBIG or SQLITE_NOMEM can happen). */
+int sq_bind_error(store_conn_t *c, int rc, pa_err_t *err);
+
+/* Binds parameters ?1, ?2, … in order; the first failure sticks in rc. */
+typedef struct sq_bind {
+	sqlite3_stmt *st;
+	int i;
+	int rc;
+} sq_bind_t;
+
+#define SQ_BIND(stmt) { (stmt), 0, SQLITE_OK }
+
+void sq_bind_int(sq_bind_t *b, int64_t v);
+void sq_bind_bool(sq_bind_t *b, bool v);
+void sq_bind_text(sq_bind_t *b, const char *s);   /* NULL binds NULL */
+void sq_bind_text0(sq_bind_t *b, const char *s);  /* NULL binds '' */
+void sq_bind_blob(sq_bind_t *b, pa_blob_t v);     /* length 0 binds NULL */
+
+/* Reads result columns 0, 1, … in order; strings and blobs go to the arena. */
+typedef struct sq_row {
+	sqlite3_stmt *st;
+	int i;
+	arena_t *a;
+} sq_row_t;
+
+#define SQ_ROW_READER(stmt, arena) { (stmt), 0, (arena) }
+
+int64_t sq_col_int(sq_row_t *r);
+bool sq_col_bool(sq_row_t *r);
+const char *sq_col_text(sq_row_t *r);  /* NULL stays NULL */
+pa_blob_t sq_col_blob(sq_row_t *r);
+
+/* Makes room for element n of an arena array, doubling its capacity. */
+void *sq_grow(arena_t *a, void *arr, size_t n, size_t *cap, size_t size);
+/* 1..STORE_LIST_MAX, else PA_EINVAL. */
+int sq_check_limit(int limit);
+
+/* Migration scripts: sq_migrations[v] takes the schema from v-1 to v. */
+extern const char *const sq_migrations[];
+extern const int sq_schema_version;
+
+/* Test seams (tests/unit/test_store.c). */
+/* The SQL store_case_list would run for f (xmalloc'd), or NULL if f is invalid. */
+char *store_sqlite_case_list_sql(const pa_case_filter_t *f);
+/* The raw handle behind a connection. */
+sqlite3 *store_sqlite_db(store_conn_t *c);
+/* Jobs waiting in the writer's queue (not counting the batch running). */
+size_t store_sqlite_queued(store_t *s);
+
+#endif

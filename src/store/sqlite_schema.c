@@ -1,0 +1,242 @@
+/*
+ * sqlite_schema.c — the schema, as a list of migrations.
+ *
+ * PRAGMA user_version holds the number of migrations applied.  store_migrate
+ * (store_sqlite.c) applies sq_migrations[v] for every v above it, each in its
+ * own BEGIN IMMEDIATE … COMMIT together with the new user_version, with
+ * foreign keys off during the script and `PRAGMA foreign_key_check` before
+ * the COMMIT (the SQLite procedure for table rebuilds).  A migration, once
+ * released, is never edited: change the schema by appending one.
+ *
+ * Conventions:
+ * - times are INTEGER seconds since the epoch (UTC), booleans 0/1 with a
+ *   CHECK, JSON columns are TEXT checked by json_valid;
+ * - a reference that may be absent is NULL (the store maps it to 0), so the
+ *   foreign key holds; cases.accused_org_id is 0 for none because the case
+ *   list filters it with NOT IN;
+ * - an index on a rowid table ends in the rowid implicitly, so
+ *   cases_inbox (owner_org_id, is_open, due_at) is ordered by
+ *   (owner_org_id, is_open, due_at, id) and serves `ORDER BY due_at, id`
+ *   without a sort (test_store checks the query plan);
+ * - the timeline, the audit log and cases themselves are append-only
+ *   (DESIGN.md: a submission can never be deleted; every step stays on its
+ *   timeline): triggers refuse the statements that would break that.
+ */
+#include "base/common.h"
+#include "store/sqlite_internal.h"
+
+static const char migration_1[] =
+	"CREATE TABLE meta (\n"
+	"  key   TEXT PRIMARY KEY NOT NULL,\n"
+	"  value TEXT NOT NULL\n"
+	") WITHOUT ROWID;\n"
+	"INSERT INTO meta(key, value) VALUES ('orgs_generation', '0');\n"
+
+	"CREATE TABLE orgs (\n"
+	"  id          INTEGER PRIMARY KEY,\n"
+	"  parent_id   INTEGER REFERENCES orgs(id),\n"
+	"  superior_id INTEGER REFERENCES orgs(id),\n"
+	"  code        TEXT NOT NULL UNIQUE CHECK (length(code) BETWEEN 1 AND 64),\n"
+	"  name        TEXT NOT NULL CHECK (length(name) >= 1),\n"
+	"  name_en     TEXT NOT NULL DEFAULT '',\n"
+	"  kind        TEXT NOT NULL CHECK (length(kind) >= 1),\n"
+	"  is_unit     INTEGER NOT NULL DEFAULT 0 CHECK (is_unit IN (0, 1)),\n"
+	"  disabled    INTEGER NOT NULL DEFAULT 0 CHECK (disabled IN (0, 1))\n"
+	");\n"
+	"CREATE INDEX orgs_parent ON orgs(parent_id);\n"
+	/* in-memory org trees reload when this moves */
+	"CREATE TRIGGER orgs_generation_insert AFTER INSERT ON orgs BEGIN\n"
+	"  INSERT INTO meta(key, value) VALUES ('orgs_generation', '1')\n"
+	"    ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1;\n"
+	"END;\n"
+	"CREATE TRIGGER orgs_generation_update AFTER UPDATE ON orgs BEGIN\n"
+	"  INSERT INTO meta(key, value) VALUES ('orgs_generation', '1')\n"
+	"    ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1;\n"
+	"END;\n"
+
+	"CREATE TABLE users (\n"
+	"  id            INTEGER PRIMARY KEY,\n"
+	"  username      TEXT NOT NULL UNIQUE COLLATE NOCASE\n"
+	"                CHECK (length(username) BETWEEN 1 AND 64),\n"
+	"  display_name  TEXT NOT NULL DEFAULT '',\n"
+	"  password_hash TEXT NOT NULL DEFAULT '',\n"
+	"  disabled      INTEGER NOT NULL DEFAULT 0 CHECK (disabled IN (0, 1)),\n"
+	"  failed_logins INTEGER NOT NULL DEFAULT 0 CHECK (failed_logins >= 0),\n"
+	"  locked_until  INTEGER NOT NULL DEFAULT 0,\n"
+	"  created_at    INTEGER NOT NULL\n"
+	");\n"
+
+	"CREATE TABLE memberships (\n"
+	"  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,\n"
+	"  org_id  INTEGER NOT NULL REFERENCES orgs(id),\n"
+	"  role    TEXT NOT NULL CHECK (length(role) >= 1),\n"
+	"  PRIMARY KEY (user_id, org_id, role)\n"
+	") WITHOUT ROWID;\n"
+	"CREATE INDEX memberships_org ON memberships(org_id, role);\n"
+
+	"CREATE TABLE sessions (\n"
+	"  token_hash TEXT PRIMARY KEY NOT NULL,\n"
+	"  user_id    INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,\n"
+	"  csrf_token TEXT NOT NULL,\n"
+	"  created_at INTEGER NOT NULL,\n"
+	"  expires_at INTEGER NOT NULL\n"
+	") WITHOUT ROWID;\n"
+	"CREATE INDEX sessions_user ON sessions(user_id);\n"
+	"CREATE INDEX sessions_expires ON sessions(expires_at);\n"
+
+	"CREATE TABLE api_tokens (\n"
+	"  id         INTEGER PRIMARY KEY,\n"
+	"  user_id    INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,\n"
+	"  name       TEXT NOT NULL DEFAULT '',\n"
+	"  token_hash TEXT NOT NULL UNIQUE,\n"
+	"  created_at INTEGER NOT NULL,\n"
+	"  expires_at INTEGER NOT NULL DEFAULT 0,\n"
+	"  revoked    INTEGER NOT NULL DEFAULT 0 CHECK (revoked IN (0, 1))\n"
+	");\n"
+	"CREATE INDEX api_tokens_user ON api_tokens(user_id);\n"
+
+	"CREATE TABLE counters (\n"
+	"  prefix TEXT NOT NULL,\n"
+	"  year   INTEGER NOT NULL,\n"
+	"  value  INTEGER NOT NULL CHECK (value >= 1),\n"
+	"  PRIMARY KEY (prefix, year)\n"
+	") WITHOUT ROWID;\n"
+
+	"CREATE TABLE cases (\n"
+	"  id               INTEGER PRIMARY KEY,\n"
+	"  number           TEXT NOT NULL UNIQUE CHECK (length(number) >= 1),\n"
+	"  type             TEXT NOT NULL CHECK (length(type) >= 1),\n"
+	"  category         TEXT NOT NULL DEFAULT '',\n"
+	"  title            TEXT NOT NULL DEFAULT '',\n"
+	"  body             TEXT NOT NULL DEFAULT '',\n"
+	"  channel          TEXT NOT NULL,\n"
+	"  state            TEXT NOT NULL CHECK (length(state) >= 1),\n"
+	"  is_open          INTEGER NOT NULL CHECK (is_open IN (0, 1)),\n"
+	"  intake_org_id    INTEGER NOT NULL REFERENCES orgs(id),\n"
+	"  owner_org_id     INTEGER NOT NULL REFERENCES orgs(id),\n"
+	"  assignee_id      INTEGER REFERENCES users(id),\n"
+	"  accused_org_id   INTEGER NOT NULL DEFAULT 0 CHECK (accused_org_id >= 0),\n"
+	"  created_at       INTEGER NOT NULL,\n"
+	"  updated_at       INTEGER NOT NULL,\n"
+	"  state_entered_at INTEGER NOT NULL,\n"
+	"  due_at           INTEGER NOT NULL,\n"
+	"  overdue          INTEGER NOT NULL DEFAULT 0 CHECK (overdue IN (0, 1)),\n"
+	"  query_hash       TEXT,\n"
+	"  data             TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(data)),\n"
+	"  version          INTEGER NOT NULL DEFAULT 1 CHECK (version >= 1)\n"
+	");\n"
+	/* a unit's inbox: owner_org_id = ? AND is_open = 1 ORDER BY due_at, id */
+	"CREATE INDEX cases_inbox ON cases(owner_org_id, is_open, due_at);\n"
+	/* lists over all orgs, and the timer's scan of open cases past due */
+	"CREATE INDEX cases_open_due ON cases(is_open, due_at);\n"
+	"CREATE INDEX cases_assignee ON cases(assignee_id, is_open, due_at);\n"
+	"CREATE INDEX cases_type_state ON cases(type, state);\n"
+	"CREATE TRIGGER cases_no_delete BEFORE DELETE ON cases BEGIN\n"
+	"  SELECT RAISE(ABORT, 'cases are never deleted');\n"
+	"END;\n"
+
+	"CREATE TABLE events (\n"
+	"  id            INTEGER PRIMARY KEY,\n"
+	"  case_id       INTEGER NOT NULL REFERENCES cases(id),\n"
+	"  at            INTEGER NOT NULL,\n"
+	"  kind          TEXT NOT NULL CHECK (length(kind) >= 1),\n"
+	"  action        TEXT,\n"
+	"  from_state    TEXT,\n"
+	"  to_state      TEXT,\n"
+	"  actor_user_id INTEGER REFERENCES users(id),\n"
+	"  actor_name    TEXT NOT NULL DEFAULT '',\n"
+	"  actor_org_id  INTEGER REFERENCES orgs(id),\n"
+	"  public        INTEGER NOT NULL DEFAULT 0 CHECK (public IN (0, 1)),\n"
+	"  text          TEXT,\n"
+	"  data          TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(data))\n"
+	");\n"
+	/* (case_id, id): the rowid ends the index */
+	"CREATE INDEX events_case ON events(case_id);\n"
+	"CREATE TRIGGER events_no_update BEFORE UPDATE ON events BEGIN\n"
+	"  SELECT RAISE(ABORT, 'the timeline is append-only');\n"
+	"END;\n"
+	"CREATE TRIGGER events_no_delete BEFORE DELETE ON events BEGIN\n"
+	"  SELECT RAISE(ABORT, 'the timeline is append-only');\n"
+	"END;\n"
+
+	/* name, phone, id_number, address: ciphertexts (core/crypto) */
+	"CREATE TABLE parties (\n"
+	"  id         INTEGER PRIMARY KEY,\n"
+	"  case_id    INTEGER NOT NULL REFERENCES cases(id),\n"
+	"  uid        TEXT NOT NULL UNIQUE CHECK (length(uid) >= 1),\n"
+	"  role       TEXT NOT NULL CHECK (length(role) >= 1),\n"
+	"  name       BLOB,\n"
+	"  phone      BLOB,\n"
+	"  id_number  BLOB,\n"
+	"  address    BLOB,\n"
+	"  phone_hash TEXT,\n"
+	"  id_hash    TEXT,\n"
+	"  created_at INTEGER NOT NULL\n"
+	");\n"
+	"CREATE INDEX parties_case ON parties(case_id);\n"
+	"CREATE INDEX parties_phone_hash ON parties(phone_hash) WHERE phone_hash IS NOT NULL;\n"
+	"CREATE INDEX parties_id_hash ON parties(id_hash) WHERE id_hash IS NOT NULL;\n"
+
+	"CREATE TABLE attachments (\n"
+	"  id         INTEGER PRIMARY KEY,\n"
+	"  case_id    INTEGER NOT NULL REFERENCES cases(id),\n"
+	"  event_id   INTEGER REFERENCES events(id),\n"
+	"  sha256     TEXT NOT NULL CHECK (length(sha256) = 64),\n"
+	"  name       TEXT NOT NULL DEFAULT '',\n"
+	"  mime       TEXT NOT NULL DEFAULT '',\n"
+	"  size       INTEGER NOT NULL CHECK (size >= 0),\n"
+	"  public     INTEGER NOT NULL DEFAULT 0 CHECK (public IN (0, 1)),\n"
+	"  created_at INTEGER NOT NULL,\n"
+	"  UNIQUE (case_id, sha256)\n"
+	");\n"
+	/* which cases still use a blob (garbage collection of attachments/) */
+	"CREATE INDEX attachments_sha256 ON attachments(sha256);\n"
+
+	"CREATE TABLE ratings (\n"
+	"  id      INTEGER PRIMARY KEY,\n"
+	"  case_id INTEGER NOT NULL REFERENCES cases(id),\n"
+	"  stage   TEXT NOT NULL CHECK (length(stage) >= 1),\n"
+	"  level   TEXT NOT NULL CHECK (length(level) >= 1),\n"
+	"  comment TEXT,\n"
+	"  at      INTEGER NOT NULL,\n"
+	"  UNIQUE (case_id, stage)\n"
+	");\n"
+
+	"CREATE TABLE audit (\n"
+	"  seq       INTEGER PRIMARY KEY CHECK (seq >= 1),\n"
+	"  at        INTEGER NOT NULL,\n"
+	"  actor     TEXT NOT NULL,\n"
+	"  action    TEXT NOT NULL CHECK (length(action) >= 1),\n"
+	"  object    TEXT NOT NULL DEFAULT '',\n"
+	"  detail    TEXT NOT NULL DEFAULT '{}',\n"
+	"  prev_hash TEXT NOT NULL CHECK (length(prev_hash) = 64),\n"
+	"  hash      TEXT NOT NULL CHECK (length(hash) = 64)\n"
+	");\n"
+	"CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN\n"
+	"  SELECT RAISE(ABORT, 'the audit log is append-only');\n"
+	"END;\n"
+	"CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN\n"
+	"  SELECT RAISE(ABORT, 'the audit log is append-only');\n"
+	"END;\n"
+
+	/* notifications, written in the transaction of the change that causes them */
+	"CREATE TABLE outbox (\n"
+	"  id              INTEGER PRIMARY KEY,\n"
+	"  created_at      INTEGER NOT NULL,\n"
+	"  channel         TEXT NOT NULL CHECK (length(channel) >= 1),\n"
+	"  recipient       TEXT NOT NULL,\n"
+	"  subject         TEXT NOT NULL DEFAULT '',\n"
+	"  body            TEXT NOT NULL DEFAULT '',\n"
+	"  attempts        INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),\n"
+	"  next_attempt_at INTEGER NOT NULL,\n"
+	"  status          TEXT NOT NULL DEFAULT 'pending',\n"
+	"  last_error      TEXT\n"
+	");\n"
+	"CREATE INDEX outbox_due ON outbox(status, next_attempt_at);\n";
+
+const char *const sq_migrations[] = {
+	NULL,         /* version 0: empty database */
+	migration_1,
+};
+
+const int sq_schema_version = (int)ARRAY_SIZE(sq_migrations) - 1;

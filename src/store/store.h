@@ -1,0 +1,346 @@
+/*
+ * store.h — the one interface to persistent data.
+ *
+ * Only files under src/store/ know SQL.  Core code and handlers call the
+ * typed functions below; an engine is one file (store_sqlite.c today; a
+ * libpq engine implements the same functions).
+ *
+ * Connections.  Reads run on a store_conn_t: store_reader() hands the
+ * calling thread its own read connection (opened lazily, statements cached
+ * per connection), so readers never block each other or the writer (WAL).
+ *
+ * Writes.  All writes go through store_write(): the caller's function runs
+ * on the single writer thread inside a SAVEPOINT of a batch transaction
+ * (BEGIN IMMEDIATE … COMMIT) that groups every write queued while the
+ * previous commit was syncing — group commit.  store_write() returns only
+ * after the batch's COMMIT is durable (synchronous=FULL in WAL mode), so an
+ * acknowledged write survives power loss.  A function returning < 0 has its
+ * savepoint rolled back and leaves nothing behind; the rest of the batch is
+ * unaffected.  If the COMMIT itself fails, every job in the batch gets
+ * PA_EUNAVAIL.  The function may read through store_tx_conn(tx) and sees its
+ * own and earlier writes.  Because one thread runs all writers, a
+ * read-check-write inside one function is atomic.
+ *
+ * Strings and arrays returned by reads are allocated from the arena the
+ * caller passes and live as long as it.  Times are pa_time_t (UTC seconds).
+ * Errors: PA_ENOTFOUND for a missing row, PA_ECONFLICT for a uniqueness or
+ * version conflict, PA_EUNAVAIL when the database is locked, full or gone.
+ */
+#ifndef PA_STORE_H
+#define PA_STORE_H
+
+#include "base/common.h"
+#include "base/clock.h"
+
+typedef int64_t pa_id_t;
+
+/* due_at of a case with no current limit; sorts last. */
+#define PA_NO_DUE INT64_MAX
+
+#define STORE_MAX_BATCH 512        /* writes grouped into one commit */
+#define STORE_LIST_MAX 500         /* largest page any list returns */
+
+typedef struct store store_t;
+typedef struct store_conn store_conn_t;
+typedef struct store_tx store_tx_t;
+
+typedef struct store_options {
+	const char *path;        /* SQLite file */
+	int busy_timeout_ms;     /* default 5000 */
+	bool read_only;          /* CLI readers (audit verify) */
+	bool synchronous_normal; /* benchmarks only: NOT durable on power loss */
+} store_options_t;
+
+int store_open(const store_options_t *opt, store_t **out, pa_err_t *err);
+void store_close(store_t *s);
+/* Applies pending migrations; *from and *to report schema versions. */
+int store_migrate(store_t *s, int *from, int *to, pa_err_t *err);
+int store_schema_version(store_t *s, int *version);
+/* Consistent online copy to dest (SQLite backup API), with progress 0..1. */
+int store_backup(store_t *s, const char *dest, void (*progress)(double, void *), void *arg,
+                 pa_err_t *err);
+
+store_conn_t *store_reader(store_t *s);
+
+typedef int (*store_tx_fn)(store_tx_t *tx, void *ctx);
+int store_write(store_t *s, store_tx_fn fn, void *ctx, pa_err_t *err);
+store_conn_t *store_tx_conn(store_tx_t *tx);
+/* Error details a tx function may fill for its caller. */
+pa_err_t *store_tx_err(store_tx_t *tx);
+
+/* Test hook: the nth write statement from now fails with PA_EIO (0 = off). */
+void store_fault_inject(store_t *s, int nth);
+/* Tests and benchmarks: batch COMMITs and write jobs run since store_open. */
+void store_stats(store_t *s, int64_t *commits, int64_t *writes);
+
+/* ---- organisations ------------------------------------------------------ */
+
+typedef struct pa_org {
+	pa_id_t id;
+	pa_id_t parent_id;   /* 0 = root */
+	pa_id_t superior_id; /* reviewing unit (复查/复核); 0 = parent's nearest unit */
+	const char *code;    /* unique, e.g. "350102-xfj" */
+	const char *name;
+	const char *name_en;
+	const char *kind;    /* district, street, community, grid, petition_office, ... */
+	bool is_unit;        /* a unit handles cases; places group units */
+	bool disabled;
+} pa_org_t;
+
+int store_orgs_list(store_conn_t *c, arena_t *a, pa_org_t **out, size_t *n);
+int store_org_get(store_conn_t *c, arena_t *a, pa_id_t id, pa_org_t *out);
+int store_tx_org_insert(store_tx_t *tx, const pa_org_t *org, pa_id_t *id);
+int store_tx_org_update(store_tx_t *tx, const pa_org_t *org);
+/* Bumped on every org change, so in-memory trees know to reload. */
+int store_orgs_generation(store_conn_t *c, int64_t *gen);
+
+/* ---- users, roles, sessions, tokens -------------------------------------- */
+
+typedef struct pa_membership {
+	pa_id_t org_id;
+	const char *role;  /* intake, handler, mediator, grid_worker, supervisor, leader, admin, auditor */
+} pa_membership_t;
+
+typedef struct pa_user {
+	pa_id_t id;
+	const char *username;
+	const char *display_name;
+	const char *password_hash;  /* argon2id encoded string */
+	bool disabled;
+	int failed_logins;
+	pa_time_t locked_until;
+	pa_time_t created_at;
+	pa_membership_t *roles;
+	size_t nroles;
+} pa_user_t;
+
+int store_user_get(store_conn_t *c, arena_t *a, pa_id_t id, pa_user_t *out);
+int store_user_get_by_name(store_conn_t *c, arena_t *a, const char *username, pa_user_t *out);
+int store_users_list(store_conn_t *c, arena_t *a, pa_user_t **out, size_t *n);
+int store_tx_user_insert(store_tx_t *tx, const pa_user_t *u, pa_id_t *id);
+/* Updates display_name, password_hash, disabled, failed_logins, locked_until. */
+int store_tx_user_update(store_tx_t *tx, const pa_user_t *u);
+/* Replaces the user's memberships with u->roles. */
+int store_tx_user_set_roles(store_tx_t *tx, pa_id_t user_id, const pa_membership_t *roles,
+                            size_t n);
+
+typedef struct pa_session {
+	const char *token_hash;  /* hex sha256 of the cookie value */
+	pa_id_t user_id;
+	const char *csrf_token;
+	pa_time_t created_at;
+	pa_time_t expires_at;
+} pa_session_t;
+
+int store_session_get(store_conn_t *c, arena_t *a, const char *token_hash, pa_session_t *out);
+int store_tx_session_insert(store_tx_t *tx, const pa_session_t *s);
+int store_tx_session_delete(store_tx_t *tx, const char *token_hash);
+/* Ends all sessions of a user (password change, disable). */
+int store_tx_sessions_delete_user(store_tx_t *tx, pa_id_t user_id);
+
+typedef struct pa_api_token {
+	pa_id_t id;
+	pa_id_t user_id;
+	const char *name;
+	const char *token_hash;
+	pa_time_t created_at;
+	pa_time_t expires_at;  /* 0 = never */
+	bool revoked;
+} pa_api_token_t;
+
+int store_token_get_by_hash(store_conn_t *c, arena_t *a, const char *token_hash,
+                            pa_api_token_t *out);
+int store_tokens_list(store_conn_t *c, arena_t *a, pa_id_t user_id, pa_api_token_t **out,
+                      size_t *n);
+int store_tx_token_insert(store_tx_t *tx, const pa_api_token_t *t, pa_id_t *id);
+int store_tx_token_revoke(store_tx_t *tx, pa_id_t id, pa_id_t user_id);
+
+/* ---- cases ----------------------------------------------------------------- */
+
+typedef struct pa_case {
+	pa_id_t id;
+	const char *number;        /* XF-2026-000123 */
+	const char *type;          /* workflow type */
+	const char *category;
+	const char *title;
+	const char *body;
+	const char *channel;       /* letter, visit, phone, web, grid, open311, hotline */
+	const char *state;
+	bool is_open;              /* state is not terminal */
+	pa_id_t intake_org_id;     /* the unit that registered it */
+	pa_id_t owner_org_id;      /* the unit that must act now */
+	pa_id_t assignee_id;       /* 0 = none */
+	pa_id_t accused_org_id;    /* 0 = none; never visible to it or units below it */
+	pa_time_t created_at;
+	pa_time_t updated_at;
+	pa_time_t state_entered_at;
+	pa_time_t due_at;          /* PA_NO_DUE when none */
+	bool overdue;              /* set once by the timer when due_at passed */
+	const char *query_hash;    /* keyed hash of the public query code */
+	const char *data;          /* JSON object text: type-specific data, used "once" transitions */
+	int version;               /* bumped on every update (optimistic check) */
+} pa_case_t;
+
+typedef struct pa_case_filter {
+	const char *type;           /* NULL = any */
+	const char *state;          /* NULL = any */
+	pa_id_t owner_org_id;       /* 0 = any (still restricted by visibility) */
+	pa_id_t assignee_id;        /* 0 = any */
+	pa_time_t due_before;       /* 0 = any */
+	int overdue;                /* -1 any, 0 no, 1 yes */
+	int open;                   /* -1 any, 0 closed, 1 open */
+	/* Visibility: all_orgs, or owner_org_id IN visible_orgs. */
+	bool all_orgs;
+	const pa_id_t *visible_orgs;
+	size_t nvisible;
+	/* Never return cases whose accused_org_id is in this list. */
+	const pa_id_t *hidden_accused;
+	size_t nhidden;
+	/* Keyset cursor: rows strictly after (after_due, after_id) in (due_at, id) order. */
+	bool has_cursor;
+	pa_time_t after_due;
+	pa_id_t after_id;
+	int limit;                  /* 1..STORE_LIST_MAX */
+} pa_case_filter_t;
+
+int store_case_get(store_conn_t *c, arena_t *a, pa_id_t id, pa_case_t *out);
+int store_case_get_by_number(store_conn_t *c, arena_t *a, const char *number, pa_case_t *out);
+/* Sorted by due_at then id. *more tells whether another page exists. */
+int store_case_list(store_conn_t *c, arena_t *a, const pa_case_filter_t *f, pa_case_t **out,
+                    size_t *n, bool *more);
+int store_case_counts(store_conn_t *c, pa_time_t now, int64_t *open, int64_t *overdue);
+
+/* Next sequence number for (prefix, year), starting at 1. */
+int store_tx_next_number(store_tx_t *tx, const char *prefix, int year, int64_t *seq);
+int store_tx_case_insert(store_tx_t *tx, const pa_case_t *cs, pa_id_t *id);
+/*
+ * Writes state, is_open, owner, assignee, accused, due_at, overdue,
+ * state_entered_at, updated_at and data where id matches and version equals
+ * cs->version; bumps the version.  PA_ECONFLICT when the version moved.
+ */
+int store_tx_case_update(store_tx_t *tx, const pa_case_t *cs);
+
+/* Cases the timer must look at: open, due_at <= now, and either not yet
+ * marked overdue or in one of `timeout_states` (type/state pairs). */
+typedef struct pa_due_item {
+	pa_id_t id;
+	const char *type;
+	const char *state;
+	pa_time_t due_at;
+	bool overdue;
+} pa_due_item_t;
+int store_due_scan(store_conn_t *c, arena_t *a, pa_time_t now, pa_id_t after_id, int limit,
+                   pa_due_item_t **out, size_t *n);
+
+/* ---- timeline ------------------------------------------------------------- */
+
+typedef struct pa_event {
+	pa_id_t id;
+	pa_id_t case_id;
+	pa_time_t at;
+	const char *kind;        /* created, transition, comment, notice, rating, overdue, attachment, reveal */
+	const char *action;      /* transition name, or NULL */
+	const char *from_state;
+	const char *to_state;
+	pa_id_t actor_user_id;   /* 0 = the public or the system */
+	const char *actor_name;  /* display name, "public" or "system" */
+	pa_id_t actor_org_id;
+	bool public;             /* shown on the public tracking page */
+	const char *text;        /* comment or notice text */
+	const char *data;        /* JSON object text (fields of the action, notice title, ...) */
+} pa_event_t;
+
+int store_tx_event_insert(store_tx_t *tx, const pa_event_t *ev, pa_id_t *id);
+/* Events of a case in id order after after_id; public_only for the portal. */
+int store_events_list(store_conn_t *c, arena_t *a, pa_id_t case_id, pa_id_t after_id, int limit,
+                      bool public_only, pa_event_t **out, size_t *n);
+
+/* ---- parties (personal data, encrypted by core/crypto before it gets here) */
+
+typedef struct pa_blob {
+	const uint8_t *data;
+	size_t len;
+} pa_blob_t;
+
+typedef struct pa_party {
+	pa_id_t id;
+	pa_id_t case_id;
+	const char *uid;         /* random, the associated data of its ciphertexts */
+	const char *role;        /* petitioner, informant, party, representative */
+	pa_blob_t name;          /* ciphertexts; len 0 = absent */
+	pa_blob_t phone;
+	pa_blob_t id_number;
+	pa_blob_t address;
+	const char *phone_hash;  /* keyed hash for exact-match lookup, or NULL */
+	const char *id_hash;
+	pa_time_t created_at;
+} pa_party_t;
+
+int store_tx_party_insert(store_tx_t *tx, const pa_party_t *p, pa_id_t *id);
+int store_parties_list(store_conn_t *c, arena_t *a, pa_id_t case_id, pa_party_t **out, size_t *n);
+int store_party_get(store_conn_t *c, arena_t *a, pa_id_t id, pa_party_t *out);
+/* Case ids with a party whose phone_hash or id_hash equals hash (repeat check). */
+int store_cases_by_party_hash(store_conn_t *c, arena_t *a, const char *hash, int limit,
+                              pa_id_t **out, size_t *n);
+
+/* ---- attachments ------------------------------------------------------------ */
+
+typedef struct pa_attachment {
+	pa_id_t id;          /* the case link's id */
+	pa_id_t case_id;
+	pa_id_t event_id;    /* 0 = none */
+	const char *sha256;  /* hex; the blob's file name under attachments/ */
+	const char *name;    /* the uploader's file name (display only) */
+	const char *mime;    /* detected from content */
+	int64_t size;
+	bool public;         /* uploaded by the public, or sent to them */
+	pa_time_t created_at;
+} pa_attachment_t;
+
+int store_tx_attachment_insert(store_tx_t *tx, const pa_attachment_t *at, pa_id_t *id);
+int store_attachments_list(store_conn_t *c, arena_t *a, pa_id_t case_id, pa_attachment_t **out,
+                           size_t *n);
+int store_attachment_get(store_conn_t *c, arena_t *a, pa_id_t case_id, const char *sha256,
+                         pa_attachment_t *out);
+
+/* ---- ratings ------------------------------------------------------------------ */
+
+typedef struct pa_rating {
+	pa_id_t id;
+	pa_id_t case_id;
+	const char *stage;    /* the state rated (replied, reviewed, finalized) */
+	const char *level;    /* very_satisfied, satisfied, basically_satisfied, dissatisfied, very_dissatisfied */
+	const char *comment;
+	pa_time_t at;
+} pa_rating_t;
+
+/* PA_ECONFLICT when the case already has a rating for that stage. */
+int store_tx_rating_insert(store_tx_t *tx, const pa_rating_t *r, pa_id_t *id);
+int store_ratings_list(store_conn_t *c, arena_t *a, pa_id_t case_id, pa_rating_t **out, size_t *n);
+
+/* ---- audit log (hash chain computed by core/audit.c) ----------------------------- */
+
+typedef struct pa_audit_rec {
+	int64_t seq;            /* 1, 2, 3, … */
+	pa_time_t at;
+	const char *actor;      /* "user:12 zhangsan", "public 1.2.3.4", "system" */
+	const char *action;     /* case.create, case.transition, party.reveal, case.view, user.login, ... */
+	const char *object;     /* "case:42", "user:3", ... */
+	const char *detail;     /* JSON object text */
+	const char *prev_hash;  /* hex; 64 zeros for the first record */
+	const char *hash;       /* hex sha256 over prev_hash and the fields */
+} pa_audit_rec_t;
+
+/* seq and hash of the last record; seq 0 and hash NULL when empty. */
+int store_tx_audit_head(store_tx_t *tx, arena_t *a, int64_t *seq, const char **hash);
+int store_tx_audit_insert(store_tx_t *tx, const pa_audit_rec_t *r);
+/* Records with seq > after_seq in seq order (used by verify and the auditor view). */
+int store_audit_list(store_conn_t *c, arena_t *a, int64_t after_seq, int limit,
+                     pa_audit_rec_t **out, size_t *n);
+
+/* ---- metadata and rate-limit-free counters ---------------------------------------- */
+
+int store_meta_get(store_conn_t *c, arena_t *a, const char *key, const char **value);
+int store_tx_meta_set(store_tx_t *tx, const char *key, const char *value);
+
+#endif

@@ -1,0 +1,1001 @@
+/*
+ * store_sqlite.c — the SQLite engine: connections, the writer thread, group
+ * commit, migrations and backup.  The typed reads and writes live in
+ * sqlite_people.c, sqlite_cases.c and sqlite_meta.c.
+ *
+ * Connections.  One writer connection, owned by the writer thread, and one
+ * read connection per (store, thread), opened by store_reader() on first use
+ * and found again through a pthread key of the store.  The store keeps a list
+ * of its read connections so store_close() can close them; a thread that
+ * exits closes its own (the key's destructor).  Every connection is opened
+ * SQLITE_OPEN_NOMUTEX and used by one thread only; each caches its prepared
+ * statements in an array indexed by enum sq_stmt_id (sqlite_stmts.h).
+ * Readers are SQLITE_OPEN_READONLY; in WAL mode they never block the writer
+ * nor each other.
+ *
+ * Writes and group commit.  store_write() puts a job {fn, ctx, result, done}
+ * on the queue (s->mu guards it) and sleeps on the job's own condition
+ * variable.  The writer thread loops:
+ *
+ *   wait until the queue is not empty (or the store is closing and it is)
+ *   take up to STORE_MAX_BATCH jobs
+ *   BEGIN IMMEDIATE
+ *   for each job: SAVEPOINT job; fn(tx, ctx); < 0 → ROLLBACK TO job; RELEASE job
+ *   COMMIT   (fsync of the WAL with synchronous=FULL)
+ *   mark every job done with its result, wake its caller
+ *
+ * No timer forms the batches: whatever was queued while the previous COMMIT
+ * was syncing goes into the next one, so the batch size follows the load.
+ * If the COMMIT fails (disk full, I/O error, busy) the batch is rolled back
+ * and every job that had succeeded gets PA_EUNAVAIL; a job that had failed
+ * keeps its own error.  SQLite may roll back the whole transaction by itself
+ * after some errors (SQLITE_FULL, SQLITE_IOERR, SQLITE_NOMEM, SQLITE_BUSY);
+ * the loop notices (autocommit is back on) and fails the batch the same way.
+ *
+ * A migration is a "raw" job: it runs alone, outside any batch, and manages
+ * its own transactions.
+ *
+ * Shutdown.  store_close() marks the store closing (later store_write()
+ * calls get PA_EUNAVAIL), lets the writer drain the queue, joins it, then
+ * closes the read connections and last the writer connection (SQLite then
+ * checkpoints and removes the WAL).  No other thread may use the store, or
+ * exit holding one of its read connections, while store_close() runs.
+ *
+ * Errors.  sq_error() maps SQLite codes: a UNIQUE or PRIMARY KEY violation →
+ * PA_ECONFLICT (field = the column), a FOREIGN KEY violation → PA_EINVAL
+ * (a reference to a row that does not exist), busy/locked/full/I-O/can't
+ * open/corrupt/read-only → PA_EUNAVAIL (logged with SQLite's message),
+ * anything else → PA_EINTERNAL (logged: it is a bug, e.g. a CHECK).
+ */
+#include "base/common.h"
+#include "store/sqlite_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#define STORE_BUSY_TIMEOUT_MS 5000      /* default options.busy_timeout_ms */
+#define STORE_WRITER_CACHE_KIB 16384    /* page cache of the writer connection */
+#define STORE_READER_CACHE_KIB 8192     /* page cache of each read connection */
+#define STORE_WAL_SIZE_LIMIT (64 << 20) /* WAL truncated to this after a checkpoint */
+#define STORE_BACKUP_STEP_PAGES 256     /* pages copied per sqlite3_backup_step */
+#define STORE_BACKUP_BUSY_RETRIES 1000  /* × 5 ms */
+
+struct store_job {
+	store_tx_fn fn;
+	void *ctx;
+	bool raw;             /* runs alone, outside a batch transaction (migrations) */
+	bool done;            /* set by the writer under s->mu */
+	int result;
+	pa_err_t err;         /* what the tx function and the writer recorded */
+	pthread_cond_t cv;    /* the caller sleeps here */
+	struct store_job *next;
+};
+
+struct store {
+	char *path;
+	int busy_timeout_ms;
+	bool read_only;
+	bool synchronous_normal;
+
+	store_conn_t *wconn;          /* used by the writer thread only (after start) */
+	pthread_t writer;
+	bool writer_started;
+
+	pthread_mutex_t mu;           /* guards the queue, stopping and the counters */
+	pthread_cond_t work_cv;       /* the writer sleeps here */
+	struct store_job *head, *tail;
+	bool stopping;
+	int64_t commits;              /* successful batch COMMITs */
+	int64_t writes;               /* jobs run */
+
+	pthread_key_t reader_key;     /* this thread's read connection */
+	pthread_mutex_t readers_mu;   /* guards the list below */
+	store_conn_t *readers;
+
+	atomic_int fault_countdown;   /* store_fault_inject */
+};
+
+/* The store whose writer thread this is, if any. */
+static _Thread_local store_t *tl_writer_of;
+
+static const char *const stmt_sql[SQ__COUNT] = {
+#define SQ_SQL(name, sql) [SQ_##name] = sql,
+	SQ_STATEMENTS(SQ_SQL)
+#undef SQ_SQL
+};
+
+/* ---- errors ---------------------------------------------------------------- */
+
+/* "UNIQUE constraint failed: ratings.case_id, ratings.stage" → "stage" */
+static void conflict_field(const char *msg, char *out, size_t n)
+{
+	out[0] = '\0';
+	const char *p = strstr(msg, "failed: ");
+	if (!p)
+		return;
+	const char *dot = strrchr(p, '.');
+	const char *col = dot ? dot + 1 : p + strlen("failed: ");
+	snprintf(out, n, "%s", col);
+}
+
+int sq_error(store_conn_t *c, int rc, pa_err_t *err, const char *what)
+{
+	const char *msg = c && c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc);
+	if (!what)
+		what = "?";
+	switch (rc & 0xff) {
+	case SQLITE_CONSTRAINT:
+		if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
+			char field[96];
+			conflict_field(msg, field, sizeof(field));
+			return pa_fail(err, PA_ECONFLICT, "conflict", field,
+			               "a record with this %s already exists", field[0] ? field : "key");
+		}
+		if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
+			return pa_fail(err, PA_EINVAL, "invalid-reference", NULL,
+			               "a referenced record does not exist");
+		log_error("store: %s: %s (%d)", msg, what, rc);
+		return pa_fail(err, PA_EINTERNAL, "internal", NULL, "constraint: %s", msg);
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+	case SQLITE_FULL:
+	case SQLITE_IOERR:
+	case SQLITE_CANTOPEN:
+	case SQLITE_CORRUPT:
+	case SQLITE_NOTADB:
+	case SQLITE_READONLY:
+	case SQLITE_PERM:
+	case SQLITE_PROTOCOL:
+	case SQLITE_NOLFS:
+		log_warn("store: database unavailable: %s (%d) in %s", msg, rc, what);
+		pa_fail(err, PA_EUNAVAIL, "unavailable", NULL, "database unavailable: %s", msg);
+		if (err)
+			err->retry_after = 1;
+		return PA_EUNAVAIL;
+	default:
+		log_error("store: %s (%d) in %s", msg, rc, what);
+		return pa_fail(err, PA_EINTERNAL, "internal", NULL, "database error: %s", msg);
+	}
+}
+
+int sq_bind_error(store_conn_t *c, int rc, pa_err_t *err)
+{
+	if (rc == SQLITE_TOOBIG)
+		return pa_fail(err, PA_ETOOLARGE, "too-large", NULL, "value too large to store");
+	return sq_error(c, rc, err, "bind");
+}
+
+/* ---- statements ---------------------------------------------------------------- */
+
+int sq_stmt(store_conn_t *c, enum sq_stmt_id id, sqlite3_stmt **out, pa_err_t *err)
+{
+	*out = NULL;
+	if (!c)
+		return pa_fail(err, PA_EUNAVAIL, "unavailable", NULL, "no database connection");
+	if (!c->stmts[id]) {
+		int rc = sqlite3_prepare_v3(c->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
+		                            &c->stmts[id], NULL);
+		if (rc != SQLITE_OK) {
+			c->stmts[id] = NULL;
+			return sq_error(c, rc, err, stmt_sql[id]);
+		}
+	}
+	*out = c->stmts[id];
+	return 0;
+}
+
+/* Test hook: true when this write statement is the one to fail. */
+static bool fault_fires(store_t *s)
+{
+	int n = atomic_load(&s->fault_countdown);
+	while (n > 0 && !atomic_compare_exchange_weak(&s->fault_countdown, &n, n - 1))
+		;
+	return n == 1;
+}
+
+int sq_step(store_conn_t *c, sqlite3_stmt *st, pa_err_t *err)
+{
+	if (c->writer && !sqlite3_stmt_busy(st) && !sqlite3_stmt_readonly(st) && fault_fires(c->s))
+		return pa_fail(err, PA_EIO, "io", NULL, "injected write fault");
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		return SQ_ROW;
+	if (rc == SQLITE_DONE)
+		return SQ_DONE;
+	return sq_error(c, rc, err, sqlite3_sql(st));
+}
+
+void sq_done(sqlite3_stmt *st)
+{
+	if (!st)
+		return;
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+}
+
+int sq_exec_one(store_conn_t *c, sqlite3_stmt *st, pa_err_t *err)
+{
+	int rc = sq_step(c, st, err);
+	if (rc >= 0 && sqlite3_changes(c->db) == 0)
+		rc = pa_fail(err, PA_ENOTFOUND, "not-found", NULL, "no such record");
+	sq_done(st);
+	return rc < 0 ? rc : 0;
+}
+
+int sq_exec(store_conn_t *c, const char *sql, pa_err_t *err)
+{
+	int rc = sqlite3_exec(c->db, sql, NULL, NULL, NULL);
+	return rc == SQLITE_OK ? 0 : sq_error(c, rc, err, sql);
+}
+
+/* Runs a cached statement without the fault hook (transaction control). */
+static int run_raw(store_conn_t *c, enum sq_stmt_id id, pa_err_t *err)
+{
+	sqlite3_stmt *st;
+	int rc = sq_stmt(c, id, &st, err);
+	if (rc < 0)
+		return rc;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE || rc == SQLITE_ROW)
+		rc = 0;
+	else
+		rc = sq_error(c, rc, err, stmt_sql[id]);
+	sqlite3_reset(st);
+	return rc;
+}
+
+/* ---- binding and reading ------------------------------------------------------------ */
+
+static void bind_rc(sq_bind_t *b, int rc)
+{
+	if (rc != SQLITE_OK && b->rc == SQLITE_OK)
+		b->rc = rc;
+}
+
+void sq_bind_int(sq_bind_t *b, int64_t v)
+{
+	bind_rc(b, sqlite3_bind_int64(b->st, ++b->i, v));
+}
+
+void sq_bind_bool(sq_bind_t *b, bool v)
+{
+	bind_rc(b, sqlite3_bind_int(b->st, ++b->i, v ? 1 : 0));
+}
+
+void sq_bind_text(sq_bind_t *b, const char *s)
+{
+	++b->i;
+	bind_rc(b, s ? sqlite3_bind_text(b->st, b->i, s, -1, SQLITE_STATIC)
+	             : sqlite3_bind_null(b->st, b->i));
+}
+
+void sq_bind_text0(sq_bind_t *b, const char *s)
+{
+	bind_rc(b, sqlite3_bind_text(b->st, ++b->i, s ? s : "", -1, SQLITE_STATIC));
+}
+
+void sq_bind_blob(sq_bind_t *b, pa_blob_t v)
+{
+	++b->i;
+	bind_rc(b, v.len && v.data
+	               ? sqlite3_bind_blob64(b->st, b->i, v.data, (sqlite3_uint64)v.len, SQLITE_STATIC)
+	               : sqlite3_bind_null(b->st, b->i));
+}
+
+int64_t sq_col_int(sq_row_t *r)
+{
+	return sqlite3_column_int64(r->st, r->i++);
+}
+
+bool sq_col_bool(sq_row_t *r)
+{
+	return sqlite3_column_int64(r->st, r->i++) != 0;
+}
+
+const char *sq_col_text(sq_row_t *r)
+{
+	int i = r->i++;
+	const unsigned char *t = sqlite3_column_text(r->st, i);
+	if (!t)
+		return NULL;
+	return arena_strndup(r->a, (const char *)t, (size_t)sqlite3_column_bytes(r->st, i));
+}
+
+pa_blob_t sq_col_blob(sq_row_t *r)
+{
+	int i = r->i++;
+	const void *p = sqlite3_column_blob(r->st, i);
+	int n = sqlite3_column_bytes(r->st, i);
+	if (!p || n <= 0)
+		return (pa_blob_t){ NULL, 0 };
+	return (pa_blob_t){ arena_memdup(r->a, p, (size_t)n), (size_t)n };
+}
+
+void *sq_grow(arena_t *a, void *arr, size_t n, size_t *cap, size_t size)
+{
+	if (n < *cap)
+		return arr;
+	size_t ncap = *cap ? st_mult(*cap, 2) : 16;
+	void *p = arena_alloc(a, st_mult(ncap, size));
+	if (n)
+		memcpy(p, arr, st_mult(n, size));
+	*cap = ncap;
+	return p;
+}
+
+int sq_check_limit(int limit)
+{
+	return limit >= 1 && limit <= STORE_LIST_MAX ? 0 : PA_EINVAL;
+}
+
+/* ---- connections -------------------------------------------------------------------- */
+
+static void conn_close(store_conn_t *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < SQ__COUNT; i++)
+		sqlite3_finalize(c->stmts[i]);
+	sqlite3_stmt *st;
+	while ((st = sqlite3_next_stmt(c->db, NULL)) != NULL) {
+		log_warn("store: statement left open: %s", sqlite3_sql(st));
+		sqlite3_finalize(st);
+	}
+	int rc = sqlite3_close(c->db);
+	if (rc != SQLITE_OK)
+		log_error("store: closing %s: %s", c->s->path, sqlite3_errstr(rc));
+	free(c);
+}
+
+static int conn_pragmas(store_conn_t *c, bool writer, bool sync_normal, pa_err_t *err)
+{
+	char sql[256];
+	if (!writer) {
+		snprintf(sql, sizeof(sql),
+		         "PRAGMA temp_store = MEMORY; PRAGMA cache_size = -%d; "
+		         "PRAGMA foreign_keys = ON;",
+		         STORE_READER_CACHE_KIB);
+		return sq_exec(c, sql, err);
+	}
+	/* journal_mode answers with the mode in effect: make sure it is WAL */
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(c->db, "PRAGMA journal_mode = WAL", -1, &st, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		rc = sq_error(c, rc, err, "PRAGMA journal_mode = WAL");
+		sqlite3_finalize(st);
+		return rc;
+	}
+	const char *mode = (const char *)sqlite3_column_text(st, 0);
+	if (!mode || strcmp(mode, "wal") != 0) {
+		rc = pa_fail(err, PA_EUNAVAIL, "unavailable", NULL,
+		             "%s: cannot use write-ahead logging (journal mode %s)", c->s->path,
+		             mode ? mode : "?");
+		sqlite3_finalize(st);
+		return rc;
+	}
+	sqlite3_finalize(st);
+	snprintf(sql, sizeof(sql),
+	         "PRAGMA synchronous = %s; PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY; "
+	         "PRAGMA cache_size = -%d; PRAGMA journal_size_limit = %d;",
+	         sync_normal ? "NORMAL" : "FULL", STORE_WRITER_CACHE_KIB, STORE_WAL_SIZE_LIMIT);
+	return sq_exec(c, sql, err);
+}
+
+static int conn_open(store_t *s, const char *path, bool writer, store_conn_t **out,
+                     pa_err_t *err)
+{
+	*out = NULL;
+	int flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE |
+	            (writer ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE : SQLITE_OPEN_READONLY);
+	sqlite3 *db = NULL;
+	int rc = sqlite3_open_v2(path, &db, flags, NULL);
+	if (rc != SQLITE_OK) {
+		const char *msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+		log_warn("store: cannot open %s: %s", path, msg);
+		pa_fail(err, PA_EUNAVAIL, "unavailable", NULL, "cannot open %s: %s", path, msg);
+		sqlite3_close(db);
+		return PA_EUNAVAIL;
+	}
+	sqlite3_extended_result_codes(db, 1);
+	sqlite3_busy_timeout(db, s->busy_timeout_ms);
+	store_conn_t *c = xcalloc(1, sizeof(*c));
+	c->s = s;
+	c->db = db;
+	c->writer = writer;
+	rc = conn_pragmas(c, writer, s->synchronous_normal, err);
+	if (rc < 0) {
+		conn_close(c);
+		return rc;
+	}
+	*out = c;
+	return 0;
+}
+
+sqlite3 *store_sqlite_db(store_conn_t *c)
+{
+	return c ? c->db : NULL;
+}
+
+static int read_user_version(store_conn_t *c, int *version, pa_err_t *err)
+{
+	sqlite3_stmt *st;
+	int rc = sq_stmt(c, SQ_USER_VERSION, &st, err);
+	if (rc < 0)
+		return rc;
+	rc = sq_step(c, st, err);
+	*version = rc == SQ_ROW ? sqlite3_column_int(st, 0) : 0;
+	sq_done(st);
+	return rc < 0 ? rc : 0;
+}
+
+static int check_not_too_new(int version, pa_err_t *err)
+{
+	if (version <= sq_schema_version)
+		return 0;
+	return pa_fail(err, PA_EINVAL, "schema-too-new", "database",
+	               "the database has schema version %d but this pingan knows versions up to "
+	               "%d: use a newer pingan or restore a backup made by this one",
+	               version, sq_schema_version);
+}
+
+/* ---- readers ------------------------------------------------------------------------ */
+
+static void reader_unlink(store_t *s, store_conn_t *c)
+{
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		s->readers = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	c->prev = c->next = NULL;
+}
+
+/* The key's destructor: a thread that exits closes its read connection. */
+static void reader_release(void *p)
+{
+	store_conn_t *c = p;
+	store_t *s = c->s;
+	pthread_mutex_lock(&s->readers_mu);
+	reader_unlink(s, c);
+	pthread_mutex_unlock(&s->readers_mu);
+	conn_close(c);
+}
+
+store_conn_t *store_reader(store_t *s)
+{
+	if (!s)
+		return NULL;
+	/* inside a tx function: read what the transaction wrote */
+	if (tl_writer_of == s)
+		return s->wconn;
+	store_conn_t *c = pthread_getspecific(s->reader_key);
+	if (c)
+		return c;
+	if (conn_open(s, s->path, false, &c, NULL) < 0)
+		return NULL;
+	pthread_mutex_lock(&s->readers_mu);
+	c->next = s->readers;
+	if (s->readers)
+		s->readers->prev = c;
+	s->readers = c;
+	pthread_mutex_unlock(&s->readers_mu);
+	if (pthread_setspecific(s->reader_key, c) != 0) {
+		reader_release(c);
+		return NULL;
+	}
+	return c;
+}
+
+/* ---- the writer ------------------------------------------------------------------------ */
+
+/* Every job of the batch that has not failed on its own gets PA_EUNAVAIL. */
+static void fail_batch(struct store_job *first, size_t n, const char *why)
+{
+	struct store_job *j = first;
+	for (size_t i = 0; i < n; i++, j = j->next) {
+		if (j->result < 0)
+			continue;
+		j->result = pa_fail(&j->err, PA_EUNAVAIL, "unavailable", NULL,
+		                    "the write was not saved: %s", why);
+		j->err.retry_after = 1;
+	}
+}
+
+/* A bug in a tx function may leave a statement mid-step; that would block COMMIT. */
+static void reset_busy_statements(store_conn_t *c)
+{
+	for (sqlite3_stmt *st = sqlite3_next_stmt(c->db, NULL); st; st = sqlite3_next_stmt(c->db, st)) {
+		if (sqlite3_stmt_busy(st)) {
+			log_warn("store: write function left a statement running: %s", sqlite3_sql(st));
+			sqlite3_reset(st);
+		}
+	}
+}
+
+static void run_job(store_t *s, struct store_job *j)
+{
+	store_tx_t tx = { s, s->wconn, &j->err };
+	int rc = j->fn(&tx, j->ctx);
+	reset_busy_statements(s->wconn);
+	j->result = rc < 0 ? rc : 0;
+}
+
+/* Runs n jobs (linked from first) in one transaction. */
+static void run_batch(store_t *s, struct store_job *first, size_t n)
+{
+	store_conn_t *c = s->wconn;
+	pa_err_t err = { 0 };
+	struct store_job *j;
+	size_t i;
+
+	for (j = first, i = 0; i < n; i++, j = j->next)
+		j->result = 0;
+
+	if (run_raw(c, SQ_BEGIN, &err) < 0) {
+		fail_batch(first, n, err.detail);
+		return;
+	}
+	bool broken = false;
+	for (j = first, i = 0; i < n; i++, j = j->next) {
+		if (broken) {
+			j->result = pa_fail(&j->err, PA_EUNAVAIL, "unavailable", NULL,
+			                    "the write was not run: %s", err.detail);
+			j->err.retry_after = 1;
+			continue;
+		}
+		if (run_raw(c, SQ_SAVEPOINT, &j->err) < 0) {
+			j->result = j->err.code;
+			continue;
+		}
+		run_job(s, j);
+		if (sqlite3_get_autocommit(c->db)) {
+			/* SQLite rolled the whole transaction back after an error */
+			pa_fail(&err, PA_EUNAVAIL, "unavailable", NULL,
+			        "the transaction was rolled back after an error");
+			broken = true;
+			continue;
+		}
+		if (j->result < 0 && run_raw(c, SQ_ROLLBACK_TO, &err) < 0)
+			broken = true;
+		if (!broken && run_raw(c, SQ_RELEASE, &err) < 0)
+			broken = true;
+	}
+	if (broken) {
+		if (!sqlite3_get_autocommit(c->db))
+			run_raw(c, SQ_ROLLBACK, NULL);
+		fail_batch(first, n, err.detail);
+		return;
+	}
+	if (run_raw(c, SQ_COMMIT, &err) < 0) {
+		if (!sqlite3_get_autocommit(c->db))
+			run_raw(c, SQ_ROLLBACK, NULL);
+		fail_batch(first, n, err.detail);
+		return;
+	}
+	pthread_mutex_lock(&s->mu);
+	s->commits++;
+	pthread_mutex_unlock(&s->mu);
+}
+
+static void *writer_main(void *arg)
+{
+	store_t *s = arg;
+	tl_writer_of = s;
+	pthread_mutex_lock(&s->mu);
+	for (;;) {
+		while (!s->head && !s->stopping)
+			pthread_cond_wait(&s->work_cv, &s->mu);
+		if (!s->head)
+			break;  /* closing and drained */
+
+		/* take a raw job alone, else up to STORE_MAX_BATCH ordinary ones */
+		struct store_job *first = s->head, *last = first;
+		size_t n = 1;
+		if (!first->raw) {
+			while (last->next && !last->next->raw && n < STORE_MAX_BATCH) {
+				last = last->next;
+				n++;
+			}
+		}
+		s->head = last->next;
+		if (!s->head)
+			s->tail = NULL;
+		last->next = NULL;
+		pthread_mutex_unlock(&s->mu);
+
+		if (first->raw) {
+			run_job(s, first);
+		} else {
+			run_batch(s, first, n);
+		}
+
+		pthread_mutex_lock(&s->mu);
+		s->writes += (int64_t)n;
+		/* the callers cannot return (and free their job) until we unlock */
+		for (struct store_job *j = first; j; j = j->next) {
+			j->done = true;
+			pthread_cond_signal(&j->cv);
+		}
+	}
+	pthread_mutex_unlock(&s->mu);
+	tl_writer_of = NULL;
+	return NULL;
+}
+
+static int submit(store_t *s, store_tx_fn fn, void *ctx, bool raw, pa_err_t *err)
+{
+	if (!s || !fn)
+		return pa_fail(err, PA_EINTERNAL, "internal", NULL, "store_write without a function");
+	if (tl_writer_of == s)
+		return pa_fail(err, PA_EINTERNAL, "internal", NULL,
+		               "store_write called from inside a write function");
+	if (s->read_only || !s->writer_started)
+		return pa_fail(err, PA_EINTERNAL, "internal", NULL, "the store is read-only");
+
+	struct store_job job = { .fn = fn, .ctx = ctx, .raw = raw };
+	pthread_cond_init(&job.cv, NULL);
+	pthread_mutex_lock(&s->mu);
+	if (s->stopping) {
+		pthread_mutex_unlock(&s->mu);
+		pthread_cond_destroy(&job.cv);
+		return pa_fail(err, PA_EUNAVAIL, "unavailable", NULL, "the store is closing");
+	}
+	if (s->tail)
+		s->tail->next = &job;
+	else
+		s->head = &job;
+	s->tail = &job;
+	pthread_cond_signal(&s->work_cv);
+	while (!job.done)
+		pthread_cond_wait(&job.cv, &s->mu);
+	pthread_mutex_unlock(&s->mu);
+	pthread_cond_destroy(&job.cv);
+
+	if (job.result < 0) {
+		if (job.err.code == 0)
+			pa_fail(&job.err, job.result, "internal", NULL, "write failed: %s",
+			        pa_strerror(job.result));
+		job.err.code = job.result;
+		if (err)
+			*err = job.err;
+	}
+	return job.result;
+}
+
+int store_write(store_t *s, store_tx_fn fn, void *ctx, pa_err_t *err)
+{
+	return submit(s, fn, ctx, false, err);
+}
+
+store_conn_t *store_tx_conn(store_tx_t *tx)
+{
+	return tx->conn;
+}
+
+pa_err_t *store_tx_err(store_tx_t *tx)
+{
+	return tx->err;
+}
+
+void store_fault_inject(store_t *s, int nth)
+{
+	atomic_store(&s->fault_countdown, nth > 0 ? nth : 0);
+}
+
+void store_stats(store_t *s, int64_t *commits, int64_t *writes)
+{
+	pthread_mutex_lock(&s->mu);
+	if (commits)
+		*commits = s->commits;
+	if (writes)
+		*writes = s->writes;
+	pthread_mutex_unlock(&s->mu);
+}
+
+size_t store_sqlite_queued(store_t *s)
+{
+	size_t n = 0;
+	pthread_mutex_lock(&s->mu);
+	for (struct store_job *j = s->head; j; j = j->next)
+		n++;
+	pthread_mutex_unlock(&s->mu);
+	return n;
+}
+
+/* ---- open and close ------------------------------------------------------------------- */
+
+int store_open(const store_options_t *opt, store_t **out, pa_err_t *err)
+{
+	*out = NULL;
+	if (!opt || !opt->path || !opt->path[0])
+		return pa_fail(err, PA_EINVAL, "validation", "path", "no database path given");
+	if (strcmp(opt->path, ":memory:") == 0 || strncmp(opt->path, "file:", 5) == 0)
+		return pa_fail(err, PA_EINVAL, "validation", "path",
+		               "the database must be a file shared by all connections");
+
+	store_t *s = xcalloc(1, sizeof(*s));
+	s->path = xstrdup(opt->path);
+	s->busy_timeout_ms = opt->busy_timeout_ms > 0 ? opt->busy_timeout_ms : STORE_BUSY_TIMEOUT_MS;
+	s->read_only = opt->read_only;
+	s->synchronous_normal = opt->synchronous_normal;
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_cond_init(&s->work_cv, NULL);
+	pthread_mutex_init(&s->readers_mu, NULL);
+	atomic_init(&s->fault_countdown, 0);
+	if (pthread_key_create(&s->reader_key, reader_release) != 0) {
+		pthread_cond_destroy(&s->work_cv);
+		pthread_mutex_destroy(&s->mu);
+		pthread_mutex_destroy(&s->readers_mu);
+		free(s->path);
+		free(s);
+		return pa_fail(err, PA_EINTERNAL, "internal", NULL, "out of thread-local keys");
+	}
+
+	int version = 0;
+	int rc;
+	if (s->read_only) {
+		store_conn_t *c = store_reader(s);
+		rc = c ? read_user_version(c, &version, err)
+		       : pa_fail(err, PA_EUNAVAIL, "unavailable", NULL, "cannot open %s", s->path);
+	} else {
+		rc = conn_open(s, s->path, true, &s->wconn, err);
+		if (rc == 0)
+			rc = read_user_version(s->wconn, &version, err);
+	}
+	if (rc == 0)
+		rc = check_not_too_new(version, err);
+	if (rc == 0 && !s->read_only) {
+		if (pthread_create(&s->writer, NULL, writer_main, s) != 0)
+			rc = pa_fail(err, PA_EINTERNAL, "internal", NULL, "cannot start the writer thread");
+		else
+			s->writer_started = true;
+	}
+	if (rc < 0) {
+		store_close(s);
+		return rc;
+	}
+	*out = s;
+	return 0;
+}
+
+void store_close(store_t *s)
+{
+	if (!s)
+		return;
+	if (s->writer_started) {
+		pthread_mutex_lock(&s->mu);
+		s->stopping = true;
+		pthread_cond_signal(&s->work_cv);
+		pthread_mutex_unlock(&s->mu);
+		pthread_join(s->writer, NULL);
+	}
+	/* after this no thread's exit runs reader_release for this store */
+	pthread_key_delete(s->reader_key);
+	pthread_mutex_lock(&s->readers_mu);
+	while (s->readers) {
+		store_conn_t *c = s->readers;
+		reader_unlink(s, c);
+		conn_close(c);
+	}
+	pthread_mutex_unlock(&s->readers_mu);
+	conn_close(s->wconn);  /* the last connection checkpoints the WAL */
+	pthread_mutex_destroy(&s->readers_mu);
+	pthread_cond_destroy(&s->work_cv);
+	pthread_mutex_destroy(&s->mu);
+	free(s->path);
+	free(s);
+}
+
+/* ---- migrations ------------------------------------------------------------------------- */
+
+struct migrate_ctx {
+	int from, to;
+};
+
+static int migrate_one(store_conn_t *c, int v, pa_err_t *err)
+{
+	int rc = run_raw(c, SQ_BEGIN, err);
+	if (rc < 0)
+		return rc;
+	rc = sq_exec(c, sq_migrations[v], err);
+	if (rc == 0) {
+		/* the script ran with foreign keys off: check what it left */
+		sqlite3_stmt *st = NULL;
+		int src = sqlite3_prepare_v2(c->db, "PRAGMA foreign_key_check", -1, &st, NULL);
+		if (src == SQLITE_OK)
+			src = sqlite3_step(st);
+		if (src == SQLITE_ROW)
+			rc = pa_fail(err, PA_EINTERNAL, "migration-failed", NULL,
+			             "migration %d leaves rows of %s with a broken foreign key", v,
+			             (const char *)sqlite3_column_text(st, 0));
+		else if (src != SQLITE_DONE)
+			rc = sq_error(c, src, err, "PRAGMA foreign_key_check");
+		sqlite3_finalize(st);
+	}
+	if (rc == 0) {
+		char sql[64];
+		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", v);
+		rc = sq_exec(c, sql, err);
+	}
+	if (rc == 0)
+		rc = run_raw(c, SQ_COMMIT, err);
+	if (rc < 0) {
+		if (!sqlite3_get_autocommit(c->db))
+			run_raw(c, SQ_ROLLBACK, NULL);
+		if (err && strcmp(err->type, "migration-failed") != 0) {
+			char why[sizeof(err->detail)];
+			snprintf(why, sizeof(why), "%s", err->detail);
+			pa_fail(err, rc, "migration-failed", NULL, "migration %d failed: %.200s", v, why);
+		}
+	}
+	return rc;
+}
+
+static int migrate_fn(store_tx_t *tx, void *arg)
+{
+	struct migrate_ctx *m = arg;
+	store_conn_t *c = tx->conn;
+	int cur;
+	int rc = read_user_version(c, &cur, tx->err);
+	if (rc < 0)
+		return rc;
+	m->from = m->to = cur;
+	rc = check_not_too_new(cur, tx->err);
+	if (rc < 0 || cur == sq_schema_version)
+		return rc;
+	rc = sq_exec(c, "PRAGMA foreign_keys = OFF", tx->err);
+	for (int v = cur + 1; rc == 0 && v <= sq_schema_version; v++) {
+		rc = migrate_one(c, v, tx->err);
+		if (rc == 0) {
+			m->to = v;
+			log_info("store: %s: schema migrated to version %d", c->s->path, v);
+		}
+	}
+	int rc2 = sq_exec(c, "PRAGMA foreign_keys = ON", rc < 0 ? NULL : tx->err);
+	return rc < 0 ? rc : rc2;
+}
+
+int store_migrate(store_t *s, int *from, int *to, pa_err_t *err)
+{
+	struct migrate_ctx m = { 0, 0 };
+	int rc = submit(s, migrate_fn, &m, true, err);
+	if (from)
+		*from = m.from;
+	if (to)
+		*to = m.to;
+	return rc;
+}
+
+int store_schema_version(store_t *s, int *version)
+{
+	*version = 0;
+	return read_user_version(store_reader(s), version, NULL);
+}
+
+/* ---- backup -------------------------------------------------------------------------------- */
+
+static int fsync_path(const char *path, bool dir)
+{
+	int fd = open(path, (dir ? O_DIRECTORY : 0) | O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	int rc = fsync(fd);
+	close(fd);
+	return rc;
+}
+
+static int fsync_parent(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	if (!slash)
+		return fsync_path(".", true);
+	if (slash == path)
+		return fsync_path("/", true);
+	char *dir = xstrndup(path, (size_t)(slash - path));
+	int rc = fsync_path(dir, true);
+	free(dir);
+	return rc;
+}
+
+/*
+ * The copy is made through a fresh read connection holding one read
+ * transaction from start to end: it copies that snapshot while the writer
+ * goes on committing (without it, every commit would restart the copy).
+ */
+static int backup_copy(store_conn_t *src, const char *tmp, void (*progress)(double, void *),
+                       void *arg, pa_err_t *err)
+{
+	sqlite3 *dst = NULL;
+	int rc = sqlite3_open_v2(tmp, &dst,
+	                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		rc = pa_fail(err, PA_EIO, "io", "dest", "cannot create %s: %s", tmp,
+		             dst ? sqlite3_errmsg(dst) : sqlite3_errstr(rc));
+		sqlite3_close(dst);
+		return rc;
+	}
+	rc = sq_exec(src, "BEGIN; SELECT count(*) FROM sqlite_schema;", err);
+	if (rc < 0) {
+		sqlite3_close(dst);
+		return rc;
+	}
+	sqlite3_backup *b = sqlite3_backup_init(dst, "main", src->db, "main");
+	if (!b) {
+		rc = pa_fail(err, PA_EIO, "io", "dest", "cannot start the backup: %s",
+		             sqlite3_errmsg(dst));
+		sq_exec(src, "COMMIT", NULL);
+		sqlite3_close(dst);
+		return rc;
+	}
+	int busy = 0;
+	do {
+		rc = sqlite3_backup_step(b, STORE_BACKUP_STEP_PAGES);
+		if (progress && rc != SQLITE_DONE) {
+			int total = sqlite3_backup_pagecount(b);
+			int left = sqlite3_backup_remaining(b);
+			progress(total > 0 ? (double)(total - left) / total : 0.0, arg);
+		}
+		if ((rc == SQLITE_BUSY || rc == SQLITE_LOCKED) && busy++ < STORE_BACKUP_BUSY_RETRIES) {
+			sqlite3_sleep(5);
+			rc = SQLITE_OK;
+		}
+	} while (rc == SQLITE_OK);
+	int frc = sqlite3_backup_finish(b);
+	sq_exec(src, "COMMIT", NULL);
+	if (rc == SQLITE_DONE && frc != SQLITE_OK)
+		rc = frc;
+	if (rc != SQLITE_DONE) {
+		rc = pa_fail(err, (rc & 0xff) == SQLITE_FULL || (rc & 0xff) == SQLITE_IOERR ? PA_EIO
+		                                                                             : PA_EUNAVAIL,
+		             "backup-failed", NULL, "backup failed: %s", sqlite3_errstr(rc));
+		sqlite3_close(dst);
+		return rc;
+	}
+	rc = sqlite3_close(dst);
+	if (rc != SQLITE_OK)
+		return pa_fail(err, PA_EIO, "io", "dest", "closing %s: %s", tmp, sqlite3_errstr(rc));
+	return 0;
+}
+
+int store_backup(store_t *s, const char *dest, void (*progress)(double, void *), void *arg,
+                 pa_err_t *err)
+{
+	if (!s || !dest || !dest[0])
+		return pa_fail(err, PA_EINVAL, "validation", "dest", "no backup file given");
+	strbuf_t tmp = STRBUF_INIT;
+	strbuf_addf(&tmp, "%s.tmp", dest);
+	if (unlink(tmp.buf) != 0 && errno != ENOENT) {
+		int rc = pa_fail(err, PA_EIO, "io", "dest", "cannot remove %s: %s", tmp.buf,
+		                 strerror(errno));
+		strbuf_release(&tmp);
+		return rc;
+	}
+
+	store_conn_t *src = NULL;
+	int rc = conn_open(s, s->path, false, &src, err);
+	if (rc == 0)
+		rc = backup_copy(src, tmp.buf, progress, arg, err);
+	conn_close(src);
+
+	if (rc == 0 && fsync_path(tmp.buf, false) != 0)
+		rc = pa_fail(err, PA_EIO, "io", "dest", "fsync %s: %s", tmp.buf, strerror(errno));
+	if (rc == 0 && rename(tmp.buf, dest) != 0)
+		rc = pa_fail(err, PA_EIO, "io", "dest", "rename to %s: %s", dest, strerror(errno));
+	if (rc == 0 && fsync_parent(dest) != 0)
+		rc = pa_fail(err, PA_EIO, "io", "dest", "fsync the directory of %s: %s", dest,
+		             strerror(errno));
+	if (rc < 0)
+		unlink(tmp.buf);
+	else if (progress)
+		progress(1.0, arg);
+	strbuf_release(&tmp);
+	return rc;
+}
