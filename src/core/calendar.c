@@ -31,9 +31,11 @@
  * same way.  Every error is "NAME:LINE:COLUMN: message" with 1-based
  * positions and the offending value quoted.
  *
- * Due arithmetic (see calendar.h): local dates are UTC + utc_offset_min, the
- * event day is never counted, day limits end at 23:59:59 local of their last
- * day, and a last day that is a rest day moves to the next working day.
+ * Due arithmetic (see calendar.h): local dates are UTC + utc_offset_min.  A
+ * limit in days does not count the event day, ends at 23:59:59 local of its
+ * last day, and a last day that is a rest day moves to the next working day.
+ * A limit in working hours starts counting at the event instant itself (or
+ * the next working period) and ends at the exact second.
  */
 #include "base/common.h"
 #include "core/calendar.h"
@@ -55,7 +57,7 @@
 #define MIN_YEAR 1970                  /* same range as pa_time_parse() */
 #define MAX_YEAR 9999
 #define MAX_START ((pa_time_t)253402300799) /* 9999-12-31T23:59:59Z */
-#define SCAN_LIMIT_DAYS 1000000        /* no valid calendar needs more (see calendar_add) */
+#define SCAN_LIMIT_DAYS 1000000        /* no valid calendar needs more (see add_working_hours) */
 #define MAX_OFFSET_MIN (14 * 60)
 #define QUOTE_MAX 40                   /* bytes of an offending value quoted in errors */
 #define QUOTE_BUF (QUOTE_MAX + 8)
@@ -1271,13 +1273,15 @@ int calendar_load_dir(calendar_t *cal, const char *dir, pa_err_t *err)
 	calendar_t *stage = xmalloc(sizeof(*stage));
 	memcpy(stage, cal, sizeof(*stage));
 	strbuf_t path = STRBUF_INIT;
+	size_t dirlen = strlen(dir);
+	const char *sep = dirlen && dir[dirlen - 1] == '/' ? "" : "/";
 	int rc = 0;
 	for (int i = 0; i <= nyears && !rc; i++) {
 		strbuf_reset(&path);
 		if (i < nyears)
-			strbuf_addf(&path, "%s/%04d.yaml", dir, years[i]);
+			strbuf_addf(&path, "%s%s%04d.yaml", dir, sep, years[i]);
 		else if (has_override)
-			strbuf_addf(&path, "%s/override.yaml", dir);
+			strbuf_addf(&path, "%s%soverride.yaml", dir, sep);
 		else
 			break;
 		rc = calendar_load_file(stage, path.buf, err);

@@ -39,7 +39,9 @@ calendar_t *calendar_new(int utc_offset_min);
 void calendar_free(calendar_t *cal);
 
 /*
- * Loads every YYYY.yaml in `dir`, then `override_path` when not NULL.
+ * Loads every YYYY.yaml in `dir`, then `dir`/override.yaml when present
+ * (local days off and working hours; it wins over the national files and
+ * over the working_hours setting).
  * Errors name the file, line and column (from libyaml) or the bad value.
  */
 int calendar_load_dir(calendar_t *cal, const char *dir, pa_err_t *err);

@@ -305,13 +305,13 @@ static int store_files(pa_app_t *app, arena_t *a, const case_file_t *files, size
 	return 0;
 }
 
-int cases_create(pa_app_t *app, arena_t *a, const pa_principal_t *p, const case_input_t *in,
-                 pa_case_t *out, char query_code[PA_QUERY_CODE_LEN + 1], pa_err_t *err)
+int cases_check_input(const wf_registry_t *wf, const case_input_t *in, bool staff,
+                      const wf_def_t **def_out, const wf_category_t **cat_out, pa_err_t *err)
 {
 	int rc;
 	if (!in->type || !*in->type)
 		return pa_fail(err, PA_EINVAL, "validation", "type", "type is required");
-	const wf_def_t *def = wf_registry_find(app->wf, in->type);
+	const wf_def_t *def = wf_registry_find(wf, in->type);
 	if (!def)
 		return pa_fail(err, PA_EINVAL, "validation", "type", "unknown case type '%s'", in->type);
 	if (!in->category || !*in->category)
@@ -323,15 +323,43 @@ int cases_create(pa_app_t *app, arena_t *a, const pa_principal_t *p, const case_
 	if ((rc = check_text(in->title, "title", true, CASE_TITLE_MAX, err)) < 0 ||
 	    (rc = check_text(in->body, "body", true, CASE_BODY_MAX, err)) < 0)
 		return rc;
-
 	const char *channel = in->channel && *in->channel ? in->channel : "web";
 	bool channel_ok = false;
 	for (size_t i = 0; i < ARRAY_SIZE(channels); i++)
 		if (streq(channel, channels[i].code))
-			channel_ok = p->kind == PRINCIPAL_STAFF ? channels[i].staff : channels[i].public;
+			channel_ok = staff ? channels[i].staff : channels[i].public;
 	if (!channel_ok)
 		return pa_fail(err, PA_EINVAL, "validation", "channel", "channel '%s' is not allowed here",
 		               channel);
+	if (in->accused_org_id && !cat->accusation)
+		return pa_fail(err, PA_EINVAL, "validation", "accused_org_id",
+		               "only an accusation names an accused unit");
+	if (!in->has_contact && !staff && !cat->accusation)
+		return pa_fail(err, PA_EINVAL, "validation", "contact",
+		               "contact is required (only accusations may be anonymous)");
+	if (in->has_contact) {
+		if ((rc = check_text(in->contact.name, "contact.name", true, CONTACT_NAME_MAX, err)) < 0 ||
+		    (rc = check_text(in->contact.address, "contact.address", false, CONTACT_ADDRESS_MAX, err)) < 0 ||
+		    (rc = check_text(in->contact.phone, "contact.phone", false, 40, err)) < 0 ||
+		    (rc = check_text(in->contact.id_number, "contact.id_number", false, 40, err)) < 0)
+			return rc;
+	}
+	if (def_out)
+		*def_out = def;
+	if (cat_out)
+		*cat_out = cat;
+	return 0;
+}
+
+int cases_create(pa_app_t *app, arena_t *a, const pa_principal_t *p, const case_input_t *in,
+                 pa_case_t *out, char query_code[PA_QUERY_CODE_LEN + 1], pa_err_t *err)
+{
+	const wf_def_t *def;
+	const wf_category_t *cat;
+	int rc = cases_check_input(app->wf, in, p->kind == PRINCIPAL_STAFF, &def, &cat, err);
+	if (rc < 0)
+		return rc;
+	const char *channel = in->channel && *in->channel ? in->channel : "web";
 
 	orgtree_t *tree = orgcache_get(app->orgs);
 	pa_id_t intake = 0;
@@ -356,10 +384,7 @@ int cases_create(pa_app_t *app, arena_t *a, const pa_principal_t *p, const case_
 	pa_id_t owner = intake;
 	if (in->accused_org_id) {
 		const pa_org_t *acc = orgtree_find(tree, in->accused_org_id);
-		if (!cat->accusation)
-			rc = pa_fail(err, PA_EINVAL, "validation", "accused_org_id",
-			             "only an accusation names an accused unit");
-		else if (!acc || !acc->is_unit)
+		if (!acc || !acc->is_unit)
 			rc = pa_fail(err, PA_EINVAL, "validation", "accused_org_id", "no unit with id %lld",
 			             (long long)in->accused_org_id);
 		else if (orgtree_is_within(tree, owner, in->accused_org_id)) {
@@ -395,9 +420,6 @@ int cases_create(pa_app_t *app, arena_t *a, const pa_principal_t *p, const case_
 		}
 		x.party.role = "petitioner";
 		x.has_party = true;
-	} else if (p->kind == PRINCIPAL_PUBLIC && !cat->accusation) {
-		return pa_fail(err, PA_EINVAL, "validation", "contact",
-		               "contact is required (only accusations may be anonymous)");
 	}
 	if ((rc = store_files(app, a, in->files, in->nfiles, p->kind == PRINCIPAL_PUBLIC, &x.files,
 	                      err)) < 0)

@@ -56,6 +56,11 @@ typedef struct case_input {
 /* Localized name of a channel. */
 const char *case_channel_label(const char *channel, const char *lang);
 
+/* The checks of a submission that need no database (the fuzz seam):
+ * type, category, text lengths and encoding, channel, contact presence. */
+int cases_check_input(const wf_registry_t *wf, const case_input_t *in, bool staff,
+                      const wf_def_t **def, const wf_category_t **cat, pa_err_t *err);
+
 int cases_create(pa_app_t *app, arena_t *a, const pa_principal_t *p, const case_input_t *in,
                  pa_case_t *out, char query_code[PA_QUERY_CODE_LEN + 1], pa_err_t *err);
 

@@ -284,7 +284,7 @@ static void format_size(int64_t v, char *buf, size_t n)
 /* "1..256", "4K..1G", "up to 4096 bytes" — the range as users write it. */
 static void format_range(const struct setting *s, char *buf, size_t n)
 {
-	char lo[32], hi[32];
+	char lo[24], hi[24]; /* INT64_MIN is 20 characters */
 	buf[0] = '\0';
 	switch (s->type) {
 	case T_INT:

@@ -49,6 +49,14 @@
 #define WF_MAX_ENUM_VALUES 256
 #define WF_MAX_TEXT_LIMIT (1 << 20)  /* largest `max` of a text field, in characters */
 #define WF_MAX_ORG_ID 128            /* bytes in an org id given as a string */
+#define WF_MAX_TEMPLATE (32 * 1024)  /* bytes in one notice template */
+/*
+ * Work budget of one load, in scalar bytes read plus entries visited.  An
+ * alias re-reads its whole block wherever it is used, so without a budget a
+ * 700 KB file of aliases to one long string makes gigabytes of copies (the
+ * "billion laughs").  A plain 1 MiB file stays far below the budget.
+ */
+#define WF_MAX_WORK (16 * WF_MAX_FILE)
 
 static const char *const known_roles[] = {
 	"public", "system", "intake", "handler", "mediator", "grid_worker",
@@ -195,6 +203,7 @@ typedef struct loader {
 	yaml_node_t **trans_action;    /* per transition: public_action value, or NULL */
 	yaml_node_t *(*notice_tpl)[NT_NTPL]; /* per notice: its template nodes */
 	yaml_node_t **notice_key;
+	size_t work;                   /* spent of WF_MAX_WORK */
 } loader_t;
 
 static int fail_at(loader_t *l, const yaml_node_t *n, const char *path, const char *fmt, ...)
@@ -213,6 +222,19 @@ static int fail_at(loader_t *l, const yaml_node_t *n, const char *path, const ch
 		return pa_fail(l->err, PA_EINVAL, "workflow", path, "%s:%zu:%zu: %s: %s", l->src, line,
 		               col, path, msg);
 	return pa_fail(l->err, PA_EINVAL, "workflow", "", "%s:%zu:%zu: %s", l->src, line, col, msg);
+}
+
+/* Spends `units` of the work budget at node n; fails once it is exhausted. */
+static int charge(loader_t *l, const yaml_node_t *n, const char *path, size_t units)
+{
+	if (units > WF_MAX_WORK - l->work) {
+		l->work = WF_MAX_WORK;
+		return fail_at(l, n, path,
+		               "the definition is too large once its aliases (*name) are expanded "
+		               "(more than %d units of work)", WF_MAX_WORK);
+	}
+	l->work += units;
+	return 0;
 }
 
 static const char *join(loader_t *l, const char *path, const char *name)
@@ -251,6 +273,9 @@ static int want_scalar(loader_t *l, yaml_node_t *n, const char *path, const char
 	if (n->type != YAML_SCALAR_NODE)
 		return fail_at(l, n, path, "expected a single value, found a %s", node_kind(n));
 	const char *s = (const char *)n->data.scalar.value;
+	int rc = charge(l, n, path, n->data.scalar.length + 1);
+	if (rc)
+		return rc;
 	if (strlen(s) != n->data.scalar.length)
 		return fail_at(l, n, path, "contains a NUL character");
 	*out = s;
@@ -369,12 +394,15 @@ static int read_map(loader_t *l, yaml_node_t *n, const char *path, const char *c
 		keys[i] = vals[i] = NULL;
 	if (n->type != YAML_MAPPING_NODE)
 		return fail_at(l, n, path, "expected a mapping (key: value), found a %s", node_kind(n));
+	int rc = charge(l, n, path, map_size(n) + 1);
+	if (rc)
+		return rc;
 	for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
 		yaml_node_t *k = node_at(l, p->key), *v = node_at(l, p->value);
 		const char *ks;
 		if (!k || !v)
 			return fail_at(l, n, path, "malformed mapping");
-		int rc = want_scalar(l, k, path, &ks);
+		rc = want_scalar(l, k, path, &ks);
 		if (rc)
 			return rc;
 		size_t i = 0;
@@ -423,7 +451,7 @@ static int check_named_map(loader_t *l, yaml_node_t *n, const char *path, size_t
 		return fail_at(l, n, path, "no %s defined", what);
 	if (count > max)
 		return fail_at(l, n, path, "too many %s (%zu; at most %zu)", what, count, max);
-	return 0;
+	return charge(l, n, path, count * count / 2 + 1);  /* pair_name's duplicate checks */
 }
 
 static int pair_name(loader_t *l, yaml_node_t *map, size_t i, const char *path,
@@ -534,6 +562,9 @@ static int parse_categories(loader_t *l, yaml_node_t *n)
 	if (count > WF_MAX_CATEGORIES)
 		return fail_at(l, n, path, "too many categories (%zu; at most %d)", count,
 		               WF_MAX_CATEGORIES);
+	int rc = charge(l, n, path, count * count / 2 + 1);
+	if (rc)
+		return rc;
 	wf_def_t *def = l->def;
 	def->categories = arena_zalloc(def->arena, (count ? count : 1) * sizeof(wf_category_t));
 	for (size_t i = 0; i < count; i++) {
@@ -543,7 +574,7 @@ static int parse_categories(loader_t *l, yaml_node_t *n)
 		const char *ipath = arena_printf(l->tmp, "categories[%zu]", i);
 		if (!item)
 			return fail_at(l, n, path, "malformed list");
-		int rc = read_map(l, item, ipath, keys, K_N, k, v);
+		rc = read_map(l, item, ipath, keys, K_N, k, v);
 		if (rc)
 			return rc;
 		wf_category_t *c = &def->categories[i];
@@ -624,6 +655,8 @@ static int check_template(loader_t *l, yaml_node_t *n, const char *path)
 {
 	const char *s = (const char *)n->data.scalar.value;
 	size_t pos = 0;
+	if (n->data.scalar.length > WF_MAX_TEMPLATE)
+		return fail_at(l, n, path, "longer than %d bytes", WF_MAX_TEMPLATE);
 	for (;;) {
 		tpl_tok_t t = tpl_next(s, &pos);
 		if (t.kind == TPL_END)
@@ -756,6 +789,8 @@ static int parse_field(loader_t *l, yaml_node_t *val, const char *fpath, wf_fiel
 		if (count > WF_MAX_ENUM_VALUES)
 			return fail_at(l, vals, vpath, "too many values (%zu; at most %d)", count,
 			               WF_MAX_ENUM_VALUES);
+		if ((rc = charge(l, vals, vpath, count * count / 2 + 1)))
+			return rc;
 		f->values = arena_zalloc(l->def->arena, count * sizeof(wf_enum_value_t));
 		for (size_t i = 0; i < count; i++) {
 			static const char *const vkeys[] = { "code", "label" };
@@ -849,6 +884,9 @@ static int name_list(loader_t *l, yaml_node_t *n, const char *path, size_t max,
 	*count = seq_size(n);
 	if (*count > max)
 		return fail_at(l, n, path, "too many entries (%zu; at most %zu)", *count, max);
+	int rc = charge(l, n, path, *count * *count / 2 + 1);  /* duplicate checks */
+	if (rc)
+		return rc;
 	*items = arena_alloc(l->tmp, (*count ? *count : 1) * sizeof(yaml_node_t *));
 	for (size_t i = 0; i < *count; i++) {
 		(*items)[i] = node_at(l, n->data.sequence.items.start[i]);
@@ -1188,6 +1226,9 @@ static int check_notice_placeholders(loader_t *l)
 				if (in_list(builtin_placeholders, ARRAY_SIZE(builtin_placeholders), name))
 					continue;
 				bool used = false;
+				int rc = charge(l, n, path, def->ntransitions + 1);
+				if (rc)
+					return rc;
 				for (size_t j = 0; j < def->ntransitions; j++) {
 					const wf_transition_t *t = &def->transitions[j];
 					if (!streq(t->notice, no->name))

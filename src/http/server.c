@@ -380,14 +380,16 @@ static void *uri_logged(void *cls, const char *uri, struct MHD_Connection *con)
 	st->arena = a;
 	st->start_us = pa_mono_us();
 	strbuf_init(&st->body, 0);
-	const char *q = strchr(uri, '?');
-	if (q) {
-		st->req.path = arena_strndup(a, uri, (size_t)(q - uri));
-		st->raw_query = q + 1;
-		st->raw_query_len = strlen(q + 1);
-		st->raw_query = arena_strndup(a, st->raw_query, st->raw_query_len);
-	} else {
-		st->req.path = arena_strdup(a, uri);
+	/* absolute-form ("http://host/path", RFC 9112 §3.2.2): keep the path */
+	if (strncasecmp(uri, "http://", 7) == 0 || strncasecmp(uri, "https://", 8) == 0) {
+		uri = strstr(uri, "://") + 3;
+		uri += strcspn(uri, "/?");
+	}
+	size_t path_len = strcspn(uri, "?");
+	st->req.path = path_len ? arena_strndup(a, uri, path_len) : "/";
+	if (uri[path_len] == '?') {
+		st->raw_query_len = strlen(uri + path_len + 1);
+		st->raw_query = arena_strndup(a, uri + path_len + 1, st->raw_query_len);
 	}
 	atomic_fetch_add(&srv->in_flight, 1);
 	return st;

@@ -53,6 +53,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -753,10 +754,15 @@ int store_open(const store_options_t *opt, store_t **out, pa_err_t *err)
 	if (rc == 0)
 		rc = check_not_too_new(version, err);
 	if (rc == 0 && !s->read_only) {
+		/* signals are for the threads that handle them, never the writer */
+		sigset_t all, old;
+		sigfillset(&all);
+		pthread_sigmask(SIG_SETMASK, &all, &old);
 		if (pthread_create(&s->writer, NULL, writer_main, s) != 0)
 			rc = pa_fail(err, PA_EINTERNAL, "internal", NULL, "cannot start the writer thread");
 		else
 			s->writer_started = true;
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
 	}
 	if (rc < 0) {
 		store_close(s);

@@ -1478,6 +1478,65 @@ static void test_failed_job_leaves_nothing(void **state)
 	assert_int_equal(count_rows(f->s, "SELECT count(*) FROM events"), 0);
 }
 
+/* An event of a case that does not exist, with the foreign key check deferred to COMMIT. */
+static int tx_orphan_deferred(store_tx_t *tx, void *p)
+{
+	sqlite3 *db = store_sqlite_db(store_tx_conn(tx));
+	if (sqlite3_exec(db, "PRAGMA defer_foreign_keys = ON", NULL, NULL, NULL) != SQLITE_OK)
+		return PA_EINTERNAL;
+	pa_event_t ev = { .case_id = 424242, .at = 1, .kind = "comment", .actor_name = "x" };
+	return store_tx_event_insert(tx, &ev, NULL);
+}
+
+static void test_commit_failure(void **state)
+{
+	struct fx *f = *state;
+	struct gate g = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false, false };
+	struct gate_run gr = { f, &g, -1 };
+	pthread_t gt;
+	assert_int_equal(pthread_create(&gt, NULL, gate_thread, &gr), 0);
+	pthread_mutex_lock(&g.mu);
+	while (!g.entered)
+		pthread_cond_wait(&g.cv, &g.mu);
+	pthread_mutex_unlock(&g.mu);
+
+	/* one batch: a good job, a job failing on its own, a job that makes COMMIT fail */
+	struct case_ins good = { .cs = case_tmpl(f, f->org_a, 100) };
+	struct failing bad = { .cs = case_tmpl(f, f->org_a, 100) };
+	struct writer_arg w[3] = {
+		{ f->s, tx_case_insert, &good, -1, { 0 } },
+		{ f->s, tx_insert_then_fail, &bad, -1, { 0 } },
+		{ f->s, tx_orphan_deferred, NULL, -1, { 0 } },
+	};
+	pthread_t th[3];
+	for (size_t i = 0; i < 3; i++) {
+		assert_int_equal(pthread_create(&th[i], NULL, writer_thread, &w[i]), 0);
+		while (store_sqlite_queued(f->s) < i + 1)
+			sleep_ms(1);
+	}
+	pthread_mutex_lock(&g.mu);
+	g.open = true;
+	pthread_cond_broadcast(&g.cv);
+	pthread_mutex_unlock(&g.mu);
+	pthread_join(gt, NULL);
+	for (size_t i = 0; i < 3; i++)
+		pthread_join(th[i], NULL);
+	assert_int_equal(gr.rc, 0);
+	assert_int_equal(w[0].rc, PA_EUNAVAIL);
+	assert_string_equal(w[0].err.type, "unavailable");
+	assert_int_equal(w[1].rc, PA_ECONFLICT);  /* keeps its own error */
+	assert_string_equal(w[1].err.type, "invalid-state");
+	assert_int_equal(w[2].rc, PA_EUNAVAIL);
+	pa_case_t got;
+	store_conn_t *c = store_reader(f->s);
+	assert_int_equal(store_case_get_by_number(c, f->a, good.cs.number, &got), PA_ENOTFOUND);
+	assert_int_equal(count_rows(f->s, "SELECT count(*) FROM events"), 0);
+	/* and the store goes on */
+	struct case_ins again = { .cs = case_tmpl(f, f->org_a, 100) };
+	assert_int_equal(wr(f, tx_case_insert, &again), 0);
+	assert_int_equal(store_case_get(c, f->a, again.id, &got), 0);
+}
+
 /* case + event + party in one write */
 struct triple {
 	pa_case_t cs;
@@ -1890,6 +1949,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_audit, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_meta, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_failed_job_leaves_nothing, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_commit_failure, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_fault_injection, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_write_from_writer_thread, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_disk_full, fx_setup, fx_teardown),

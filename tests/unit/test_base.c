@@ -1,0 +1,104 @@
+/*
+ * test_base.c — arena, strbuf, clock parsing/formatting, error helper.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "base/common.h"
+#include "base/clock.h"
+
+#include <stdlib.h>
+
+static int deferred_runs;
+static void count_deferred(void *arg) { deferred_runs += *(int *)arg; }
+
+static void test_arena(void **state)
+{
+	arena_t *a = arena_new();
+	char *s = arena_strdup(a, "平安");
+	assert_string_equal(s, "平安");
+	void *big = arena_alloc(a, 100000);
+	memset(big, 1, 100000);
+	for (int i = 0; i < 10000; i++) {
+		char *p = arena_printf(a, "%d", i);
+		assert_int_equal(((uintptr_t)p) % 16, 0);
+	}
+	int one = 1;
+	arena_defer(a, count_deferred, &one);
+	arena_reset(a);
+	assert_int_equal(deferred_runs, 1);
+	assert_int_equal(arena_used(a), 0);
+	arena_defer(a, count_deferred, &one);
+	arena_free(a);
+	assert_int_equal(deferred_runs, 2);
+}
+
+static void test_strbuf(void **state)
+{
+	strbuf_t sb = STRBUF_INIT;
+	assert_string_equal(sb.buf, "");
+	strbuf_addf(&sb, "%s-%d", "a", 1);
+	for (int i = 0; i < 1000; i++)
+		strbuf_addch(&sb, 'x');
+	assert_int_equal(sb.len, 1003);
+	assert_int_equal(sb.buf[sb.len], '\0');
+	strbuf_reset(&sb);
+	strbuf_add_json_str(&sb, "<a href=\"x\">\n\x01\xff张");
+	assert_string_equal(sb.buf, "\"\\u003ca href=\\\"x\\\"\\u003e\\n\\u0001\xEF\xBF\xBD张\"");
+	strbuf_reset(&sb);
+	strbuf_add_xml_escaped(&sb, "<b>&'\"");
+	assert_string_equal(sb.buf, "&lt;b&gt;&amp;&#39;&quot;");
+	size_t len;
+	char *d = strbuf_detach(&sb, &len);
+	assert_int_equal(len, strlen(d));
+	free(d);
+	strbuf_release(&sb);
+}
+
+static void test_time(void **state)
+{
+	pa_time_t t;
+	assert_int_equal(pa_time_parse("2026-02-14", 480, &t), 0);
+	char buf[32];
+	pa_time_format(t, 480, buf);
+	assert_string_equal(buf, "2026-02-14T00:00:00+08:00");
+	pa_time_format(t, 0, buf);
+	assert_string_equal(buf, "2026-02-13T16:00:00Z");
+	assert_int_equal(pa_time_parse("2026-02-13T16:00:00Z", 480, &t), 0);
+	pa_time_format(t, 480, buf);
+	assert_string_equal(buf, "2026-02-14T00:00:00+08:00");
+	assert_int_equal(pa_time_parse("2026-02-14T08:30:00+08:00", 0, &t), 0);
+	pa_time_format(t, 0, buf);
+	assert_string_equal(buf, "2026-02-14T00:30:00Z");
+	assert_int_equal(pa_time_parse("2026-02-30", 480, &t), PA_EINVAL);
+	assert_int_equal(pa_time_parse("2025-02-29", 480, &t), PA_EINVAL);
+	assert_int_equal(pa_time_parse("2024-02-29", 480, &t), 0);
+	assert_int_equal(pa_time_parse("2026-1-1", 480, &t), PA_EINVAL);
+	assert_int_equal(pa_time_parse("2026-01-01T25:00:00Z", 480, &t), PA_EINVAL);
+	assert_int_equal(pa_time_parse("2026-01-01Tjunk", 480, &t), PA_EINVAL);
+	assert_int_equal(pa_time_parse("", 480, &t), PA_EINVAL);
+}
+
+static void test_err(void **state)
+{
+	pa_err_t e = { 0 };
+	assert_int_equal(pa_fail(&e, PA_EINVAL, "validation", "title", "%s is required", "title"), PA_EINVAL);
+	assert_string_equal(e.field, "title");
+	assert_string_equal(e.detail, "title is required");
+	assert_int_equal(pa_fail(NULL, PA_ENOTFOUND, "x", NULL, NULL), PA_ENOTFOUND);
+	assert_string_equal(pa_strerror(PA_ECONFLICT), "ECONFLICT");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_arena),
+		cmocka_unit_test(test_strbuf),
+		cmocka_unit_test(test_time),
+		cmocka_unit_test(test_err),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
