@@ -7,7 +7,7 @@ set -eu
 
 PACKAGES="build-essential cmake pkg-config clang
 libmicrohttpd-dev libsqlite3-dev libjansson-dev libsodium-dev libyaml-dev
-libcmocka-dev libcurl4-openssl-dev python3 sqlite3 ca-certificates"
+libcmocka-dev libcurl4-openssl-dev python3 python3-yaml sqlite3 ca-certificates"
 
 missing=""
 for p in $PACKAGES; do

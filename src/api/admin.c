@@ -175,16 +175,12 @@ int h_users_update(http_req_t *req, http_resp_t *resp)
 		             "you cannot disable your own account");
 		goto out;
 	}
-	if (jr) {
-		pa_membership_t *roles;
-		size_t n;
-		if ((rc = parse_roles(req, jr, &roles, &n)) < 0 ||
-		    (rc = accounts_user_set_roles(api_app(req), req->arena, api_principal(req), id, roles, n,
-		                                  &req->err)) < 0)
-			goto out;
-	}
-	if (dis && (rc = accounts_user_set_disabled(api_app(req), req->arena, api_principal(req), id,
-	                                            json_is_true(dis), &req->err)) < 0)
+	pa_membership_t *roles = NULL;
+	size_t n = 0;
+	if (jr && (rc = parse_roles(req, jr, &roles, &n)) < 0)
+		goto out;
+	if ((rc = accounts_user_update(api_app(req), req->arena, api_principal(req), id, roles, n,
+	                               dis ? json_is_true(dis) : -1, &req->err)) < 0)
 		goto out;
 	rc = respond_user(req, resp, 200, id);
 out:

@@ -306,14 +306,15 @@ int h_case_action(http_req_t *req, http_resp_t *resp)
 		rc = pa_fail(&req->err, PA_EINVAL, "validation", "fields", "fields must be an object");
 		goto out;
 	}
-	if (version && (!json_is_integer(version) || json_integer_value(version) != cs.version)) {
-		rc = pa_fail(&req->err, PA_ECONFLICT, "conflict", "version",
-		             "the case changed since you loaded it (version %d); reload it", cs.version);
+	if (version && (!json_is_integer(version) || json_integer_value(version) < 1 ||
+	                json_integer_value(version) > INT32_MAX)) {
+		rc = pa_fail(&req->err, PA_EINVAL, "validation", "version", "version must be a positive integer");
 		goto out;
 	}
 	pa_case_t out;
 	pa_principal_t *p = api_principal(req);
-	rc = cases_transition(api_app(req), req->arena, p, &cs, req->params[1], fields, &out, &req->err);
+	rc = cases_transition(api_app(req), req->arena, p, &cs, req->params[1], fields,
+	                      version ? (int)json_integer_value(version) : 0, &out, &req->err);
 	if (rc == 0)
 		http_resp_json(resp, 200, api_case_json(req, p->tree, &out));
 out:

@@ -239,7 +239,7 @@ int h_public_units(http_req_t *req, http_resp_t *resp)
 		const pa_org_t *o = orgtree_at(pub->tree, i);
 		if (o->is_unit && !o->disabled)
 			json_array_append_new(items, json_pack("{s:I, s:s, s:s}", "id", (json_int_t)o->id, "name",
-			                                       req->lang[0] == 'e' && o->name_en ? o->name_en : o->name,
+			                                       req->lang[0] == 'e' && o->name_en && *o->name_en ? o->name_en : o->name,
 			                                       "kind", o->kind));
 	}
 	http_resp_json(resp, 200, json_pack("{s:o}", "items", items));

@@ -11,7 +11,8 @@ static json_t *me_json(http_req_t *req, const pa_principal_t *p)
 {
 	json_t *roles = json_array();
 	for (size_t i = 0; i < p->nroles; i++) {
-		json_t *r = json_pack("{s:s, s:o}", "role", p->roles[i].role, "org",
+		json_t *r = json_pack("{s:I, s:s, s:o}", "org_id", (json_int_t)p->roles[i].org_id, "role",
+		                      p->roles[i].role, "org",
 		                      api_org_ref(p->tree, p->roles[i].org_id, req->lang));
 		json_array_append_new(roles, r);
 	}
@@ -112,8 +113,10 @@ int h_tokens_create(http_req_t *req, http_resp_t *resp)
 	if ((rc = api_only_members(req, body, allowed, NULL)) < 0 ||
 	    (rc = api_get_string(req, body, "name", true, &name)) < 0)
 		goto out;
-	if (ttl && !json_is_integer(ttl)) {
-		rc = pa_fail(&req->err, PA_EINVAL, "validation", "ttl_days", "ttl_days must be an integer");
+	if (ttl && (!json_is_integer(ttl) || json_integer_value(ttl) < 0 ||
+	            json_integer_value(ttl) > 3650)) {
+		rc = pa_fail(&req->err, PA_EINVAL, "validation", "ttl_days",
+		             "ttl_days must be an integer from 0 (never expires) to 3650");
 		goto out;
 	}
 	char token[70];

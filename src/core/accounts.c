@@ -395,6 +395,23 @@ int accounts_user_set_roles(pa_app_t *app, arena_t *a, const pa_principal_t *by,
 	return store_write(app->store, user_tx_fn, &x, err);
 }
 
+int accounts_user_update(pa_app_t *app, arena_t *a, const pa_principal_t *by, pa_id_t user_id,
+                         const pa_membership_t *roles, size_t n, int disabled, pa_err_t *err)
+{
+	pa_user_t u;
+	int rc;
+	if (roles && (rc = accounts_check_roles(app, roles, n, err)) < 0)
+		return rc;
+	if ((rc = load_user(app, a, user_id, &u, err)) < 0)
+		return rc;
+	if (disabled >= 0)
+		u.disabled = disabled == 1;
+	struct user_tx x = { .u = &u, .roles = roles, .nroles = n, .set_roles = roles != NULL,
+	                     .end_sessions = disabled == 1, .actor = principal_actor(by, a),
+	                     .action = "user.update", .a = a };
+	return store_write(app->store, user_tx_fn, &x, err);
+}
+
 /* ---- API tokens --------------------------------------------------------------- */
 
 struct token_tx {

@@ -3,8 +3,9 @@
  *
  * A file's type is decided by its bytes, never by its name or the type the
  * client claims: an allow-list of PDF, PNG, JPEG, GIF, WebP, plain UTF-8
- * text, and OOXML (docx/xlsx: a ZIP whose first entry is [Content_Types].xml
- * or that contains word/ or xl/).  Anything else is refused (415).
+ * text (not markup: text starting with '<' is refused), and OOXML (a ZIP
+ * holding [Content_Types].xml and exactly one of word/ (docx) or xl/ (xlsx),
+ * and no macros, vbaProject.bin).  Anything else is refused (415).
  *
  * Files are stored once under <attachments_dir>/<aa>/<sha256>, where aa is
  * the first two hex digits: written to a temporary file, fsynced, renamed,

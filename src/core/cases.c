@@ -50,9 +50,23 @@ static bool utf8_valid(const char *s)
 
 /* Checks a text input: present when required, valid UTF-8, no NUL or
  * control characters except tab/newline, 1..max characters. */
+static bool blank(const char *s)
+{
+	/* ASCII white space and the ideographic space U+3000 */
+	while (*s) {
+		if (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
+			s++;
+		else if ((unsigned char)s[0] == 0xE3 && (unsigned char)s[1] == 0x80 && (unsigned char)s[2] == 0x80)
+			s += 3;
+		else
+			return false;
+	}
+	return true;
+}
+
 static int check_text(const char *s, const char *field, bool required, size_t max, pa_err_t *err)
 {
-	if (!s || !*s) {
+	if (!s || blank(s)) {
 		if (required)
 			return pa_fail(err, PA_EINVAL, "validation", field, "%s is required", field);
 		return 0;
@@ -572,6 +586,7 @@ struct act_tx {
 	const wf_transition_t *t;
 	const json_t *fields;
 	pa_id_t case_id;
+	int expected_version;
 	pa_time_t now;
 	pa_case_t out;
 	pa_err_t *err;
@@ -626,6 +641,10 @@ static int act_tx_fn(store_tx_t *tx, void *arg)
 	int rc = store_case_get(store_tx_conn(tx), x->a, x->case_id, &cs);
 	if (rc < 0)
 		return rc;
+	if (x->expected_version > 0 && cs.version != x->expected_version)
+		return pa_fail(err, PA_ECONFLICT, "conflict", "version",
+		               "the case changed since you loaded it (now version %d); reload it",
+		               cs.version);
 	if (!wf_transition_leaves(t, cs.state))
 		return pa_fail(err, PA_ECONFLICT, "invalid-state", NULL,
 		               "'%s' cannot be taken in state '%s'", t->name, cs.state);
@@ -656,9 +675,19 @@ static int act_tx_fn(store_tx_t *tx, void *arg)
 	} else if (streq(owner, "intake")) {
 		new_owner = cs.intake_org_id;
 	} else if (streq(owner, "superior")) {
-		new_owner = orgtree_superior(tree, cs.owner_org_id);
-		if (!new_owner || new_owner == cs.owner_org_id)
-			new_owner = cs.intake_org_id; /* top of the district: the petition office reviews */
+		/* The reviewing unit: the owner's superior, else (top of the district)
+		 * the petition office that registered it, else the district
+		 * government — never the owner itself, never an accused unit. */
+		pa_id_t cand[3] = { orgtree_superior(tree, cs.owner_org_id), cs.intake_org_id,
+			                orgtree_nearest_kind(tree, cs.owner_org_id, "government") };
+		new_owner = 0;
+		for (size_t i = 0; i < ARRAY_SIZE(cand) && !new_owner; i++)
+			if (cand[i] && cand[i] != cs.owner_org_id &&
+			    !(cs.accused_org_id && orgtree_is_within(tree, cand[i], cs.accused_org_id)))
+				new_owner = cand[i];
+		if (!new_owner)
+			rc = pa_fail(err, PA_EUNPROCESSABLE, "unprocessable", NULL,
+			             "there is no unit above the handling unit to review this case");
 	} else if (strncmp(owner, "kind:", 5) == 0) {
 		new_owner = orgtree_nearest_kind(tree, cs.owner_org_id, owner + 5);
 		if (!new_owner)
@@ -728,8 +757,11 @@ static int act_tx_fn(store_tx_t *tx, void *arg)
 		json_object_set_new(data, "from_org_id", json_integer(cs.owner_org_id));
 		json_object_set_new(data, "to_org_id", json_integer(new_owner));
 	}
-	if (nc.due_at != cs.due_at && nc.due_at != PA_NO_DUE)
-		json_object_set_new(data, "due_at", json_integer(nc.due_at));
+	if (nc.due_at != cs.due_at && nc.due_at != PA_NO_DUE) {
+		char due[32];
+		pa_time_format(nc.due_at, x->app->cfg->utc_offset_min, due);
+		json_object_set_new(data, "due_at", json_string(due));
+	}
 	pa_event_t ev = {
 		.case_id = cs.id, .at = x->now, .kind = "transition", .action = t->name,
 		.from_state = from_state, .to_state = nc.state, .actor_user_id = actor_user,
@@ -779,7 +811,7 @@ static int act_tx_fn(store_tx_t *tx, void *arg)
 
 static int run_transition(pa_app_t *app, arena_t *a, const pa_principal_t *p, pa_case_t *cs,
                           const wf_def_t *def, const wf_transition_t *t, const json_t *fields,
-                          pa_case_t *out, pa_err_t *err)
+                          int expected_version, pa_case_t *out, pa_err_t *err)
 {
 	json_t *empty = NULL;
 	if (!fields)
@@ -787,7 +819,8 @@ static int run_transition(pa_app_t *app, arena_t *a, const pa_principal_t *p, pa
 	int rc = wf_validate_fields(t, fields, err);
 	if (rc == 0) {
 		struct act_tx x = { .app = app, .a = a, .p = p, .def = def, .t = t, .fields = fields,
-		                    .case_id = cs->id, .now = pa_now(), .err = err };
+		                    .case_id = cs->id, .expected_version = expected_version,
+		                    .now = pa_now(), .err = err };
 		rc = store_write(app->store, act_tx_fn, &x, err);
 		if (rc == PA_ECONFLICT && !err->type[0])
 			pa_fail(err, rc, "conflict", NULL, "the case changed meanwhile; reload and retry");
@@ -799,7 +832,8 @@ static int run_transition(pa_app_t *app, arena_t *a, const pa_principal_t *p, pa
 }
 
 int cases_transition(pa_app_t *app, arena_t *a, const pa_principal_t *p, pa_case_t *cs,
-                     const char *action, const json_t *fields, pa_case_t *out, pa_err_t *err)
+                     const char *action, const json_t *fields, int expected_version,
+                     pa_case_t *out, pa_err_t *err)
 {
 	const wf_def_t *def = def_of(app, cs);
 	const wf_transition_t *t = def ? wf_find_transition(def, action) : NULL;
@@ -820,7 +854,7 @@ int cases_transition(pa_app_t *app, arena_t *a, const pa_principal_t *p, pa_case
 	if (!wf_transition_leaves(t, cs->state))
 		return pa_fail(err, PA_ECONFLICT, "invalid-state", NULL,
 		               "'%s' cannot be taken in state '%s'", action, cs->state);
-	return run_transition(app, a, p, cs, def, t, fields, out, err);
+	return run_transition(app, a, p, cs, def, t, fields, expected_version, out, err);
 }
 
 int cases_public_action(pa_app_t *app, arena_t *a, const pa_principal_t *p, pa_case_t *cs,
@@ -832,7 +866,7 @@ int cases_public_action(pa_app_t *app, arena_t *a, const pa_principal_t *p, pa_c
 	if (!t)
 		return pa_fail(err, PA_ECONFLICT, "invalid-state", NULL,
 		               "a %s cannot be requested in the case's current state", public_action);
-	return run_transition(app, a, p, cs, def, t, fields, out, err);
+	return run_transition(app, a, p, cs, def, t, fields, 0, out, err);
 }
 
 /* ---- rating, comments ------------------------------------------------------------------ */
@@ -1084,10 +1118,12 @@ static int timer_tx_fn(store_tx_t *tx, void *arg)
 			cs.overdue = true;
 			if ((rc = store_tx_case_update(tx, &cs)) < 0)
 				return rc;
+			char due[32];
+			pa_time_format(cs.due_at, x->app->cfg->utc_offset_min, due);
 			pa_event_t ev = { .case_id = cs.id, .at = x->now, .kind = "overdue",
 			                  .from_state = cs.state, .to_state = cs.state,
 			                  .actor_name = "system", .public = false,
-			                  .data = arena_printf(x->a, "{\"due_at\":%lld}", (long long)cs.due_at) };
+			                  .data = arena_printf(x->a, "{\"due_at\":\"%s\"}", due) };
 			pa_id_t id;
 			if ((rc = store_tx_event_insert(tx, &ev, &id)) < 0)
 				return rc;

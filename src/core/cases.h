@@ -75,8 +75,11 @@ int cases_get_public(pa_app_t *app, arena_t *a, const char *number, const char *
 int cases_list(pa_app_t *app, arena_t *a, const pa_principal_t *p, pa_case_filter_t *f,
                pa_case_t **out, size_t *n, bool *more, pa_err_t *err);
 
+/* expected_version > 0: refuse with 409 (field "version") when the case has
+ * changed since the caller read it — checked atomically with the write. */
 int cases_transition(pa_app_t *app, arena_t *a, const pa_principal_t *p, pa_case_t *cs,
-                     const char *action, const json_t *fields, pa_case_t *out, pa_err_t *err);
+                     const char *action, const json_t *fields, int expected_version,
+                     pa_case_t *out, pa_err_t *err);
 /* Performs the public action (e.g. "review") available in the case's state. */
 int cases_public_action(pa_app_t *app, arena_t *a, const pa_principal_t *p, pa_case_t *cs,
                         const char *public_action, const json_t *fields, pa_case_t *out,

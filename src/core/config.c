@@ -59,6 +59,7 @@
 #define CONFIG_PATH_MAX 4096      /* bytes of a path setting */
 #define CONFIG_KEYS_MAX (64 * 1024) /* bytes of the inline key material */
 #define CONFIG_DEPTH_MAX 4        /* nesting of YAML mappings */
+#define CONFIG_NAME_SHOWN 80      /* bytes of the file name shown in a message */
 #define WORKING_HOURS_MAX 8       /* ranges in working_hours */
 
 enum setting_type {
@@ -832,7 +833,7 @@ static int load_pair(struct yaml_load *y, const char *prefix, int depth, yaml_ev
 			rc = yaml_fail_at(y, val.start_mark, s->key, "%s: contains a NUL character",
 			                  s->key);
 		} else {
-			char origin[CONFIG_KEY_MAX + 64];
+			char origin[CONFIG_NAME_SHOWN + 64];
 			snprintf(origin, sizeof(origin), "%s:%zu:%zu", y->name, val.start_mark.line + 1,
 			         val.start_mark.column + 1);
 			rc = apply_value(y->c, s, is_null_scalar(&val) ? "" : v, origin, false, y->err);
@@ -949,6 +950,13 @@ int config_load_buffer(pa_config_t *c, const char *buf, size_t len, const char *
 	if (len > CONFIG_FILE_MAX)
 		return pa_fail(err, PA_ETOOLARGE, "config", "", "%s: larger than %d bytes", name,
 		               CONFIG_FILE_MAX);
+	/* a long path would crowd the line:column out of the 256-byte detail */
+	char shown[CONFIG_NAME_SHOWN + 4];
+	size_t nlen = strlen(name);
+	if (nlen > CONFIG_NAME_SHOWN) {
+		snprintf(shown, sizeof(shown), "...%s", name + nlen - CONFIG_NAME_SHOWN);
+		name = shown;
+	}
 	pa_config_t tmp;
 	config_copy(&tmp, c);
 	struct yaml_load y = { .c = &tmp, .name = name, .err = err };
@@ -1018,7 +1026,12 @@ int config_load_file(pa_config_t *c, const char *path, pa_err_t *err)
 /* ---- the environment ---------------------------------------------------- */
 
 /* PINGAN_* variables that are not settings: used by the test harnesses. */
-static const char *const env_not_settings[] = { "PINGAN_SOURCE_DIR", "PINGAN_BIN" };
+/* Variables read by commands rather than settings: `pingan init --demo`
+ * (passwords), `pingan user` (password), and the test harnesses. */
+static const char *const env_not_settings[] = {
+	"PINGAN_SOURCE_DIR", "PINGAN_BIN", "PINGAN_ADMIN_PASSWORD", "PINGAN_DEMO_PASSWORD",
+	"PINGAN_PASSWORD", "PINGAN_TEST_FULL_DIR",
+};
 
 static bool env_known(const char *entry)
 {

@@ -48,7 +48,6 @@
 #define WF_MAX_NOTICES 128
 #define WF_MAX_ENUM_VALUES 256
 #define WF_MAX_TEXT_LIMIT (1 << 20)  /* largest `max` of a text field, in characters */
-#define WF_MAX_ORG_ID 128            /* bytes in an org id given as a string */
 #define WF_MAX_TEMPLATE (32 * 1024)  /* bytes in one notice template */
 /*
  * Work budget of one load, in scalar bytes read plus entries visited.  An
@@ -57,6 +56,12 @@
  * "billion laughs").  A plain 1 MiB file stays far below the budget.
  */
 #define WF_MAX_WORK (16 * WF_MAX_FILE)
+/*
+ * Deepest nesting of mappings and lists.  A definition needs 8 levels; the
+ * limit also keeps libyaml's scanner away from its quadratic cost on deeply
+ * nested flow collections ("[[[[...": minutes for 500,000 levels).
+ */
+#define WF_MAX_DEPTH 32
 
 static const char *const known_roles[] = {
 	"public", "system", "intake", "handler", "mediator", "grid_worker",
@@ -1356,6 +1361,44 @@ static int yaml_failure(const yaml_parser_t *p, const char *name, const char *bu
 	               problem);
 }
 
+/*
+ * A first pass over the events, before composing the document: refuses
+ * nesting deeper than WF_MAX_DEPTH while the scanner has only seen that much.
+ */
+static int check_depth(const char *buf, size_t len, const char *name, pa_err_t *err)
+{
+	yaml_parser_t parser;
+	yaml_event_t ev;
+	int depth = 0, rc = 0;
+	if (!yaml_parser_initialize(&parser))
+		return pa_fail(err, PA_EINTERNAL, "workflow", "", "%s: cannot start the YAML parser",
+		               name);
+	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
+	for (;;) {
+		if (!yaml_parser_parse(&parser, &ev)) {
+			rc = yaml_failure(&parser, name, buf, len, err);
+			break;
+		}
+		yaml_event_type_t type = ev.type;
+		if (type == YAML_SEQUENCE_START_EVENT || type == YAML_MAPPING_START_EVENT) {
+			if (++depth > WF_MAX_DEPTH) {
+				rc = pa_fail(err, PA_EINVAL, "workflow", "",
+				             "%s:%zu:%zu: nested more than %d levels deep", name,
+				             ev.start_mark.line + 1, ev.start_mark.column + 1, WF_MAX_DEPTH);
+				yaml_event_delete(&ev);
+				break;
+			}
+		} else if (type == YAML_SEQUENCE_END_EVENT || type == YAML_MAPPING_END_EVENT) {
+			depth--;
+		}
+		yaml_event_delete(&ev);
+		if (type == YAML_STREAM_END_EVENT)
+			break;
+	}
+	yaml_parser_delete(&parser);
+	return rc;
+}
+
 int wf_load_buffer(const char *buf, size_t len, const char *name, wf_def_t **out, pa_err_t *err)
 {
 	*out = NULL;
@@ -1366,12 +1409,18 @@ int wf_load_buffer(const char *buf, size_t len, const char *name, wf_def_t **out
 		               "%s: larger than %d bytes; a definition is a short text file", name,
 		               WF_MAX_FILE);
 
+	if (!buf)
+		buf = "", len = 0;
+	int depth_rc = check_depth(buf, len, name, err);
+	if (depth_rc)
+		return depth_rc;
+
 	yaml_parser_t parser;
 	yaml_document_t doc, extra;
 	if (!yaml_parser_initialize(&parser))
 		return pa_fail(err, PA_EINTERNAL, "workflow", "", "%s: cannot start the YAML parser",
 		               name);
-	yaml_parser_set_input_string(&parser, (const unsigned char *)(buf ? buf : ""), buf ? len : 0);
+	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
 	if (!yaml_parser_load(&parser, &doc)) {
 		int rc = yaml_failure(&parser, name, buf, len, err);
 		yaml_parser_delete(&parser);
@@ -1692,21 +1741,11 @@ static int check_value(const wf_field_t *f, const json_t *v, pa_err_t *err)
 				return 0;
 		return field_fail(err, f->name, "'%.64s' is not one of the allowed codes", s);
 	}
-	case WF_FIELD_ORG: {
-		if (json_is_integer(v)) {
-			if (json_integer_value(v) < 1)
-				return field_fail(err, f->name, "must be a positive org id");
-			return 0;
-		}
-		if (json_is_string(v)) {
-			const char *s = json_string_value(v);
-			size_t n = json_string_length(v), chars;
-			if (n == 0 || n > WF_MAX_ORG_ID || strlen(s) != n || !utf8_count(s, n, &chars))
-				return field_fail(err, f->name, "is not a valid org id");
-			return 0;
-		}
-		return field_fail(err, f->name, "must be an org id (a number or a string)");
-	}
+	case WF_FIELD_ORG:
+		/* whether the unit exists is the caller's check (it holds the org tree) */
+		if (!json_is_integer(v) || json_integer_value(v) < 1)
+			return field_fail(err, f->name, "must be a unit id (a positive whole number)");
+		return 0;
 	case WF_FIELD_DATE:
 		if (!json_is_string(v) || !valid_date(json_string_value(v), json_string_length(v)))
 			return field_fail(err, f->name, "must be a date YYYY-MM-DD");
@@ -1818,28 +1857,6 @@ char *wf_render_notice(arena_t *a, const wf_notice_t *n, const char *lang, const
 	if (title_out)
 		*title_out = render(a, wf_label(&n->title, lang), vars);
 	return render(a, wf_label(&n->body, lang), vars);
-}
-
-json_t *wf_notice_vars(const wf_transition_t *t, const json_t *fields, const char *lang)
-{
-	json_t *vars = json_object();
-	if (!json_is_object(fields))
-		return vars;
-	const char *key;
-	json_t *val;
-	json_object_foreach((json_t *)fields, key, val) {
-		const wf_field_t *f = find_field(t, key);
-		json_t *copy = NULL;
-		if (f && f->type == WF_FIELD_ENUM && json_is_string(val)) {
-			for (size_t i = 0; i < f->nvalues && !copy; i++)
-				if (streq(f->values[i].code, json_string_value(val))) {
-					const char *label = wf_label(&f->values[i].label, lang);
-					copy = label ? json_string(label) : NULL;
-				}
-		}
-		json_object_set_new(vars, key, copy ? copy : json_deep_copy(val));
-	}
-	return vars;
 }
 
 /* ------------------------------------------------------------------ */

@@ -229,12 +229,6 @@ pa_time_t wf_window_end(const calendar_t *cal, const wf_transition_t *t, pa_time
  */
 char *wf_render_notice(arena_t *a, const wf_notice_t *n, const char *lang, const json_t *vars,
                        char **title_out);
-/*
- * The vars for wf_render_notice from an action's validated fields: a copy in
- * which enum codes are replaced by their labels in `lang` (a notice says
- * 不予支持, not "reject").  Caller owns the reference and adds the built-ins.
- */
-json_t *wf_notice_vars(const wf_transition_t *t, const json_t *fields, const char *lang);
 
 /* The definition as JSON for the API / console (labels, states, transitions,
  * fields, categories). Caller owns the reference. */

@@ -194,19 +194,24 @@ int http_query_parse(arena_t *a, const char *qs, size_t len, http_kv_t **out, si
  */
 static char *quoted_string(arena_t *a, const char *s, size_t n, size_t *i)
 {
-	size_t k = *i + 1;
-	char *d = arena_alloc(a, n - *i);
-	size_t j = 0;
+	/* measure first: allocating the rest of the line for every string would
+	 * let a header full of "" cost quadratic memory */
+	size_t k = *i + 1, len = 0;
 	while (k < n && s[k] != '"') {
-		if (s[k] == '\\') {
-			if (k + 1 >= n)
-				return NULL;
-			k++;
-		}
-		d[j++] = s[k++];
+		if (s[k] == '\\' && ++k >= n)
+			return NULL;
+		k++;
+		len++;
 	}
 	if (k >= n)
 		return NULL;
+	char *d = arena_alloc(a, len + 1);
+	size_t j = 0;
+	for (size_t p = *i + 1; p < k; p++) {
+		if (s[p] == '\\')
+			p++;
+		d[j++] = s[p];
+	}
 	d[j] = '\0';
 	*i = k + 1;
 	return d;

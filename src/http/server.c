@@ -9,8 +9,9 @@
  *                  fresh request state, which lives in the request's arena
  *                  and becomes MHD's per-request pointer (*con_cls).
  *   on_access()    called several times:
- *                    first, headers only  → begin(): match the route (its
- *                      flags set the body limit), parse the query, pick the
+ *                    first, headers only  → begin(): match the route (the
+ *                      body limit is max_json, or max_body for multipart
+ *                      sent to a ROUTE_UPLOAD route), parse the query, pick the
  *                      language, note the client address; a Content-Length
  *                      over the limit is answered 413 at once, so the body is
  *                      never read;
@@ -53,6 +54,7 @@
 #include <stdlib.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -455,6 +457,18 @@ static bool resp_has_header(const http_resp_t *resp, const char *name)
 	return false;
 }
 
+/* A header a handler may send: token name, value without CR, LF or NUL
+ * (no response splitting, whatever the handler copied from a request). */
+static bool header_ok(const char *name, const char *value)
+{
+	if (!name || !*name || !value)
+		return false;
+	for (const char *c = name; *c; c++)
+		if (*c <= ' ' || *c >= 0x7F || strchr("\"(),/:;<=>?@[\\]{}", *c))
+			return false;
+	return strpbrk(value, "\r\n") == NULL;
+}
+
 /* Queues resp (consuming its body or fd) and records metrics. */
 static enum MHD_Result send_response(struct request_state *st, struct MHD_Connection *con,
                                      http_resp_t *resp)
@@ -463,8 +477,11 @@ static enum MHD_Result send_response(struct request_state *st, struct MHD_Connec
 	int status = resp->status > 0 ? resp->status : 200;
 	struct MHD_Response *r;
 	if (resp->fd >= 0) {
-		r = MHD_create_response_from_fd64((uint64_t)(resp->fd_size > 0 ? resp->fd_size : 0),
-		                                  resp->fd);
+		struct stat sb;
+		int64_t size = resp->fd_size;
+		if (size <= 0 && fstat(resp->fd, &sb) == 0)
+			size = (int64_t)sb.st_size;
+		r = MHD_create_response_from_fd64((uint64_t)(size > 0 ? size : 0), resp->fd);
 		if (!r)
 			close(resp->fd);
 		resp->fd = -1;
@@ -495,7 +512,7 @@ static enum MHD_Result send_response(struct request_state *st, struct MHD_Connec
 	};
 	for (size_t i = 0; i < resp->nheaders; i++) {
 		const http_kv_t *h = &resp->headers[i];
-		if (!h->key || !h->value ||
+		if (!header_ok(h->key, h->value) ||
 		    MHD_add_response_header(r, h->key, h->value) != MHD_YES)
 			log_warn("http: bad response header %s on %s", h->key ? h->key : "(null)",
 			         req->path);
@@ -503,9 +520,10 @@ static enum MHD_Result send_response(struct request_state *st, struct MHD_Connec
 	for (size_t i = 0; i < ARRAY_SIZE(defaults); i++)
 		if (!resp_has_header(resp, defaults[i].name))
 			MHD_add_response_header(r, defaults[i].name, defaults[i].value);
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
-	                        resp->content_type ? resp->content_type
-	                                           : "application/json; charset=utf-8");
+	if (!resp_has_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE))
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+		                        resp->content_type ? resp->content_type
+		                                           : "application/json; charset=utf-8");
 	if (atomic_load(&st->srv->stopping))
 		MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
 
@@ -529,9 +547,10 @@ static void fail_response(struct request_state *st, http_resp_t *resp, int rc)
 	resp_clear(resp);
 	http_problem(req, resp, &req->err);
 	if (resp->status >= 500)
-		log_error("http: %s %s -> %d %s (%s%s%s) %s", req->method, req->path, resp->status,
-		          pa_strerror(req->err.code), req->err.type,
-		          req->err.field[0] ? " field " : "", req->err.field, req->err.detail);
+		log_error("http: %s %s -> %d %s%s%s%s%s: %s", req->method, req->path, resp->status,
+		          pa_strerror(req->err.code), req->err.type[0] ? " " : "", req->err.type,
+		          req->err.field[0] ? " field " : "", req->err.field,
+		          req->err.detail[0] ? req->err.detail : "(no detail)");
 }
 
 static enum MHD_Result answer_error(struct request_state *st, struct MHD_Connection *con,
@@ -572,7 +591,10 @@ static enum MHD_Result begin(struct request_state *st, struct MHD_Connection *co
 	                                                   MHD_HTTP_HEADER_ACCEPT_LANGUAGE));
 
 	st->match_rc = match_route(srv, req, &st->allow);
-	bool upload = st->match_rc == 0 && (req->route->flags & ROUTE_UPLOAD);
+	/* an upload route takes max_body of multipart; JSON (or anything else)
+	 * sent to it is still held to max_json */
+	bool upload = st->match_rc == 0 && (req->route->flags & ROUTE_UPLOAD) &&
+	              streq(req->content_type, "multipart/form-data");
 	st->limit = upload ? srv->cfg.max_body : srv->cfg.max_json;
 	/* bodies of GET/HEAD and of unknown routes are read and dropped */
 	st->keep_body = st->match_rc == 0 && !method_is(method, "GET") && !method_is(method, "HEAD");
@@ -727,8 +749,12 @@ int http_server_start(const http_server_config_t *cfg, http_server_t **out, pa_e
 	flags |= MHD_USE_AUTO;
 #endif
 	if (ss.ss_family == AF_INET6) {
-		((struct sockaddr_in6 *)&ss)->sin6_port = htons((uint16_t)cfg->port);
+		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+		in6->sin6_port = htons((uint16_t)cfg->port);
 		flags |= MHD_USE_IPv6;
+		/* "::" means every address, IPv4 ones too */
+		if (IN6_IS_ADDR_UNSPECIFIED(&in6->sin6_addr))
+			flags |= MHD_USE_DUAL_STACK;
 	} else {
 		((struct sockaddr_in *)&ss)->sin_port = htons((uint16_t)cfg->port);
 	}

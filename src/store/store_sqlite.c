@@ -60,8 +60,8 @@
 #include <unistd.h>
 
 #define STORE_BUSY_TIMEOUT_MS 5000      /* default options.busy_timeout_ms */
-#define STORE_WRITER_CACHE_KIB 16384    /* page cache of the writer connection */
-#define STORE_READER_CACHE_KIB 8192     /* page cache of each read connection */
+#define STORE_WRITER_CACHE_KIB 8192     /* page cache of the writer connection */
+#define STORE_READER_CACHE_KIB 2048     /* page cache of each read connection */
 #define STORE_WAL_SIZE_LIMIT (64 << 20) /* WAL truncated to this after a checkpoint */
 #define STORE_BACKUP_STEP_PAGES 256     /* pages copied per sqlite3_backup_step */
 #define STORE_BACKUP_BUSY_RETRIES 1000  /* × 5 ms */

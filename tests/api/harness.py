@@ -25,6 +25,11 @@ Client logs in again by itself when a request answers 401 and it was made
 with credentials (relogin=True, the default for Server.client()).  Clients
 made to test 401s use relogin=False.
 
+Other tools: raw_exchange()/request_head() speak HTTP over a bare socket
+(early 413s, lying Content-Lengths, huge headers); Client(source="127.0.0.N")
+connects from another loopback address, since rate limits are per address;
+Server.restart() serves the same data directory again.
+
 Environment of the test run: PINGAN_BIN (the binary; default
 <repo>/build/pingan) and PINGAN_SOURCE_DIR (the repo root; default two levels
 up from this file).
@@ -39,7 +44,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -51,7 +55,7 @@ DEMO_PASSWORD = "Demo-Pass-2026"
 
 SOURCE_DIR = os.environ.get("PINGAN_SOURCE_DIR") or os.path.abspath(
     os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
-PINGAN_BIN = os.environ.get("PINGAN_BIN") or os.path.join(SOURCE_DIR, "build", "pingan")
+PINGAN_BIN = os.path.abspath(os.environ.get("PINGAN_BIN") or os.path.join(SOURCE_DIR, "build", "pingan"))
 
 DAY = 86400
 
@@ -100,34 +104,47 @@ class Server:
     def start(self):
         if not os.path.exists(PINGAN_BIN):
             raise RuntimeError("pingan binary not found at %s (set PINGAN_BIN or build first)" % PINGAN_BIN)
-        self.tmp = tempfile.mkdtemp(prefix="pingan-api-")
-        self.data = os.path.join(self.tmp, "data")
-        init_env = _clean_env({"PINGAN_ADMIN_PASSWORD": ADMIN_PASSWORD,
-                               "PINGAN_DEMO_PASSWORD": DEMO_PASSWORD})
-        args = [PINGAN_BIN, "init", "--data", self.data] + (["--demo"] if self.demo else [])
-        r = subprocess.run(args, env=init_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                           timeout=60)
-        if r.returncode != 0:
-            raise RuntimeError("pingan init failed (%d):\n%s\n%s" % (
-                r.returncode, r.stdout.decode("utf-8", "replace"), r.stderr.decode("utf-8", "replace")))
+        if self.proc is not None:
+            if self.proc.poll() is None:
+                raise RuntimeError("the server is already running")
+            self._cleanup(keep_data=True)  # it exited: serve the same data again
+        if self.tmp is None:
+            self.tmp = tempfile.mkdtemp(prefix="pingan-api-")
+            self.data = os.path.join(self.tmp, "data")
+            init_env = _clean_env({"PINGAN_ADMIN_PASSWORD": ADMIN_PASSWORD,
+                                   "PINGAN_DEMO_PASSWORD": DEMO_PASSWORD})
+            args = [PINGAN_BIN, "init", "--data", self.data] + (["--demo"] if self.demo else [])
+            r = subprocess.run(args, env=init_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               timeout=60)
+            if r.returncode != 0:
+                raise RuntimeError("pingan init failed (%d):\n%s\n%s" % (
+                    r.returncode, r.stdout.decode("utf-8", "replace"), r.stderr.decode("utf-8", "replace")))
         env = dict(DEFAULT_SERVE_ENV)
         env.update(self.overrides)
         serve_env = _clean_env(env)
+        self.port = None
+        self._stdout_lines = []
+        self._clients = {}
         self._stderr_path = os.path.join(self.tmp, "stderr.log")
-        self._stderr = open(self._stderr_path, "wb")
+        self._stderr = open(self._stderr_path, "ab")
         self.proc = subprocess.Popen(
             [PINGAN_BIN, "serve", "--data", self.data, "--listen", "127.0.0.1:0", "--test-clock"],
             env=serve_env, stdout=subprocess.PIPE, stderr=self._stderr, cwd=self.tmp)
         got = threading.Event()
 
+        proc = self.proc
+
         def drain():
-            for raw in self.proc.stdout:
-                line = raw.decode("utf-8", "replace").rstrip("\n")
-                self._stdout_lines.append(line)
-                m = LISTEN_RE.search(line)
-                if m and self.port is None:
-                    self.port = int(m.group(1))
-                    got.set()
+            try:
+                for raw in proc.stdout:
+                    line = raw.decode("utf-8", "replace").rstrip("\n")
+                    self._stdout_lines.append(line)
+                    m = LISTEN_RE.search(line)
+                    if m and self.port is None:
+                        self.port = int(m.group(1))
+                        got.set()
+            except (ValueError, OSError):
+                pass  # closed by stop()
             got.set()
 
         threading.Thread(target=drain, daemon=True).start()
@@ -136,8 +153,12 @@ class Server:
             if rc is None:
                 self.proc.kill()
                 self.proc.wait()
+            err = self.stderr_text()
+            out = "\n".join(self._stdout_lines)
+            rc = self.proc.returncode
+            self._cleanup()
             raise RuntimeError("pingan serve did not report its port within 10 s (exit %r)\nstdout:\n%s\nstderr:\n%s"
-                               % (self.proc.returncode, "\n".join(self._stdout_lines), self.stderr_text()))
+                               % (rc, out, err))
         return self
 
     def stderr_text(self):
@@ -154,7 +175,12 @@ class Server:
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
 
-    def stop(self, check=True):
+    def restart(self):
+        """Stops (SIGTERM, exit 0 asserted) and serves the same data directory again."""
+        self.stop(keep_data=True)
+        return self.start()
+
+    def stop(self, check=True, keep_data=False):
         """SIGTERM; returns the exit status. With check, raises unless it is 0."""
         if self.proc is None:
             return None
@@ -170,20 +196,25 @@ class Server:
                 self._cleanup()
                 raise AssertionError("pingan serve did not stop within 30 s of SIGTERM\n" + err[-4000:])
         err = self.stderr_text()
-        self._cleanup()
+        self._cleanup(keep_data)
         if check and rc != 0:
             raise AssertionError("pingan serve exited %d after SIGTERM (expected 0)\nstderr (tail):\n%s"
                                  % (rc, err[-4000:]))
         return rc
 
-    def _cleanup(self):
-        try:
-            self._stderr.close()
-        except Exception:
-            pass
+    def _cleanup(self, keep_data=False):
+        for f in (getattr(self, "_stderr", None), self.proc and self.proc.stdout):
+            try:
+                if f:
+                    f.close()
+            except Exception:
+                pass
+        self.proc = None
+        if keep_data:
+            return
         if self.tmp and not os.environ.get("PINGAN_KEEP_TMP"):
             shutil.rmtree(self.tmp, ignore_errors=True)
-        self.proc = None
+        self.tmp = None
 
     # -- helpers --
 
@@ -203,8 +234,8 @@ class Server:
             self._clients[username] = c
         return c
 
-    def public(self, lang=None):
-        return Client(self, lang=lang)
+    def public(self, lang=None, source=None):
+        return Client(self, lang=lang, source=source)
 
     def advance_clock(self, seconds):
         st, _, body = self.public().post("/api/test/clock", {"advance_seconds": int(seconds)})
@@ -254,8 +285,9 @@ class Response(tuple):
 
 
 class Client:
-    def __init__(self, server, lang=None):
+    def __init__(self, server, lang=None, source=None):
         self.server = server
+        self.source = source  # client address, e.g. "127.0.0.7": rate limits are per address
         self.cookie = None
         self.csrf = None
         self.lang = lang
@@ -314,7 +346,7 @@ class Client:
                     hdrs.pop(k, None)
                 else:
                     hdrs[k] = v
-        r = raw_request(self.server.port, method, path, data, hdrs)
+        r = raw_request(self.server.port, method, path, data, hdrs, source=self.source)
         # remember a session cookie the server sets (or clears)
         for k, v in r.header_list:
             if k.lower() == "set-cookie" and v.startswith("pingan_session="):
@@ -379,8 +411,9 @@ class Client:
 
 
 
-def raw_request(port, method, path, data=None, headers=None, timeout=30):
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+def raw_request(port, method, path, data=None, headers=None, timeout=30, source=None):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout,
+                                      source_address=(source, 0) if source else None)
     try:
         conn.putrequest(method, path, skip_accept_encoding=True)
         hdrs = dict(headers or {})
@@ -409,6 +442,97 @@ def raw_request(port, method, path, data=None, headers=None, timeout=30):
         return r
     finally:
         conn.close()
+
+
+def raw_exchange(port, head, body=b"", timeout=10, chunk=65536, source=None, half_close=False):
+    """Sends raw request bytes (head, then body in chunks) on a fresh socket and
+    reads whatever comes back until the server closes or the response is
+    complete.  Stops sending as soon as the server answers (an early 413) or
+    the socket breaks.  half_close shuts the sending side after the body (for
+    a body shorter than its Content-Length).  Returns Response (status 0 when nothing parseable came
+    back); .raw is the whole response."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=timeout,
+                                 source_address=(source, 0) if source else None)
+    got = bytearray()
+    try:
+        try:
+            s.sendall(head)
+            off = 0
+            s.setblocking(False)
+            import select
+            while off < len(body):
+                r, w, _ = select.select([s], [s], [], timeout)
+                if r:
+                    break  # the server answered early
+                if not w:
+                    break
+                try:
+                    off += s.send(body[off:off + chunk])
+                except BlockingIOError:
+                    continue
+            s.setblocking(True)
+            s.settimeout(timeout)
+            if half_close:
+                s.shutdown(socket.SHUT_WR)
+        except (BrokenPipeError, ConnectionResetError, OSError):
+            pass
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            try:
+                b = s.recv(65536)
+            except (ConnectionResetError, OSError):
+                break
+            if not b:
+                break
+            got += b
+            if _response_complete(got):
+                break
+    finally:
+        s.close()
+    return _parse_raw(bytes(got))
+
+
+def _response_complete(buf):
+    i = buf.find(b"\r\n\r\n")
+    if i < 0:
+        return False
+    head = buf[:i].decode("latin-1").lower()
+    m = re.search(r"\r\ncontent-length:\s*(\d+)", head)
+    if m:
+        return len(buf) - i - 4 >= int(m.group(1))
+    return False
+
+
+def _parse_raw(buf):
+    i = buf.find(b"\r\n\r\n")
+    if not buf.startswith(b"HTTP/") or i < 0:
+        r = Response(0, {}, buf, buf)
+        r.header_list = []
+        return r
+    lines = buf[:i].decode("latin-1").split("\r\n")
+    status = int(lines[0].split()[1])
+    hl = []
+    for ln in lines[1:]:
+        k, _, v = ln.partition(":")
+        hl.append((k.strip(), v.strip()))
+    h = {k.lower(): v for k, v in hl}
+    body = buf[i + 4:]
+    parsed = body
+    if body and "json" in h.get("content-type", ""):
+        try:
+            parsed = json.loads(body.decode("utf-8"))
+        except (ValueError, UnicodeDecodeError):
+            pass
+    r = Response(status, h, parsed, body)
+    r.header_list = hl
+    return r
+
+
+def request_head(method, path, headers):
+    lines = ["%s %s HTTP/1.1" % (method, path), "Host: 127.0.0.1", "Connection: close"]
+    for k, v in headers.items():
+        lines.append("%s: %s" % (k, v))
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("utf-8")
 
 
 # --------------------------------------------------------------------------
@@ -464,8 +588,8 @@ def petition_body(category="grievance", title=None, body=None, contact=True, **e
     d = {
         "type": "petition",
         "category": category,
-        "title": title or "小区电梯长期故障无人维修（测试%d）" % _counter[0],
-        "body": body or "该问题已持续三个月，多次向物业反映未果，恳请有关部门调查处理。",
+        "title": title if title is not None else "小区电梯长期故障无人维修（测试%d）" % _counter[0],
+        "body": body if body is not None else "该问题已持续三个月，多次向物业反映未果，恳请有关部门调查处理。",
     }
     if contact is True:
         d["contact"] = {"name": "张三", "phone": "13812345678", "address": "平安区东门社区1号"}
@@ -495,6 +619,23 @@ def find_case_id(staff, number):
         if c["number"] == number:
             return c["id"]
     return None
+
+
+def login(server, username, password=None):
+    """A new Client logged in as username (demo passwords by default)."""
+    c = Client(server)
+    c.login(username, password)
+    return c
+
+
+def advance_clock(server, seconds):
+    """POST /api/test/clock {"advance_seconds": N}; returns the server's answer."""
+    return server.advance_clock(seconds)
+
+
+def tick(server):
+    """POST /api/test/tick: one timer pass now; returns {"applied", "marked_overdue"}."""
+    return server.tick()
 
 
 def parse_time(s):
@@ -533,6 +674,6 @@ class ApiTestCase(unittest.TestCase):
         return r[2]
 
 
-def run_module(module_server_factory=None):
+def run_module():
     """unittest.main with verbosity 2; exit status non-zero on failure."""
     unittest.main(verbosity=2)

@@ -126,7 +126,7 @@ static void test_transition_is_all_or_nothing(void **state)
 		pa_case_t out;
 		pa_err_clear(&err);
 		store_fault_inject(app.store, nth);
-		int rc = cases_transition(&app, a, &staff, &cs, "accept", NULL, &out, &err);
+		int rc = cases_transition(&app, a, &staff, &cs, "accept", NULL, 0, &out, &err);
 		store_fault_inject(app.store, 0);
 		if (rc == 0) {
 			assert_string_equal(out.state, "handling");
@@ -142,7 +142,7 @@ static void test_transition_is_all_or_nothing(void **state)
 	/* a second accept from the old state is refused: the state moved */
 	pa_case_t out;
 	pa_err_clear(&err);
-	assert_int_equal(cases_transition(&app, a, &staff, &cs, "accept", NULL, &out, &err), PA_ECONFLICT);
+	assert_int_equal(cases_transition(&app, a, &staff, &cs, "accept", NULL, 0, &out, &err), PA_ECONFLICT);
 	orgtree_release(t);
 	arena_free(a);
 }

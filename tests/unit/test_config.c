@@ -552,6 +552,14 @@ static void test_file_limits(void **state)
 	free(missing);
 	assert_int_not_equal(config_load_file(&c, tmpdir, &err), 0); /* a directory */
 
+	/* a long file name is shortened from the left, keeping line:column */
+	char longname[400];
+	memset(longname, 'd', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	memcpy(longname + sizeof(longname) - 13, "/pingan.yaml", 12);
+	assert_int_equal(config_load_buffer(&c, "threads: 0\n", 11, longname, &err), PA_EINVAL);
+	assert_contains(err.detail, "ddd/pingan.yaml:1:10: threads: must be 1..256");
+
 	/* UTF-16 is not silently decoded; invalid UTF-8 is refused */
 	assert_int_equal(config_load_buffer(&c, "\xff\xfet\0h\0", 6, "u16", &err), PA_EINVAL);
 	assert_int_equal(config_load_buffer(&c, "intake_org: \xc3\x28\n", 15, "bad", &err),

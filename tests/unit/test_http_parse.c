@@ -305,6 +305,31 @@ static void test_multipart_too_many_parts(void **state)
 	strbuf_release(&sb);
 }
 
+static void test_multipart_memory_linear(void **state)
+{
+	/* a header line full of empty quoted strings must not cost
+	 * (line length)^2 of arena */
+	arena_t *a = *state;
+	strbuf_t sb = STRBUF_INIT;
+	for (int p = 0; p < HTTP_MAX_PARTS; p++) {
+		strbuf_addf(&sb, "--b\r\nContent-Disposition: form-data; name=f%d", p);
+		for (int i = 0; i < 1300; i++)
+			strbuf_adds(&sb, "; a=\"\"");
+		strbuf_adds(&sb, "\r\n\r\nv\r\n");
+	}
+	strbuf_adds(&sb, "--b--");
+	http_part_t *parts;
+	size_t n;
+	pa_err_t err;
+	size_t before = arena_used(a);
+	assert_int_equal(http_multipart_parse(a, "multipart/form-data; boundary=b", sb.buf, sb.len,
+	                                      &parts, &n, &err),
+	                 0);
+	assert_int_equal(n, HTTP_MAX_PARTS);
+	assert_true(arena_used(a) - before < 4 * sb.len);
+	strbuf_release(&sb);
+}
+
 /* ---- Accept-Language, cookies ---- */
 
 static void test_pick_lang(void **state)
@@ -556,6 +581,8 @@ int main(void)
 		                                teardown_arena),
 		cmocka_unit_test_setup_teardown(test_multipart_bad, setup_arena, teardown_arena),
 		cmocka_unit_test_setup_teardown(test_multipart_too_many_parts, setup_arena,
+		                                teardown_arena),
+		cmocka_unit_test_setup_teardown(test_multipart_memory_linear, setup_arena,
 		                                teardown_arena),
 		cmocka_unit_test(test_pick_lang),
 		cmocka_unit_test_setup_teardown(test_cookie_parse, setup_arena, teardown_arena),

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #define MAX_JSON 1024
 #define MAX_BODY (64 * 1024)
@@ -96,6 +97,25 @@ static int h_html(http_req_t *req, http_resp_t *resp)
 	return 0;
 }
 
+static int h_file(http_req_t *req, http_resp_t *resp)
+{
+	FILE *f = tmpfile();
+	if (!f)
+		return PA_EIO;
+	fputs("hello file\n", f);
+	fflush(f);
+	int fd = dup(fileno(f));
+	fclose(f);
+	lseek(fd, 0, SEEK_SET);
+	resp->fd = fd; /* fd_size 0: the glue asks fstat */
+	resp->content_type = "text/plain; charset=utf-8";
+	http_resp_header(resp, "Cache-Control", "private, max-age=60");
+	http_resp_header(resp, "X-Evil", "a\r\nSet-Cookie: pwned=1");
+	http_resp_header(resp, "Bad Name", "x");
+	http_resp_header(resp, "X-Good", arena_strdup(req->arena, "yes"));
+	return 0;
+}
+
 static int h_metrics(http_req_t *req, http_resp_t *resp)
 {
 	strbuf_t sb = STRBUF_INIT;
@@ -129,14 +149,15 @@ static const http_route_t routes[] = {
 	{ "GET", "/html", ROUTE_PUBLIC, h_html, "html" },
 	{ "GET", "/test-only", ROUTE_TEST, h_ping, "test_only" },
 	{ "GET", "/metrics", ROUTE_TEXT, h_metrics, "metrics" },
+	{ "GET", "/file", ROUTE_TEXT, h_file, "file" },
 };
 
-static http_server_t *start_server(void)
+static http_server_t *start_server(int threads)
 {
 	http_server_config_t cfg = {
 		.host = "127.0.0.1",
 		.port = 0,
-		.threads = 4,
+		.threads = threads,
 		.max_body = MAX_BODY,
 		.max_json = MAX_JSON,
 		.conn_timeout_s = 10,
@@ -308,7 +329,7 @@ static int group_setup(void **state)
 {
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	log_set_level(LOG_ERROR);
-	server = start_server();
+	server = start_server(4);
 	if (!server)
 		return -1;
 	port = http_server_port(server);
@@ -413,8 +434,14 @@ static void test_too_large(void **state)
 	expect_problem(&res, 413, "too-large");
 	result_free(&res);
 
-	/* an upload route has the larger limit */
+	/* an upload route has the larger limit, for multipart only */
+	const char *multipart[] = { "Content-Type: multipart/form-data; boundary=b", "Expect:", NULL };
 	rq = (struct request){ .method = "POST", .path = "/upload", .headers = no_expect,
+	                       .body = big, .body_len = MAX_JSON + 1 };
+	assert_int_equal(perform(&rq, &res), CURLE_OK);
+	expect_problem(&res, 413, "too-large");
+	result_free(&res);
+	rq = (struct request){ .method = "POST", .path = "/upload", .headers = multipart,
 	                       .body = big, .body_len = MAX_BODY };
 	assert_int_equal(perform(&rq, &res), CURLE_OK);
 	assert_int_equal(res.status, 200);
@@ -431,7 +458,7 @@ static void test_too_large(void **state)
 	assert_int_equal(perform(&rq, &res), CURLE_OK);
 	expect_problem(&res, 413, "too-large");
 	result_free(&res);
-	rq = (struct request){ .method = "POST", .path = "/upload", .headers = no_expect,
+	rq = (struct request){ .method = "POST", .path = "/upload", .headers = multipart,
 	                       .chunked_len = MAX_BODY - 10 };
 	assert_int_equal(perform(&rq, &res), CURLE_OK);
 	assert_int_equal(res.status, 200);
@@ -623,6 +650,29 @@ static void test_metrics(void **state)
 	result_free(&res);
 }
 
+static void test_fd_and_headers(void **state)
+{
+	char buf[128];
+	struct result res = get("/file");
+	assert_int_equal(res.status, 200);
+	assert_string_equal(res.body.buf, "hello file\n");
+	assert_string_equal(header(&res, "Content-Type", buf, sizeof(buf)),
+	                    "text/plain; charset=utf-8");
+	/* a handler may override a default header, never add a broken one */
+	assert_string_equal(header(&res, "Cache-Control", buf, sizeof(buf)), "private, max-age=60");
+	assert_string_equal(header(&res, "X-Good", buf, sizeof(buf)), "yes");
+	assert_null(header(&res, "X-Evil", buf, sizeof(buf)));
+	assert_null(header(&res, "Set-Cookie", buf, sizeof(buf)));
+	assert_string_equal(header(&res, "X-Frame-Options", buf, sizeof(buf)), "DENY");
+	result_free(&res);
+
+	struct request rq = { .method = "HEAD", .path = "/file" };
+	assert_int_equal(perform(&rq, &res), CURLE_OK);
+	assert_int_equal(res.status, 200);
+	assert_string_equal(header(&res, "Content-Length", buf, sizeof(buf)), "11");
+	result_free(&res);
+}
+
 /* ---- graceful stop (its own server) ---- */
 
 struct slow_call {
@@ -651,7 +701,7 @@ static void *slow_request(void *p)
 
 static void test_graceful_stop(void **state)
 {
-	http_server_t *srv = start_server();
+	http_server_t *srv = start_server(1); /* no pool: MHD's single internal thread */
 	assert_non_null(srv);
 	struct slow_call sc = { .port = http_server_port(srv) };
 
@@ -705,6 +755,7 @@ int main(void)
 		cmocka_unit_test(test_language),
 		cmocka_unit_test(test_errors_and_escaping),
 		cmocka_unit_test(test_metrics),
+		cmocka_unit_test(test_fd_and_headers),
 		cmocka_unit_test(test_graceful_stop),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
