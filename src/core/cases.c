@@ -676,10 +676,12 @@ static int act_tx_fn(store_tx_t *tx, void *arg)
 		new_owner = cs.intake_org_id;
 	} else if (streq(owner, "superior")) {
 		/* The reviewing unit: the owner's superior, else (top of the district)
-		 * the petition office that registered it, else the district
-		 * government — never the owner itself, never an accused unit. */
-		pa_id_t cand[3] = { orgtree_superior(tree, cs.owner_org_id), cs.intake_org_id,
-			                orgtree_nearest_kind(tree, cs.owner_org_id, "government") };
+		 * the petition office that registered it, else the government, else
+		 * the discipline commission (XF art. 30) — never the owner itself,
+		 * never an accused unit or one under it. */
+		pa_id_t cand[4] = { orgtree_superior(tree, cs.owner_org_id), cs.intake_org_id,
+			                orgtree_nearest_kind(tree, cs.owner_org_id, "government"),
+			                orgtree_nearest_kind(tree, cs.owner_org_id, "discipline_commission") };
 		new_owner = 0;
 		for (size_t i = 0; i < ARRAY_SIZE(cand) && !new_owner; i++)
 			if (cand[i] && cand[i] != cs.owner_org_id &&

@@ -201,13 +201,10 @@ typedef struct loader {
 	wf_def_t *def;
 	arena_t *tmp;                  /* paths and node tables; freed after loading */
 	yaml_node_t *root;
-	yaml_node_t *initial_node;
 	yaml_node_t **state_key;       /* per state: its key (for marks) */
 	yaml_node_t **state_timeout;   /* per state: the timeout value, or NULL */
-	yaml_node_t **trans_key;       /* per transition: its key */
 	yaml_node_t **trans_action;    /* per transition: public_action value, or NULL */
 	yaml_node_t *(*notice_tpl)[NT_NTPL]; /* per notice: its template nodes */
-	yaml_node_t **notice_key;
 	size_t work;                   /* spent of WF_MAX_WORK */
 } loader_t;
 
@@ -232,7 +229,7 @@ static int fail_at(loader_t *l, const yaml_node_t *n, const char *path, const ch
 /* Spends `units` of the work budget at node n; fails once it is exhausted. */
 static int charge(loader_t *l, const yaml_node_t *n, const char *path, size_t units)
 {
-	if (units > WF_MAX_WORK - l->work) {
+	if (l->work > WF_MAX_WORK || units > WF_MAX_WORK - l->work) {
 		l->work = WF_MAX_WORK;
 		return fail_at(l, n, path,
 		               "the definition is too large once its aliases (*name) are expanded "
@@ -242,11 +239,14 @@ static int charge(loader_t *l, const yaml_node_t *n, const char *path, size_t un
 	return 0;
 }
 
+/* path.name, in the scratch arena; its bytes count as work (checked by the
+ * next charge()) so aliases cannot make paths grow without bound either. */
 static const char *join(loader_t *l, const char *path, const char *name)
 {
-	if (!path || !*path)
-		return arena_strdup(l->tmp, name);
-	return arena_printf(l->tmp, "%s.%s", path, name);
+	const char *p = path && *path ? arena_printf(l->tmp, "%s.%s", path, name)
+	                              : arena_strdup(l->tmp, name);
+	l->work += strlen(p) + 1;
+	return p;
 }
 
 static yaml_node_t *node_at(loader_t *l, int index)
@@ -683,7 +683,6 @@ static int parse_notices(loader_t *l, yaml_node_t *n)
 	size_t count = map_size(n);
 	def->notices = arena_zalloc(def->arena, (count ? count : 1) * sizeof(wf_notice_t));
 	l->notice_tpl = arena_zalloc(l->tmp, (count ? count : 1) * sizeof(*l->notice_tpl));
-	l->notice_key = arena_zalloc(l->tmp, (count ? count : 1) * sizeof(yaml_node_t *));
 	for (size_t i = 0; i < count; i++) {
 		static const char *const keys[] = { "title", "body" };
 		yaml_node_t *key, *val, *k[2], *v[2];
@@ -691,7 +690,6 @@ static int parse_notices(loader_t *l, yaml_node_t *n)
 		if ((rc = pair_name(l, n, i, path, &key, &val, &no->name)))
 			return rc;
 		const char *npath = join(l, path, no->name);
-		l->notice_key[i] = key;
 		if ((rc = read_map(l, val, npath, keys, 2, k, v)))
 			return rc;
 		if (!v[0])
@@ -1103,14 +1101,12 @@ static int parse_transitions(loader_t *l, yaml_node_t *n)
 	wf_def_t *def = l->def;
 	size_t count = map_size(n);
 	def->transitions = arena_zalloc(def->arena, count * sizeof(wf_transition_t));
-	l->trans_key = arena_zalloc(l->tmp, count * sizeof(yaml_node_t *));
 	l->trans_action = arena_zalloc(l->tmp, count * sizeof(yaml_node_t *));
 	for (size_t i = 0; i < count; i++) {
 		yaml_node_t *key, *val;
 		wf_transition_t *t = &def->transitions[i];
 		if ((rc = pair_name(l, n, i, path, &key, &val, &t->name)))
 			return rc;
-		l->trans_key[i] = key;
 		if ((rc = parse_transition(l, i, key, val, join(l, path, t->name), t)))
 			return rc;
 		def->ntransitions = i + 1;
@@ -1324,7 +1320,6 @@ static int parse_definition(loader_t *l)
 		return rc;
 	if ((rc = want_state(l, v[D_INITIAL], "initial", &def->initial)))
 		return rc;
-	l->initial_node = v[D_INITIAL];
 	def->notices = arena_zalloc(def->arena, sizeof(wf_notice_t));
 	if (v[D_NOTICES] && (rc = parse_notices(l, v[D_NOTICES])))
 		return rc;

@@ -191,6 +191,30 @@ class Access(H.ApiTestCase):
         self.assertIsNone(H.find_case_id(self.intake, d["number"]))
         self.assertIsNone(H.find_case_id(self.xfj, d["number"]))
 
+    def test_accusation_against_the_government_handled_by_the_petition_office(self):
+        # The petition office accepts and answers an accusation against the
+        # district government itself.  Its superior is the accused
+        # government, the intake unit is the owner, the nearest government is
+        # the accused: the review still has to go somewhere that is not the
+        # accused — and if the server offers the review on the public page,
+        # asking for it must work.
+        gov_id = self.org["district-gov"]
+        d = H.submit_petition(SRV, category="accusation", title="举报区政府拖延履职", contact=False,
+                              accused_org_id=gov_id)
+        cid = H.find_case_id(self.intake, d["number"])
+        self.intake.act(cid, "accept")
+        self.xfj.act(cid, "reply", {"decision": "explain", "facts": "经查", "basis": "有关规定", "opinion": "已转纪委监委"})
+        v = H.track(SRV, d["number"], d["query_code"]).data
+        r = SRV.public().post("/api/public/cases/%s/review" % d["number"], {"code": d["query_code"], "reason": "不服"})
+        if v["review"]["available"]:
+            self.assertEqual(r.status, 200, "the public page offers a review (window until %s), but asking for it "
+                             "fails: %d %r" % (v["review"]["window_end"], r.status, r.data))
+            owner = self.supervisor.case(cid)["owner_org"]["id"]
+            self.assertNotEqual(owner, gov_id)
+            self.assertProblem(SRV.client("gov").get("/api/v1/cases/%d" % cid), 404)
+        else:
+            self.assertProblem(r, 409)
+
     def test_accused_org_only_on_accusations(self):
         body = H.petition_body(category="grievance", accused_org_id=self.org["district-housing"])
         self.assertProblem(SRV.public().post("/api/public/cases", body), 400, "validation", "accused_org_id")
