@@ -4,7 +4,8 @@
 #   make run        install missing Debian packages, build, create ./var with
 #                   the demo district (first time), serve on 127.0.0.1:8080
 #   make test       the whole suite: unit + API tests, then again under
-#                   AddressSanitizer + UndefinedBehaviorSanitizer
+#                   AddressSanitizer + UndefinedBehaviorSanitizer, then the web
+#                   unit tests (Vitest) and browser tests (Playwright + Chromium)
 #   make test-fast  unit + API tests once, no sanitizers
 #   make fuzz       build the libFuzzer targets and run each for FUZZ_SECONDS
 #   make bench      the benchmark table (see docs/performance.md)
@@ -18,7 +19,7 @@ LISTEN     ?= 127.0.0.1:8080
 FUZZ_SECONDS ?= 60
 CMAKE_FLAGS ?=
 
-.PHONY: all deps run test test-fast test-asan fuzz bench clean
+.PHONY: all deps web run test test-fast test-asan test-web fuzz bench clean
 
 all: $(BUILD)/pingan
 
@@ -33,7 +34,16 @@ FORCE:
 deps:
 	scripts/install-deps.sh
 
-run: deps all
+# The web application (portal + console): npm ci when the lock file changed,
+# then vite build into web/dist, which `pingan serve` serves.
+web/node_modules/.stamp: web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund
+	touch $@
+
+web: web/node_modules/.stamp
+	cd web && npm run build
+
+run: deps all web
 	@if [ ! -f $(DATA)/pingan.db ]; then $(BUILD)/pingan init --data $(DATA) --demo; fi
 	$(BUILD)/pingan serve --data $(DATA) --listen $(LISTEN)
 
@@ -46,11 +56,16 @@ test-asan:
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j $(JOBS)
 
+test-web: all web
+	cd web && npm run test:unit
+	cd web && PINGAN_BIN=$(abspath $(BUILD)/pingan) PINGAN_SOURCE_DIR=$(CURDIR) npm run test:e2e
+
 test: deps
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPINGAN_WERROR=ON $(CMAKE_FLAGS)
 	cmake --build $(BUILD) -j $(JOBS)
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 	$(MAKE) test-asan
+	$(MAKE) test-web
 
 fuzz:
 	CC=clang cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=Debug -DPINGAN_FUZZ=ON -DPINGAN_SANITIZE=ON

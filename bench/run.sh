@@ -263,6 +263,24 @@ side_thread_ticks() {
 	done
 }
 
+# Busy CPU time of the whole machine (clock ticks, all CPUs): user, nice,
+# system, irq, softirq, steal.
+machine_busy_ticks() {
+	local line
+	read -r line </proc/stat
+	set -- $line
+	echo $(( $2 + $3 + $4 + $7 + $8 + $9 ))
+}
+
+# CPU time of this script's finished children (wrk, ...), in clock ticks.
+children_ticks() {
+	times >"$TMP/times"
+	awk -v hz="$CLK_TCK" 'END {
+		t = 0
+		for (i = 1; i <= 2; i++) { split($i, p, "m"); sub("s", "", p[2]); t += p[1] * 60 + p[2] }
+		printf "%d", t * hz }' "$TMP/times"
+}
+
 # run_wrk NAME THREADS CONNS SECONDS SCRIPT URL
 run_wrk() {
 	local name=$1 t=$2 c=$3 d=$4 script=$5 url=$6 out line kv ticks0
@@ -271,11 +289,19 @@ run_wrk() {
 	SAMPLER_PID=$!
 	ticks0=$(proc_ticks)
 	side_thread_ticks >"$TMP/side0"
+	local busy0 kids0 t0w
+	busy0=$(machine_busy_ticks)
+	kids0=$(children_ticks)
+	t0w=$(now_us)
 	out=$(wrk -t"$t" -c"$c" -d"${d}s" --timeout 10s --latency -s "$script" "$url" 2>&1) || {
 		printf '%s\n' "$out" >&2
 		die "wrk $name failed"
 	}
 	R[$name.cpu_ticks]=$(( $(proc_ticks) - ticks0 ))
+	# what neither the server nor wrk used: other processes on the machine
+	R[$name.other_pct]=$(awk -v b=$(( $(machine_busy_ticks) - busy0 )) -v s="${R[$name.cpu_ticks]}" \
+		-v k=$(( $(children_ticks) - kids0 )) -v us=$(( $(now_us) - t0w )) -v hz="$CLK_TCK" -v n="$(nproc)" \
+		'BEGIN { o = (b - s - k) / (us / 1e6 * hz * n) * 100; printf "%.0f", o < 0 ? 0 : o }')
 	# the busiest side thread during the run: the writer, in a write workload
 	side_thread_ticks >"$TMP/side1"
 	R[$name.side_ticks]=$(awk 'NR == FNR { t0[$1] = $3; next }
@@ -407,4 +433,7 @@ cpu_us() { # NAME [side]: server CPU µs per request of run NAME
 echo "server CPU per request (user + system, whole process): healthz $(cpu_us healthz)," \
 	"submit $(cpu_us submit) (of which the writer thread $(cpu_us submit side)), detail $(cpu_us detail)," \
 	"inbox $(cpu_us inbox)"
+echo "CPU used by other processes during each run (machine busy time minus the server and wrk):" \
+	"healthz ${R[healthz.other_pct]}%, submit ${R[submit.other_pct]}%, detail ${R[detail.other_pct]}%," \
+	"inbox ${R[inbox.other_pct]}%, inbox light ${R[inbox_light.other_pct]}% of the $cpus CPUs"
 echo "stop (SIGTERM to exit): ${STOP_MS} ms; VmRSS at the end ${RSS_END_KB} kB; wrk output in $TMP/wrk-*.txt$( [[ ${BENCH_KEEP:-0} == 1 ]] || echo ' (removed; BENCH_KEEP=1 keeps it)')"

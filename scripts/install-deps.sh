@@ -7,7 +7,15 @@ set -eu
 
 PACKAGES="build-essential cmake pkg-config clang
 libmicrohttpd-dev libsqlite3-dev libjansson-dev libsodium-dev libyaml-dev
-libcmocka-dev libcurl4-openssl-dev python3 python3-yaml sqlite3 ca-certificates"
+libcmocka-dev libcurl4-openssl-dev python3 python3-yaml sqlite3 ca-certificates
+chromium fonts-noto-cjk"
+
+# Node.js >= 20.19 builds the web application (Vite). Debian 12's own nodejs
+# is 18: it is installed only when no node is present, and then the check
+# below says what to do.
+if ! command -v node >/dev/null 2>&1; then
+  PACKAGES="$PACKAGES nodejs npm"
+fi
 
 missing=""
 for p in $PACKAGES; do
@@ -31,3 +39,10 @@ export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 # shellcheck disable=SC2086
 $SUDO apt-get install -y -qq --no-install-recommends $missing
+
+if command -v node >/dev/null 2>&1; then
+  major=$(node -p 'process.versions.node.split(".")[0]')
+  if [ "$major" -lt 20 ]; then
+    echo "install-deps: Node.js $(node --version) is too old for the web build; install Node.js 20.19 or newer" >&2
+  fi
+fi

@@ -64,7 +64,8 @@ int cmd_serve(int argc, char **argv)
 		.host = cfg.listen_host, .port = cfg.listen_port, .threads = cfg.threads,
 		.max_body = (size_t)cfg.max_body, .max_json = (size_t)cfg.max_json,
 		.conn_timeout_s = cfg.conn_timeout_s, .routes = api_routes, .nroutes = api_nroutes,
-		.authenticate = api_authenticate, .public_rate_per_min = cfg.public_rate,
+		.authenticate = api_authenticate, .static_dir = cfg.web_dir,
+		.public_rate_per_min = cfg.public_rate,
 		.public_rate_burst = cfg.public_burst, .app = &app,
 	};
 	http_server_t *srv = NULL;

@@ -112,6 +112,8 @@ static const struct setting settings[] = {
 	  CONFIG_PATH_MAX, NULL, "<share_dir>/workflows", "workflow definition files" },
 	{ "calendars_dir", "PINGAN_CALENDARS_DIR", NULL, NULL, T_STR, OFF(calendars_dir), "", 0,
 	  CONFIG_PATH_MAX, NULL, "<share_dir>/calendars", "working-day calendar files" },
+	{ "web_dir", "PINGAN_WEB_DIR", NULL, NULL, T_STR, OFF(web_dir), "", 0,
+	  CONFIG_PATH_MAX, NULL, "<share_dir>/web/dist", "built web assets (portal and console)" },
 	{ "attachments_dir", "PINGAN_ATTACHMENTS_DIR", NULL, NULL, T_STR, OFF(attachments_dir), "",
 	  0, CONFIG_PATH_MAX, NULL, "<data>/attachments", "stored attachment files" },
 	{ "timezone", "PINGAN_TIMEZONE", NULL, NULL, T_TIMEZONE, OFF(timezone), "+08:00", 0, 0,
@@ -171,6 +173,7 @@ static const struct {
 	{ OFF(attachments_dir), OFF(data_dir), "attachments" },
 	{ OFF(workflows_dir), OFF(share_dir), "workflows" },
 	{ OFF(calendars_dir), OFF(share_dir), "calendars" },
+	{ OFF(web_dir), OFF(share_dir), "web/dist" },
 };
 
 /* Size limits that must not exceed another one. */

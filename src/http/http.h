@@ -117,6 +117,11 @@ typedef struct http_server_config {
 	size_t nroutes;
 	/* Called for ROUTE_STAFF routes before the handler; 0 or PA_E* with req->err. */
 	int (*authenticate)(http_req_t *req);
+	/* Built web assets (the portal at /, the console at /console/): GET/HEAD
+	 * of a path no route matches, outside /api/, is served from here; paths
+	 * without a file extension get index.html (client-side routing).  NULL
+	 * or a missing directory: 404 as for any unknown path. */
+	const char *static_dir;
 	int public_rate_per_min;   /* 0 = off */
 	int public_rate_burst;
 	void *app;

@@ -45,6 +45,7 @@
 #include "core/ratelimit.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -623,6 +624,86 @@ static enum MHD_Result begin(struct request_state *st, struct MHD_Connection *co
 	return MHD_YES;
 }
 
+static const char *static_type(const char *path)
+{
+	static const struct { const char *ext, *type; } types[] = {
+		{ ".html", "text/html; charset=utf-8" }, { ".js", "text/javascript; charset=utf-8" },
+		{ ".mjs", "text/javascript; charset=utf-8" }, { ".css", "text/css; charset=utf-8" },
+		{ ".json", "application/json" }, { ".svg", "image/svg+xml" }, { ".png", "image/png" },
+		{ ".jpg", "image/jpeg" }, { ".ico", "image/x-icon" }, { ".woff2", "font/woff2" },
+		{ ".woff", "font/woff" }, { ".ttf", "font/ttf" }, { ".txt", "text/plain; charset=utf-8" },
+		{ ".webmanifest", "application/manifest+json" },
+	};
+	const char *dot = strrchr(path, '.');
+	for (size_t i = 0; dot && i < ARRAY_SIZE(types); i++)
+		if (strcmp(dot, types[i].ext) == 0)
+			return types[i].type;
+	return NULL;
+}
+
+/* Serves a built asset; returns MHD_NO-equivalent false when there is none. */
+static bool serve_static(struct request_state *st, struct MHD_Connection *con,
+                         enum MHD_Result *ret)
+{
+	http_server_t *srv = st->srv;
+	http_req_t *req = &st->req;
+	const char *dir = srv->cfg.static_dir;
+	const char *p = req->path;
+	if (!dir || !*dir || !p || p[0] != '/' || strncmp(p, "/api/", 5) == 0 ||
+	    (!method_is(req->method, "GET") && !method_is(req->method, "HEAD")))
+		return false;
+	/* Only plain asset names: no escapes, no dot segments, no backslashes. */
+	if (strlen(p) > 512 || strchr(p, '%') || strchr(p, '\\') || strstr(p, "/.") || strstr(p, "//"))
+		return false;
+	const char *last = strrchr(p, '/');
+	bool spa = !strchr(last, '.');
+	const char *rel = spa ? "/index.html" : p;
+	const char *type = static_type(rel);
+	if (!type)
+		return false;
+	char path[1024];
+	snprintf(path, sizeof(path), "%s%s", dir, rel);
+	/* precompressed copy when the client takes gzip */
+	const char *ae = MHD_lookup_connection_value(con, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING);
+	bool gz = false;
+	int fd = -1;
+	if (ae && strstr(ae, "gzip") && !spa) {
+		char gzpath[1040];
+		snprintf(gzpath, sizeof(gzpath), "%s.gz", path);
+		fd = open(gzpath, O_RDONLY | O_CLOEXEC);
+		gz = fd >= 0;
+	}
+	if (fd < 0)
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat sb;
+	if (fd < 0 || fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+		if (fd >= 0)
+			close(fd);
+		return false;
+	}
+	http_resp_t resp;
+	resp_init(&resp);
+	resp.status = 200;
+	resp.fd = fd;
+	resp.fd_size = (int64_t)sb.st_size;
+	resp.content_type = type;
+	if (gz)
+		http_resp_header(&resp, "Content-Encoding", "gzip");
+	http_resp_header(&resp, "Vary", "Accept-Encoding");
+	if (strncmp(rel, "/assets/", 8) == 0) {
+		http_resp_header(&resp, "Cache-Control", "public, max-age=31536000, immutable");
+	} else {
+		http_resp_header(&resp, "Cache-Control", "no-cache");
+		if (strcmp(type, "text/html; charset=utf-8") == 0)
+			http_resp_header(&resp, "Content-Security-Policy",
+			                 "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+			                 "img-src 'self' data: blob:; connect-src 'self'; object-src 'none'; "
+			                 "base-uri 'self'; frame-ancestors 'none'; form-action 'self'");
+	}
+	*ret = send_response(st, con, &resp);
+	return true;
+}
+
 /* Last call: the whole body is in (or was dropped). */
 static enum MHD_Result finish(struct request_state *st, struct MHD_Connection *con)
 {
@@ -634,8 +715,12 @@ static enum MHD_Result finish(struct request_state *st, struct MHD_Connection *c
 	if (st->match_rc == PA_EMETHOD)
 		return answer_error(st, con, PA_EMETHOD, "method-not-allowed", "",
 		                    "this path does not accept that method");
-	if (st->match_rc != 0)
+	if (st->match_rc != 0) {
+		enum MHD_Result sret;
+		if (serve_static(st, con, &sret))
+			return sret;
 		return answer_error(st, con, PA_ENOTFOUND, "not-found", "", "no such resource");
+	}
 	if (st->query_rc < 0)
 		return answer_error(st, con, st->query_err.code, st->query_err.type,
 		                    st->query_err.field, st->query_err.detail);

@@ -1,0 +1,2 @@
+// Console routes (owned by the console). Placeholder until the console lands.
+export default [{ path: '/console/:rest(.*)*', component: () => import('./Placeholder.vue') }]
