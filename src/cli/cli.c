@@ -22,6 +22,8 @@ static const struct command {
 	{ "org", cmd_org, "the org tree: list, add" },
 	{ "audit", cmd_audit, "the audit log: verify, tail" },
 	{ "backup", cmd_backup, "take a consistent online backup" },
+	{ "restore", cmd_restore, "restore a backup (server stopped)" },
+	{ "calendar", cmd_calendar, "working-day calendars: check a file, compute a due time" },
 	{ "workflow", cmd_workflow, "case-type definitions: check, show" },
 	{ "config", cmd_config, "list every setting with its default" },
 	{ "version", cmd_version, "print the version" },

@@ -4,6 +4,7 @@
 #include "base/common.h"
 #include "cli/cli.h"
 #include "core/audit.h"
+#include "core/calendar.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -253,6 +254,126 @@ int cmd_config(int argc, char **argv)
 
 int cmd_version(int argc, char **argv)
 {
+	cli_args_t a;
+	int rc = cli_parse(argc, argv, "usage: pingan version", NULL, 0, &a);
+	if (rc)
+		return rc < 0 ? EXIT_OK : rc;
 	printf("pingan %s\n", PINGAN_VERSION);
 	return EXIT_OK;
+}
+
+static void restore_progress(double f, void *arg)
+{
+	cli_progress("restore", f);
+}
+
+static const cli_opt_t restore_opts[] = {
+	{ "force", 0, false, "replace an existing database" },
+};
+
+int cmd_restore(int argc, char **argv)
+{
+	static const char usage[] =
+		"usage: pingan restore [--data DIR] [--force] FILE\n"
+		"Stop the server first. Restores the key file and attachments separately (docs/operations.md).";
+	cli_args_t a;
+	int rc = cli_parse(argc, argv, usage, restore_opts, ARRAY_SIZE(restore_opts), &a);
+	if (rc)
+		return rc < 0 ? EXIT_OK : rc;
+	if (a.npos != 1) {
+		fprintf(stderr, "%s\n", usage);
+		return EXIT_USAGE;
+	}
+	pa_config_t cfg;
+	if ((rc = cli_config(&a, &cfg)) != 0)
+		return rc;
+	FILE *f = fopen(cfg.database, "r");
+	if (f) {
+		fclose(f);
+		if (!cli_has(&a, "force")) {
+			fprintf(stderr, "pingan: %s exists; add --force to replace it with %s\n", cfg.database, a.pos[0]);
+			config_free(&cfg);
+			return EXIT_FAIL;
+		}
+	}
+	pa_err_t err = { 0 };
+	if (store_restore(a.pos[0], cfg.database, restore_progress, NULL, &err) < 0) {
+		cli_error(&err);
+		config_free(&cfg);
+		return EXIT_FAIL;
+	}
+	printf("restored %s into %s; run 'pingan audit verify --data %s' to check it\n", a.pos[0],
+	       cfg.database, cfg.data_dir);
+	config_free(&cfg);
+	return EXIT_OK;
+}
+
+int cmd_calendar(int argc, char **argv)
+{
+	static const char usage[] =
+		"usage: pingan calendar check FILE…\n"
+		"       pingan calendar due START AMOUNT UNIT   (UNIT: calendar_days, working_days, working_hours)\n"
+		"       pingan calendar day DATE                (is DATE a working day?)";
+	cli_args_t a;
+	int rc = cli_parse(argc, argv, usage, NULL, 0, &a);
+	if (rc)
+		return rc < 0 ? EXIT_OK : rc;
+	if (a.npos < 2 || (!streq(a.pos[0], "check") && !streq(a.pos[0], "due") && !streq(a.pos[0], "day")) ||
+	    (streq(a.pos[0], "due") && a.npos != 4) || (streq(a.pos[0], "day") && a.npos != 2)) {
+		fprintf(stderr, "%s\n", usage);
+		return EXIT_USAGE;
+	}
+	pa_config_t cfg;
+	if ((rc = cli_config(&a, &cfg)) != 0)
+		return rc;
+	pa_err_t err = { 0 };
+	calendar_t *cal = calendar_new(cfg.utc_offset_min);
+	rc = EXIT_OK;
+	if (streq(a.pos[0], "check")) {
+		for (size_t i = 1; i < a.npos; i++) {
+			if (calendar_load_file(cal, a.pos[i], &err) < 0) {
+				fprintf(stderr, "%s\n", err.detail);
+				rc = EXIT_FAIL;
+			} else {
+				printf("%s: ok\n", a.pos[i]);
+			}
+		}
+	} else if (calendar_set_working_hours(cal, cfg.working_hours, &err) < 0 ||
+	           calendar_load_dir(cal, cfg.calendars_dir, &err) < 0) {
+		fprintf(stderr, "%s\n", err.detail);
+		rc = EXIT_CONFIG;
+	} else if (streq(a.pos[0], "day")) {
+		pa_time_t t;
+		int y, m, d;
+		if (pa_time_parse(a.pos[1], cfg.utc_offset_min, &t) < 0) {
+			fprintf(stderr, "pingan: '%s' is not a date (YYYY-MM-DD)\n", a.pos[1]);
+			rc = EXIT_USAGE;
+		} else {
+			calendar_local_date(cal, t, &y, &m, &d);
+			printf("%04d-%02d-%02d is %s%s\n", y, m, d,
+			       calendar_is_working_day(cal, y, m, d) ? "a working day" : "a day off",
+			       calendar_has_year(cal, y) ? "" : " (no calendar file for that year: Monday-Friday assumed)");
+		}
+	} else {
+		pa_time_t start, due;
+		due_unit_t unit;
+		char *end;
+		long amount = strtol(a.pos[2], &end, 10);
+		if (pa_time_parse(a.pos[1], cfg.utc_offset_min, &start) < 0 || *end || amount < 0 ||
+		    amount > CALENDAR_MAX_AMOUNT || due_unit_parse(a.pos[3], &unit) < 0) {
+			fprintf(stderr, "pingan: bad START, AMOUNT (0..%d) or UNIT\n%s\n", CALENDAR_MAX_AMOUNT, usage);
+			rc = EXIT_USAGE;
+		} else if (calendar_add(cal, start, (int)amount, unit, &due) < 0) {
+			fprintf(stderr, "pingan: cannot compute that due time\n");
+			rc = EXIT_FAIL;
+		} else {
+			char s[32], d2[32];
+			pa_time_format(start, cfg.utc_offset_min, s);
+			pa_time_format(due, cfg.utc_offset_min, d2);
+			printf("%s + %ld %s = %s\n", s, amount, due_unit_name(unit), d2);
+		}
+	}
+	calendar_free(cal);
+	config_free(&cfg);
+	return rc;
 }

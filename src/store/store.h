@@ -60,6 +60,11 @@ int store_schema_version(store_t *s, int *version);
 int store_backup(store_t *s, const char *dest, void (*progress)(double, void *), void *arg,
                  pa_err_t *err);
 
+/* Copies a backup over the database at db_path (no store open; the server
+ * must be stopped).  Refuses a damaged backup or one with a newer schema. */
+int store_restore(const char *backup_path, const char *db_path,
+                  void (*progress)(double, void *), void *arg, pa_err_t *err);
+
 store_conn_t *store_reader(store_t *s);
 
 typedef int (*store_tx_fn)(store_tx_t *tx, void *ctx);

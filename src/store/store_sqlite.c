@@ -1005,3 +1005,81 @@ int store_backup(store_t *s, const char *dest, void (*progress)(double, void *),
 	strbuf_release(&tmp);
 	return rc;
 }
+
+/* ---- restore ---------------------------------------------------------------- */
+
+/*
+ * Copies a backup over the database at db_path with the backup API (the
+ * destination keeps its WAL mode and locking), after checking that the
+ * backup is a sound SQLite file whose schema this binary knows.  The server
+ * must be stopped: its in-memory caches would not see the change.
+ */
+int store_restore(const char *backup_path, const char *db_path,
+                  void (*progress)(double, void *), void *arg, pa_err_t *err)
+{
+	sqlite3 *src = NULL, *dst = NULL;
+	int rc = sqlite3_open_v2(backup_path, &src, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		rc = pa_fail(err, PA_EINVAL, "validation", "backup", "cannot open %s: %s", backup_path,
+		             src ? sqlite3_errmsg(src) : sqlite3_errstr(rc));
+		sqlite3_close(src);
+		return rc;
+	}
+	sqlite3_stmt *st = NULL;
+	int version = -1;
+	bool ok = false;
+	if (sqlite3_prepare_v2(src, "PRAGMA quick_check", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		ok = sqlite3_column_text(st, 0) && strcmp((const char *)sqlite3_column_text(st, 0), "ok") == 0;
+	sqlite3_finalize(st);
+	if (ok && sqlite3_prepare_v2(src, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		version = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (!ok || version < 1) {
+		sqlite3_close(src);
+		return pa_fail(err, PA_EINVAL, "validation", "backup",
+		               "%s is not a sound Pingan backup (integrity check failed or no schema)",
+		               backup_path);
+	}
+	if (version > sq_schema_version) {
+		sqlite3_close(src);
+		return pa_fail(err, PA_EINVAL, "schema-too-new", "backup",
+		               "%s has schema version %d, newer than this binary knows (%d)", backup_path,
+		               version, sq_schema_version);
+	}
+	rc = sqlite3_open_v2(db_path, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+	                     NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(dst, "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; "
+		                       "PRAGMA synchronous = FULL;", NULL, NULL, NULL);
+	sqlite3_backup *b = rc == SQLITE_OK ? sqlite3_backup_init(dst, "main", src, "main") : NULL;
+	if (!b) {
+		rc = pa_fail(err, PA_EUNAVAIL, "unavailable", "database", "cannot write %s: %s", db_path,
+		             dst ? sqlite3_errmsg(dst) : "open failed");
+		sqlite3_close(dst);
+		sqlite3_close(src);
+		return rc;
+	}
+	do {
+		rc = sqlite3_backup_step(b, STORE_BACKUP_STEP_PAGES);
+		if (progress && rc == SQLITE_OK) {
+			int total = sqlite3_backup_pagecount(b), left = sqlite3_backup_remaining(b);
+			progress(total > 0 ? (double)(total - left) / total : 0.0, arg);
+		}
+	} while (rc == SQLITE_OK);
+	int frc = sqlite3_backup_finish(b);
+	if (rc == SQLITE_DONE)
+		rc = frc == SQLITE_OK ? sqlite3_exec(dst, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL)
+		                      : frc;
+	int result = 0;
+	if (rc != SQLITE_OK && rc != SQLITE_DONE)
+		result = pa_fail(err, PA_EUNAVAIL, "unavailable", "database",
+		                 "restore into %s failed: %s (is a server still running on it?)", db_path,
+		                 sqlite3_errstr(rc));
+	else if (progress)
+		progress(1.0, arg);
+	sqlite3_close(dst);
+	sqlite3_close(src);
+	return result;
+}
