@@ -234,9 +234,69 @@ static const char migration_1[] =
 	");\n"
 	"CREATE INDEX outbox_due ON outbox(status, next_attempt_at);\n";
 
+/* Version 2: written documents (文书) — see core/docgen.c.  A row is queued
+ * in the transaction of the step that produces it (status pending), claimed
+ * by a generator (rendering, with a lease and a claim token; its number 文号
+ * is allocated then, per issuing unit and year, and kept if rendering has to
+ * be retried), and finished in one write that links the stored PDF as a case
+ * attachment (done).  Regenerating inserts a new row with the next version;
+ * a done row never changes, and no row is ever deleted. */
+static const char migration_2[] =
+	"CREATE TABLE documents (\n"
+	"  id            INTEGER PRIMARY KEY,\n"
+	"  case_id       INTEGER NOT NULL REFERENCES cases(id),\n"
+	"  event_id      INTEGER REFERENCES events(id),\n"
+	"  kind          TEXT NOT NULL CHECK (length(kind) BETWEEN 1 AND 64),\n"
+	"  locale        TEXT NOT NULL CHECK (length(locale) BETWEEN 1 AND 16),\n"
+	"  unit_org_id   INTEGER NOT NULL REFERENCES orgs(id),\n"
+	"  version       INTEGER NOT NULL DEFAULT 1 CHECK (version >= 1),\n"
+	"  supersedes    INTEGER REFERENCES documents(id),\n"
+	"  public        INTEGER NOT NULL DEFAULT 0 CHECK (public IN (0, 1)),\n"
+	"  status        TEXT NOT NULL DEFAULT 'pending'\n"
+	"                CHECK (status IN ('pending', 'rendering', 'done', 'failed')),\n"
+	"  vars          TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(vars)),\n"
+	"  created_at    INTEGER NOT NULL,\n"
+	"  requested_by  TEXT NOT NULL DEFAULT '',\n"
+	"  number        TEXT,\n"
+	"  year          INTEGER,\n"
+	"  seq           INTEGER,\n"
+	"  sha256        TEXT CHECK (sha256 IS NULL OR length(sha256) = 64),\n"
+	"  size          INTEGER,\n"
+	"  pages         INTEGER,\n"
+	"  issued_at     INTEGER,\n"
+	"  attachment_id INTEGER REFERENCES attachments(id),\n"
+	"  issue_event_id INTEGER REFERENCES events(id),\n"
+	"  template      TEXT,\n"
+	"  claim         TEXT,\n"
+	"  claim_until   INTEGER NOT NULL DEFAULT 0,\n"
+	"  attempts      INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),\n"
+	"  last_error    TEXT,\n"
+	"  CHECK (status <> 'done' OR (number IS NOT NULL AND sha256 IS NOT NULL))\n"
+	");\n"
+	"CREATE INDEX documents_case ON documents(case_id);\n"
+	/* the generator's queue: pending rows, and rendering rows whose lease ran out */
+	"CREATE INDEX documents_queue ON documents(status, claim_until) WHERE status IN ('pending', 'rendering');\n"
+	/* a number is given once per issuing unit and year */
+	"CREATE UNIQUE INDEX documents_number ON documents(unit_org_id, year, seq) WHERE seq IS NOT NULL;\n"
+	"CREATE UNIQUE INDEX documents_version ON documents(case_id, IFNULL(event_id, 0), kind, locale, version);\n"
+	/* the batch print: a unit's documents issued on one day */
+	"CREATE INDEX documents_issued ON documents(unit_org_id, issued_at) WHERE status = 'done';\n"
+	"CREATE TRIGGER documents_no_delete BEFORE DELETE ON documents BEGIN\n"
+	"  SELECT RAISE(ABORT, 'documents are never deleted');\n"
+	"END;\n"
+	"CREATE TRIGGER documents_done_frozen BEFORE UPDATE ON documents WHEN OLD.status = 'done' BEGIN\n"
+	"  SELECT RAISE(ABORT, 'an issued document never changes: regenerate it instead');\n"
+	"END;\n"
+	"CREATE TRIGGER documents_number_kept BEFORE UPDATE OF number, year, seq ON documents\n"
+	"  WHEN OLD.seq IS NOT NULL AND (NEW.seq IS NOT OLD.seq OR NEW.year IS NOT OLD.year\n"
+	"                              OR NEW.number IS NOT OLD.number) BEGIN\n"
+	"  SELECT RAISE(ABORT, 'a document number is never changed or reused');\n"
+	"END;\n";
+
 const char *const sq_migrations[] = {
 	NULL,         /* version 0: empty database */
 	migration_1,
+	migration_2,  /* documents (文书) */
 };
 
 const int sq_schema_version = (int)ARRAY_SIZE(sq_migrations) - 1;

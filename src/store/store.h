@@ -348,4 +348,69 @@ int store_audit_list(store_conn_t *c, arena_t *a, int64_t after_seq, int limit,
 int store_meta_get(store_conn_t *c, arena_t *a, const char *key, const char **value);
 int store_tx_meta_set(store_tx_t *tx, const char *key, const char *value);
 
+/* ---- documents (文书; the generator is core/docgen.c) --------------------------------- */
+
+typedef struct pa_document {
+	pa_id_t id;
+	pa_id_t case_id;
+	pa_id_t event_id;         /* the step that produced it; 0 = none */
+	const char *kind;         /* the template: acceptance, refusal, opinion, ... */
+	const char *locale;       /* zh-CN, en */
+	pa_id_t unit_org_id;      /* the issuing unit (its numbers) */
+	int version;              /* 1, then +1 per regeneration */
+	pa_id_t supersedes;       /* the version it replaces; 0 = none */
+	bool public;              /* addressed to the public: a public attachment */
+	const char *status;       /* pending, rendering, done, failed */
+	const char *vars;         /* JSON object: the step's values, per locale */
+	pa_time_t created_at;
+	const char *requested_by; /* audit actor of the step or regeneration */
+	const char *number;       /* 文号, NULL until claimed */
+	int year;
+	int64_t seq;
+	const char *sha256;       /* of the PDF; NULL until done */
+	int64_t size;
+	int pages;
+	pa_time_t issued_at;      /* 0 until done */
+	pa_id_t attachment_id;
+	pa_id_t issue_event_id;   /* the timeline event that records the issue */
+	const char *template_id;  /* template source and its sha256 */
+	const char *claim;        /* claim token while rendering */
+	pa_time_t claim_until;
+	int attempts;
+	const char *last_error;
+} pa_document_t;
+
+int store_tx_document_insert(store_tx_t *tx, const pa_document_t *d, pa_id_t *id);
+/* Highest version of (case, event, kind, locale); 0 when none. */
+int store_document_max_version(store_conn_t *c, pa_id_t case_id, pa_id_t event_id, const char *kind,
+                               const char *locale, int *version);
+int store_document_get(store_conn_t *c, arena_t *a, pa_id_t id, pa_document_t *out);
+int store_documents_list(store_conn_t *c, arena_t *a, pa_id_t case_id, pa_document_t **out,
+                         size_t *n);
+/*
+ * Claims up to `limit` documents to render: pending ones, and rendering ones
+ * whose claim ran out (claim_until < now), oldest first; sets status
+ * rendering, claim, claim_until and attempts + 1, and returns them.
+ */
+int store_tx_documents_claim(store_tx_t *tx, arena_t *a, pa_time_t now, const char *claim,
+                             pa_time_t claim_until, int limit, pa_document_t **out, size_t *n);
+/* Gives a claimed document its number; PA_ECONFLICT if it has one already. */
+int store_tx_document_number(store_tx_t *tx, pa_id_t id, const char *number, int year,
+                             int64_t seq);
+/* Marks a claimed document done with sha256, size, pages, issued_at,
+ * attachment_id, issue_event_id, template_id; PA_ENOTFOUND unless it is
+ * still rendering under `claim`. */
+int store_tx_document_done(store_tx_t *tx, const pa_document_t *d);
+/* A render failed: back to pending after `retry_at`, or failed for good. */
+int store_tx_document_failed(store_tx_t *tx, pa_id_t id, const char *claim, const char *error,
+                             bool give_up, pa_time_t retry_at);
+/* Done documents issued by a unit in [from, to), in issue order. */
+int store_documents_issued(store_conn_t *c, arena_t *a, pa_id_t unit_org_id, pa_time_t from,
+                           pa_time_t to, int limit, pa_document_t **out, size_t *n);
+/* Done documents with id > after_id, in id order (verification). */
+int store_documents_done_page(store_conn_t *c, arena_t *a, pa_id_t after_id, int limit,
+                              pa_document_t **out, size_t *n);
+/* Counts by status (pending + rendering, done, failed). */
+int store_documents_counts(store_conn_t *c, int64_t *queued, int64_t *done, int64_t *failed);
+
 #endif

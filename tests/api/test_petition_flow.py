@@ -299,7 +299,7 @@ class Flow(H.ApiTestCase):
         r = self.intake.act(cid, "refuse", {"reason": "该事项属于民事纠纷，应通过诉讼解决",
                                             "legal_channel": "litigation"})
         self.assertEqual(r.data["state"], "refused")
-        self.assertFalse(r.data["is_open"])
+        self.assertTrue(r.data["is_open"], "a refusal stays open while its review window runs")
         v = self.public_view(number, code)
         self.assertEqual(v["state"], "refused")
         self.assertEqual([n["action"] for n in v["notices"]], ["refuse"])
@@ -314,6 +314,23 @@ class Flow(H.ApiTestCase):
         self.assertEqual(refuse_ev["fields"]["legal_channel"]["code"], "litigation")
         self.assertEqual(refuse_ev["fields"]["reason"], "该事项属于民事纠纷，应通过诉讼解决")
         self.assertProblem(self.intake.act(cid, "accept", expect=None), 409, "invalid-state")
+        # the notice says how to ask for review, and the portal offers it
+        self.assertIn("复查", n["text"])
+        self.assertTrue(v["review"]["available"])
+        self.assertEqual(v["review"]["action"], "request_review")
+
+    def test_05b_refusal_can_be_reviewed_or_closes_itself(self):
+        cid, number, code = self.new_case()
+        self.intake.act(cid, "refuse", {"reason": "属于民事纠纷", "legal_channel": "litigation"})
+        st, _, body = SRV.public().post("/api/public/cases/%s/review" % number,
+                                        {"code": code, "reason": "该事项并非民事纠纷，请求复查"})
+        self.assertEqual(st, 200, body)
+        self.assertEqual(body["state"], "reviewing")
+        cid2, number2, code2 = self.new_case()
+        r = self.intake.act(cid2, "refuse", {"reason": "属于民事纠纷", "legal_channel": "litigation"})
+        SRV.advance_past(r.data["due_at"], at_least=31 * H.DAY)
+        SRV.tick()
+        self.assertEqual(self.public_view(number2, code2)["state"], "closed")
 
     def test_06_route_legal(self):
         cid, number, code = self.new_case(title="对法院判决执行不满")

@@ -98,11 +98,11 @@ static const struct {
 	{ "refuse", "registered,forwarded", "refused", "intake,handler" },
 	{ "extend", "handling", "handling", "handler" },
 	{ "reply", "handling", "replied", "handler" },
-	{ "request_review", "replied", "reviewing", "public" },
+	{ "request_review", "replied,refused", "reviewing", "public" },
 	{ "review_reply", "reviewing", "reviewed", "handler,supervisor" },
 	{ "request_recheck", "reviewed", "rechecking", "public" },
 	{ "recheck_reply", "rechecking", "finalized", "handler,supervisor" },
-	{ "close", "replied,reviewed", "closed", "system" },
+	{ "close", "replied,reviewed,refused", "closed", "system" },
 };
 
 static void test_petition_shape(void **state)
@@ -197,7 +197,7 @@ static void test_petition_states(void **state)
 		{ "reviewed", 30, WF_FROM_STATE, "close", true, false },
 		{ "rechecking", 30, WF_FROM_STATE, NULL, false, false },
 		{ "finalized", 0, WF_FROM_STATE, NULL, true, true },
-		{ "refused", 0, WF_FROM_STATE, NULL, false, true },
+		{ "refused", 30, WF_FROM_STATE, "close", false, false },
 		{ "closed", 0, WF_FROM_STATE, NULL, false, true },
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(want); i++) {

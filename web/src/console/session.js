@@ -1,0 +1,65 @@
+// The console's session: who is logged in, with which roles.
+//
+// The session cookie is HttpOnly (scripts never see it); the CSRF token
+// goes to api.js (memory only: never localStorage or sessionStorage). After
+// a reload GET /api/v1/session gives both the user and the token again.
+import { defineStore } from 'pinia'
+import { api, setCsrfToken } from '../api.js'
+import { userRoles } from './lib/menu.js'
+
+export const useSession = defineStore('consoleSession', {
+  state: () => ({ user: null, checked: false }),
+  getters: {
+    loggedIn: (s) => !!s.user,
+    roles: (s) => userRoles(s.user),
+    /** The user's units, one entry per org (with the roles held there). */
+    units: (s) => {
+      const m = new Map()
+      for (const r of (s.user && s.user.roles) || []) {
+        const e = m.get(r.org_id) || { id: r.org_id, name: (r.org && r.org.name) || String(r.org_id), roles: [] }
+        e.roles.push(r.role)
+        m.set(r.org_id, e)
+      }
+      return [...m.values()]
+    },
+  },
+  actions: {
+    /** Asks the server once whether a session exists (reload, first visit). */
+    async restore(force = false) {
+      if (this.checked && !force) return
+      try {
+        const d = await api.get('/api/v1/session')
+        this.user = d.user
+        setCsrfToken(d.csrf_token)
+      } catch (e) {
+        if (e.status !== 401 && !force) throw e
+        if (e.status === 401) this.clear()
+      } finally {
+        this.checked = true
+      }
+    },
+    async login(username, password) {
+      const d = await api.post('/api/v1/session', { username, password })
+      setCsrfToken(d.csrf_token)
+      this.user = d.user
+      this.checked = true
+    },
+    async logout() {
+      try {
+        await api.del('/api/v1/session')
+      } catch {
+        // already gone on the server: forget it here all the same
+      }
+      this.clear()
+    },
+    /** Forgets the session locally (logout, or the server answered 401). */
+    clear() {
+      setCsrfToken(null)
+      this.user = null
+      this.checked = true
+    },
+    hasRole(role) {
+      return this.roles.includes(role)
+    },
+  },
+})

@@ -1,0 +1,287 @@
+// Client-side checks of the public forms. They mirror the server's checks
+// (src/core/cases.c check_text / cases_check_input, src/core/crypto.c
+// phone_normalize / id_normalize / query_normalize, src/core/attach.c) so that
+// a person hears about a mistake before sending; the server stays the judge,
+// and its 400s are shown on the field they name (see problems.js).
+//
+// Lengths are counted in characters (Unicode code points), as the server
+// counts them: "汉" is one character, an emoji is one character although
+// JavaScript's String.length says 2.
+
+// Limits of src/core/cases.h and workflows/petition.yaml (characters).
+export const LIMITS = {
+  title: 200,
+  body: 20000,
+  name: 50,
+  address: 200,
+  phone: 40,
+  idNumber: 40,
+  reason: 2000,
+  comment: 1000,
+}
+
+// Attachments: the server's defaults (limits.max_file, limits.max_files in
+// docs/configuration.md). The public API does not publish the configured
+// values, so a district that changes them should change these too.
+export const FILE_LIMITS = { maxFiles: 5, maxBytes: 10 * 1024 * 1024 }
+
+// What src/core/attach.c accepts, by extension and browser-reported type.
+export const FILE_TYPES = [
+  { ext: ['pdf'], mime: ['application/pdf'] },
+  { ext: ['png'], mime: ['image/png'] },
+  { ext: ['jpg', 'jpeg'], mime: ['image/jpeg'] },
+  { ext: ['gif'], mime: ['image/gif'] },
+  { ext: ['webp'], mime: ['image/webp'] },
+  { ext: ['txt'], mime: ['text/plain'] },
+  { ext: ['docx'], mime: ['application/vnd.openxmlformats-officedocument.wordprocessingml.document'] },
+  { ext: ['xlsx'], mime: ['application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'] },
+]
+export const FILE_ACCEPT = FILE_TYPES.flatMap((t) => t.ext.map((e) => '.' + e).concat(t.mime)).join(',')
+
+/** Number of characters (code points) of s, as the server counts them. */
+export function chars(s) {
+  if (!s) return 0
+  let n = 0
+  for (const _ of String(s)) n++ // iterates code points, not UTF-16 units
+  return n
+}
+
+/** Blank as the server sees it: only ASCII white space and the ideographic space U+3000. */
+export function isBlank(s) {
+  return s == null || /^[ \t\n\r\u3000]*$/.test(String(s))
+}
+
+/** Control characters other than tab, LF, CR (the server refuses them). */
+export function hasControl(s) {
+  return /[\u0000-\u0008\u000b\u000c\u000e-\u001f]/.test(String(s || ''))
+}
+
+/**
+ * Checks one text: returns null when fine, else an error
+ * { key, params } naming a message under portal.errors.
+ */
+export function checkText(value, { required = false, max } = {}) {
+  if (isBlank(value)) return required ? { key: 'required' } : null
+  if (hasControl(value)) return { key: 'control' }
+  const n = chars(value)
+  if (max && n > max) return { key: 'tooLong', params: { max, n } }
+  return null
+}
+
+// Full-width ASCII (０-９, Ａ-Ｚ, －, ＋) and the ideographic space, as typed
+// with Chinese input methods, folded to ASCII (crypto.c fold_width).
+function foldWidth(s) {
+  let out = ''
+  for (const ch of String(s)) {
+    const cp = ch.codePointAt(0)
+    if (cp >= 0xff01 && cp <= 0xff5e) out += String.fromCodePoint(cp - 0xfee0)
+    else if (cp === 0x3000) out += ' '
+    else out += ch
+  }
+  return out
+}
+
+const SPACE = /[ \t\n\r\v\f]/
+const DASH = /[-\u2010-\u2015\u2212]/
+
+/**
+ * A phone number as the server normalizes it (crypto.c phone_normalize), or
+ * null when the server would refuse it: digits with optional spaces, dashes,
+ * dots, brackets and one leading '+'; 5 to 20 digits; a mainland mobile
+ * (1[3-9]…) has exactly 11 digits.
+ */
+export function normalizePhone(input) {
+  let d = ''
+  let plus = false
+  for (const ch of foldWidth(input)) {
+    if (ch >= '0' && ch <= '9') {
+      d += ch
+      if (d.length > 24) return null
+    } else if (ch === '+') {
+      if (plus || d.length > 0) return null
+      plus = true
+    } else if (!(SPACE.test(ch) || DASH.test(ch) || ch === '(' || ch === ')' || ch === '.')) {
+      return null
+    }
+  }
+  let digits = d
+  let international = false
+  if (plus) {
+    if (d.startsWith('86')) digits = d.slice(2)
+    else international = true
+  } else if (d.startsWith('0086')) {
+    digits = d.slice(4)
+  } else if (d.length === 13 && d.startsWith('861')) {
+    digits = d.slice(2)
+  } else if (d.startsWith('00')) {
+    international = true
+    digits = d.slice(2)
+  }
+  const m = digits.length
+  if (m < 5 || m > 20) return null
+  if (!international && digits[0] === '1' && digits[1] >= '3' && digits[1] <= '9' && m !== 11) return null
+  return (international ? '00' : '') + digits
+}
+
+/** GB 11643-1999 check character of the first 17 digits. */
+export function idCheckDigit(id17) {
+  const weight = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+  let sum = 0
+  for (let i = 0; i < 17; i++) sum += (id17.charCodeAt(i) - 48) * weight[i]
+  const c = (12 - (sum % 11)) % 11
+  return c === 10 ? 'X' : String(c)
+}
+
+/**
+ * A resident ID number as the server normalizes it (crypto.c id_normalize),
+ * or null: spaces ignored, x upper-cased; 15 digits, or 17 digits and a
+ * matching check character.
+ */
+export function normalizeIdNumber(input) {
+  let out = ''
+  for (let ch of foldWidth(input)) {
+    if (SPACE.test(ch)) continue
+    if (ch === 'x') ch = 'X'
+    if (!((ch >= '0' && ch <= '9') || ch === 'X') || out.length >= 18) return null
+    out += ch
+  }
+  if (out.length !== 15 && out.length !== 18) return null
+  if (out.slice(0, -1).includes('X')) return null
+  if (out.length === 15) return out[14] === 'X' ? null : out
+  return idCheckDigit(out) === out[17] ? out : null
+}
+
+const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ'
+export const QUERY_CODE_LEN = 10
+
+/**
+ * A query code as the server reads it (crypto.c query_normalize): spaces and
+ * dashes ignored, upper-cased, O→0, I/L→1; exactly 10 Crockford base32
+ * characters. null when it cannot be a code.
+ */
+export function normalizeQueryCode(input) {
+  let out = ''
+  for (let ch of foldWidth(input || '')) {
+    if (SPACE.test(ch) || DASH.test(ch)) continue
+    ch = ch.toUpperCase()
+    if (ch === 'O') ch = '0'
+    else if (ch === 'I' || ch === 'L') ch = '1'
+    if (!CROCKFORD.includes(ch) || ch.length !== 1 || out.length >= QUERY_CODE_LEN) return null
+    out += ch
+  }
+  return out.length === QUERY_CODE_LEN ? out : null
+}
+
+/** A case number as the server gives them (XF-2026-000123); upper-cased, trimmed. */
+export function normalizeCaseNumber(input) {
+  const s = foldWidth(input || '').trim().toUpperCase().replace(/[\u2010-\u2015\u2212]/g, '-')
+  return /^[A-Z]{1,8}-\d{4}-\d{1,12}$/.test(s) ? s : null
+}
+
+/** File extension, lower-cased, without the dot. */
+function extOf(name) {
+  const m = /\.([A-Za-z0-9]+)$/.exec(name || '')
+  return m ? m[1].toLowerCase() : ''
+}
+
+/** True when a file's name or reported type is one the server accepts. */
+export function fileTypeAllowed(file) {
+  const ext = extOf(file.name)
+  const mime = (file.type || '').toLowerCase()
+  return FILE_TYPES.some((t) => t.ext.includes(ext) || (mime && t.mime.includes(mime)))
+}
+
+/** Checks the chosen attachments: returns null or { key, params }. */
+export function checkFiles(files, limits = FILE_LIMITS) {
+  if (files.length > limits.maxFiles) return { key: 'tooManyFiles', params: { max: limits.maxFiles } }
+  for (const f of files) {
+    if (f.size === 0) return { key: 'fileEmpty', params: { name: f.name } }
+    if (f.size > limits.maxBytes) return { key: 'fileTooLarge', params: { name: f.name, max: formatMB(limits.maxBytes) } }
+    if (!fileTypeAllowed(f)) return { key: 'fileType', params: { name: f.name } }
+  }
+  return null
+}
+
+function formatMB(bytes) {
+  return Math.round(bytes / (1024 * 1024)) + ' MB'
+}
+
+/**
+ * Checks a submission as the server will (cases_check_input). `form` is the
+ * page's model; `category` the chosen category object from the workflow
+ * ({ code, accusation }). Returns { fieldKey: { key, params } } — empty when
+ * the form may be sent. Field keys are the API's names ("contact.phone").
+ */
+export function validateSubmission(form, category, files = []) {
+  const e = {}
+  const put = (k, err) => {
+    if (err) e[k] = err
+  }
+  if (!form.category || !category) e.category = { key: 'chooseCategory' }
+  put('title', checkText(form.title, { required: true, max: LIMITS.title }))
+  put('body', checkText(form.body, { required: true, max: LIMITS.body }))
+  const anonymous = !!(category && category.accusation && form.anonymous)
+  if (!anonymous) {
+    const c = form.contact || {}
+    put('contact.name', checkText(c.name, { required: true, max: LIMITS.name }))
+    if (!isBlank(c.phone)) {
+      const err = checkText(c.phone, { max: LIMITS.phone })
+      put('contact.phone', err || (normalizePhone(c.phone) ? null : { key: 'phone' }))
+    }
+    if (!isBlank(c.id_number)) {
+      const err = checkText(c.id_number, { max: LIMITS.idNumber })
+      put('contact.id_number', err || (normalizeIdNumber(c.id_number) ? null : { key: 'idNumber' }))
+    }
+    put('contact.address', checkText(c.address, { max: LIMITS.address }))
+  }
+  put('files', checkFiles(files))
+  return e
+}
+
+/**
+ * The JSON the server takes (CaseSubmission): trimmed strings, empty
+ * optional contact members left out, accused unit only for an accusation.
+ */
+export function buildSubmission(type, form, category) {
+  const trimOrNull = (s) => (isBlank(s) ? null : String(s).trim())
+  const out = { type, category: form.category, title: String(form.title).trim(), body: String(form.body).trim() }
+  const anonymous = !!(category && category.accusation && form.anonymous)
+  if (!anonymous) {
+    const c = form.contact || {}
+    const contact = { name: String(c.name || '').trim() }
+    for (const k of ['phone', 'id_number', 'address']) {
+      const v = trimOrNull(c[k])
+      if (v) contact[k] = v
+    }
+    out.contact = contact
+  }
+  if (category && category.accusation && form.accused_org_id) out.accused_org_id = Number(form.accused_org_id)
+  return out
+}
+
+/** The review request form: a reason is required, at most 2000 characters. */
+export function validateReview(reason) {
+  const err = checkText(reason, { required: true, max: LIMITS.reason })
+  return err ? { reason: err } : {}
+}
+
+export const RATING_LEVELS = ['very_satisfied', 'satisfied', 'basically_satisfied', 'dissatisfied', 'very_dissatisfied']
+
+/** The rating form: a level is required; the comment is optional, at most 1000 characters. */
+export function validateRating(level, comment) {
+  const e = {}
+  if (!RATING_LEVELS.includes(level)) e.level = { key: 'chooseLevel' }
+  const err = checkText(comment, { max: LIMITS.comment })
+  if (err) e.comment = err
+  return e
+}
+
+/** The tracking form. */
+export function validateLookup(number, code) {
+  const e = {}
+  if (isBlank(number)) e.number = { key: 'required' }
+  else if (!normalizeCaseNumber(number)) e.number = { key: 'caseNumber' }
+  if (isBlank(code)) e.code = { key: 'required' }
+  else if (!normalizeQueryCode(code)) e.code = { key: 'queryCode' }
+  return e
+}
