@@ -86,6 +86,9 @@ done
 
 now_us() { local t=$EPOCHREALTIME; echo "${t/[.,]/}"; }
 
+START_DATE=$(date -u '+%Y-%m-%d %H:%M UTC')
+START_LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
+
 # ---- temp dir, server, cleanup ---------------------------------------------
 
 TMP=$(mktemp -d "$TMPBASE/pingan-bench.XXXXXX")
@@ -264,12 +267,27 @@ side_thread_ticks() {
 }
 
 # Busy CPU time of the whole machine (clock ticks, all CPUs): user, nice,
-# system, irq, softirq, steal.
+# system and steal.  Not irq and softirq: loopback TCP is processed there and
+# charged to no process, and it is the benchmark's own traffic.
 machine_busy_ticks() {
 	local line
 	read -r line </proc/stat
 	set -- $line
-	echo $(( $2 + $3 + $4 + $7 + $8 + $9 ))
+	echo $(( $2 + $3 + $4 + $9 ))
+}
+
+# "PID TICKS" of each kernel thread (ksoftirqd, kworker, ...: the children of
+# kthreadd), which do the benchmark's loopback TCP and disk work.
+kthread_ticks() {
+	# cat, not awk FILES: a process may exit between the glob and the read
+	cat /proc/[0-9]*/stat 2>/dev/null |
+		awk '{ pid = $1; sub(/^.*\) /, ""); split($0, f, " "); if (f[2] == 2) print pid, f[12] + f[13] }' || true
+}
+
+# Ticks the kernel threads used between two kthread_ticks files (threads that
+# came and went in between are not counted).
+kthread_delta() {
+	awk 'NR == FNR { t0[$1] = $2; next } { d += ($1 in t0) ? $2 - t0[$1] : $2 } END { printf "%d", d }' "$1" "$2"
 }
 
 # CPU time of this script's finished children (wrk, ...), in clock ticks.
@@ -281,35 +299,40 @@ children_ticks() {
 		printf "%d", t * hz }' "$TMP/times"
 }
 
-# run_wrk NAME THREADS CONNS SECONDS SCRIPT URL
+# run_wrk NAME THREADS CONNS SECONDS SCRIPT URL: one wrk run; its results go
+# to R[NAME.*]: the BENCH line's fields (requests, rps, p50_us, p99_us, err_*),
+# errors, rss_kb (peak VmRSS), cpu_ticks (server), side_ticks (busiest
+# non-HTTP server thread: the writer in a write workload) and other_pct (CPU
+# taken by other programs meanwhile, % of the machine).
 run_wrk() {
-	local name=$1 t=$2 c=$3 d=$4 script=$5 url=$6 out line kv ticks0
+	local name=$1 t=$2 c=$3 d=$4 script=$5 url=$6
+	local out line kv ticks0 busy0 kids0 t0 k
 	log "wrk $name: -t$t -c$c -d${d}s $(basename "$script") $url"
 	rss_sampler "$TMP/rss-$name" &
 	SAMPLER_PID=$!
 	ticks0=$(proc_ticks)
 	side_thread_ticks >"$TMP/side0"
-	local busy0 kids0 t0w
+	kthread_ticks >"$TMP/kth0"
 	busy0=$(machine_busy_ticks)
 	kids0=$(children_ticks)
-	t0w=$(now_us)
+	t0=$(now_us)
 	out=$(wrk -t"$t" -c"$c" -d"${d}s" --timeout 10s --latency -s "$script" "$url" 2>&1) || {
 		printf '%s\n' "$out" >&2
 		die "wrk $name failed"
 	}
+	kill "$SAMPLER_PID" 2>/dev/null || true
+	wait "$SAMPLER_PID" 2>/dev/null || true
+	SAMPLER_PID=
 	R[$name.cpu_ticks]=$(( $(proc_ticks) - ticks0 ))
-	# what neither the server nor wrk used: other processes on the machine
-	R[$name.other_pct]=$(awk -v b=$(( $(machine_busy_ticks) - busy0 )) -v s="${R[$name.cpu_ticks]}" \
-		-v k=$(( $(children_ticks) - kids0 )) -v us=$(( $(now_us) - t0w )) -v hz="$CLK_TCK" -v n="$(nproc)" \
-		'BEGIN { o = (b - s - k) / (us / 1e6 * hz * n) * 100; printf "%.0f", o < 0 ? 0 : o }')
-	# the busiest side thread during the run: the writer, in a write workload
 	side_thread_ticks >"$TMP/side1"
 	R[$name.side_ticks]=$(awk 'NR == FNR { t0[$1] = $3; next }
 		{ d = $3 - t0[$1]; if (d > max) max = d }
 		END { print max + 0 }' "$TMP/side0" "$TMP/side1")
-	kill "$SAMPLER_PID" 2>/dev/null || true
-	wait "$SAMPLER_PID" 2>/dev/null || true
-	SAMPLER_PID=
+	kthread_ticks >"$TMP/kth1"
+	k=$(( $(children_ticks) - kids0 + $(kthread_delta "$TMP/kth0" "$TMP/kth1") ))
+	R[$name.other_pct]=$(awk -v b=$(( $(machine_busy_ticks) - busy0 )) -v s="${R[$name.cpu_ticks]}" \
+		-v k="$k" -v us=$(( $(now_us) - t0 )) -v hz="$CLK_TCK" -v n="$(nproc)" \
+		'BEGIN { o = (b - s - k) / (us / 1e6 * hz * n) * 100; printf "%.0f", o < 0 ? 0 : o }')
 	printf '%s\n' "$out" >"$TMP/wrk-$name.txt"
 	line=$(printf '%s\n' "$out" | grep '^BENCH ' | tail -n1)
 	[[ -n $line ]] || { printf '%s\n' "$out" >&2; die "no result line from wrk $name"; }
@@ -379,11 +402,10 @@ both() { [[ $1 == 1 && $2 == 1 ]] && echo 1 || echo 0; }
 
 row() { printf '| %s | %s | %s | %s | %s | %s |\n' "$@"; }
 
-load=$(cut -d' ' -f1-3 /proc/loadavg)
 fstype=$(df -T "$TMP" | awk 'NR == 2 { print $2 }')
 cpus=$(nproc)
 cat <<EOF
-pingan benchmark — $(date -u '+%Y-%m-%d %H:%M UTC'), $(uname -r), $cpus CPUs, load average $load
+pingan benchmark — $START_DATE, $(uname -r), $cpus CPUs, load average $START_LOAD at the start
 data: $CASES seeded cases (seed ${SEED_S} s, database ${DB_MB} MB) on $fstype ($TMP)
 server: ${SERVER_THREADS:-?} HTTP threads, public rate limit off, timer every ${TIMER_SECONDS} s
 load: wrk -t$WRK_THREADS -c$CONNS -d${DUR}s on the same machine (wrk and the server share the $cpus CPUs)
@@ -418,7 +440,8 @@ peaks="idle $(mb "$RSS_IDLE_KB")"
 for n in healthz submit detail inbox; do peaks="$peaks, $n $(mb "${R[$n.rss_kb]}")"; done
 row "server memory: VmHWM after all runs (peak VmRSS per run: $peaks)" "$(mb "$HWM_KB")" "" "" \
 	"< $T_RSS_MB MB" "$(verdict "$ok" 0)"
-ok=$(lt_ms "$(awk -v m="$START_SELF_MS" 'BEGIN { print m * 1000 }')" $T_START_MS)
+ok=0
+[[ -n $START_SELF_MS ]] && ok=$(lt_ms "$(( START_SELF_MS * 1000 ))" $T_START_MS)
 row "start-up, as serve reports it (\"started in N ms\")" "${START_SELF_MS:-?} ms" "" "" \
 	"< $T_START_MS ms" "$(verdict "$ok" 0)"
 ok=$(lt_ms "$(awk -v m="$START_WALL_MS" 'BEGIN { print m * 1000 }')" $T_START_MS)
@@ -433,7 +456,8 @@ cpu_us() { # NAME [side]: server CPU µs per request of run NAME
 echo "server CPU per request (user + system, whole process): healthz $(cpu_us healthz)," \
 	"submit $(cpu_us submit) (of which the writer thread $(cpu_us submit side)), detail $(cpu_us detail)," \
 	"inbox $(cpu_us inbox)"
-echo "CPU used by other processes during each run (machine busy time minus the server and wrk):" \
+echo "CPU used by other programs or stolen by the hypervisor during each run (machine user + system + steal" \
+	"time minus the server's, wrk's and the kernel threads'):" \
 	"healthz ${R[healthz.other_pct]}%, submit ${R[submit.other_pct]}%, detail ${R[detail.other_pct]}%," \
 	"inbox ${R[inbox.other_pct]}%, inbox light ${R[inbox_light.other_pct]}% of the $cpus CPUs"
 echo "stop (SIGTERM to exit): ${STOP_MS} ms; VmRSS at the end ${RSS_END_KB} kB; wrk output in $TMP/wrk-*.txt$( [[ ${BENCH_KEEP:-0} == 1 ]] || echo ' (removed; BENCH_KEEP=1 keeps it)')"

@@ -14,5 +14,11 @@ export default defineConfig({
   base: '/',
   build: { outDir: 'dist', sourcemap: false, chunkSizeWarningLimit: 800 },
   server: { proxy: { '/api': 'http://127.0.0.1:8080', '/healthz': 'http://127.0.0.1:8080' } },
-  test: { environment: 'happy-dom', include: ['tests/unit/**/*.test.js'] },
+  test: {
+    environment: 'happy-dom',
+    include: ['tests/unit/**/*.test.js'],
+    // Element Plus's on-demand style imports are .css files: let Vite handle
+    // them (component tests of the console mount Element Plus components).
+    server: { deps: { inline: [/element-plus/] } },
+  },
 })

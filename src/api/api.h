@@ -33,6 +33,9 @@ pa_principal_t *api_public_principal(http_req_t *req);
 json_t *api_time(pa_app_t *app, pa_time_t t);          /* ISO 8601 with the district offset, or null */
 json_t *api_org_ref(const orgtree_t *t, pa_id_t id, const char *lang);
 json_t *api_case_json(http_req_t *req, const orgtree_t *t, const pa_case_t *cs);
+/* The same shape written into sb (lists: no jansson tree per row). */
+void api_case_write(strbuf_t *sb, http_req_t *req, const orgtree_t *t, const pa_case_t *cs,
+                    bool with_body);
 json_t *api_event_json(http_req_t *req, const wf_def_t *def, const pa_event_t *ev, bool public_view);
 json_t *api_action_json(http_req_t *req, const pa_case_t *cs, const wf_transition_t *t);
 json_t *api_user_json(const pa_user_t *u);
@@ -90,6 +93,25 @@ int h_public_review(http_req_t *, http_resp_t *);
 int h_public_attachment_get(http_req_t *, http_resp_t *);
 int h_public_workflow(http_req_t *, http_resp_t *);
 int h_public_units(http_req_t *, http_resp_t *);
+int h_case_documents_list(http_req_t *, http_resp_t *);
+int h_case_document_pdf(http_req_t *, http_resp_t *);
+int h_case_document_regenerate(http_req_t *, http_resp_t *);
+int h_documents_batch(http_req_t *, http_resp_t *);
+int h_public_documents_list(http_req_t *, http_resp_t *);
+int h_public_document_pdf(http_req_t *, http_resp_t *);
+/* supervision orders and links between cases: supervision.c, links.c */
+int h_case_supervision_create(http_req_t *, http_resp_t *);
+int h_case_supervision_list(http_req_t *, http_resp_t *);
+int h_supervision_list(http_req_t *, http_resp_t *);
+int h_supervision_reply(http_req_t *, http_resp_t *);
+int h_supervision_close(http_req_t *, http_resp_t *);
+int h_case_link_create(http_req_t *, http_resp_t *);
+int h_case_merge(http_req_t *, http_resp_t *);
+/* The case detail's "supervision" and "links" arrays. */
+json_t *api_supervision_json(http_req_t *req, const orgtree_t *t, const pa_supervision_t *o,
+                             const pa_case_t *cs);
+json_t *api_case_supervision_json(http_req_t *req, const orgtree_t *t, const pa_case_t *cs);
+json_t *api_case_links_json(http_req_t *req, const pa_case_t *cs);
 int h_test_clock(http_req_t *, http_resp_t *);
 int h_test_tick(http_req_t *, http_resp_t *);
 

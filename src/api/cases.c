@@ -52,7 +52,8 @@ int api_case_input(http_req_t *req, json_t *body, bool staff, case_input_t *in)
 		                                          "accused_org_id", NULL };
 	static const char *const allowed_staff[] = { "type", "category", "title", "body", "contact",
 		                                         "accused_org_id", "channel", NULL };
-	static const char *const contact_members[] = { "name", "phone", "id_number", "address", NULL };
+	static const char *const contact_members[] = { "name", "phone", "id_number", "address", "email",
+		                                           NULL };
 	int rc;
 	if ((rc = api_only_members(req, body, staff ? allowed_staff : allowed_public, NULL)) < 0 ||
 	    (rc = api_get_string(req, body, "type", true, &in->type)) < 0 ||
@@ -74,10 +75,10 @@ int api_case_input(http_req_t *req, json_t *body, bool staff, case_input_t *in)
 			return pa_fail(&req->err, PA_EINVAL, "validation", "contact", "contact must be an object");
 		if ((rc = api_only_members(req, c, contact_members, "contact")) < 0)
 			return rc;
-		const char *keys[] = { "name", "phone", "id_number", "address" };
+		const char *keys[] = { "name", "phone", "id_number", "address", "email" };
 		const char **dst[] = { &in->contact.name, &in->contact.phone, &in->contact.id_number,
-			                   &in->contact.address };
-		for (size_t i = 0; i < 4; i++) {
+			                   &in->contact.address, &in->contact.email };
+		for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
 			json_t *v = json_object_get(c, keys[i]);
 			if (v && !json_is_null(v) && !json_is_string(v))
 				return pa_fail(&req->err, PA_EINVAL, "validation",
@@ -86,6 +87,9 @@ int api_case_input(http_req_t *req, json_t *body, bool staff, case_input_t *in)
 			*dst[i] = json_string_value(v);
 		}
 		in->has_contact = true;
+		/* the public is notified in the language it wrote in; staff register for others */
+		if (!staff)
+			in->lang = req->lang;
 	}
 	return 0;
 }
@@ -186,20 +190,21 @@ int h_cases_list(http_req_t *req, http_resp_t *resp)
 	bool more = false;
 	if ((rc = cases_list(app, req->arena, p, &f, &cs, &n, &more, &req->err)) < 0)
 		return rc;
-	json_t *items = json_array();
+	strbuf_t *sb = &resp->body;
+	strbuf_grow(sb, n * 900 + 64);
+	strbuf_adds(sb, "{\"items\":[");
 	for (size_t i = 0; i < n; i++) {
-		json_t *j = api_case_json(req, p->tree, &cs[i]);
-		json_object_del(j, "body");
-		json_array_append_new(items, j);
+		if (i)
+			strbuf_addch(sb, ',');
+		api_case_write(sb, req, p->tree, &cs[i], false);
 	}
-	json_t *out = json_pack("{s:o}", "items", items);
 	if (more && n)
-		json_object_set_new(out, "next_cursor",
-		                    json_string(arena_printf(req->arena, "%lld.%lld", (long long)cs[n - 1].due_at,
-		                                             (long long)cs[n - 1].id)));
+		strbuf_addf(sb, "],\"next_cursor\":\"%lld.%lld\"}", (long long)cs[n - 1].due_at,
+		            (long long)cs[n - 1].id);
 	else
-		json_object_set_new(out, "next_cursor", json_null());
-	http_resp_json(resp, 200, out);
+		strbuf_adds(sb, "],\"next_cursor\":null}");
+	resp->status = 200;
+	resp->content_type = "application/json; charset=utf-8";
 	return 0;
 }
 
@@ -215,10 +220,10 @@ static json_t *parties_json(const party_clear_t *ps, size_t n)
 {
 	json_t *arr = json_array();
 	for (size_t i = 0; i < n; i++)
-		json_array_append_new(arr, json_pack("{s:I, s:s, s:s?, s:s?, s:s?, s:s?}", "id",
+		json_array_append_new(arr, json_pack("{s:I, s:s, s:s?, s:s?, s:s?, s:s?, s:s?}", "id",
 		                                     (json_int_t)ps[i].id, "role", ps[i].role, "name", ps[i].name,
 		                                     "phone", ps[i].phone, "id_number", ps[i].id_number,
-		                                     "address", ps[i].address));
+		                                     "address", ps[i].address, "email", ps[i].email));
 	return arr;
 }
 
@@ -255,6 +260,8 @@ int h_case_get(http_req_t *req, http_resp_t *resp)
 			                                         rating_level_label(rs[i].level, req->lang), "comment",
 			                                         rs[i].comment, "at", api_time(app, rs[i].at)));
 	json_object_set_new(j, "ratings", ratings);
+	json_object_set_new(j, "supervision", api_case_supervision_json(req, p->tree, &cs));
+	json_object_set_new(j, "links", api_case_links_json(req, &cs));
 	http_resp_json(resp, 200, j);
 	return 0;
 }

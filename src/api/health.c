@@ -27,6 +27,17 @@ int h_metrics(http_req_t *req, http_resp_t *resp)
 		            "# TYPE pingan_cases_overdue gauge\npingan_cases_overdue %lld\n",
 		            (long long)open, (long long)overdue);
 	}
+	int64_t pending = 0, sent = 0, dead = 0;
+	if (store_outbox_counts(store_reader(app->store), &pending, &sent, &dead) == 0) {
+		strbuf_addf(&out,
+		            "# HELP pingan_outbox_messages Notifications in the outbox, by status "
+		            "(dead: given up; see `pingan outbox`).\n"
+		            "# TYPE pingan_outbox_messages gauge\n"
+		            "pingan_outbox_messages{status=\"pending\"} %lld\n"
+		            "pingan_outbox_messages{status=\"sent\"} %lld\n"
+		            "pingan_outbox_messages{status=\"dead\"} %lld\n",
+		            (long long)pending, (long long)sent, (long long)dead);
+	}
 	http_resp_text(resp, 200, "text/plain; version=0.0.4; charset=utf-8", out.buf, out.len);
 	strbuf_release(&out);
 	return 0;

@@ -6,6 +6,7 @@
  */
 #include "base/common.h"
 #include "api/api.h"
+#include "core/links.h"
 
 int h_public_case_create(http_req_t *req, http_resp_t *resp)
 {
@@ -38,13 +39,32 @@ int h_public_case_create(http_req_t *req, http_resp_t *resp)
 	return rc;
 }
 
+/* The case for number + code.  A merged case's number and code keep working:
+ * the code is checked against the merged case, then the case it was merged
+ * into stands in for it (its cs->number differs from the path's then). */
 static int load_public(http_req_t *req, const char *code, pa_case_t *cs)
 {
-	return cases_get_public(api_app(req), req->arena, req->params[0], code, req->client_ip, cs,
-	                        &req->err);
+	const char *merged_from = NULL;
+	int rc = cases_get_public(api_app(req), req->arena, req->params[0], code, req->client_ip, cs,
+	                          &req->err);
+	if (rc == 0)
+		rc = cases_follow_merge(api_app(req), req->arena, cs, &merged_from, &req->err);
+	return rc;
 }
 
+static int public_case_get(http_req_t *req, http_resp_t *resp);
+
 int h_public_case_get(http_req_t *req, http_resp_t *resp)
+{
+	/* case, timeline, ratings, attachments: one snapshot, one read lock */
+	store_conn_t *c = store_reader(api_app(req)->store);
+	store_read_begin(c);
+	int rc = public_case_get(req, resp);
+	store_read_end(c);
+	return rc;
+}
+
+static int public_case_get(http_req_t *req, http_resp_t *resp)
 {
 	pa_case_t cs;
 	int rc = load_public(req, http_query(req, "code"), &cs);
@@ -58,6 +78,8 @@ int h_public_case_get(http_req_t *req, http_resp_t *resp)
 	bool has_due = cs.due_at != PA_NO_DUE && cs.is_open;
 	json_t *j = json_object();
 	json_object_set_new(j, "number", json_string(cs.number));
+	if (!streq(cs.number, req->params[0]))
+		json_object_set_new(j, "merged_from", json_string(req->params[0]));
 	json_object_set_new(j, "type", json_string(cs.type));
 	json_object_set_new(j, "type_label", json_string(def ? wf_label(&def->label, req->lang) : cs.type));
 	json_object_set_new(j, "category", json_string(cs.category));

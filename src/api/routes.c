@@ -58,8 +58,28 @@ const http_route_t api_routes[] = {
 	{ "GET", "/api/public/workflows/{type}", ROUTE_PUBLIC, h_public_workflow, "public_workflow" },
 	{ "GET", "/api/public/units", ROUTE_PUBLIC, h_public_units, "public_units" },
 
+	/* supervision orders (督办) and links between cases: api/supervision.c, api/links.c */
+	{ "POST", "/api/v1/cases/{id}/supervision", S, h_case_supervision_create,
+	  "case_supervision_create" },
+	{ "GET", "/api/v1/cases/{id}/supervision", S, h_case_supervision_list, "case_supervision_list" },
+	{ "GET", "/api/v1/supervision", S, h_supervision_list, "supervision_list" },
+	{ "POST", "/api/v1/supervision/{id}/reply", S, h_supervision_reply, "supervision_reply" },
+	{ "POST", "/api/v1/supervision/{id}/close", S, h_supervision_close, "supervision_close" },
+	{ "POST", "/api/v1/cases/{id}/links", S, h_case_link_create, "case_link_create" },
+	{ "POST", "/api/v1/cases/{id}/merge", S, h_case_merge, "case_merge" },
+
 	{ "POST", "/api/test/clock", ROUTE_TEST, h_test_clock, "test_clock" },
 	{ "POST", "/api/test/tick", ROUTE_TEST, h_test_tick, "test_tick" },
+	/* written documents (文书): api/documents.c */
+	{ "GET", "/api/v1/cases/{id}/documents", S, h_case_documents_list, "case_documents_list" },
+	{ "GET", "/api/v1/documents/{id}/pdf", S | ROUTE_TEXT, h_case_document_pdf, "document_pdf" },
+	{ "POST", "/api/v1/documents/{id}/regenerate", S, h_case_document_regenerate,
+	  "document_regenerate" },
+	{ "GET", "/api/v1/documents/batch", S | ROUTE_TEXT, h_documents_batch, "documents_batch" },
+	{ "GET", "/api/public/cases/{number}/documents", P, h_public_documents_list,
+	  "public_documents_list" },
+	{ "GET", "/api/public/cases/{number}/documents/{id}/pdf", P | ROUTE_TEXT,
+	  h_public_document_pdf, "public_document_pdf" },
 };
 const size_t api_nroutes = ARRAY_SIZE(api_routes);
 

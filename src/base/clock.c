@@ -31,22 +31,63 @@ bool pa_clock_is_test(void) { return atomic_load(&test_clock); }
 void pa_clock_set_offset(int64_t seconds) { atomic_store(&clock_offset, seconds); }
 int64_t pa_clock_offset(void) { return atomic_load(&clock_offset); }
 
+/* civil date of a day count since 1970-01-01 (Howard Hinnant's algorithm) */
+static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
+{
+	z += 719468;
+	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+	unsigned doe = (unsigned)(z - era * 146097);
+	unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	unsigned mp = (5 * doy + 2) / 153;
+	*d = doy - (153 * mp + 2) / 5 + 1;
+	*m = mp < 10 ? mp + 3 : mp - 9;
+	*y = (int64_t)yoe + era * 400 + (*m <= 2);
+}
+
+static char *put2(char *p, unsigned v)
+{
+	p[0] = (char)('0' + v / 10 % 10);
+	p[1] = (char)('0' + v % 10);
+	return p + 2;
+}
+
+/* Hot path (every time in every JSON response): no gmtime, no snprintf. */
 void pa_time_format(pa_time_t t, int utc_offset_min, char buf[32])
 {
-	time_t local = (time_t)(t + (int64_t)utc_offset_min * 60);
-	struct tm tm;
-	gmtime_r(&local, &tm);
-	/* Clamp so every field has its fixed width (and the compiler can see it fits). */
-	unsigned year = (unsigned)(tm.tm_year + 1900) % 10000u, mon = (unsigned)(tm.tm_mon + 1) % 100u,
-	         mday = (unsigned)tm.tm_mday % 100u, hour = (unsigned)tm.tm_hour % 100u,
-	         min = (unsigned)tm.tm_min % 100u, sec = (unsigned)tm.tm_sec % 100u;
+	int64_t local = t + (int64_t)utc_offset_min * 60;
+	int64_t days = local >= 0 ? local / 86400 : -((-local + 86399) / 86400);
+	int64_t secs = local - days * 86400;
+	int64_t y;
+	unsigned m, d;
+	civil_from_days(days, &y, &m, &d);
+	if (y < 0)
+		y = 0;
+	if (y > 9999)
+		y = 9999;
+	char *p = buf;
+	p = put2(p, (unsigned)(y / 100));
+	p = put2(p, (unsigned)(y % 100));
+	*p++ = '-';
+	p = put2(p, m);
+	*p++ = '-';
+	p = put2(p, d);
+	*p++ = 'T';
+	p = put2(p, (unsigned)(secs / 3600));
+	*p++ = ':';
+	p = put2(p, (unsigned)(secs / 60 % 60));
+	*p++ = ':';
+	p = put2(p, (unsigned)(secs % 60));
 	if (utc_offset_min == 0) {
-		snprintf(buf, 32, "%04u-%02u-%02uT%02u:%02u:%02uZ", year, mon, mday, hour, min, sec);
-		return;
+		*p++ = 'Z';
+	} else {
+		unsigned off = (unsigned)(utc_offset_min < 0 ? -utc_offset_min : utc_offset_min) % 6000u;
+		*p++ = utc_offset_min < 0 ? '-' : '+';
+		p = put2(p, off / 60);
+		*p++ = ':';
+		p = put2(p, off % 60);
 	}
-	unsigned off = (unsigned)(utc_offset_min < 0 ? -utc_offset_min : utc_offset_min) % 6000u;
-	snprintf(buf, 32, "%04u-%02u-%02uT%02u:%02u:%02u%c%02u:%02u", year, mon, mday, hour, min, sec,
-	         utc_offset_min < 0 ? '-' : '+', off / 60, off % 60);
+	*p = '\0';
 }
 
 /* days since 1970-01-01 of a civil date (Howard Hinnant's algorithm) */

@@ -25,8 +25,10 @@ static const struct command {
 	{ "restore", cmd_restore, "restore a backup (server stopped)" },
 	{ "calendar", cmd_calendar, "working-day calendars: check a file, compute a due time" },
 	{ "workflow", cmd_workflow, "case-type definitions: check, show" },
+	{ "outbox", cmd_outbox, "notifications: list, show, retry dead ones" },
 	{ "config", cmd_config, "list every setting with its default" },
 	{ "version", cmd_version, "print the version" },
+	{ "doc", cmd_doc, "document templates: render (with sample data), check, list" },
 };
 
 static const cli_opt_t common_opts[] = {
@@ -213,6 +215,7 @@ int cli_config(const cli_args_t *a, pa_config_t *cfg)
 	return 0;
 bad:
 	cli_error(&err);
+	config_free(cfg);  /* callers return at once on failure */
 	return EXIT_CONFIG;
 }
 

@@ -59,6 +59,9 @@ int cmd_calendar(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 int cmd_config(int argc, char **argv);
 int cmd_workflow(int argc, char **argv);
+int cmd_outbox(int argc, char **argv);
+
+int cmd_doc(int argc, char **argv);
 
 int cli_main(int argc, char **argv);
 

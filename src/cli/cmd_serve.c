@@ -7,7 +7,10 @@
 #include "api/api.h"
 #include "cli/cli.h"
 #include "core/timer.h"
+#include "core/sender.h"
+#include "core/docgen.h"
 
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +44,9 @@ int cmd_serve(int argc, char **argv)
 	              : streq(cfg.log_level, "warn") ? LOG_WARN
 	              : streq(cfg.log_level, "error") ? LOG_ERROR : LOG_INFO);
 	int64_t t0 = pa_mono_us();
+	/* Every worker thread would otherwise get its own malloc arena: with 32
+	 * threads that is most of the resident memory and buys nothing here. */
+	mallopt(M_ARENA_MAX, 2);
 
 	/* Signals are taken by sigwait below; block them before any thread starts. */
 	sigset_t sigs;
@@ -76,6 +82,11 @@ int cmd_serve(int argc, char **argv)
 		return EXIT_FAIL;
 	}
 	pa_timer_t *timer = timer_start(&app, cfg.timer_interval_s);
+	/* notifications: the outbox is delivered next to the timer */
+	pa_sender_t *sender = sender_start(&app, cfg.notify_interval_s);
+	/* written documents (文书) are rendered off the request threads */
+	if (docgen_start(&app, 0, &err) < 0)
+		log_warn("documents will not be generated: %s", err.detail);
 	const char *host = cfg.listen_host;
 	bool v6 = strchr(host, ':') != NULL;
 	printf("pingan %s listening on http://%s%s%s:%d (data %s, started in %lld ms)\n", PINGAN_VERSION,
@@ -87,7 +98,9 @@ int cmd_serve(int argc, char **argv)
 	sigwait(&sigs, &sig);
 	log_info("received %s: stopping (requests in flight may finish)", sig == SIGTERM ? "SIGTERM" : "SIGINT");
 	timer_stop(timer);
+	sender_stop(sender);
 	http_server_stop(srv, cfg.shutdown_grace_ms);
+	docgen_stop(&app);
 	app_close(&app);
 	config_free(&cfg);
 	log_info("stopped cleanly");

@@ -8,6 +8,7 @@
 #include "core/audit.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 
@@ -35,6 +36,18 @@ int accounts_check_username(const char *u, pa_err_t *err)
 }
 
 /* ---- login --------------------------------------------------------------- */
+
+/* Unknown names are checked against this hash, so a wrong name costs the
+ * same argon2id work as a wrong password. */
+static char dummy_hash[crypto_pwhash_STRBYTES];
+static pthread_once_t dummy_once = PTHREAD_ONCE_INIT;
+
+static void make_dummy_hash(void)
+{
+	char pw[33];
+	random_hex(pw, 16);
+	password_hash(pw, dummy_hash, sizeof(dummy_hash));
+}
 
 struct login_tx {
 	pa_app_t *app;
@@ -120,10 +133,7 @@ int accounts_login(pa_app_t *app, arena_t *a, const char *username, const char *
 		               "too many failed logins; try again in %d minutes",
 		               (int)((l.user->locked_until - now + 59) / 60));
 	}
-	/* Same work whether or not the user exists. */
-	static char dummy_hash[crypto_pwhash_STRBYTES];
-	if (!dummy_hash[0])
-		password_hash("pingan-dummy-password", dummy_hash, sizeof(dummy_hash));
+	pthread_once(&dummy_once, make_dummy_hash);
 	bool ok = password_verify(l.user ? l.user->password_hash : dummy_hash, password);
 	l.ok = ok && l.user && !l.user->disabled;
 	if (l.ok) {

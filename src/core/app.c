@@ -1,7 +1,26 @@
 #include "base/common.h"
 #include "core/app.h"
+#include "core/notify.h"
+#include "core/docs.h"
 
 #include <sys/stat.h>
+
+/* Document templates: <share>/templates/docs, unit overrides under
+ * <data>/templates/<unit-code>/, font cache under <data>/cache/fonts. */
+static int app_open_docs(pa_app_t *app, const pa_config_t *cfg, pa_err_t *err)
+{
+	arena_t *a = arena_new();
+	docs_options_t o = {
+		.templates_dir = arena_printf(a, "%s/templates/docs", cfg->share_dir),
+		.overrides_dir = arena_printf(a, "%s/templates", cfg->data_dir),
+		.cache_dir = arena_printf(a, "%s/cache/fonts", cfg->data_dir),
+	};
+	int rc = docs_open(&o, &app->docs, err);
+	if (rc == 0)
+		rc = docs_check_workflows(app->docs, app->wf, err);
+	arena_free(a);
+	return rc;
+}
 
 int app_open(pa_app_t *app, pa_config_t *cfg, unsigned flags, pa_err_t *err)
 {
@@ -48,6 +67,10 @@ int app_open(pa_app_t *app, pa_config_t *cfg, unsigned flags, pa_err_t *err)
 			goto fail;
 		if ((rc = wf_registry_load_dir(cfg->workflows_dir, &app->wf, err)) < 0)
 			goto fail;
+		if ((rc = notify_open(cfg, &app->notify, err)) < 0)
+			goto fail;
+		if ((rc = app_open_docs(app, cfg, err)) < 0)
+			goto fail;
 	}
 	app->orgs = orgcache_new(app->store);
 	app->code_rl = ratelimit_new(cfg->code_rate, cfg->code_rate);
@@ -59,6 +82,10 @@ fail:
 
 void app_close(pa_app_t *app)
 {
+	if (app->notify)
+		notify_close(app->notify);
+	if (app->docs)
+		docs_close(app->docs);
 	if (app->orgs)
 		orgcache_free(app->orgs);
 	if (app->code_rl)

@@ -26,6 +26,9 @@ typedef struct pa_app {
 	wf_registry_t *wf;
 	orgcache_t *orgs;
 	ratelimit_t *code_rl;   /* wrong public query codes, per address */
+	struct docs *docs;      /* document templates (core/docs.h); NULL with APP_NO_DEFS */
+	struct docgen *docgen;  /* document generator threads (core/docgen.h); serve only */
+	struct notify *notify;  /* notification templates and channels (core/notify.h); NULL with APP_NO_DEFS */
 } pa_app_t;
 
 enum app_flags {

@@ -182,6 +182,31 @@ bool authz_may_take(const pa_principal_t *p, const pa_case_t *c, const wf_transi
 	return false;
 }
 
+pa_id_t authz_overseer_org(const pa_principal_t *p, const pa_case_t *c)
+{
+	if (p->kind != PRINCIPAL_STAFF || accused_hidden(p, c))
+		return 0;
+	for (size_t i = 0; i < p->nroles; i++) {
+		const pa_membership_t *m = &p->roles[i];
+		if (!is_overseer(m->role))
+			continue;
+		pa_id_t root = oversight_root(p->tree, m->org_id);
+		if (root && orgtree_is_within(p->tree, c->owner_org_id, root))
+			return m->org_id;
+	}
+	return 0;
+}
+
+bool authz_works_in(const pa_principal_t *p, pa_id_t org_id)
+{
+	if (p->kind != PRINCIPAL_STAFF)
+		return false;
+	for (size_t i = 0; i < p->nroles; i++)
+		if (p->roles[i].org_id == org_id && is_worker(p->roles[i].role))
+			return true;
+	return false;
+}
+
 const char *authz_actor(const pa_principal_t *p, arena_t *a)
 {
 	switch (p->kind) {

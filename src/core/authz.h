@@ -62,5 +62,11 @@ bool authz_may_take(const pa_principal_t *p, const pa_case_t *c, const wf_transi
 const char *authz_actor(const pa_principal_t *p, arena_t *a);
 /* The first unit in which p holds role, or 0. */
 pa_id_t authz_org_for_role(const pa_principal_t *p, const char *role);
+/* The unit of a supervisor or leader role of p whose oversight (rule 2)
+ * covers c's owning unit, or 0 — also 0 when c is hidden from p (rule 1).
+ * Supervision orders are issued from that unit. */
+pa_id_t authz_overseer_org(const pa_principal_t *p, const pa_case_t *c);
+/* Whether p holds a working role (intake, handler, mediator, grid_worker) in org_id. */
+bool authz_works_in(const pa_principal_t *p, pa_id_t org_id);
 
 #endif

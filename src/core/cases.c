@@ -13,6 +13,9 @@
 #include "core/cases.h"
 #include "core/attach.h"
 #include "core/audit.h"
+#include "core/notify.h"
+#include "core/docgen.h"
+#include "core/links.h"
 
 #include <stdio.h>
 #include <unistd.h>
@@ -81,6 +84,11 @@ static int check_text(const char *s, const char *field, bool required, size_t ma
 		return pa_fail(err, PA_EINVAL, "validation", field, "%s is longer than %zu characters",
 		               field, max);
 	return 0;
+}
+
+int cases_check_text(const char *s, const char *field, bool required, size_t max, pa_err_t *err)
+{
+	return check_text(s, field, required, max, err);
 }
 
 static const struct { const char *code, *zh, *en; bool staff, public; } channels[] = {
@@ -192,6 +200,8 @@ struct create_tx {
 	const char *actor_name;
 	pa_id_t actor_user;
 	pa_id_t actor_org;
+	pa_id_t repeat_of;         /* the earlier case this one repeats (links.h), 0 = none */
+	double repeat_similarity;
 };
 
 static int create_tx_fn(store_tx_t *tx, void *arg)
@@ -211,6 +221,10 @@ static int create_tx_fn(store_tx_t *tx, void *arg)
 		if ((rc = store_tx_party_insert(tx, &x->party, &x->party.id)) < 0)
 			return rc;
 	}
+	if (x->repeat_of &&
+	    (rc = cases_link_repeat_tx(tx, x->a, x->cs.id, x->repeat_of, x->repeat_similarity,
+	                               x->cs.created_at)) < 0)
+		return rc;
 	pa_event_t ev = {
 		.case_id = x->cs.id, .at = x->cs.created_at, .kind = "created", .to_state = x->cs.state,
 		.actor_user_id = x->actor_user, .actor_name = x->actor_name, .actor_org_id = x->actor_org,
@@ -229,8 +243,11 @@ static int create_tx_fn(store_tx_t *tx, void *arg)
 	strbuf_t d = STRBUF_INIT;
 	strbuf_adds(&d, "{\"number\":");
 	strbuf_add_json_str(&d, x->cs.number);
-	strbuf_addf(&d, ",\"type\":\"%s\",\"state\":\"%s\",\"owner_org_id\":%lld,\"attachments\":%zu}",
+	strbuf_addf(&d, ",\"type\":\"%s\",\"state\":\"%s\",\"owner_org_id\":%lld,\"attachments\":%zu",
 	            x->cs.type, x->cs.state, (long long)x->cs.owner_org_id, x->nfiles);
+	if (x->repeat_of)
+		strbuf_addf(&d, ",\"repeat_of\":%lld", (long long)x->repeat_of);
+	strbuf_addch(&d, '}');
 	rc = audit_append(tx, x->cs.created_at, x->actor, "case.create",
 	                  arena_printf(x->a, "case:%lld", (long long)x->cs.id), d.buf);
 	strbuf_release(&d);
@@ -248,6 +265,7 @@ static int seal_contact(pa_app_t *app, arena_t *a, const case_contact_t *c, pa_p
 		{ c->phone, &p->phone, "phone" },
 		{ c->id_number, &p->id_number, "id_number" },
 		{ c->address, &p->address, "address" },
+		{ c->email, &p->email, "email" },
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(f); i++) {
 		if (!f[i].v || !*f[i].v)
@@ -269,6 +287,20 @@ static int check_contact(arena_t *a, case_contact_t *c, const char **phone_norm,
 	if ((rc = check_text(c->address, "contact.address", false, CONTACT_ADDRESS_MAX, err)) < 0)
 		return rc;
 	*phone_norm = *id_norm = NULL;
+	if (c->email && !blank(c->email)) {
+		const char *e = c->email;
+		while (*e == ' ' || *e == '\t')
+			e++;
+		size_t n = strlen(e);
+		while (n && (e[n - 1] == ' ' || e[n - 1] == '\t'))
+			n--;
+		c->email = arena_strndup(a, e, n);
+		if (n > CONTACT_EMAIL_MAX || !notify_email_valid(c->email))
+			return pa_fail(err, PA_EINVAL, "validation", "contact.email",
+			               "contact.email is not an e-mail address");
+	} else {
+		c->email = NULL;
+	}
 	if (c->phone && *c->phone) {
 		*phone_norm = pii_normalize_phone(a, c->phone);
 		if (!*phone_norm)
@@ -433,6 +465,8 @@ int cases_create(pa_app_t *app, arena_t *a, const pa_principal_t *p, const case_
 			x.party.id_hash = h;
 		}
 		x.party.role = "petitioner";
+		if (streq(in->lang, "zh-CN") || streq(in->lang, "en"))
+			x.party.lang = in->lang;
 		x.has_party = true;
 	}
 	if ((rc = store_files(app, a, in->files, in->nfiles, p->kind == PRINCIPAL_PUBLIC, &x.files,
@@ -459,6 +493,12 @@ int cases_create(pa_app_t *app, arena_t *a, const pa_principal_t *p, const case_
 	x.actor_name = p->kind == PRINCIPAL_STAFF ? p->display_name : "public";
 	x.actor_user = p->kind == PRINCIPAL_STAFF ? p->user_id : 0;
 	x.actor_org = p->kind == PRINCIPAL_STAFF ? intake : 0;
+	/* Repeat detection (read-only, never refuses): the same party with a
+	 * similar text within repeat.window_days gets a repeat_of link. */
+	cases_find_repeat(app, a, in->title, in->body, x.party.phone_hash, x.party.id_hash, now,
+	                  &x.repeat_of, &x.repeat_similarity);
+	if (x.repeat_of)
+		x.cs.data = arena_printf(a, "{\"repeat\":true,\"repeat_of\":%lld}", (long long)x.repeat_of);
 	if ((rc = store_write(app->store, create_tx_fn, &x, err)) < 0)
 		return rc;
 	*out = x.cs;
@@ -559,7 +599,7 @@ size_t cases_allowed_actions(pa_app_t *app, arena_t *a, const pa_principal_t *p,
 {
 	const wf_def_t *def = def_of(app, cs);
 	*out = NULL;
-	if (!def)
+	if (!def || case_merged_into(cs))
 		return 0;
 	const wf_transition_t **list = arena_alloc(a, (def->ntransitions + 1) * sizeof(*list));
 	size_t n = 0;
@@ -645,6 +685,9 @@ static int act_tx_fn(store_tx_t *tx, void *arg)
 		return pa_fail(err, PA_ECONFLICT, "conflict", "version",
 		               "the case changed since you loaded it (now version %d); reload it",
 		               cs.version);
+	if (case_merged_into(&cs))
+		return pa_fail(err, PA_ECONFLICT, "invalid-state", NULL,
+		               "the case was merged into another case; act on that one");
 	if (!wf_transition_leaves(t, cs.state))
 		return pa_fail(err, PA_ECONFLICT, "invalid-state", NULL,
 		               "'%s' cannot be taken in state '%s'", t->name, cs.state);
@@ -792,6 +835,17 @@ static int act_tx_fn(store_tx_t *tx, void *arg)
 		};
 		pa_id_t ne_id;
 		rc = store_tx_event_insert(tx, &ne, &ne_id);
+		/* the public and the owning unit are told: queued in this write */
+		if (rc == 0) {
+			notify_notice_t nn = { .notice = nt->name, .action = t->name, .title_zh = title_zh,
+			                       .text_zh = body_zh, .title_en = title_en, .text_en = body_en,
+			                       .event_id = ne_id };
+			rc = notify_tx_notice(x->app, tx, x->a, &nc, &nn, x->now);
+		}
+		/* the written document (文书) of the step: queued in this write */
+		if (rc == 0)
+			rc = docgen_enqueue_tx(tx, x->app, x->a, &nc, cs.owner_org_id, ev_id, t->name,
+			                       nt->name, vzh, ven, authz_actor(x->p, x->a), x->now);
 		json_decref(nd);
 		json_decref(vzh);
 		json_decref(ven);
@@ -853,6 +907,9 @@ int cases_transition(pa_app_t *app, arena_t *a, const pa_principal_t *p, pa_case
 	} else if (!authz_may_take(p, cs, t, NULL)) {
 		return pa_fail(err, PA_EFORBIDDEN, "forbidden", NULL, "'%s' is not yours to take", action);
 	}
+	if (case_merged_into(cs))
+		return pa_fail(err, PA_ECONFLICT, "invalid-state", NULL,
+		               "the case was merged into another case; act on that one");
 	if (!wf_transition_leaves(t, cs->state))
 		return pa_fail(err, PA_ECONFLICT, "invalid-state", NULL,
 		               "'%s' cannot be taken in state '%s'", action, cs->state);
@@ -998,13 +1055,16 @@ int cases_parties(pa_app_t *app, arena_t *a, const pa_principal_t *p, const pa_c
 		const char *phone = open_field(app, a, &ps[i], "phone", ps[i].phone);
 		const char *idn = open_field(app, a, &ps[i], "id_number", ps[i].id_number);
 		const char *addr = open_field(app, a, &ps[i], "address", ps[i].address);
+		const char *email = open_field(app, a, &ps[i], "email", ps[i].email);
 		if (reveal) {
 			c->name = name, c->phone = phone, c->id_number = idn, c->address = addr;
+			c->email = email;
 		} else {
 			c->name = name ? mask_name(a, name) : NULL;
 			c->phone = phone ? mask_phone(a, phone) : NULL;
 			c->id_number = idn ? mask_id_number(a, idn) : NULL;
 			c->address = addr ? mask_address(a, addr) : NULL;
+			c->email = email ? notify_mask_email(a, email) : NULL;
 		}
 	}
 	if (only_party && k == 0)

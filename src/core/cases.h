@@ -24,6 +24,7 @@
 #define CASE_COMMENT_MAX 4000     /* characters */
 #define CONTACT_NAME_MAX 50       /* characters */
 #define CONTACT_ADDRESS_MAX 200   /* characters */
+#define CONTACT_EMAIL_MAX 254     /* bytes (RFC 5321 path limit) */
 #define RATING_COMMENT_MAX 1000   /* characters */
 #define TIMER_PAGE 200            /* due items handled per write */
 
@@ -32,6 +33,7 @@ typedef struct case_contact {
 	const char *phone;
 	const char *id_number;
 	const char *address;
+	const char *email;         /* optional: notices are also sent there */
 } case_contact_t;
 
 typedef struct case_file {
@@ -49,9 +51,15 @@ typedef struct case_input {
 	pa_id_t accused_org_id;    /* accusations only */
 	bool has_contact;
 	case_contact_t contact;
+	const char *lang;          /* the submitter's language (zh-CN, en) for notices; NULL = default */
 	case_file_t *files;
 	size_t nfiles;
 } case_input_t;
+
+/* Checks a text input as every case text is checked: present when required,
+ * valid UTF-8, no control characters but tab and newlines, at most max
+ * characters; the error names `field`. */
+int cases_check_text(const char *s, const char *field, bool required, size_t max, pa_err_t *err);
 
 /* Localized name of a channel. */
 const char *case_channel_label(const char *channel, const char *lang);
@@ -108,6 +116,7 @@ typedef struct party_clear {
 	const char *phone;
 	const char *id_number;
 	const char *address;
+	const char *email;
 } party_clear_t;
 
 /* Decrypts all parties of a case; masked unless `reveal` (which is audited). */

@@ -72,6 +72,7 @@ enum setting_type {
 	T_TIMEZONE, /* +HH:MM, -HH:MM or UTC; also sets utc_offset_min */
 	T_ENUM,     /* one of `choices` ("a|b|c") */
 	T_HOURS,    /* HH:MM-HH:MM[,HH:MM-HH:MM...], increasing */
+	T_RATIO,    /* double, a decimal like 0.5 (at most 3 places); min/max in thousandths */
 };
 
 struct setting {
@@ -100,7 +101,7 @@ static const struct setting settings[] = {
 	  "SQLite synchronous=NORMAL: may lose the last commits on power loss; benchmarks only" },
 	{ "listen", "PINGAN_LISTEN", NULL, NULL, T_LISTEN, OFF(listen), "127.0.0.1:8080", 0, 0,
 	  NULL, NULL, "address to serve on, HOST:PORT or [IPV6]:PORT; port 0 picks a free port" },
-	{ "threads", "PINGAN_THREADS", NULL, NULL, T_INT, OFF(threads), "16", 1, 256, NULL, NULL,
+	{ "threads", "PINGAN_THREADS", NULL, NULL, T_INT, OFF(threads), "32", 1, 256, NULL, NULL,
 	  "HTTP worker threads" },
 	{ "keys_file", "PINGAN_KEYS_FILE", NULL, NULL, T_STR, OFF(keys_file), "", 0,
 	  CONFIG_PATH_MAX, NULL, "<data>/keys/pingan.keys", "file holding the data-encryption keys" },
@@ -161,6 +162,57 @@ static const struct setting settings[] = {
 	{ "http.shutdown_grace_ms", "PINGAN_HTTP_SHUTDOWN_GRACE_MS", NULL, NULL, T_INT,
 	  OFF(shutdown_grace_ms), "10000", 0, 600000, NULL, NULL,
 	  "on SIGTERM, how long requests in flight may take to finish" },
+	{ "repeat.window_days", "PINGAN_REPEAT_WINDOW_DAYS", NULL, NULL, T_INT,
+	  OFF(repeat_window_days), "180", 0, 3650, NULL, NULL,
+	  "repeat detection at intake: days back an earlier case of the same party counts (0 = off)" },
+	{ "repeat.similarity", "PINGAN_REPEAT_SIMILARITY", NULL, NULL, T_RATIO,
+	  OFF(repeat_similarity), "0.5", 0, 1000, NULL, NULL,
+	  "repeat detection: least text similarity (character-bigram Jaccard) of a repeat" },
+	{ "notify.templates_dir", "PINGAN_NOTIFY_TEMPLATES_DIR", NULL, NULL, T_STR,
+	  OFF(notify_templates_dir), "", 0, CONFIG_PATH_MAX, NULL, "<share_dir>/templates/notify",
+	  "notification templates (one YAML file per event, zh-CN and en)" },
+	{ "notify.lang", "PINGAN_NOTIFY_LANG", NULL, NULL, T_ENUM, OFF(notify_lang), "zh-CN", 0, 0,
+	  "zh-CN|en", NULL, "language of staff notifications, and of the public's when unknown" },
+	{ "notify.webhook_url", "PINGAN_NOTIFY_WEBHOOK_URL", NULL, NULL, T_STR,
+	  OFF(notify_webhook_url), "", 0, 2048, NULL, NULL,
+	  "http(s) URL that receives staff notifications as signed JSON (empty = none)" },
+	{ "notify.webhook_secret", "PINGAN_NOTIFY_WEBHOOK_SECRET", NULL, NULL, T_TEXT,
+	  OFF(notify_webhook_secret), "", 0, 4096, NULL, NULL,
+	  "key of the webhook's X-Pingan-Signature HMAC-SHA256 (secret, never echoed)" },
+	{ "notify.smtp_url", "PINGAN_NOTIFY_SMTP_URL", NULL, NULL, T_STR, OFF(notify_smtp_url), "",
+	  0, 2048, NULL, NULL, "mail server for e-mail, smtp://HOST:PORT or smtps://HOST:PORT (empty = none)" },
+	{ "notify.smtp_from", "PINGAN_NOTIFY_SMTP_FROM", NULL, NULL, T_STR, OFF(notify_smtp_from),
+	  "", 0, 320, NULL, NULL, "sender of e-mail, addr@example.org or Name <addr@example.org>" },
+	{ "notify.smtp_user", "PINGAN_NOTIFY_SMTP_USER", NULL, NULL, T_STR, OFF(notify_smtp_user),
+	  "", 0, 320, NULL, NULL, "user name at the mail server (empty = no login)" },
+	{ "notify.smtp_password", "PINGAN_NOTIFY_SMTP_PASSWORD", NULL, NULL, T_TEXT,
+	  OFF(notify_smtp_password), "", 0, 1024, NULL, NULL,
+	  "password at the mail server (secret, never echoed)" },
+	{ "notify.smtp_tls", "PINGAN_NOTIFY_SMTP_TLS", NULL, NULL, T_ENUM, OFF(notify_smtp_tls),
+	  "try", 0, 0, "try|require|none", NULL,
+	  "STARTTLS on smtp:// URLs: use it when offered, insist on it, or never" },
+	{ "notify.sms_url", "PINGAN_NOTIFY_SMS_URL", NULL, NULL, T_STR, OFF(notify_sms_url), "", 0,
+	  2048, NULL, NULL, "SMS gateway URL template with {phone} and {text} (empty = no SMS)" },
+	{ "notify.sms_method", "PINGAN_NOTIFY_SMS_METHOD", NULL, NULL, T_ENUM, OFF(notify_sms_method),
+	  "GET", 0, 0, "GET|POST", NULL, "how the SMS gateway is called" },
+	{ "notify.sms_body", "PINGAN_NOTIFY_SMS_BODY", NULL, NULL, T_STR, OFF(notify_sms_body),
+	  "phone={phone}&text={text}", 0, 2048, NULL, NULL,
+	  "form body of a POST to the SMS gateway, with {phone} and {text}" },
+	{ "notify.retry_base_seconds", "PINGAN_NOTIFY_RETRY_BASE_SECONDS", NULL, NULL, T_INT,
+	  OFF(notify_retry_base_s), "60", 1, 86400, NULL, NULL,
+	  "wait after a failed delivery; doubles after each further failure" },
+	{ "notify.retry_max_seconds", "PINGAN_NOTIFY_RETRY_MAX_SECONDS", NULL, NULL, T_INT,
+	  OFF(notify_retry_max_s), "21600", 1, 604800, NULL, NULL, "longest wait between two attempts" },
+	{ "notify.max_attempts", "PINGAN_NOTIFY_MAX_ATTEMPTS", NULL, NULL, T_INT,
+	  OFF(notify_max_attempts), "10", 1, 100, NULL, NULL,
+	  "delivery attempts before a message is dead (see `pingan outbox`)" },
+	{ "notify.timeout_seconds", "PINGAN_NOTIFY_TIMEOUT_SECONDS", NULL, NULL, T_INT,
+	  OFF(notify_timeout_s), "15", 1, 300, NULL, NULL, "time one delivery may take" },
+	{ "notify.interval_seconds", "PINGAN_NOTIFY_INTERVAL_SECONDS", NULL, NULL, T_INT,
+	  OFF(notify_interval_s), "10", 1, 3600, NULL, NULL, "how often the sender looks for due messages" },
+	{ "reminders.share_percent", "PINGAN_REMINDERS_SHARE_PERCENT", NULL, NULL, T_INT,
+	  OFF(reminder_percent), "80", 0, 99, NULL, NULL,
+	  "remind the owning unit's leaders and supervisors when this share of a limit has passed (0 = off)" },
 };
 
 /* Defaults that depend on other settings, filled by config_finalize. */
@@ -174,6 +226,7 @@ static const struct {
 	{ OFF(workflows_dir), OFF(share_dir), "workflows" },
 	{ OFF(calendars_dir), OFF(share_dir), "calendars" },
 	{ OFF(web_dir), OFF(share_dir), "web/dist" },
+	{ OFF(notify_templates_dir), OFF(share_dir), "templates/notify" },
 };
 
 /* Size limits that must not exceed another one. */
@@ -320,6 +373,9 @@ static void format_range(const struct setting *s, char *buf, size_t n)
 		break;
 	case T_HOURS:
 		snprintf(buf, n, "up to %d ranges", WORKING_HOURS_MAX);
+		break;
+	case T_RATIO:
+		snprintf(buf, n, "%g..%g", (double)s->min / 1000, (double)s->max / 1000);
 		break;
 	}
 }
@@ -616,6 +672,36 @@ bad:
 	return PA_EINVAL;
 }
 
+/* "0.5", "1", "0.75", ".5": a decimal with at most 3 places, no sign or exponent. */
+static int parse_ratio(pa_config_t *c, const struct setting *s, const char *text, char *why,
+                       size_t whylen)
+{
+	const char *p = text;
+	int64_t whole = 0, frac = 0;
+	int places = 0;
+	bool digits = false;
+	for (; is_digit(*p) && whole < 1000000; p++, digits = true)
+		whole = whole * 10 + (*p - '0');
+	if (*p == '.')
+		for (p++; is_digit(*p) && places < 3; p++, places++, digits = true)
+			frac = frac * 10 + (*p - '0');
+	if (!digits || *p) {
+		snprintf(why, whylen, "expected a decimal number like 0.5 (at most 3 decimal places)");
+		return PA_EINVAL;
+	}
+	for (; places < 3; places++)
+		frac *= 10;
+	int64_t milli = whole * 1000 + frac;
+	if (milli < s->min || milli > s->max) {
+		char range[64];
+		format_range(s, range, sizeof(range));
+		snprintf(why, whylen, "must be %s", range);
+		return PA_EINVAL;
+	}
+	*(double *)field_ptr(c, s) = (double)milli / 1000;
+	return 0;
+}
+
 static parse_fn parser_for(enum setting_type t)
 {
 	switch (t) {
@@ -628,6 +714,7 @@ static parse_fn parser_for(enum setting_type t)
 	case T_TIMEZONE: return parse_timezone;
 	case T_ENUM: return parse_enum;
 	case T_HOURS: return parse_hours;
+	case T_RATIO: return parse_ratio;
 	}
 	return NULL;
 }

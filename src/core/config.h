@@ -26,7 +26,7 @@ typedef struct pa_config {
 	char *listen;            /* listen: 127.0.0.1:8080 */
 	char *listen_host;       /* derived from listen */
 	int listen_port;         /* derived from listen */
-	int threads;             /* threads: HTTP worker threads, 16 */
+	int threads;             /* threads: HTTP worker threads, 32 */
 	char *keys_file;         /* keys_file: default <data>/keys/pingan.keys */
 	char *keys;              /* keys: the key file's content (env PINGAN_KEYS), overrides keys_file */
 	char *share_dir;         /* share_dir: where workflows/ and calendars/ live */
@@ -55,6 +55,27 @@ typedef struct pa_config {
 	int conn_timeout_s;      /* http.timeout_seconds: 30 */
 	int shutdown_grace_ms;   /* http.shutdown_grace_ms: 10000 */
 	bool sync_normal;        /* database.synchronous_normal: false — benchmarks only */
+	int repeat_window_days;  /* repeat.window_days: repeat detection at intake, 180 (0 = off) */
+	double repeat_similarity; /* repeat.similarity: least similarity of a repeat, 0.5 */
+	/* notifications (core/notify.c, core/sender.c) and deadline alerts (core/reminders.c) */
+	char *notify_templates_dir;  /* notify.templates_dir: default <share>/templates/notify */
+	char *notify_lang;           /* notify.lang: staff messages, and the public's when unknown */
+	char *notify_webhook_url;    /* notify.webhook_url: "" = no webhook */
+	char *notify_webhook_secret; /* notify.webhook_secret: HMAC-SHA256 key (secret) */
+	char *notify_smtp_url;       /* notify.smtp_url: smtp://host:port or smtps://; "" = no e-mail */
+	char *notify_smtp_from;      /* notify.smtp_from: "Name <addr@example.org>" */
+	char *notify_smtp_user;      /* notify.smtp_user */
+	char *notify_smtp_password;  /* notify.smtp_password (secret) */
+	char *notify_smtp_tls;       /* notify.smtp_tls: try | require | none */
+	char *notify_sms_url;        /* notify.sms_url: gateway URL template, {phone} {text}; "" = no SMS */
+	char *notify_sms_method;     /* notify.sms_method: GET | POST */
+	char *notify_sms_body;       /* notify.sms_body: POST body template */
+	int notify_retry_base_s;     /* notify.retry_base_seconds: 60 */
+	int notify_retry_max_s;      /* notify.retry_max_seconds: 21600 */
+	int notify_max_attempts;     /* notify.max_attempts: 10, then the message is dead */
+	int notify_timeout_s;        /* notify.timeout_seconds: 15, per delivery */
+	int notify_interval_s;       /* notify.interval_seconds: 10, sender passes */
+	int reminder_percent;        /* reminders.share_percent: 80 (0 = no reminders) */
 	char *source;            /* path of the loaded file, or NULL */
 } pa_config_t;
 

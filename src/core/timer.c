@@ -1,6 +1,8 @@
 #include "base/common.h"
 #include "core/timer.h"
 #include "core/cases.h"
+#include "core/reminders.h"
+#include "core/supervision.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -37,6 +39,20 @@ static void *timer_main(void *arg)
 		else if (applied || marked)
 			log_info("timer: %d automatic transitions, %d marked overdue (%lld ms)", applied, marked,
 			         (long long)(pa_mono_us() - start) / 1000);
+		int reminded = 0, escalated = 0;
+		pa_err_clear(&err);
+		if (reminders_tick(t->app, pa_now(), &reminded, &escalated, &err) < 0)
+			log_warn("timer: reminders failed: %s",
+			         err.detail[0] ? err.detail : pa_strerror(err.code));
+		else if (reminded || escalated)
+			log_info("timer: %d deadline reminders, %d escalations", reminded, escalated);
+		int sup_escalated = 0;
+		pa_err_clear(&err);
+		if (supervision_timer_tick(t->app, pa_now(), &sup_escalated, &err) < 0)
+			log_warn("timer: supervision pass failed: %s",
+			         err.detail[0] ? err.detail : pa_strerror(err.code));
+		else if (sup_escalated)
+			log_info("timer: %d supervision orders overdue and escalated", sup_escalated);
 		pthread_mutex_lock(&t->mu);
 	}
 	pthread_mutex_unlock(&t->mu);

@@ -3,7 +3,8 @@
  *
  * One thread wakes every timer.interval_seconds and runs
  * cases_timer_tick(): automatic transitions whose window passed (e.g. a
- * replied petition closes when nobody asked for review) and overdue marks.
+ * replied petition closes when nobody asked for review) and overdue marks;
+ * then reminders_tick(): deadline reminders and escalations (reminders.h).
  * Each item's change is conditional on its current row inside the write
  * transaction, so a pass that runs twice, or after a restart, changes
  * nothing twice.

@@ -206,9 +206,9 @@ int store_case_list(store_conn_t *c, arena_t *a, const pa_case_filter_t *f, pa_c
 	struct list_query q;
 	build_case_list(f, &q);
 	sqlite3_stmt *st = NULL;
-	int rc = sqlite3_prepare_v3(c->db, q.sql.buf, (int)q.sql.len, 0, &st, NULL);
-	if (rc != SQLITE_OK) {
-		rc = sq_error(c, rc, NULL, q.sql.buf);
+	int rc = sq_stmt_dyn(c, q.sql.buf, q.sql.len, &st);
+	if (rc < 0) {
+		st = NULL;
 		goto out;
 	}
 	sq_bind_t b = SQ_BIND(st);
@@ -237,7 +237,8 @@ int store_case_list(store_conn_t *c, arena_t *a, const pa_case_filter_t *f, pa_c
 		*n = cnt;
 	}
 out:
-	sqlite3_finalize(st);
+	if (st)
+		sq_done(st);
 	free(q.params);
 	strbuf_release(&q.sql);
 	return rc;
@@ -485,6 +486,8 @@ static void read_party(sqlite3_stmt *st, arena_t *a, pa_party_t *p)
 	p->phone_hash = sq_col_text(&r);
 	p->id_hash = sq_col_text(&r);
 	p->created_at = sq_col_int(&r);
+	p->email = sq_col_blob(&r);
+	p->lang = sq_col_text(&r);
 }
 
 int store_tx_party_insert(store_tx_t *tx, const pa_party_t *p, pa_id_t *id)
@@ -505,6 +508,8 @@ int store_tx_party_insert(store_tx_t *tx, const pa_party_t *p, pa_id_t *id)
 	sq_bind_text(&b, p->phone_hash);
 	sq_bind_text(&b, p->id_hash);
 	sq_bind_int(&b, p->created_at);
+	sq_bind_blob(&b, p->email);
+	sq_bind_text(&b, p->lang);
 	rc = b.rc ? sq_bind_error(c, b.rc, tx->err) : sq_step(c, st, tx->err);
 	sq_done(st);
 	if (rc < 0)

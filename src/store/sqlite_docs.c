@@ -121,13 +121,13 @@ int store_tx_document_insert(store_tx_t *tx, const pa_document_t *d, pa_id_t *id
 }
 
 int store_document_max_version(store_conn_t *c, pa_id_t case_id, pa_id_t event_id, const char *kind,
-                               const char *locale, int *version)
+                               int *version)
 {
 	*version = 0;
 	sqlite3_stmt *st;
 	int rc = prep(c,
 	              "SELECT IFNULL(MAX(version), 0) FROM documents WHERE case_id = ?1 "
-	              "AND IFNULL(event_id, 0) = ?2 AND kind = ?3 AND locale = ?4",
+	              "AND IFNULL(event_id, 0) = ?2 AND kind = ?3",
 	              &st, NULL);
 	if (rc < 0)
 		return rc;
@@ -135,7 +135,6 @@ int store_document_max_version(store_conn_t *c, pa_id_t case_id, pa_id_t event_i
 	sq_bind_int(&b, case_id);
 	sq_bind_int(&b, event_id);
 	sq_bind_text(&b, kind);
-	sq_bind_text(&b, locale);
 	rc = b.rc ? sq_bind_error(c, b.rc, NULL) : sq_step(c, st, NULL);
 	if (rc == SQ_ROW)
 		*version = sqlite3_column_int(st, 0);

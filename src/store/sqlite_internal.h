@@ -11,6 +11,7 @@
  *   sqlite_cases.c   cases, the case list, timeline, parties, attachments,
  *                    ratings
  *   sqlite_meta.c    audit log and the meta table
+ *   sqlite_supervision.c  supervision orders and links between cases
  *
  * A store_conn_t is used by one thread only: the writer connection by the
  * writer thread (tx functions reach it through store_tx_conn()), each read
@@ -36,13 +37,24 @@ enum sq_stmt_id {
 	SQ__COUNT
 };
 
+#define SQ_DYN_CACHE 16
+
 struct store_conn {
 	store_t *s;
 	sqlite3 *db;
 	bool writer;                     /* the writer connection: fault hook applies */
 	sqlite3_stmt *stmts[SQ__COUNT];  /* prepared on first use */
+	/* Statements built at run time (case lists: the WHERE depends on the
+	 * filter), kept by their SQL text; replaced round robin. */
+	struct { char *sql; sqlite3_stmt *st; } dyn[SQ_DYN_CACHE];
+	unsigned dyn_next;
+	int read_depth;                  /* store_read_begin nesting */
 	struct store_conn *prev, *next;  /* the store's list of read connections */
 };
+
+/* A cached statement for SQL text built at run time (reset, bindings cleared).
+ * The connection owns it: never finalize it; sq_done() after use. */
+int sq_stmt_dyn(store_conn_t *c, const char *sql, size_t len, sqlite3_stmt **out);
 
 struct store_tx {
 	store_t *s;

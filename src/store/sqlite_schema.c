@@ -278,7 +278,7 @@ static const char migration_2[] =
 	"CREATE INDEX documents_queue ON documents(status, claim_until) WHERE status IN ('pending', 'rendering');\n"
 	/* a number is given once per issuing unit and year */
 	"CREATE UNIQUE INDEX documents_number ON documents(unit_org_id, year, seq) WHERE seq IS NOT NULL;\n"
-	"CREATE UNIQUE INDEX documents_version ON documents(case_id, IFNULL(event_id, 0), kind, locale, version);\n"
+	"CREATE UNIQUE INDEX documents_version ON documents(case_id, IFNULL(event_id, 0), kind, version);\n"
 	/* the batch print: a unit's documents issued on one day */
 	"CREATE INDEX documents_issued ON documents(unit_org_id, issued_at) WHERE status = 'done';\n"
 	"CREATE TRIGGER documents_no_delete BEFORE DELETE ON documents BEGIN\n"
@@ -293,10 +293,133 @@ static const char migration_2[] =
 	"  SELECT RAISE(ABORT, 'a document number is never changed or reused');\n"
 	"END;\n";
 
+/* Version 3: notifications and deadline alerts — see core/notify.c,
+ * core/sender.c and core/reminders.c.
+ * - outbox: what a message is about (kind, case), the language it was
+ *   rendered in, a random uid (the delivery id receivers see, and the
+ *   associated data of the sealed recipient), the recipient's real address
+ *   sealed like any personal data (`recipient` keeps only what people may
+ *   see: a mask or "unit:<code>"), an optional dedupe key (a second insert
+ *   with the same key is ignored), and when it was sent.  status is one of
+ *   pending, sent, dead (enforced by triggers: ALTER TABLE cannot add a
+ *   CHECK).
+ * - parties: the contact's e-mail address (sealed) and the language the
+ *   person wrote in, for the notices sent to them.
+ * - case_alerts: one row per reminder and per escalation of a case's limit
+ *   — the state it was in and that state's due time (a new state, or an
+ *   extension, is a new limit) — inserted in the write that sends it: the
+ *   primary key makes each fire exactly once, across timer passes, processes
+ *   and restarts. */
+static const char migration_3[] =
+	"ALTER TABLE outbox ADD COLUMN uid TEXT;\n"
+	"ALTER TABLE outbox ADD COLUMN kind TEXT NOT NULL DEFAULT '';\n"
+	"ALTER TABLE outbox ADD COLUMN case_id INTEGER REFERENCES cases(id);\n"
+	"ALTER TABLE outbox ADD COLUMN lang TEXT NOT NULL DEFAULT 'zh-CN';\n"
+	"ALTER TABLE outbox ADD COLUMN recipient_sealed BLOB;\n"
+	"ALTER TABLE outbox ADD COLUMN dedupe_key TEXT;\n"
+	"ALTER TABLE outbox ADD COLUMN sent_at INTEGER;\n"
+	"ALTER TABLE outbox ADD COLUMN updated_at INTEGER NOT NULL DEFAULT 0;\n"
+	"CREATE UNIQUE INDEX outbox_uid ON outbox(uid) WHERE uid IS NOT NULL;\n"
+	"CREATE UNIQUE INDEX outbox_dedupe ON outbox(dedupe_key) WHERE dedupe_key IS NOT NULL;\n"
+	"CREATE INDEX outbox_case ON outbox(case_id) WHERE case_id IS NOT NULL;\n"
+	"CREATE TRIGGER outbox_status_insert BEFORE INSERT ON outbox\n"
+	"  WHEN NEW.status NOT IN ('pending', 'sent', 'dead') BEGIN\n"
+	"  SELECT RAISE(ABORT, 'outbox status must be pending, sent or dead');\n"
+	"END;\n"
+	"CREATE TRIGGER outbox_status_update BEFORE UPDATE OF status ON outbox\n"
+	"  WHEN NEW.status NOT IN ('pending', 'sent', 'dead') BEGIN\n"
+	"  SELECT RAISE(ABORT, 'outbox status must be pending, sent or dead');\n"
+	"END;\n"
+
+	"ALTER TABLE parties ADD COLUMN email BLOB;\n"
+	"ALTER TABLE parties ADD COLUMN lang TEXT;\n"
+
+	"CREATE TABLE case_alerts (\n"
+	"  case_id INTEGER NOT NULL REFERENCES cases(id),\n"
+	"  kind    TEXT NOT NULL CHECK (kind IN ('reminder', 'escalation')),\n"
+	"  state   TEXT NOT NULL,\n"
+	"  due_at  INTEGER NOT NULL,\n"
+	"  at      INTEGER NOT NULL,\n"
+	"  PRIMARY KEY (case_id, kind, state, due_at)\n"
+	") WITHOUT ROWID;\n"
+	"CREATE TRIGGER case_alerts_no_change BEFORE UPDATE ON case_alerts BEGIN\n"
+	"  SELECT RAISE(ABORT, 'an alert, once sent, stays sent');\n"
+	"END;\n"
+	"CREATE TRIGGER case_alerts_no_delete BEFORE DELETE ON case_alerts BEGIN\n"
+	"  SELECT RAISE(ABORT, 'an alert, once sent, stays sent');\n"
+	"END;\n";
+
+/* Version 4: supervision orders (督办) and links between cases — see
+ * core/supervision.c and core/links.c.
+ * - supervision_orders: an order about one case to the unit that owned it
+ *   when it was issued (to_org_id), from the issuer's unit (from_org_id).
+ *   state moves open → replied | overdue → closed; overdue → replied is
+ *   allowed (a late reply); escalated_at is set once, by the timer, in the
+ *   write that marks the order overdue.  Never deleted.
+ * - case_links: from_case_id → to_case_id of a kind: related, merged_into
+ *   (the merged case points to the surviving one), handover (a case handed
+ *   to a case of another type) or repeat_of (found at intake: the same
+ *   party with a similar text).  One link per (from, to, kind); never
+ *   deleted or changed. */
+static const char migration_4[] =
+	"CREATE TABLE supervision_orders (\n"
+	"  id              INTEGER PRIMARY KEY,\n"
+	"  case_id         INTEGER NOT NULL REFERENCES cases(id),\n"
+	"  from_org_id     INTEGER NOT NULL REFERENCES orgs(id),\n"
+	"  to_org_id       INTEGER NOT NULL REFERENCES orgs(id),\n"
+	"  issued_by       INTEGER NOT NULL REFERENCES users(id),\n"
+	"  issued_at       INTEGER NOT NULL,\n"
+	"  reason          TEXT NOT NULL CHECK (length(reason) >= 1),\n"
+	"  required_action TEXT NOT NULL CHECK (length(required_action) >= 1),\n"
+	"  due_at          INTEGER NOT NULL,\n"
+	"  state           TEXT NOT NULL DEFAULT 'open'\n"
+	"                  CHECK (state IN ('open', 'replied', 'overdue', 'closed')),\n"
+	"  reply_text      TEXT,\n"
+	"  replied_by      INTEGER REFERENCES users(id),\n"
+	"  replied_at      INTEGER,\n"
+	"  escalated_at    INTEGER,\n"
+	"  closed_by       INTEGER REFERENCES users(id),\n"
+	"  closed_at       INTEGER,\n"
+	"  CHECK (state NOT IN ('replied') OR reply_text IS NOT NULL)\n"
+	");\n"
+	"CREATE INDEX supervision_case ON supervision_orders(case_id);\n"
+	/* the timer's scan (open, past due) and the board (by state, due_at) */
+	"CREATE INDEX supervision_state_due ON supervision_orders(state, due_at);\n"
+	"CREATE INDEX supervision_to_org ON supervision_orders(to_org_id, state);\n"
+	"CREATE TRIGGER supervision_no_delete BEFORE DELETE ON supervision_orders BEGIN\n"
+	"  SELECT RAISE(ABORT, 'supervision orders are never deleted');\n"
+	"END;\n"
+	"CREATE TRIGGER supervision_closed_frozen BEFORE UPDATE ON supervision_orders\n"
+	"  WHEN OLD.state = 'closed' BEGIN\n"
+	"  SELECT RAISE(ABORT, 'a closed supervision order never changes');\n"
+	"END;\n"
+
+	"CREATE TABLE case_links (\n"
+	"  id           INTEGER PRIMARY KEY,\n"
+	"  from_case_id INTEGER NOT NULL REFERENCES cases(id),\n"
+	"  to_case_id   INTEGER NOT NULL REFERENCES cases(id),\n"
+	"  kind         TEXT NOT NULL\n"
+	"               CHECK (kind IN ('related', 'merged_into', 'handover', 'repeat_of')),\n"
+	"  created_by   INTEGER REFERENCES users(id),\n"
+	"  created_at   INTEGER NOT NULL,\n"
+	"  note         TEXT,\n"
+	"  CHECK (from_case_id <> to_case_id),\n"
+	"  UNIQUE (from_case_id, to_case_id, kind)\n"
+	");\n"
+	"CREATE INDEX case_links_to ON case_links(to_case_id);\n"
+	"CREATE TRIGGER case_links_no_update BEFORE UPDATE ON case_links BEGIN\n"
+	"  SELECT RAISE(ABORT, 'case links never change');\n"
+	"END;\n"
+	"CREATE TRIGGER case_links_no_delete BEFORE DELETE ON case_links BEGIN\n"
+	"  SELECT RAISE(ABORT, 'case links are never deleted');\n"
+	"END;\n";
+
 const char *const sq_migrations[] = {
 	NULL,         /* version 0: empty database */
 	migration_1,
 	migration_2,  /* documents (文书) */
+	migration_3,  /* notifications: outbox columns, contact e-mail, case_alerts */
+	migration_4,  /* supervision orders (督办), case links */
 };
 
 const int sq_schema_version = (int)ARRAY_SIZE(sq_migrations) - 1;

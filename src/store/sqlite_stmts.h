@@ -33,8 +33,9 @@
 #define SQ_EVENT_COLS                                                                          \
 	"id, case_id, at, kind, action, from_state, to_state, IFNULL(actor_user_id, 0), "       \
 	"actor_name, IFNULL(actor_org_id, 0), public, text, data"
-#define SQ_PARTY_COLS \
-	"id, case_id, uid, role, name, phone, id_number, address, phone_hash, id_hash, created_at"
+#define SQ_PARTY_COLS                                                                          \
+	"id, case_id, uid, role, name, phone, id_number, address, phone_hash, id_hash, created_at, " \
+	"email, lang"
 #define SQ_ATTACHMENT_COLS \
 	"id, case_id, IFNULL(event_id, 0), sha256, name, mime, size, public, created_at"
 #define SQ_RATING_COLS "id, case_id, stage, level, comment, at"
@@ -129,7 +130,8 @@
 	/* parties */                                                                              \
 	X(PARTY_INSERT,                                                                             \
 	  "INSERT INTO parties(case_id, uid, role, name, phone, id_number, address, phone_hash, "   \
-	  "id_hash, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)")                  \
+	  "id_hash, created_at, email, lang) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, " \
+	  "?12)")                                                                                   \
 	X(PARTIES_LIST, "SELECT " SQ_PARTY_COLS " FROM parties WHERE case_id = ?1 ORDER BY id")     \
 	X(PARTY_GET, "SELECT " SQ_PARTY_COLS " FROM parties WHERE id = ?1")                         \
 	X(CASES_BY_PARTY_HASH,                                                                      \

@@ -66,6 +66,11 @@ int store_restore(const char *backup_path, const char *db_path,
                   void (*progress)(double, void *), void *arg, pa_err_t *err);
 
 store_conn_t *store_reader(store_t *s);
+/* Groups several reads on a reader connection into one read transaction (one
+ * snapshot, one WAL read lock instead of one per statement).  Nests; a no-op
+ * on the writer connection. */
+int store_read_begin(store_conn_t *c);
+void store_read_end(store_conn_t *c);
 
 typedef int (*store_tx_fn)(store_tx_t *tx, void *ctx);
 int store_write(store_t *s, store_tx_fn fn, void *ctx, pa_err_t *err);
@@ -279,6 +284,8 @@ typedef struct pa_party {
 	const char *phone_hash;  /* keyed hash for exact-match lookup, or NULL */
 	const char *id_hash;
 	pa_time_t created_at;
+	pa_blob_t email;         /* ciphertext, like the fields above (schema 3) */
+	const char *lang;        /* language the person wrote in (zh-CN, en), or NULL */
 } pa_party_t;
 
 int store_tx_party_insert(store_tx_t *tx, const pa_party_t *p, pa_id_t *id);
@@ -381,9 +388,9 @@ typedef struct pa_document {
 } pa_document_t;
 
 int store_tx_document_insert(store_tx_t *tx, const pa_document_t *d, pa_id_t *id);
-/* Highest version of (case, event, kind, locale); 0 when none. */
+/* Highest version of (case, event, kind); 0 when none. */
 int store_document_max_version(store_conn_t *c, pa_id_t case_id, pa_id_t event_id, const char *kind,
-                               const char *locale, int *version);
+                               int *version);
 int store_document_get(store_conn_t *c, arena_t *a, pa_id_t id, pa_document_t *out);
 int store_documents_list(store_conn_t *c, arena_t *a, pa_id_t case_id, pa_document_t **out,
                          size_t *n);
@@ -412,5 +419,171 @@ int store_documents_done_page(store_conn_t *c, arena_t *a, pa_id_t after_id, int
                               pa_document_t **out, size_t *n);
 /* Counts by status (pending + rendering, done, failed). */
 int store_documents_counts(store_conn_t *c, int64_t *queued, int64_t *done, int64_t *failed);
+
+/* ---- notifications: the outbox (core/notify.c fills it, core/sender.c delivers) ---- */
+
+/*
+ * A message is written in the transaction of the change that causes it
+ * (status pending), claimed by a sender pass (attempts + 1, next_attempt_at
+ * moved to the end of a lease so a crashed sender's claim expires), and
+ * finished as sent, or failed: pending again with a later next_attempt_at,
+ * or dead after the last attempt.  `pingan outbox retry` makes a dead one
+ * pending again.  Rows are never deleted.
+ */
+typedef struct pa_outbox {
+	pa_id_t id;
+	const char *uid;            /* random hex: the delivery id receivers see */
+	pa_time_t created_at;
+	const char *kind;           /* notice, reminder, escalation */
+	pa_id_t case_id;            /* 0 = none */
+	const char *channel;        /* webhook, email, sms */
+	const char *recipient;      /* what people may see: a mask, or "unit:<code>" */
+	pa_blob_t recipient_sealed; /* the address, sealed with AAD "outbox/<uid>/recipient"; len 0 = none */
+	const char *lang;           /* zh-CN, en */
+	const char *subject;
+	const char *body;
+	const char *dedupe_key;     /* NULL = none; a second message with the same key is dropped */
+	int attempts;
+	pa_time_t next_attempt_at;
+	const char *status;         /* pending, sent, dead */
+	const char *last_error;
+	pa_time_t sent_at;          /* 0 until sent */
+	pa_time_t updated_at;
+} pa_outbox_t;
+
+/* *id = 0 when a message with the same dedupe_key (or uid) exists: nothing is written. */
+int store_tx_outbox_insert(store_tx_t *tx, const pa_outbox_t *m, pa_id_t *id);
+/* Pending messages with next_attempt_at <= now, oldest first. */
+int store_outbox_due(store_conn_t *c, arena_t *a, pa_time_t now, int limit, pa_outbox_t **out,
+                     size_t *n);
+/* Claims up to `limit` due messages: attempts + 1, next_attempt_at = lease_until; returns
+ * them (with the new attempts) in (next_attempt_at, id) order of before the claim. */
+int store_tx_outbox_claim(store_tx_t *tx, arena_t *a, pa_time_t now, pa_time_t lease_until,
+                          int limit, pa_outbox_t **out, size_t *n);
+/* PA_ENOTFOUND unless the message is still pending (claimed). */
+int store_tx_outbox_mark_sent(store_tx_t *tx, pa_id_t id, pa_time_t at);
+/* Pending again from next_attempt_at, or dead when `dead`; PA_ENOTFOUND unless pending. */
+int store_tx_outbox_mark_failed(store_tx_t *tx, pa_id_t id, pa_time_t at, const char *error,
+                                bool dead, pa_time_t next_attempt_at);
+int store_outbox_get(store_conn_t *c, arena_t *a, pa_id_t id, pa_outbox_t *out);
+/* Newest first; status NULL = any; before_id 0 = from the newest. */
+int store_outbox_list(store_conn_t *c, arena_t *a, const char *status, pa_id_t before_id,
+                      int limit, pa_outbox_t **out, size_t *n);
+/* A dead (or pending) message becomes pending now with attempts 0.
+ * PA_ENOTFOUND: no such message; PA_ECONFLICT: it was sent already. */
+int store_tx_outbox_retry(store_tx_t *tx, pa_id_t id, pa_time_t now);
+/* Every dead message becomes pending now; *count says how many. */
+int store_tx_outbox_retry_dead(store_tx_t *tx, pa_time_t now, int64_t *count);
+int store_outbox_counts(store_conn_t *c, int64_t *pending, int64_t *sent, int64_t *dead);
+
+/* ---- deadline alerts (core/reminders.c) ------------------------------------------------- */
+
+/* Records that alert `kind` (reminder, escalation) about the limit (state, due_at) of a case
+ * was sent; *inserted false when it had been already. */
+int store_tx_alert_insert(store_tx_t *tx, pa_id_t case_id, const char *kind, const char *state,
+                          pa_time_t due_at, pa_time_t at, bool *inserted);
+/* Open cases with a limit still in the future of which at least `percent` % has passed
+ * since they entered their state, and no reminder for that (state, due_at); id order after
+ * after_id. */
+int store_reminder_scan(store_conn_t *c, arena_t *a, pa_time_t now, int percent, pa_id_t after_id,
+                        int limit, pa_due_item_t **out, size_t *n);
+/* Open cases whose due_at <= now and that have no escalation for that (state, due_at). */
+int store_escalation_scan(store_conn_t *c, arena_t *a, pa_time_t now, pa_id_t after_id, int limit,
+                          pa_due_item_t **out, size_t *n);
+
+/* One membership of an active (not disabled) user in an org. */
+typedef struct pa_member {
+	pa_id_t user_id;
+	const char *username;
+	const char *display_name;
+	const char *role;
+} pa_member_t;
+
+/* Active users with a membership in org_id, by user id then role. */
+int store_org_members(store_conn_t *c, arena_t *a, pa_id_t org_id, pa_member_t **out, size_t *n);
+
+/* ---- supervision orders (督办; core/supervision.c, SQL in sqlite_supervision.c) ---------- */
+
+typedef struct pa_supervision {
+	pa_id_t id;
+	pa_id_t case_id;
+	pa_id_t from_org_id;          /* the issuer's unit */
+	pa_id_t to_org_id;            /* the case's owning unit when issued */
+	pa_id_t issued_by;            /* user id */
+	const char *issued_by_name;   /* display name (reads only) */
+	pa_time_t issued_at;
+	const char *reason;
+	const char *required_action;
+	pa_time_t due_at;
+	const char *state;            /* open, replied, overdue, closed */
+	const char *reply_text;       /* NULL until replied */
+	pa_id_t replied_by;           /* 0 = none */
+	const char *replied_by_name;
+	pa_time_t replied_at;         /* 0 = none */
+	pa_time_t escalated_at;       /* 0 = not escalated */
+	pa_id_t closed_by;
+	const char *closed_by_name;
+	pa_time_t closed_at;
+} pa_supervision_t;
+
+typedef struct pa_supervision_filter {
+	const char *state;            /* NULL = any */
+	const pa_id_t *to_orgs;       /* NULL = any; else to_org_id IN (…) */
+	size_t nto;
+	/* Visibility of the order's case, as in pa_case_filter_t. */
+	bool all_orgs;
+	const pa_id_t *visible_orgs;
+	size_t nvisible;
+	const pa_id_t *hidden_accused;
+	size_t nhidden;
+	/* Keyset cursor over (due_at, id). */
+	bool has_cursor;
+	pa_time_t after_due;
+	pa_id_t after_id;
+	int limit;                    /* 1..STORE_LIST_MAX */
+} pa_supervision_filter_t;
+
+int store_tx_supervision_insert(store_tx_t *tx, const pa_supervision_t *o, pa_id_t *id);
+int store_supervision_get(store_conn_t *c, arena_t *a, pa_id_t id, pa_supervision_t *out);
+/* All orders of a case, in id order. */
+int store_supervision_of_case(store_conn_t *c, arena_t *a, pa_id_t case_id,
+                              pa_supervision_t **out, size_t *n);
+/* The board: orders matching f, by due_at then id; *more when another page exists. */
+int store_supervision_list(store_conn_t *c, arena_t *a, const pa_supervision_filter_t *f,
+                           pa_supervision_t **out, size_t *n, bool *more);
+/* Sets state replied with the text, where the order is open or overdue;
+ * PA_ECONFLICT otherwise. */
+int store_tx_supervision_reply(store_tx_t *tx, pa_id_t id, const char *text, pa_id_t user,
+                               pa_time_t at);
+/* Sets state closed where it is not closed yet; PA_ECONFLICT otherwise. */
+int store_tx_supervision_close(store_tx_t *tx, pa_id_t id, pa_id_t user, pa_time_t at);
+/* Sets state overdue and escalated_at where the order is still open and due_at <= at;
+ * *changed tells whether it did (false: another pass did it, or it was replied). */
+int store_tx_supervision_mark_overdue(store_tx_t *tx, pa_id_t id, pa_time_t at, bool *changed);
+/* Open orders with due_at <= now and id > after_id, in id order (the timer). */
+int store_supervision_due_scan(store_conn_t *c, arena_t *a, pa_time_t now, pa_id_t after_id,
+                               int limit, pa_supervision_t **out, size_t *n);
+
+/* ---- links between cases (core/links.c) ---------------------------------------------------- */
+
+typedef struct pa_case_link {
+	pa_id_t id;
+	pa_id_t from_case_id;
+	pa_id_t to_case_id;
+	const char *kind;             /* related, merged_into, handover, repeat_of */
+	pa_id_t created_by;           /* 0 = the system (repeat detection) */
+	const char *created_by_name;  /* reads only */
+	pa_time_t created_at;
+	const char *note;
+} pa_case_link_t;
+
+/* PA_ECONFLICT when (from, to, kind) exists. */
+int store_tx_link_insert(store_tx_t *tx, const pa_case_link_t *l, pa_id_t *id);
+/* Links from or to the case, in id order. */
+int store_links_of_case(store_conn_t *c, arena_t *a, pa_id_t case_id, pa_case_link_t **out,
+                        size_t *n);
+/* Whether a link of kind exists from a to b (or, with either_way, from b to a). */
+int store_link_exists(store_conn_t *c, pa_id_t a, pa_id_t b, const char *kind, bool either_way,
+                      bool *exists);
 
 #endif

@@ -336,12 +336,56 @@ int sq_check_limit(int limit)
 
 /* ---- connections -------------------------------------------------------------------- */
 
+int sq_stmt_dyn(store_conn_t *c, const char *sql, size_t len, sqlite3_stmt **out)
+{
+	for (size_t i = 0; i < SQ_DYN_CACHE; i++)
+		if (c->dyn[i].sql && strcmp(c->dyn[i].sql, sql) == 0) {
+			*out = c->dyn[i].st;
+			return 0;
+		}
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v3(c->db, sql, (int)len, SQLITE_PREPARE_PERSISTENT, &st, NULL);
+	if (rc != SQLITE_OK)
+		return sq_error(c, rc, NULL, sql);
+	unsigned slot = c->dyn_next++ % SQ_DYN_CACHE;
+	sqlite3_finalize(c->dyn[slot].st);
+	free(c->dyn[slot].sql);
+	c->dyn[slot].sql = xstrndup(sql, len);
+	c->dyn[slot].st = st;
+	*out = st;
+	return 0;
+}
+
+int store_read_begin(store_conn_t *c)
+{
+	if (!c || c->writer)
+		return 0; /* the writer reads inside its own transaction */
+	if (c->read_depth++ > 0)
+		return 0;
+	int rc = sq_exec(c, "BEGIN", NULL);
+	if (rc < 0)
+		c->read_depth = 0;
+	return rc;
+}
+
+void store_read_end(store_conn_t *c)
+{
+	if (!c || c->writer || c->read_depth == 0)
+		return;
+	if (--c->read_depth == 0)
+		sq_exec(c, "COMMIT", NULL);
+}
+
 static void conn_close(store_conn_t *c)
 {
 	if (!c)
 		return;
 	for (size_t i = 0; i < SQ__COUNT; i++)
 		sqlite3_finalize(c->stmts[i]);
+	for (size_t i = 0; i < SQ_DYN_CACHE; i++) {
+		sqlite3_finalize(c->dyn[i].st);
+		free(c->dyn[i].sql);
+	}
 	sqlite3_stmt *st;
 	while ((st = sqlite3_next_stmt(c->db, NULL)) != NULL) {
 		log_warn("store: statement left open: %s", sqlite3_sql(st));

@@ -17,7 +17,7 @@ import harness
 from harness import PINGAN_BIN, Server, submit_petition
 
 COMMANDS = ["serve", "init", "migrate", "seed", "user", "org", "audit", "backup", "restore",
-            "workflow", "config", "calendar", "version"]
+            "workflow", "config", "calendar", "version", "outbox"]
 
 
 def run(*args, env=None, stdin=None, timeout=60):
@@ -57,6 +57,8 @@ class Cli(unittest.TestCase):
         self.assertEqual(run("user")[0], 2)
         self.assertEqual(run("user", "add")[0], 2)
         self.assertEqual(run("audit")[0], 2)
+        self.assertEqual(run("outbox")[0], 2)
+        self.assertEqual(run("outbox", "retry")[0], 2)
         self.assertEqual(run("backup", "--data", self.data)[0], 2)
         rc, _, err = run("serve", "--listen")
         self.assertEqual(rc, 2)

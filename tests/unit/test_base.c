@@ -10,7 +10,9 @@
 #include "base/common.h"
 #include "base/clock.h"
 
+#include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 static int deferred_runs;
 static void count_deferred(void *arg) { deferred_runs += *(int *)arg; }
@@ -82,6 +84,34 @@ static void test_time(void **state)
 	assert_int_equal(pa_time_parse("", 480, &t), PA_EINVAL);
 }
 
+/* The hand-written formatter agrees with gmtime_r over a wide range. */
+static void test_time_format_matches_gmtime(void **state)
+{
+	uint32_t x = 2463534242u;
+	for (int i = 0; i < 200000; i++) {
+		x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+		pa_time_t t = (pa_time_t)(x % 4102444800u); /* 1970..2100 */
+		int offs[] = { 0, 480, -300, 345 };
+		int off = offs[i % 4];
+		char got[32], want[128];
+		pa_time_format(t, off, got);
+		time_t local = (time_t)(t + off * 60);
+		struct tm tm;
+		gmtime_r(&local, &tm);
+		if (off == 0)
+			snprintf(want, sizeof(want), "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+			         tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+		else
+			snprintf(want, sizeof(want), "%04d-%02d-%02dT%02d:%02d:%02d%c%02d:%02d", tm.tm_year + 1900,
+			         tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, off < 0 ? '-' : '+',
+			         abs(off) / 60, abs(off) % 60);
+		assert_string_equal(got, want);
+		pa_time_t back;
+		assert_int_equal(pa_time_parse(got, 0, &back), 0);
+		assert_true(back == t);
+	}
+}
+
 static void test_err(void **state)
 {
 	pa_err_t e = { 0 };
@@ -98,6 +128,7 @@ int main(void)
 		cmocka_unit_test(test_arena),
 		cmocka_unit_test(test_strbuf),
 		cmocka_unit_test(test_time),
+		cmocka_unit_test(test_time_format_matches_gmtime),
 		cmocka_unit_test(test_err),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -119,7 +119,7 @@ static void test_defaults(void **state)
 	assert_string_equal(c.listen, "127.0.0.1:8080");
 	assert_string_equal(c.listen_host, "127.0.0.1");
 	assert_int_equal(c.listen_port, 8080);
-	assert_int_equal(c.threads, 16);
+	assert_int_equal(c.threads, 32);
 	assert_string_equal(c.keys_file, "./var/keys/pingan.keys");
 	assert_string_equal(c.keys, "");
 	/* share_dir comes from -DPINGAN_SHARE_DIR, which the build may not pass to tests */
@@ -661,6 +661,40 @@ static void test_timezone_forms(void **state)
 	}
 }
 
+/* repeat.similarity: a decimal 0..1 with at most 3 places (T_RATIO) */
+static void test_ratio(void **state)
+{
+	pa_config_t c;
+	pa_err_t err;
+	config_init(&c);
+	assert_true(c.repeat_similarity == 0.5);
+	assert_int_equal(c.repeat_window_days, 180);
+	static const struct { const char *text; double want; } good[] = {
+		{ "0.75", 0.75 }, { "1", 1.0 }, { "0", 0.0 }, { ".5", 0.5 }, { "0.125", 0.125 },
+		{ "1.0", 1.0 }, { "0.333", 0.333 },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(good); i++) {
+		if (config_set(&c, "repeat.similarity", good[i].text, "--test", &err))
+			fail_msg("%s: %s", good[i].text, err.detail);
+		assert_true(c.repeat_similarity > good[i].want - 1e-9 && c.repeat_similarity < good[i].want + 1e-9);
+	}
+	static const char *const bad[] = { "1.5", "-0.1", "0.1234", "abc", "", ".", "0,5", "5e-1", "50%",
+		                               "2" };
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		double before = c.repeat_similarity;
+		if (config_set(&c, "repeat.similarity", bad[i], "--test", &err) != PA_EINVAL)
+			fail_msg("\"%s\" was accepted", bad[i]);
+		assert_string_equal(err.field, "repeat.similarity");
+		assert_true(c.repeat_similarity == before);
+	}
+	assert_int_equal(load_text(&c, "repeat:\n  similarity: 0.6\n  window_days: 30\n", &err), 0);
+	assert_true(c.repeat_similarity > 0.599 && c.repeat_similarity < 0.601);
+	assert_int_equal(c.repeat_window_days, 30);
+	assert_int_equal(load_text(&c, "repeat: {window_days: 4000}\n", &err), PA_EINVAL);
+	assert_contains(err.detail, "must be 0..3650");
+	config_free(&c);
+}
+
 static void test_working_hours(void **state)
 {
 	static const struct {
@@ -758,7 +792,7 @@ static void test_template_round_trip(void **state)
 	config_write_template(&t);
 	assert_contains(t.buf, "#limits:\n#  # ");
 	assert_contains(t.buf, "#  max_body: 25M\n");
-	assert_contains(t.buf, "#threads: 16\n");
+	assert_contains(t.buf, "#threads: 32\n");
 	assert_contains(t.buf, "NEVER on in production");
 
 	pa_config_t d, c;
@@ -788,12 +822,12 @@ static void test_template_round_trip(void **state)
 	config_free(&c);
 
 	/* and the uncommented template sets every key: changing one line changes one value */
-	char *edit = strstr(all, "threads: 16");
+	char *edit = strstr(all, "threads: 32");
 	assert_non_null(edit);
-	memcpy(edit, "threads: 32", 11);
+	memcpy(edit, "threads: 48", 11);
 	config_init(&c);
 	assert_int_equal(config_load_buffer(&c, all, strlen(all), "edited", &err), 0);
-	assert_int_equal(c.threads, 32);
+	assert_int_equal(c.threads, 48);
 	config_free(&c);
 
 	free(all);
@@ -886,6 +920,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_listen_forms, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_timezone_forms, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_working_hours, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ratio, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_finalize_rules, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_template_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_describe, setup, teardown),

@@ -31,11 +31,17 @@ export const useSession = defineStore('consoleSession', {
         const d = await api.get('/api/v1/session')
         this.user = d.user
         setCsrfToken(d.csrf_token)
-      } catch (e) {
-        if (e.status !== 401 && !force) throw e
-        if (e.status === 401) this.clear()
-      } finally {
         this.checked = true
+      } catch (e) {
+        if (e.status === 401) {
+          this.clear() // nobody is logged in (or the session ended)
+        } else if (!force) {
+          // the first check failed (network): ask again on the next navigation
+          this.user = null
+          setCsrfToken(null)
+          this.checked = false
+        }
+        // a refresh that failed for another reason keeps what we have
       }
     },
     async login(username, password) {

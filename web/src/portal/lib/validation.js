@@ -172,10 +172,15 @@ export function normalizeQueryCode(input) {
   return out.length === QUERY_CODE_LEN ? out : null
 }
 
-/** A case number as the server gives them (XF-2026-000123); upper-cased, trimmed. */
+/**
+ * A case number as the server gives them (XF-2026-000123): trimmed,
+ * upper-cased, any dash made '-'. Only the shape is checked (letters, digits
+ * and dashes, at most 63 characters), so the numbers of case types added
+ * later pass too; a number that does not exist gets the server's 404.
+ */
 export function normalizeCaseNumber(input) {
   const s = foldWidth(input || '').trim().toUpperCase().replace(/[\u2010-\u2015\u2212]/g, '-')
-  return /^[A-Z]{1,8}-\d{4}-\d{1,12}$/.test(s) ? s : null
+  return /^[A-Z0-9]+(-[A-Z0-9]+)*$/.test(s) && /\d/.test(s) && s.length <= 63 ? s : null
 }
 
 /** File extension, lower-cased, without the dot. */

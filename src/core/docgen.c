@@ -1,0 +1,789 @@
+/*
+ * docgen.c — issuing documents (see docgen.h for the life of a document).
+ *
+ * Threads.  docgen_start() runs DOCGEN_THREADS generator threads at nice 19
+ * and in the idle I/O class, so rendering takes the CPU, and storing the
+ * files the disk time, that requests leave over.  Each loops over
+ * process_batch(): one write claims up to DOCGEN_BATCH rows and numbers
+ * them; the PDFs are rendered in the thread; then up to DOCGEN_STORE_THREADS
+ * short-lived threads store the files and issue the documents, one write
+ * each — concurrent writes share the store's group commit, and concurrent
+ * fsyncs of the files share the file system's journal commits, so neither
+ * is paid once per document.  An idle generator sleeps DOCGEN_IDLE_MS or
+ * until docgen_kick() (called when a step queues a document).
+ *
+ * Numbers.  A document's number is allocated when it is first claimed, from
+ * store_tx_next_number("doc:<unit id>", year): the counter and the number
+ * commit together, the number is written on the row, and the schema refuses
+ * to change it afterwards.  A failed render keeps the number for the retry;
+ * a render that never succeeds leaves it unused but never reused.
+ *
+ * Errors.  A render or storage failure puts the row back in the queue
+ * (attempts + 1, retried after DOCGEN_RETRY_S) and, after
+ * DOCGEN_MAX_ATTEMPTS, marks it failed; staff see the status and can
+ * regenerate.  A generator whose lease ran out cannot finish a row another
+ * generator has taken over: finishing is conditional on the claim token.
+ */
+#include "base/common.h"
+#include "core/docgen.h"
+#include "core/attach.h"
+#include "core/audit.h"
+#include "core/crypto.h"
+#include "core/docs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#define DOCGEN_VERIFY_PAGE 500
+#define DOCGEN_NICE 19
+/* <linux/ioprio.h> is not in every libc's headers: the ABI values */
+#define DOCGEN_IOPRIO_WHO_PROCESS 1
+#define DOCGEN_IOPRIO_CLASS_IDLE 3
+#define DOCGEN_IOPRIO_CLASS_SHIFT 13
+
+struct docgen {
+	pa_app_t *app;
+	pthread_t *threads;
+	int nthreads;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool stopping;
+	unsigned kicks;
+};
+
+/* ---- helpers -------------------------------------------------------------------- */
+
+static void local_ymd(pa_app_t *app, pa_time_t t, int *y, int *m, int *d)
+{
+	char buf[32];
+	pa_time_format(t, app->cfg->utc_offset_min, buf);
+	*y = atoi(buf);
+	*m = atoi(buf + 5);
+	*d = atoi(buf + 8);
+}
+
+static const char *json_text(arena_t *a, json_t *j)
+{
+	char *s = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+	const char *r = arena_strdup(a, s ? s : "{}");
+	free(s);
+	return r;
+}
+
+static const char *unit_code(pa_app_t *app, arena_t *a, pa_id_t id, const char **name_zh,
+                             const char **name_en)
+{
+	orgtree_t *t = orgcache_get(app->orgs);
+	const pa_org_t *o = orgtree_find(t, id);
+	const char *code = arena_strdup(a, o ? o->code : "");
+	if (name_zh)
+		*name_zh = arena_strdup(a, o ? o->name : "");
+	if (name_en)
+		*name_en = arena_strdup(a, o && o->name_en && *o->name_en ? o->name_en : o ? o->name : "");
+	orgtree_release(t);
+	return code;
+}
+
+/* ---- queueing --------------------------------------------------------------------- */
+
+int docgen_enqueue_tx(store_tx_t *tx, pa_app_t *app, arena_t *a, const pa_case_t *cs,
+                      pa_id_t issuer_org, pa_id_t event_id, const char *action, const char *kind,
+                      const json_t *vars_zh, const json_t *vars_en, const char *actor,
+                      pa_time_t now)
+{
+	const docs_t *docs = app->docs;
+	const doc_template_t *t = docs ? docs_find(docs, kind, DOC_DEFAULT_LOCALE, NULL) : NULL;
+	if (docs && !t)
+		return 0; /* checked at start (docs_check_workflows); nothing to issue */
+	json_t *v = json_object();
+	json_object_set_new(v, "action", json_string(action ? action : ""));
+	json_object_set(v, "zh-CN", (json_t *)vars_zh);
+	json_object_set(v, "en", (json_t *)vars_en);
+	pa_document_t d = {
+		.case_id = cs->id, .event_id = event_id, .kind = kind, .locale = DOC_DEFAULT_LOCALE,
+		.unit_org_id = issuer_org ? issuer_org : cs->owner_org_id, .version = 1,
+		.public = t ? doc_template_public(t) : true, .vars = json_text(a, v), .created_at = now,
+		.requested_by = actor,
+	};
+	json_decref(v);
+	pa_id_t id;
+	int rc = store_tx_document_insert(tx, &d, &id);
+	if (rc == 0)
+		docgen_kick(app);
+	return rc;
+}
+
+/* ---- the values of a document ----------------------------------------------------- */
+
+static const char *petitioner_name(pa_app_t *app, arena_t *a, pa_id_t case_id, bool zh)
+{
+	const char *fallback = zh ? "信访人" : "Petitioner";
+	if (!app->keys)
+		return fallback;
+	pa_party_t *ps = NULL;
+	size_t n = 0;
+	if (store_parties_list(store_reader(app->store), a, case_id, &ps, &n) < 0)
+		return fallback;
+	for (size_t i = 0; i < n; i++) {
+		if (!ps[i].name.len)
+			continue;
+		char *plain = NULL;
+		const char *aad = arena_printf(a, "party/%s/name", ps[i].uid);
+		if (pii_open(app->keys, a, aad, ps[i].name, &plain) == 0 && plain && *plain)
+			return plain;
+	}
+	return fallback;
+}
+
+json_t *docgen_vars(pa_app_t *app, arena_t *a, const pa_document_t *d, const pa_case_t *cs,
+                    pa_time_t issued_at)
+{
+	json_t *all = d->vars ? json_loads(d->vars, 0, NULL) : NULL;
+	json_t *v = json_object_get(all, d->locale);
+	v = json_is_object(v) ? json_deep_copy(v) : json_object();
+	json_decref(all);
+	bool zh = !streq(d->locale, "en");
+	const char *name_zh = "", *name_en = "";
+	const char *code = unit_code(app, a, d->unit_org_id, &name_zh, &name_en);
+	json_object_set_new(v, "issuer", json_string(zh ? name_zh : name_en));
+	json_object_set_new(v, "issuer_code", json_string(code));
+	json_object_set_new(v, "doc_number", json_string(d->number ? d->number : ""));
+	json_object_set_new(v, "year", json_integer(d->year));
+	json_object_set_new(v, "seq", json_integer(d->seq));
+	json_object_set_new(v, "version", json_integer(d->version));
+	int y, m, day;
+	local_ymd(app, issued_at, &y, &m, &day);
+	json_object_set_new(v, "issue_date", json_string(docs_format_date(a, d->locale, y, m, day)));
+	if (cs) {
+		if (!json_object_get(v, "number"))
+			json_object_set_new(v, "number", json_string(cs->number));
+		if (!json_object_get(v, "title"))
+			json_object_set_new(v, "title", json_string(cs->title));
+		const wf_def_t *def = app->wf ? wf_registry_find(app->wf, cs->type) : NULL;
+		json_object_set_new(v, "case_type", json_string(def ? wf_label(&def->label, d->locale)
+		                                                    : cs->type));
+		json_object_set_new(v, "petitioner", json_string(petitioner_name(app, a, cs->id, zh)));
+		json_object_set_new(v, "tracking_url",
+		                    json_string(arena_printf(a, "http://%s/track/%s", app->cfg->listen,
+		                                             cs->number)));
+	}
+	return v;
+}
+
+/* ---- claiming ------------------------------------------------------------------------- */
+
+struct claim_tx {
+	pa_app_t *app;
+	arena_t *a;
+	pa_time_t now;
+	int limit;
+	char claim[33];
+	pa_document_t *docs;
+	size_t n;
+};
+
+static int claim_tx_fn(store_tx_t *tx, void *arg)
+{
+	struct claim_tx *x = arg;
+	int rc = store_tx_documents_claim(tx, x->a, x->now, x->claim, x->now + DOCGEN_LEASE_S,
+	                                  x->limit, &x->docs, &x->n);
+	if (rc < 0)
+		return rc;
+	int year, m, d;
+	local_ymd(x->app, x->now, &year, &m, &d);
+	for (size_t i = 0; i < x->n; i++) {
+		pa_document_t *doc = &x->docs[i];
+		if (doc->seq)
+			continue;
+		const char *code = unit_code(x->app, x->a, doc->unit_org_id, NULL, NULL);
+		const doc_template_t *t = docs_find(x->app->docs, doc->kind, doc->locale, code);
+		if (!t)
+			continue; /* failed when rendered: no template */
+		int64_t seq;
+		if ((rc = store_tx_next_number(tx, arena_printf(x->a, "doc:%lld", (long long)doc->unit_org_id),
+		                               year, &seq)) < 0)
+			return rc;
+		const char *number = doc_template_number(x->a, t, code, year, seq);
+		if ((rc = store_tx_document_number(tx, doc->id, number, year, seq)) < 0)
+			return rc;
+		doc->number = number;
+		doc->year = year;
+		doc->seq = seq;
+	}
+	return 0;
+}
+
+/* ---- issuing ----------------------------------------------------------------------------- */
+
+typedef struct job {
+	pa_document_t doc;
+	pa_case_t cs;
+	const doc_template_t *tpl;
+	strbuf_t pdf;
+	int pages;
+	pa_time_t issued_at;
+	bool rendered;
+	int result;
+	char error[sizeof(((pa_err_t *)0)->detail)];
+} job_t;
+
+struct issue_tx {
+	pa_app_t *app;
+	arena_t *a;
+	job_t *j;
+	char sha[65];
+};
+
+static int issue_tx_fn(store_tx_t *tx, void *arg)
+{
+	struct issue_tx *x = arg;
+	job_t *j = x->j;
+	pa_document_t *d = &j->doc;
+	bool zh = !streq(d->locale, "en");
+	json_t *all = d->vars ? json_loads(d->vars, 0, NULL) : NULL;
+	const char *action = json_string_value(json_object_get(all, "action"));
+	const char *title = doc_template_title(j->tpl);
+	json_t *data = json_object();
+	json_object_set_new(data, "document_id", json_integer(d->id));
+	json_object_set_new(data, "kind", json_string(d->kind));
+	json_object_set_new(data, "title", json_string(title));
+	json_object_set_new(data, "number", json_string(d->number));
+	json_object_set_new(data, "version", json_integer(d->version));
+	json_object_set_new(data, "locale", json_string(d->locale));
+	json_object_set_new(data, "sha256", json_string(x->sha));
+	json_object_set_new(data, "size", json_integer((json_int_t)j->pdf.len));
+	json_object_set_new(data, "pages", json_integer(j->pages));
+	if (d->supersedes)
+		json_object_set_new(data, "supersedes", json_integer(d->supersedes));
+	const char *text =
+		zh ? arena_printf(x->a, "《%s》%s（第%d版）已出具，SHA-256：%s", title, d->number, d->version, x->sha)
+		   : arena_printf(x->a, "%s %s (version %d) issued, SHA-256: %s", title, d->number, d->version,
+		                  x->sha);
+	pa_event_t ev = {
+		.case_id = d->case_id, .at = j->issued_at, .kind = "document",
+		.action = action && *action ? action : NULL, .actor_name = "system",
+		.actor_org_id = d->unit_org_id, .public = d->public, .text = text,
+		.data = json_text(x->a, data),
+	};
+	pa_id_t ev_id;
+	int rc = store_tx_event_insert(tx, &ev, &ev_id);
+	json_decref(all); /* action points into it */
+	pa_attachment_t at = {
+		.case_id = d->case_id, .event_id = ev_id, .sha256 = x->sha,
+		.name = arena_printf(x->a, "%s-%s-v%d.pdf", title, d->number, d->version),
+		.mime = "application/pdf", .size = (int64_t)j->pdf.len, .public = d->public,
+		.created_at = j->issued_at,
+	};
+	at.name = attach_clean_name(x->a, at.name);
+	if (rc == 0)
+		rc = store_tx_attachment_insert(tx, &at, &at.id);
+	if (rc == 0) {
+		json_object_set_new(data, "requested_by", json_string(d->requested_by ? d->requested_by : ""));
+		json_object_set_new(data, "template", json_string(doc_template_id(j->tpl)));
+		rc = audit_append(tx, j->issued_at, "system", "document.issue",
+		                  arena_printf(x->a, "case:%lld", (long long)d->case_id), json_text(x->a, data));
+	}
+	json_decref(data);
+	if (rc == 0) {
+		pa_document_t done = *d;
+		done.sha256 = x->sha;
+		done.size = (int64_t)j->pdf.len;
+		done.pages = j->pages;
+		done.issued_at = j->issued_at;
+		done.attachment_id = at.id;
+		done.issue_event_id = ev_id;
+		done.template_id = doc_template_id(j->tpl);
+		rc = store_tx_document_done(tx, &done);
+	}
+	return rc;
+}
+
+struct fail_tx {
+	const pa_document_t *doc;
+	const char *error;
+};
+
+static int fail_tx_fn(store_tx_t *tx, void *arg)
+{
+	struct fail_tx *x = arg;
+	bool give_up = x->doc->attempts >= DOCGEN_MAX_ATTEMPTS;
+	return store_tx_document_failed(tx, x->doc->id, x->doc->claim, x->error, give_up,
+	                                pa_now() + DOCGEN_RETRY_S);
+}
+
+static void release_doc(pa_app_t *app, const pa_document_t *doc, const char *why)
+{
+	log_warn("documents: document %lld (%s, case %lld) not issued: %s", (long long)doc->id,
+	         doc->kind, (long long)doc->case_id, why);
+	struct fail_tx f = { doc, why };
+	pa_err_t err = { 0 };
+	store_write(app->store, fail_tx_fn, &f, &err);
+}
+
+/* Stores one rendered document and issues it (one write). */
+static void issue_one(pa_app_t *app, job_t *j)
+{
+	arena_t *a = arena_new();
+	pa_err_t err = { 0 };
+	struct issue_tx x = { .app = app, .a = a, .j = j };
+	int rc = attach_store(app->cfg->attachments_dir, j->pdf.buf, j->pdf.len, x.sha, &err);
+	if (rc == 0)
+		rc = store_write(app->store, issue_tx_fn, &x, &err);
+	j->result = rc;
+	if (rc < 0)
+		snprintf(j->error, sizeof(j->error), "%s", err.detail[0] ? err.detail : pa_strerror(rc));
+	arena_free(a);
+}
+
+struct store_pool {
+	pa_app_t *app;
+	job_t *jobs;
+	size_t n;
+	atomic_size_t next;
+};
+
+static void *store_worker(void *arg)
+{
+	struct store_pool *sp = arg;
+	for (;;) {
+		size_t i = atomic_fetch_add(&sp->next, 1);
+		if (i >= sp->n)
+			break;
+		if (sp->jobs[i].rendered)
+			issue_one(sp->app, &sp->jobs[i]);
+	}
+	return NULL;
+}
+
+static int process_batch(pa_app_t *app, int limit, int *issued, pa_err_t *err)
+{
+	*issued = 0;
+	arena_t *a = arena_new();
+	struct claim_tx c = { .app = app, .a = a, .now = pa_now(), .limit = limit };
+	random_hex(c.claim, 16);
+	int rc = store_write(app->store, claim_tx_fn, &c, err);
+	if (rc < 0 || c.n == 0) {
+		arena_free(a);
+		return rc;
+	}
+	job_t *jobs = xcalloc(c.n, sizeof(*jobs));
+	for (size_t i = 0; i < c.n; i++) {
+		job_t *j = &jobs[i];
+		j->doc = c.docs[i];
+		j->pdf = (strbuf_t)STRBUF_INIT;
+		j->issued_at = pa_now();
+		pa_err_t rerr = { 0 };
+		int r = store_case_get(store_reader(app->store), a, j->doc.case_id, &j->cs);
+		const char *code = unit_code(app, a, j->doc.unit_org_id, NULL, NULL);
+		j->tpl = docs_find(app->docs, j->doc.kind, j->doc.locale, code);
+		if (r < 0) {
+			snprintf(j->error, sizeof(j->error), "case %lld unreadable", (long long)j->doc.case_id);
+		} else if (!j->tpl) {
+			snprintf(j->error, sizeof(j->error), "no template %s.%s", j->doc.kind, j->doc.locale);
+		} else if (!j->doc.number) {
+			snprintf(j->error, sizeof(j->error), "no number");
+		} else {
+			json_t *vars = docgen_vars(app, a, &j->doc, &j->cs, j->issued_at);
+			doc_render_in_t in = { j->tpl, vars };
+			if (docs_render(app->docs, &in, 1, &j->pdf, &j->pages, &rerr) == 0)
+				j->rendered = true;
+			else
+				snprintf(j->error, sizeof(j->error), "%s", rerr.detail);
+			json_decref(vars);
+		}
+	}
+	/* store and issue in parallel: the fsyncs and commits overlap */
+	struct store_pool sp = { .app = app, .jobs = jobs, .n = c.n };
+	atomic_init(&sp.next, 0);
+	size_t nt = c.n < DOCGEN_STORE_THREADS ? c.n : DOCGEN_STORE_THREADS;
+	pthread_t th[DOCGEN_STORE_THREADS];
+	size_t started = 0;
+	for (size_t i = 1; i < nt; i++)
+		if (pthread_create(&th[started], NULL, store_worker, &sp) == 0)
+			started++;
+	store_worker(&sp);
+	for (size_t i = 0; i < started; i++)
+		pthread_join(th[i], NULL);
+	for (size_t i = 0; i < c.n; i++) {
+		job_t *j = &jobs[i];
+		if (j->rendered && j->result == 0)
+			(*issued)++;
+		else
+			release_doc(app, &j->doc, j->error[0] ? j->error : "failed");
+		strbuf_release(&j->pdf);
+	}
+	free(jobs);
+	arena_free(a);
+	return 0;
+}
+
+int docgen_run_once(pa_app_t *app, int limit, int *issued, pa_err_t *err)
+{
+	*issued = 0;
+	if (!app->docs)
+		return pa_fail(err, PA_EINTERNAL, "internal", NULL, "document templates are not loaded");
+	if (limit < 1 || limit > STORE_LIST_MAX)
+		limit = DOCGEN_BATCH;
+	return process_batch(app, limit, issued, err);
+}
+
+/* ---- threads ------------------------------------------------------------------------------- */
+
+static void *generator_main(void *arg)
+{
+	docgen_t *g = arg;
+	/* Linux: nice and I/O priority are per thread (and inherited by the
+	 * threads that store the files): requests and the writer come first,
+	 * for the CPU and for the disk (the files' fsyncs go in the idle class) */
+	pid_t tid = (pid_t)syscall(SYS_gettid);
+	setpriority(PRIO_PROCESS, (id_t)tid, DOCGEN_NICE);
+	syscall(SYS_ioprio_set, DOCGEN_IOPRIO_WHO_PROCESS, tid,
+	        DOCGEN_IOPRIO_CLASS_IDLE << DOCGEN_IOPRIO_CLASS_SHIFT);
+	pthread_mutex_lock(&g->mu);
+	while (!g->stopping) {
+		unsigned seen = g->kicks;
+		pthread_mutex_unlock(&g->mu);
+		int issued = 0;
+		pa_err_t err = { 0 };
+		int rc = process_batch(g->app, DOCGEN_BATCH, &issued, &err);
+		if (rc < 0)
+			log_warn("documents: generator: %s", err.detail[0] ? err.detail : pa_strerror(rc));
+		pthread_mutex_lock(&g->mu);
+		if (issued == 0 && !g->stopping && g->kicks == seen) {
+			struct timespec ts;
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_sec += DOCGEN_IDLE_MS / 1000;
+			ts.tv_nsec += (long)(DOCGEN_IDLE_MS % 1000) * 1000000L;
+			if (ts.tv_nsec >= 1000000000L) {
+				ts.tv_sec++;
+				ts.tv_nsec -= 1000000000L;
+			}
+			pthread_cond_timedwait(&g->cv, &g->mu, &ts);
+		}
+	}
+	pthread_mutex_unlock(&g->mu);
+	return NULL;
+}
+
+int docgen_start(pa_app_t *app, int threads, pa_err_t *err)
+{
+	if (!app->docs)
+		return pa_fail(err, PA_EINTERNAL, "internal", NULL, "document templates are not loaded");
+	docgen_t *g = xcalloc(1, sizeof(*g));
+	g->app = app;
+	g->nthreads = threads > 0 ? threads : DOCGEN_THREADS;
+	g->threads = xcalloc((size_t)g->nthreads, sizeof(pthread_t));
+	pthread_mutex_init(&g->mu, NULL);
+	pthread_cond_init(&g->cv, NULL);
+	app->docgen = g;
+	int started = 0;
+	for (int i = 0; i < g->nthreads; i++)
+		if (pthread_create(&g->threads[started], NULL, generator_main, g) == 0)
+			started++;
+	g->nthreads = started;
+	if (!started) {
+		docgen_stop(app);
+		return pa_fail(err, PA_EINTERNAL, "internal", NULL, "could not start the document generator");
+	}
+	return 0;
+}
+
+void docgen_stop(pa_app_t *app)
+{
+	docgen_t *g = app->docgen;
+	if (!g)
+		return;
+	pthread_mutex_lock(&g->mu);
+	g->stopping = true;
+	pthread_cond_broadcast(&g->cv);
+	pthread_mutex_unlock(&g->mu);
+	for (int i = 0; i < g->nthreads; i++)
+		pthread_join(g->threads[i], NULL);
+	app->docgen = NULL;
+	pthread_cond_destroy(&g->cv);
+	pthread_mutex_destroy(&g->mu);
+	free(g->threads);
+	free(g);
+}
+
+void docgen_kick(pa_app_t *app)
+{
+	docgen_t *g = app ? app->docgen : NULL;
+	if (!g)
+		return;
+	pthread_mutex_lock(&g->mu);
+	g->kicks++;
+	pthread_cond_broadcast(&g->cv);
+	pthread_mutex_unlock(&g->mu);
+}
+
+/* ---- regeneration ---------------------------------------------------------------------------- */
+
+struct regen_tx {
+	pa_app_t *app;
+	arena_t *a;
+	pa_document_t doc;   /* the new row */
+	const char *actor;
+	pa_time_t now;
+};
+
+static int regen_tx_fn(store_tx_t *tx, void *arg)
+{
+	struct regen_tx *x = arg;
+	int v = 0;
+	int rc = store_document_max_version(store_tx_conn(tx), x->doc.case_id, x->doc.event_id,
+	                                    x->doc.kind, &v);
+	if (rc < 0)
+		return rc;
+	x->doc.version = v + 1;
+	if ((rc = store_tx_document_insert(tx, &x->doc, &x->doc.id)) < 0)
+		return rc;
+	json_t *d = json_pack("{s:I, s:I, s:s, s:s, s:i}", "document_id", (json_int_t)x->doc.id,
+	                      "supersedes", (json_int_t)x->doc.supersedes, "kind", x->doc.kind,
+	                      "locale", x->doc.locale, "version", x->doc.version);
+	rc = audit_append(tx, x->now, x->actor, "document.regenerate",
+	                  arena_printf(x->a, "case:%lld", (long long)x->doc.case_id), json_text(x->a, d));
+	json_decref(d);
+	return rc;
+}
+
+static bool may_manage(const pa_principal_t *p, const pa_case_t *cs, pa_id_t unit)
+{
+	static const char *const roles[] = { "intake", "handler", "mediator", "supervisor", "leader" };
+	if (p->kind != PRINCIPAL_STAFF || !authz_can_see_case(p, cs))
+		return false;
+	for (size_t i = 0; i < ARRAY_SIZE(roles); i++)
+		if (authz_has_role_in(p, roles[i], unit) || authz_has_role_in(p, roles[i], cs->owner_org_id))
+			return true;
+	/* a supervisor or leader above sees the case (rule 2 of authz.h) */
+	return authz_has_role(p, "supervisor") || authz_has_role(p, "leader");
+}
+
+int docgen_regenerate(pa_app_t *app, arena_t *a, const pa_principal_t *p, const pa_case_t *cs,
+                      pa_id_t doc_id, const char *locale, pa_document_t *out, pa_err_t *err)
+{
+	pa_document_t old;
+	int rc = store_document_get(store_reader(app->store), a, doc_id, &old);
+	if (rc == PA_ENOTFOUND || (rc == 0 && old.case_id != cs->id))
+		return pa_fail(err, PA_ENOTFOUND, "not-found", NULL, "no document %lld on this case",
+		               (long long)doc_id);
+	if (rc < 0)
+		return pa_fail(err, rc, "unavailable", NULL, "could not read the document");
+	if (!may_manage(p, cs, old.unit_org_id))
+		return pa_fail(err, PA_EFORBIDDEN, "forbidden", NULL,
+		               "only staff of the issuing or owning unit may regenerate a document");
+	if (locale && !streq(locale, "zh-CN") && !streq(locale, "en"))
+		return pa_fail(err, PA_EINVAL, "validation", "locale", "locale must be zh-CN or en");
+	if (!streq(old.status, "done") && !streq(old.status, "failed"))
+		return pa_fail(err, PA_ECONFLICT, "conflict", NULL,
+		               "the document is still being generated; regenerate it once it is issued");
+	const char *loc = arena_strdup(a, locale ? locale : old.locale);
+	const char *code = unit_code(app, a, old.unit_org_id, NULL, NULL);
+	if (!docs_find(app->docs, old.kind, loc, code))
+		return pa_fail(err, PA_EUNPROCESSABLE, "unprocessable", "locale",
+		               "there is no %s template in %s", old.kind, loc);
+	struct regen_tx x = { .app = app, .a = a, .actor = authz_actor(p, a), .now = pa_now() };
+	x.doc = (pa_document_t){
+		.case_id = cs->id, .event_id = old.event_id, .kind = old.kind, .locale = loc,
+		.unit_org_id = old.unit_org_id, .supersedes = old.id, .public = old.public,
+		.vars = old.vars, .created_at = x.now, .requested_by = x.actor,
+	};
+	if ((rc = store_write(app->store, regen_tx_fn, &x, err)) < 0)
+		return rc;
+	docgen_kick(app);
+	if ((rc = store_document_get(store_reader(app->store), a, x.doc.id, out)) < 0)
+		*out = x.doc;
+	return 0;
+}
+
+/* ---- batch print ----------------------------------------------------------------------------- */
+
+int docgen_batch_print(pa_app_t *app, arena_t *a, const pa_principal_t *p, pa_id_t unit,
+                       pa_time_t from, pa_time_t to, strbuf_t *pdf, int *ndocs, int *pages,
+                       pa_err_t *err)
+{
+	*ndocs = *pages = 0;
+	pa_document_t *ds = NULL;
+	size_t n = 0;
+	int rc = store_documents_issued(store_reader(app->store), a, unit, from, to,
+	                                DOCGEN_BATCH_PRINT_MAX, &ds, &n);
+	if (rc < 0)
+		return pa_fail(err, rc, "unavailable", NULL, "could not read the documents");
+	doc_render_in_t *in = arena_zalloc(a, (n + 1) * sizeof(*in));
+	json_t **vars = arena_zalloc(a, (n + 1) * sizeof(*vars));
+	size_t k = 0;
+	const char *code = unit_code(app, a, unit, NULL, NULL);
+	for (size_t i = 0; i < n; i++) {
+		if (!ds[i].public)
+			continue;
+		pa_case_t cs;
+		if (store_case_get(store_reader(app->store), a, ds[i].case_id, &cs) < 0 ||
+		    !authz_can_see_case(p, &cs))
+			continue;
+		const doc_template_t *t = docs_find(app->docs, ds[i].kind, ds[i].locale, code);
+		if (!t)
+			continue;
+		vars[k] = docgen_vars(app, a, &ds[i], &cs, ds[i].issued_at);
+		in[k] = (doc_render_in_t){ t, vars[k] };
+		k++;
+	}
+	if (k == 0) {
+		rc = pa_fail(err, PA_ENOTFOUND, "not-found", NULL,
+		             "the unit issued no documents to the public on that day");
+	} else {
+		rc = docs_render(app->docs, in, k, pdf, pages, err);
+		*ndocs = (int)k;
+	}
+	for (size_t i = 0; i < k; i++)
+		json_decref(vars[i]);
+	return rc;
+}
+
+/* ---- verification ---------------------------------------------------------------------------- */
+
+struct issued_rec {
+	pa_id_t doc;
+	char sha[65];
+};
+
+static int cmp_rec(const void *a, const void *b)
+{
+	pa_id_t x = ((const struct issued_rec *)a)->doc, y = ((const struct issued_rec *)b)->doc;
+	return x < y ? -1 : x > y;
+}
+
+static int file_sha256(const char *path, char out[65])
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? PA_ENOTFOUND : PA_EIO;
+	crypto_hash_sha256_state st;
+	crypto_hash_sha256_init(&st);
+	unsigned char buf[65536];
+	for (;;) {
+		ssize_t r = read(fd, buf, sizeof(buf));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			close(fd);
+			return PA_EIO;
+		}
+		if (r == 0)
+			break;
+		crypto_hash_sha256_update(&st, buf, (unsigned long long)r);
+	}
+	close(fd);
+	unsigned char h[crypto_hash_sha256_BYTES];
+	crypto_hash_sha256_final(&st, h);
+	sodium_bin2hex(out, 65, h, sizeof(h));
+	return 0;
+}
+
+static void bad(docs_report_t *rep, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void bad(docs_report_t *rep, const char *fmt, ...)
+{
+	if (rep->bad++ == 0) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(rep->first, sizeof(rep->first), fmt, ap);
+		va_end(ap);
+	}
+}
+
+int docgen_verify(store_conn_t *c, const char *attachments_dir, docs_report_t *rep)
+{
+	memset(rep, 0, sizeof(*rep));
+	arena_t *a = arena_new();
+	/* what the audit chain says was issued */
+	struct issued_rec *recs = NULL;
+	size_t nrec = 0, cap = 0;
+	int64_t after = 0;
+	int rc = 0;
+	for (;;) {
+		arena_reset(a);
+		pa_audit_rec_t *rs = NULL;
+		size_t n = 0;
+		if ((rc = store_audit_list(c, a, after, DOCGEN_VERIFY_PAGE, &rs, &n)) < 0 || n == 0)
+			break;
+		for (size_t i = 0; i < n; i++) {
+			if (!streq(rs[i].action, "document.issue"))
+				continue;
+			json_t *d = json_loads(rs[i].detail ? rs[i].detail : "{}", 0, NULL);
+			const char *sha = json_string_value(json_object_get(d, "sha256"));
+			json_int_t id = json_integer_value(json_object_get(d, "document_id"));
+			if (sha && strlen(sha) == 64 && id > 0) {
+				if (nrec == cap) {
+					cap = cap ? cap * 2 : 256;
+					recs = xrealloc(recs, st_mult(cap, sizeof(*recs)));
+				}
+				recs[nrec].doc = id;
+				memcpy(recs[nrec].sha, sha, 65);
+				nrec++;
+			}
+			json_decref(d);
+		}
+		after = rs[n - 1].seq;
+		if (n < DOCGEN_VERIFY_PAGE)
+			break;
+	}
+	if (nrec)
+		qsort(recs, nrec, sizeof(*recs), cmp_rec);
+	/* every issued document: its audit record and its file */
+	pa_id_t last = 0;
+	while (rc == 0) {
+		arena_reset(a);
+		pa_document_t *ds = NULL;
+		size_t n = 0;
+		if ((rc = store_documents_done_page(c, a, last, DOCGEN_VERIFY_PAGE, &ds, &n)) < 0 || n == 0)
+			break;
+		for (size_t i = 0; i < n; i++) {
+			pa_document_t *d = &ds[i];
+			rep->checked++;
+			struct issued_rec key = { .doc = d->id };
+			struct issued_rec *r = nrec ? bsearch(&key, recs, nrec, sizeof(*recs), cmp_rec) : NULL;
+			if (!r) {
+				bad(rep, "document %lld (%s, case %lld) has no document.issue audit record",
+				    (long long)d->id, d->number, (long long)d->case_id);
+				continue;
+			}
+			if (!streq(r->sha, d->sha256)) {
+				bad(rep, "document %lld (%s, case %lld): its row says sha256 %.16s…, the audit log %.16s…",
+				    (long long)d->id, d->number, (long long)d->case_id, d->sha256, r->sha);
+				continue;
+			}
+			char *path = attach_path(a, attachments_dir, d->sha256);
+			char got[65];
+			int fr = path ? file_sha256(path, got) : PA_ENOTFOUND;
+			if (fr == PA_ENOTFOUND)
+				bad(rep, "document %lld (%s, case %lld): its file %.16s… is missing", (long long)d->id,
+				    d->number, (long long)d->case_id, d->sha256);
+			else if (fr < 0)
+				bad(rep, "document %lld (%s, case %lld): its file cannot be read", (long long)d->id,
+				    d->number, (long long)d->case_id);
+			else if (!streq(got, d->sha256))
+				bad(rep, "document %lld (%s, case %lld) was changed: the file's sha256 is %.16s…, "
+				    "recorded %.16s…", (long long)d->id, d->number, (long long)d->case_id, got,
+				    d->sha256);
+		}
+		last = ds[n - 1].id;
+		if (n < DOCGEN_VERIFY_PAGE)
+			break;
+	}
+	free(recs);
+	arena_free(a);
+	if (rc < 0)
+		return rc;
+	return rep->bad ? PA_ECONFLICT : 0;
+}
