@@ -14,8 +14,9 @@
 #               POST /api/public/cases (bench/submit.lua) for BENCH_SECONDS
 #               (a) with nothing to generate, then (b) with DOCS_BACKLOG
 #               documents queued, so the generators run during the whole
-#               measured run; the figures are both throughputs, the loss,
-#               and how many documents were issued meanwhile.
+#               measured run, alternating DOCS_ROUNDS times; the figures are
+#               the median throughputs, the loss, and how many documents
+#               were issued meanwhile.
 #
 # Prints a Markdown table on stdout (progress on stderr).  Everything targets
 # 127.0.0.1; the temp directory is removed on exit (BENCH_KEEP=1 keeps it).
@@ -24,7 +25,8 @@
 # Environment (defaults in brackets):
 #   DOCS_N [1000]          documents of the render and issue phases
 #   DOCS_THREADS [2]       generator threads (pingan serve uses DOCGEN_THREADS = 2)
-#   DOCS_BACKLOG [5000]    documents queued for phase 3 (b)
+#   DOCS_BACKLOG [5000]    documents queued for each phase 3 (b)
+#   DOCS_ROUNDS [3]        (a)/(b) pairs
 #   BENCH_CASES [20000]    cases seeded for phase 3
 #   BENCH_SECONDS [10]     each wrk run
 #   BENCH_CONNECTIONS [64] wrk connections
@@ -109,31 +111,52 @@ submit() {
 }
 done_count() { sqlite3 -readonly "$DATA/pingan.db" "SELECT count(*) FROM documents WHERE status = 'done'"; }
 
-log "(a) submissions, nothing to generate"
-serve
-BENCH_LUA_DIR="$ROOT/bench" wrk -t1 -c4 -d2s -s "$ROOT/bench/submit.lua" "$BASE" >/dev/null 2>&1 || true
-RPS_A=$(submit)
-stop
+# (a) and (b) alternate ROUNDS times (the medians are reported): on a shared
+# machine the load of other work moves between runs, and one run each would
+# compare two different machines.  Between runs the queue is switched off
+# (queued rows parked as failed) or on (parked rows queued again, and
+# DOCS_BACKLOG more) with sqlite3 while the server is stopped.
+queue_off() { sqlite3 "$DATA/pingan.db" "UPDATE documents SET status = 'failed' WHERE status IN ('pending', 'rendering')"; }
+queue_on() {
+	sqlite3 "$DATA/pingan.db" "UPDATE documents SET status = 'pending', claim = NULL, claim_until = 0, attempts = 0
+		WHERE status = 'failed' AND requested_by = 'bench';
+		INSERT INTO documents(case_id, kind, locale, unit_org_id, version, public, status, vars, created_at, requested_by)
+		SELECT id, 'acceptance', 'zh-CN', owner_org_id, 1 + (SELECT count(*) FROM documents), 1, 'pending', '{}',
+		CAST(strftime('%s','now') AS INTEGER), 'bench' FROM cases ORDER BY random() LIMIT $BACKLOG"
+}
+median() { sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.1f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
-log "queueing $BACKLOG documents"
-sqlite3 "$DATA/pingan.db" "INSERT INTO documents(case_id, kind, locale, unit_org_id, version, public,
-	status, vars, created_at, requested_by)
-	SELECT id, 'acceptance', 'zh-CN', owner_org_id, 1, 1, 'pending', '{}', CAST(strftime('%s','now') AS INTEGER),
-	'bench' FROM cases ORDER BY id LIMIT $BACKLOG"
-
-log "(b) submissions while documents are generated"
-serve
-sleep 1
-D0=$(done_count)
-RPS_B=$(submit)
-D1=$(done_count)
-log "(c) generation alone for ${DUR}s"
-sleep "$DUR"
-D2=$(done_count)
-stop
-DURING=$(awk -v a="$D0" -v b="$D1" -v d="$DUR" 'BEGIN { printf "%.1f", (b - a) / d }')
-ALONE=$(awk -v a="$D1" -v b="$D2" -v d="$DUR" 'BEGIN { printf "%.1f", (b - a) / d }')
+ROUNDS=${DOCS_ROUNDS:-3}
+: >"$TMP/a" ; : >"$TMP/b" ; : >"$TMP/during"
+for r in $(seq "$ROUNDS"); do
+	log "round $r/$ROUNDS (a) submissions, nothing to generate"
+	queue_off
+	serve
+	BENCH_LUA_DIR="$ROOT/bench" wrk -t1 -c4 -d1s -s "$ROOT/bench/submit.lua" "$BASE" >/dev/null 2>&1 || true
+	submit >>"$TMP/a"
+	stop
+	log "round $r/$ROUNDS (b) submissions while documents are generated"
+	queue_on
+	serve
+	BENCH_LUA_DIR="$ROOT/bench" wrk -t1 -c4 -d1s -s "$ROOT/bench/submit.lua" "$BASE" >/dev/null 2>&1 || true
+	D0=$(done_count)
+	submit >>"$TMP/b"
+	D1=$(done_count)
+	awk -v a="$D0" -v b="$D1" -v d="$DUR" 'BEGIN { printf "%.1f\n", (b - a) / d }' >>"$TMP/during"
+	if (( r == ROUNDS )); then
+		log "generation alone for ${DUR}s"
+		sleep "$DUR"
+		D2=$(done_count)
+		ALONE=$(awk -v a="$D1" -v b="$D2" -v d="$DUR" 'BEGIN { printf "%.1f", (b - a) / d }')
+	fi
+	stop
+done
+RPS_A=$(median <"$TMP/a")
+RPS_B=$(median <"$TMP/b")
+DURING=$(median <"$TMP/during")
 LOSS=$(awk -v a="$RPS_A" -v b="$RPS_B" 'BEGIN { if (a > 0) printf "%.1f", (a - b) * 100 / a; else print "n/a" }')
+ALL_A=$(paste -sd' ' "$TMP/a")
+ALL_B=$(paste -sd' ' "$TMP/b")
 
 cat <<EOF
 | figure | value |
@@ -141,8 +164,8 @@ cat <<EOF
 | render, 1 thread (docs/s) | $R1 |
 | render, $THREADS threads (docs/s) | $RT |
 | issued end to end, $THREADS generators (docs/s) | $ISSUE |
-| submissions, no generation (req/s) | $RPS_A |
-| submissions while generating (req/s) | $RPS_B |
+| submissions, no generation (req/s, median of $ROUNDS: $ALL_A) | $RPS_A |
+| submissions while generating (req/s, median of $ROUNDS: $ALL_B) | $RPS_B |
 | submission throughput lost | $LOSS % |
 | documents issued during (b) (docs/s) | $DURING |
 | documents issued by the server alone after (b) (docs/s) | $ALONE |

@@ -52,6 +52,19 @@ static int load_public(http_req_t *req, const char *code, pa_case_t *cs)
 	return rc;
 }
 
+/* For acting (rating, review, downloads): a merged case's code shows the
+ * surviving case but does not act on it — that case may be another
+ * person's, with its own code. */
+static int load_public_own(http_req_t *req, const char *code, pa_case_t *cs)
+{
+	int rc = load_public(req, code, cs);
+	if (rc == 0 && !streq(cs->number, req->params[0]))
+		return pa_fail(&req->err, PA_ECONFLICT, "invalid-state", NULL,
+		               "this case was merged into %s; use that case's own query code to act on it",
+		               cs->number);
+	return rc;
+}
+
 static int public_case_get(http_req_t *req, http_resp_t *resp);
 
 int h_public_case_get(http_req_t *req, http_resp_t *resp)
@@ -164,7 +177,7 @@ static int public_body(http_req_t *req, const char *const *allowed, json_t **bod
 	const char *code;
 	if ((rc = api_only_members(req, *body, allowed, NULL)) < 0 ||
 	    (rc = api_get_string(req, *body, "code", true, &code)) < 0 ||
-	    (rc = load_public(req, code, cs)) < 0) {
+	    (rc = load_public_own(req, code, cs)) < 0) {
 		json_decref(*body);
 		*body = NULL;
 	}
@@ -221,7 +234,7 @@ int h_public_review(http_req_t *req, http_resp_t *resp)
 int h_public_attachment_get(http_req_t *req, http_resp_t *resp)
 {
 	pa_case_t cs;
-	int rc = load_public(req, http_query(req, "code"), &cs);
+	int rc = load_public_own(req, http_query(req, "code"), &cs);
 	if (rc < 0)
 		return rc;
 	return api_send_attachment(req, resp, &cs, req->params[1], true);

@@ -649,7 +649,7 @@ static bool serve_static(struct request_state *st, struct MHD_Connection *con,
 	http_req_t *req = &st->req;
 	const char *dir = srv->cfg.static_dir;
 	const char *p = req->path;
-	if (!dir || !*dir || !p || p[0] != '/' || strncmp(p, "/api/", 5) == 0 ||
+	if (!dir || !*dir || !p || p[0] != '/' || strncmp(p, "/api/", 5) == 0 || strcmp(p, "/api") == 0 ||
 	    (!method_is(req->method, "GET") && !method_is(req->method, "HEAD")))
 		return false;
 	/* Only plain asset names: no escapes, no dot segments, no backslashes. */

@@ -277,12 +277,24 @@ class Bad(H.ApiTestCase):
     # ---- 404 / 405 -------------------------------------------------------------------
 
     def test_unknown_routes(self):
-        for path in ("/", "/api", "/api/v1", "/api/v1/nothing", "/api/v1/cases/1/nothing", "/api/public/cases/a/b/c/d",
-                     "/api/v2/cases", "/healthz/", "/HEALTHZ", "/api/v1/cases/%2F", "/api/v1/cases/%00",
-                     "/api/public/cases/%ff", "/" + "a/" * 40, "/x" * 1500):
+        for path in ("/api", "/api/v1", "/api/v1/nothing", "/api/v1/cases/1/nothing", "/api/public/cases/a/b/c/d",
+                     "/api/v2/cases", "/api/v1/cases/%2F", "/api/v1/cases/%00",
+                     "/api/public/cases/%ff", "/api/" + "a/" * 40, "/x" * 1500, "/assets/missing.js",
+                     "/%2e%2e/etc/passwd", "/../etc/passwd", "/.hidden"):
             with self.subTest(path=path[:60]):
                 self.bad(self.pub.get(path), 404, "not-found")
         self.bad(self.pub.post("/api/v1/nothing", {"a": 1}), 404, "not-found")
+        self.bad(self.pub.post("/console/inbox", {"a": 1}), 404, "not-found")
+        # Other paths belong to the web application (client-side routes get its
+        # index.html) when it is built, and are 404 problems when it is not.
+        for path in ("/", "/HEALTHZ", "/healthz/", "/track/XF-2026-000001", "/console/inbox"):
+            with self.subTest(path=path):
+                st, hdrs, body = self.pub.get(path)
+                if st == 200:
+                    self.assertTrue(hdrs.get("content-type", "").startswith("text/html"), hdrs)
+                    self.assertIn("default-src 'self'", hdrs.get("content-security-policy", ""))
+                else:
+                    self.bad((st, hdrs, body), 404, "not-found")
 
     def test_problem_titles_follow_the_language(self):
         r = SRV.public(lang="en").post("/api/public/cases", H.petition_body(title=""))
