@@ -87,6 +87,7 @@ done
 now_us() { local t=$EPOCHREALTIME; echo "${t/[.,]/}"; }
 
 START_DATE=$(date -u '+%Y-%m-%d %H:%M UTC')
+REVISION=$(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo unknown)
 START_LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # ---- temp dir, server, cleanup ---------------------------------------------
@@ -348,13 +349,13 @@ run_wrk() {
 run_wrk healthz "$WRK_THREADS" "$CONNS" "$DUR" "$ROOT/bench/common.lua" "$BASE/healthz"
 
 # Warm-up: also captures number + query code pairs for detail.lua.
-BENCH_CAPTURE=$TMP/pairs BENCH_CAPTURE_MAX=5000 \
+BENCH_RUN=1 BENCH_CAPTURE=$TMP/pairs BENCH_CAPTURE_MAX=5000 \
 	run_wrk warmup 1 16 "$WARMUP" "$ROOT/bench/submit.lua" "$BASE"
 cat "$TMP"/pairs.* >"$TMP/pairs" 2>/dev/null || true
 NPAIRS=$(wc -l <"$TMP/pairs")
 (( NPAIRS > 0 )) || die "the warm-up captured no submissions (see $TMP/wrk-warmup.txt)"
 
-run_wrk submit "$WRK_THREADS" "$CONNS" "$DUR" "$ROOT/bench/submit.lua" "$BASE"
+BENCH_RUN=2 run_wrk submit "$WRK_THREADS" "$CONNS" "$DUR" "$ROOT/bench/submit.lua" "$BASE"
 BENCH_PAIRS=$TMP/pairs run_wrk detail "$WRK_THREADS" "$CONNS" "$DUR" "$ROOT/bench/detail.lua" "$BASE"
 BENCH_TOKEN=$TOKEN run_wrk inbox "$WRK_THREADS" "$CONNS" "$DUR" "$ROOT/bench/inbox.lua" \
 	"$BASE/api/v1/cases?limit=50"
@@ -406,6 +407,7 @@ fstype=$(df -T "$TMP" | awk 'NR == 2 { print $2 }')
 cpus=$(nproc)
 cat <<EOF
 pingan benchmark — $START_DATE, $(uname -r), $cpus CPUs, load average $START_LOAD at the start
+binary: $BIN, source $REVISION ($("$BIN" version 2>/dev/null | head -n1))
 data: $CASES seeded cases (seed ${SEED_S} s, database ${DB_MB} MB) on $fstype ($TMP)
 server: ${SERVER_THREADS:-?} HTTP threads, public rate limit off, timer every ${TIMER_SECONDS} s
 load: wrk -t$WRK_THREADS -c$CONNS -d${DUR}s on the same machine (wrk and the server share the $cpus CPUs)

@@ -1,6 +1,10 @@
 -- submit.lua — POST /api/public/cases: a public petition with a contact (so
--- the party's personal data is encrypted, as in real submissions) and a
--- title that differs on every request.
+-- the party's personal data is encrypted, as in real submissions), a title
+-- and a phone number that differ on every request.  The phone is
+-- 13<run><thread><counter>: BENCH_RUN (one digit) keeps the warm-up's and the
+-- measured run's numbers apart, so no submission looks like a repeat of an
+-- earlier one by the same petitioner (that path — similarity against the
+-- party's earlier cases and a repeat_of link — is not what this measures).
 --
 -- With BENCH_CAPTURE=FILE, every 201 response's number and query code are
 -- written to FILE.<thread> ("NUMBER CODE" per line, at most BENCH_CAPTURE_MAX
@@ -9,6 +13,7 @@
 dofile((os.getenv("BENCH_LUA_DIR") or "bench") .. "/common.lua")
 
 local counter = 0
+local run = tonumber(os.getenv("BENCH_RUN") or "0") % 10
 local headers = { ["Content-Type"] = "application/json" }
 local next_tid = 1
 
@@ -23,8 +28,8 @@ function request()
       '{"type":"petition","category":"grievance",' ..
       '"title":"压测 %d-%d 小区电梯长期故障",' ..
       '"body":"三号楼电梯停运两个月，物业公司以维修基金未到位为由不予维修，老人上下楼十分困难。",' ..
-      '"contact":{"name":"张三","phone":"13800138000"}}',
-      tid or 0, counter)
+      '"contact":{"name":"张三","phone":"13%d%d%07d"}}',
+      tid or 0, counter, run, (tid or 0) % 10, counter % 10000000)
    return wrk.format("POST", "/api/public/cases", headers, body)
 end
 

@@ -161,11 +161,16 @@ int h_users_update(http_req_t *req, http_resp_t *resp)
 	json_t *body;
 	if ((rc = http_json_body(req, &body)) < 0)
 		return rc;
-	static const char *const allowed[] = { "disabled", "roles", NULL };
+	static const char *const allowed[] = { "disabled", "roles", "unlock", NULL };
 	json_t *dis = json_object_get(body, "disabled");
+	json_t *unlock = json_object_get(body, "unlock");
 	json_t *jr = json_object_get(body, "roles");
 	if ((rc = api_only_members(req, body, allowed, NULL)) < 0)
 		goto out;
+	if (unlock && !json_is_boolean(unlock)) {
+		rc = pa_fail(&req->err, PA_EINVAL, "validation", "unlock", "unlock must be a boolean");
+		goto out;
+	}
 	if (dis && !json_is_boolean(dis)) {
 		rc = pa_fail(&req->err, PA_EINVAL, "validation", "disabled", "disabled must be a boolean");
 		goto out;
@@ -180,7 +185,7 @@ int h_users_update(http_req_t *req, http_resp_t *resp)
 	if (jr && (rc = parse_roles(req, jr, &roles, &n)) < 0)
 		goto out;
 	if ((rc = accounts_user_update(api_app(req), req->arena, api_principal(req), id, roles, n,
-	                               dis ? json_is_true(dis) : -1, &req->err)) < 0)
+	                               dis ? json_is_true(dis) : -1, json_is_true(unlock), &req->err)) < 0)
 		goto out;
 	rc = respond_user(req, resp, 200, id);
 out:
@@ -241,9 +246,14 @@ int h_audit_list(http_req_t *req, http_resp_t *resp)
 		return rc;
 	pa_audit_rec_t *recs = NULL;
 	size_t n = 0;
-	if ((rc = store_audit_list(store_reader(api_app(req)->store), req->arena, after, (int)limit, &recs,
+	/* one more than asked tells whether another page exists */
+	int fetch = limit < STORE_LIST_MAX ? (int)limit + 1 : (int)limit;
+	if ((rc = store_audit_list(store_reader(api_app(req)->store), req->arena, after, fetch, &recs,
 	                           &n)) < 0)
 		return pa_fail(&req->err, rc, "unavailable", NULL, "could not read the audit log");
+	bool more = n > (size_t)limit || (fetch == limit && n == (size_t)limit);
+	if (n > (size_t)limit)
+		n = (size_t)limit;
 	json_t *items = json_array();
 	for (size_t i = 0; i < n; i++) {
 		json_t *detail = recs[i].detail ? json_loads(recs[i].detail, 0, NULL) : NULL;
@@ -255,7 +265,7 @@ int h_audit_list(http_req_t *req, http_resp_t *resp)
 		                                "prev_hash", recs[i].prev_hash, "hash", recs[i].hash));
 	}
 	json_t *j = json_pack("{s:o}", "items", items);
-	if (n == (size_t)limit)
+	if (more && n)
 		json_object_set_new(j, "next_after", json_integer(recs[n - 1].seq));
 	else
 		json_object_set_new(j, "next_after", json_null());

@@ -278,15 +278,19 @@ int h_case_events(http_req_t *req, http_resp_t *resp)
 		return rc;
 	pa_event_t *evs = NULL;
 	size_t n = 0;
-	if ((rc = store_events_list(store_reader(api_app(req)->store), req->arena, cs.id, after, (int)limit,
+	int fetch = limit < STORE_LIST_MAX ? (int)limit + 1 : (int)limit;
+	if ((rc = store_events_list(store_reader(api_app(req)->store), req->arena, cs.id, after, fetch,
 	                            false, &evs, &n)) < 0)
 		return pa_fail(&req->err, rc, "unavailable", NULL, "could not read the timeline");
+	bool more = n > (size_t)limit || (fetch == limit && n == (size_t)limit);
+	if (n > (size_t)limit)
+		n = (size_t)limit;
 	const wf_def_t *def = wf_registry_find(api_app(req)->wf, cs.type);
 	json_t *items = json_array();
 	for (size_t i = 0; i < n; i++)
 		json_array_append_new(items, api_event_json(req, def, &evs[i], false));
 	json_t *j = json_pack("{s:o}", "items", items);
-	json_object_set_new(j, "next_after", n == (size_t)limit ? json_integer(evs[n - 1].id) : json_null());
+	json_object_set_new(j, "next_after", more && n ? json_integer(evs[n - 1].id) : json_null());
 	http_resp_json(resp, 200, j);
 	return 0;
 }

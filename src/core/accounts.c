@@ -406,7 +406,8 @@ int accounts_user_set_roles(pa_app_t *app, arena_t *a, const pa_principal_t *by,
 }
 
 int accounts_user_update(pa_app_t *app, arena_t *a, const pa_principal_t *by, pa_id_t user_id,
-                         const pa_membership_t *roles, size_t n, int disabled, pa_err_t *err)
+                         const pa_membership_t *roles, size_t n, int disabled, bool unlock,
+                         pa_err_t *err)
 {
 	pa_user_t u;
 	int rc;
@@ -416,6 +417,10 @@ int accounts_user_update(pa_app_t *app, arena_t *a, const pa_principal_t *by, pa
 		return rc;
 	if (disabled >= 0)
 		u.disabled = disabled == 1;
+	if (unlock) {
+		u.failed_logins = 0;
+		u.locked_until = 0;
+	}
 	struct user_tx x = { .u = &u, .roles = roles, .nroles = n, .set_roles = roles != NULL,
 	                     .end_sessions = disabled == 1, .actor = principal_actor(by, a),
 	                     .action = "user.update", .a = a };

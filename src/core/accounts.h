@@ -65,10 +65,11 @@ int accounts_user_set_disabled(pa_app_t *app, arena_t *a, const pa_principal_t *
 int accounts_user_set_roles(pa_app_t *app, arena_t *a, const pa_principal_t *by,
                             pa_id_t user_id, const pa_membership_t *roles, size_t n,
                             pa_err_t *err);
-/* Changes roles (when roles != NULL) and the disabled flag (when disabled
- * is 0 or 1; -1 keeps it) in one write. */
+/* Changes roles (when roles != NULL), the disabled flag (when disabled is 0
+ * or 1; -1 keeps it) and clears a login lockout (unlock) in one write. */
 int accounts_user_update(pa_app_t *app, arena_t *a, const pa_principal_t *by, pa_id_t user_id,
-                         const pa_membership_t *roles, size_t n, int disabled, pa_err_t *err);
+                         const pa_membership_t *roles, size_t n, int disabled, bool unlock,
+                         pa_err_t *err);
 /* Checks roles and orgs exist and each role is held in a unit. */
 int accounts_check_roles(pa_app_t *app, const pa_membership_t *roles, size_t n, pa_err_t *err);
 

@@ -1,9 +1,10 @@
 /*
  * reminders.c — deadline reminders and escalation (see reminders.h).
  *
- * Shape of a pass, per kind: scan candidates on a reader connection in id
- * pages (store_reminder_scan / store_escalation_scan leave out cases that
- * already have their alert), drop those in states with a timeout, then one
+ * Shape of a pass, per kind: scan candidates on a reader connection in
+ * (due_at, id) pages (store_reminder_scan / store_escalation_scan leave out
+ * cases that already have their alert), drop those in states with a timeout
+ * (they stay candidates: a workflow may change), then one
  * store_write per page whose function re-reads each case on the writer
  * connection, re-checks the condition against the current row, and only
  * then inserts the case_alerts marker — if the marker was there already
@@ -132,6 +133,7 @@ static int alert_tx_fn(store_tx_t *tx, void *arg)
 static int pass(pa_app_t *app, enum alert_kind kind, pa_time_t now, int percent, int *done,
                 pa_err_t *err)
 {
+	pa_time_t after_due = INT64_MIN;
 	pa_id_t after = 0;
 	int rc = 0;
 	arena_t *a = arena_new();
@@ -141,8 +143,8 @@ static int pass(pa_app_t *app, enum alert_kind kind, pa_time_t now, int percent,
 		size_t n = 0;
 		store_conn_t *c = store_reader(app->store);
 		rc = kind == ALERT_REMINDER
-		         ? store_reminder_scan(c, a, now, percent, after, REMINDER_PAGE, &items, &n)
-		         : store_escalation_scan(c, a, now, after, REMINDER_PAGE, &items, &n);
+		         ? store_reminder_scan(c, a, now, percent, after_due, after, REMINDER_PAGE, &items, &n)
+		         : store_escalation_scan(c, a, now, after_due, after, REMINDER_PAGE, &items, &n);
 		if (rc < 0) {
 			pa_fail(err, rc, "unavailable", NULL, "could not scan cases for %s",
 			        kind_names[kind]);
@@ -151,6 +153,7 @@ static int pass(pa_app_t *app, enum alert_kind kind, pa_time_t now, int percent,
 		if (n == 0)
 			break;
 		after = items[n - 1].id;
+		after_due = items[n - 1].due_at;
 		size_t k = 0;
 		for (size_t i = 0; i < n; i++)
 			if (!has_timeout(app, items[i].type, items[i].state))

@@ -371,8 +371,10 @@ int store_tx_alert_insert(store_tx_t *tx, pa_id_t case_id, const char *kind, con
 	return 0;
 }
 
-static int scan(store_conn_t *c, arena_t *a, const char *sql, pa_time_t now, int64_t param,
-                pa_id_t after_id, int limit, pa_due_item_t **out, size_t *n)
+/* ?1 now, ?2 percent, ?3 lowest due_at, (?4, ?5) the cursor, ?6 limit. */
+static int scan(store_conn_t *c, arena_t *a, const char *sql, pa_time_t now, int64_t percent,
+                pa_time_t lowest_due, pa_time_t after_due, pa_id_t after_id, int limit,
+                pa_due_item_t **out, size_t *n)
 {
 	*out = NULL;
 	*n = 0;
@@ -383,9 +385,11 @@ static int scan(store_conn_t *c, arena_t *a, const char *sql, pa_time_t now, int
 	if (rc < 0)
 		return rc;
 	sqlite3_bind_int64(st, 1, now);
-	sqlite3_bind_int64(st, 2, param);
-	sqlite3_bind_int64(st, 3, after_id);
-	sqlite3_bind_int(st, 4, limit);
+	sqlite3_bind_int64(st, 2, percent);
+	sqlite3_bind_int64(st, 3, lowest_due > after_due ? lowest_due : after_due);
+	sqlite3_bind_int64(st, 4, after_due);
+	sqlite3_bind_int64(st, 5, after_id);
+	sqlite3_bind_int(st, 6, limit);
 	pa_due_item_t *arr = NULL;
 	size_t cnt = 0, cap = 0;
 	while ((rc = sq_step(c, st, NULL)) == SQ_ROW) {
@@ -406,33 +410,42 @@ static int scan(store_conn_t *c, arena_t *a, const char *sql, pa_time_t now, int
 	return 0;
 }
 
-int store_reminder_scan(store_conn_t *c, arena_t *a, pa_time_t now, int percent, pa_id_t after_id,
-                        int limit, pa_due_item_t **out, size_t *n)
+/*
+ * Both scans walk cases_open_due (is_open, due_at, id) from the cursor: the
+ * keyset `due_at >= ?3 AND (due_at > ?4 OR id > ?5)` gives the planner a
+ * range to seek to, so a pass costs one walk over the candidates however
+ * many pages it takes, and the correlated NOT EXISTS is a primary-key probe.
+ */
+int store_reminder_scan(store_conn_t *c, arena_t *a, pa_time_t now, int percent,
+                        pa_time_t after_due, pa_id_t after_id, int limit, pa_due_item_t **out,
+                        size_t *n)
 {
 	if (percent < 1 || percent > 99)
 		return PA_EINVAL;
 	/* elapsed * 100 >= span * percent, in integers (no rounding surprises) */
 	return scan(c, a,
 	            "SELECT id, type, state, due_at, overdue FROM cases c "
-	            "WHERE is_open = 1 AND due_at > ?1 AND due_at < 9223372036854775807 AND id > ?3 "
+	            "WHERE is_open = 1 AND due_at >= ?3 AND due_at > ?1 "
+	            "AND due_at < 9223372036854775807 AND (due_at > ?4 OR id > ?5) "
 	            "AND due_at > state_entered_at "
 	            "AND (?1 - state_entered_at) * 100 >= (due_at - state_entered_at) * ?2 "
 	            "AND NOT EXISTS (SELECT 1 FROM case_alerts x WHERE x.case_id = c.id "
 	            "AND x.kind = 'reminder' AND x.state = c.state AND x.due_at = c.due_at) "
-	            "ORDER BY id LIMIT ?4",
-	            now, percent, after_id, limit, out, n);
+	            "ORDER BY due_at, id LIMIT ?6",
+	            now, percent, now + 1, after_due, after_id, limit, out, n);
 }
 
-int store_escalation_scan(store_conn_t *c, arena_t *a, pa_time_t now, pa_id_t after_id, int limit,
-                          pa_due_item_t **out, size_t *n)
+int store_escalation_scan(store_conn_t *c, arena_t *a, pa_time_t now, pa_time_t after_due,
+                          pa_id_t after_id, int limit, pa_due_item_t **out, size_t *n)
 {
 	return scan(c, a,
 	            "SELECT id, type, state, due_at, overdue FROM cases c "
-	            "WHERE is_open = 1 AND due_at <= ?1 AND ?2 = 0 AND id > ?3 "
+	            "WHERE is_open = 1 AND due_at >= ?3 AND due_at <= ?1 AND ?2 = 0 "
+	            "AND (due_at > ?4 OR id > ?5) "
 	            "AND NOT EXISTS (SELECT 1 FROM case_alerts x WHERE x.case_id = c.id "
 	            "AND x.kind = 'escalation' AND x.state = c.state AND x.due_at = c.due_at) "
-	            "ORDER BY id LIMIT ?4",
-	            now, 0, after_id, limit, out, n);
+	            "ORDER BY due_at, id LIMIT ?6",
+	            now, 0, INT64_MIN, after_due, after_id, limit, out, n);
 }
 
 /* ---- org members ------------------------------------------------------------------------ */

@@ -483,13 +483,15 @@ int store_outbox_counts(store_conn_t *c, int64_t *pending, int64_t *sent, int64_
 int store_tx_alert_insert(store_tx_t *tx, pa_id_t case_id, const char *kind, const char *state,
                           pa_time_t due_at, pa_time_t at, bool *inserted);
 /* Open cases with a limit still in the future of which at least `percent` % has passed
- * since they entered their state, and no reminder for that (state, due_at); id order after
- * after_id. */
-int store_reminder_scan(store_conn_t *c, arena_t *a, pa_time_t now, int percent, pa_id_t after_id,
-                        int limit, pa_due_item_t **out, size_t *n);
-/* Open cases whose due_at <= now and that have no escalation for that (state, due_at). */
-int store_escalation_scan(store_conn_t *c, arena_t *a, pa_time_t now, pa_id_t after_id, int limit,
-                          pa_due_item_t **out, size_t *n);
+ * since they entered their state, and no reminder for that (state, due_at); in (due_at, id)
+ * order after the cursor (after_due, after_id) — a walk along cases_open_due. */
+int store_reminder_scan(store_conn_t *c, arena_t *a, pa_time_t now, int percent,
+                        pa_time_t after_due, pa_id_t after_id, int limit, pa_due_item_t **out,
+                        size_t *n);
+/* Open cases whose due_at <= now and that have no escalation for that (state, due_at);
+ * in (due_at, id) order after the cursor. */
+int store_escalation_scan(store_conn_t *c, arena_t *a, pa_time_t now, pa_time_t after_due,
+                          pa_id_t after_id, int limit, pa_due_item_t **out, size_t *n);
 
 /* One membership of an active (not disabled) user in an org. */
 typedef struct pa_member {

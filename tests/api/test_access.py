@@ -489,6 +489,12 @@ class Access(H.ApiTestCase):
         # wrong passwords for an unknown user look like any wrong password
         r = c.login("nobody-here", "whatever-1", expect=None)
         self.assertProblem(r, 401, "unauthenticated")
+        # an admin lifts the lockout; the password is unchanged
+        uid = [u["id"] for u in self.admin.get("/api/v1/users").data["items"] if u["username"] == "lockme"][0]
+        self.assertProblem(self.admin.patch("/api/v1/users/%d" % uid, {"unlock": "yes"}), 400, "validation", "unlock")
+        self.assertStatus(self.admin.patch("/api/v1/users/%d" % uid, {"unlock": True}), 200)
+        r = c.login("lockme", "Lock-Pass-2026!", expect=None)
+        self.assertEqual(r.status, 200, r.data)
 
     # ---- health ------------------------------------------------------------------------
 
