@@ -1202,16 +1202,18 @@ int cases_timer_tick(pa_app_t *app, pa_time_t now, int *applied, int *marked, pa
 {
 	*applied = *marked = 0;
 	pa_id_t after = 0;
+	pa_time_t after_due = INT64_MIN;
 	int rc = 0;
 	arena_t *a = arena_new();
 	for (;;) {
 		arena_reset(a);
 		pa_due_item_t *items = NULL;
 		size_t n = 0;
-		rc = store_due_scan(store_reader(app->store), a, now, after, TIMER_PAGE, &items, &n);
+		rc = store_due_scan(store_reader(app->store), a, now, after_due, after, TIMER_PAGE, &items, &n);
 		if (rc < 0 || n == 0)
 			break;
 		after = items[n - 1].id;
+		after_due = items[n - 1].due_at;
 		/* Skip items with nothing to do (already overdue, no timeout). */
 		size_t k = 0;
 		for (size_t i = 0; i < n; i++) {

@@ -5,12 +5,13 @@
  * and in the idle I/O class, so rendering takes the CPU, and storing the
  * files the disk time, that requests leave over.  Each loops over
  * process_batch(): one write claims up to DOCGEN_BATCH rows and numbers
- * them; the PDFs are rendered in the thread; then up to DOCGEN_STORE_THREADS
- * short-lived threads store the files and issue the documents, one write
- * each — concurrent writes share the store's group commit, and concurrent
- * fsyncs of the files share the file system's journal commits, so neither
- * is paid once per document.  An idle generator sleeps DOCGEN_IDLE_MS or
- * until docgen_kick() (called when a step queues a document).
+ * them; the PDFs are rendered in the thread; the files are stored and made
+ * durable together (store_files: two syncfs per batch, not two fsyncs per
+ * file, which would force a journal commit each that the database's commits
+ * queue behind); one write issues the whole batch (one commit, shared with
+ * whatever requests are committing).  An idle generator sleeps
+ * DOCGEN_IDLE_MS or until docgen_kick() (called when a step queues a
+ * document).
  *
  * Numbers.  A document's number is allocated when it is first claimed, from
  * store_tx_next_number("doc:<unit id>", year): the counter and the number
@@ -234,6 +235,7 @@ typedef struct job {
 	int pages;
 	pa_time_t issued_at;
 	bool rendered;
+	char sha[65];
 	int result;
 	char error[sizeof(((pa_err_t *)0)->detail)];
 } job_t;
@@ -331,39 +333,124 @@ static void release_doc(pa_app_t *app, const pa_document_t *doc, const char *why
 	store_write(app->store, fail_tx_fn, &f, &err);
 }
 
-/* Stores one rendered document and issues it (one write). */
-static void issue_one(pa_app_t *app, job_t *j)
+/*
+ * Stores the rendered files of a batch content-addressed, as attach_store()
+ * does (<dir>/<aa>/<sha256>, written to a temporary file, renamed into
+ * place), but durable with two syncfs() for the whole batch instead of two
+ * fsyncs per file: every fsync forces a journal commit that the database's
+ * own commits then queue behind, and a batch of documents should not cost
+ * the requests of the moment dozens of them.  Only after the second syncfs
+ * (the renames are durable) are the rows that point at the files written.
+ */
+static void store_files(pa_app_t *app, arena_t *a, job_t *jobs, size_t n)
 {
-	arena_t *a = arena_new();
-	pa_err_t err = { 0 };
-	struct issue_tx x = { .app = app, .a = a, .j = j };
-	int rc = attach_store(app->cfg->attachments_dir, j->pdf.buf, j->pdf.len, x.sha, &err);
-	if (rc == 0)
-		rc = store_write(app->store, issue_tx_fn, &x, &err);
-	j->result = rc;
-	if (rc < 0)
-		snprintf(j->error, sizeof(j->error), "%s", err.detail[0] ? err.detail : pa_strerror(rc));
-	arena_free(a);
+	static atomic_uint tmp_counter;
+	const char *dir = app->cfg->attachments_dir;
+	char **tmp = arena_zalloc(a, (n + 1) * sizeof(*tmp));
+	char **final = arena_zalloc(a, (n + 1) * sizeof(*final));
+	mkdir(dir, 0750);
+	for (size_t i = 0; i < n; i++) {
+		job_t *j = &jobs[i];
+		if (!j->rendered)
+			continue;
+		unsigned char h[crypto_hash_sha256_BYTES];
+		crypto_hash_sha256(h, (const unsigned char *)j->pdf.buf, j->pdf.len);
+		sodium_bin2hex(j->sha, sizeof(j->sha), h, sizeof(h));
+		final[i] = attach_path(a, dir, j->sha);
+		const char *sub = arena_printf(a, "%s/%.2s", dir, j->sha);
+		mkdir(sub, 0750);
+		struct stat st;
+		if (final[i] && stat(final[i], &st) == 0 && (size_t)st.st_size == j->pdf.len)
+			continue; /* the same bytes are stored already */
+		tmp[i] = arena_printf(a, "%s/.tmp-doc-%.16s-%ld-%u", sub, j->sha, (long)getpid(),
+		                      atomic_fetch_add(&tmp_counter, 1));
+		int fd = open(tmp[i], O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0640);
+		bool ok = fd >= 0;
+		for (size_t off = 0; ok && off < j->pdf.len;) {
+			ssize_t w = write(fd, j->pdf.buf + off, j->pdf.len - off);
+			if (w < 0 && errno == EINTR)
+				continue;
+			ok = w > 0;
+			off += w > 0 ? (size_t)w : 0;
+		}
+		if (fd >= 0 && close(fd) != 0)
+			ok = false;
+		if (!ok) {
+			snprintf(j->error, sizeof(j->error), "could not write the document's file (%s)",
+			         strerror(errno));
+			j->result = errno == ENOSPC || errno == EDQUOT ? PA_EUNAVAIL : PA_EIO;
+			unlink(tmp[i]);
+			tmp[i] = NULL;
+		}
+	}
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	bool synced = dfd >= 0 && syncfs(dfd) == 0;
+	for (size_t i = 0; i < n; i++) {
+		job_t *j = &jobs[i];
+		if (!tmp[i])
+			continue;
+		if (!synced || rename(tmp[i], final[i]) != 0) {
+			snprintf(j->error, sizeof(j->error), "could not store the document's file (%s)",
+			         strerror(errno));
+			j->result = PA_EIO;
+			unlink(tmp[i]);
+		}
+	}
+	if (dfd >= 0) {
+		if (syncfs(dfd) != 0) {
+			for (size_t i = 0; i < n; i++)
+				if (tmp[i] && jobs[i].result == 0) {
+					snprintf(jobs[i].error, sizeof(jobs[i].error), "could not sync the files");
+					jobs[i].result = PA_EIO;
+				}
+		}
+		close(dfd);
+	}
 }
 
-struct store_pool {
+struct batch_tx {
 	pa_app_t *app;
+	arena_t *a;
 	job_t *jobs;
 	size_t n;
-	atomic_size_t next;
 };
 
-static void *store_worker(void *arg)
+/* Every stored document of the batch in one write (one commit). */
+static int batch_tx_fn(store_tx_t *tx, void *arg)
 {
-	struct store_pool *sp = arg;
-	for (;;) {
-		size_t i = atomic_fetch_add(&sp->next, 1);
-		if (i >= sp->n)
-			break;
-		if (sp->jobs[i].rendered)
-			issue_one(sp->app, &sp->jobs[i]);
+	struct batch_tx *b = arg;
+	for (size_t i = 0; i < b->n; i++) {
+		if (!b->jobs[i].rendered || b->jobs[i].result < 0)
+			continue;
+		struct issue_tx x = { .app = b->app, .a = b->a, .j = &b->jobs[i] };
+		memcpy(x.sha, b->jobs[i].sha, sizeof(x.sha));
+		int rc = issue_tx_fn(tx, &x);
+		if (rc < 0)
+			return rc;
 	}
-	return NULL;
+	return 0;
+}
+
+/* Issues the stored documents: one write for the batch; if it fails, one
+ * write each, so one bad document does not hold back the others. */
+static void issue_batch(pa_app_t *app, arena_t *a, job_t *jobs, size_t n)
+{
+	pa_err_t err = { 0 };
+	struct batch_tx b = { app, a, jobs, n };
+	if (store_write(app->store, batch_tx_fn, &b, &err) == 0)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		job_t *j = &jobs[i];
+		if (!j->rendered || j->result < 0)
+			continue;
+		struct batch_tx one = { app, a, j, 1 };
+		pa_err_clear(&err);
+		int rc = store_write(app->store, batch_tx_fn, &one, &err);
+		if (rc < 0) {
+			j->result = rc;
+			snprintf(j->error, sizeof(j->error), "%s", err.detail[0] ? err.detail : pa_strerror(rc));
+		}
+	}
 }
 
 static int process_batch(pa_app_t *app, int limit, int *issued, pa_err_t *err)
@@ -403,18 +490,8 @@ static int process_batch(pa_app_t *app, int limit, int *issued, pa_err_t *err)
 			json_decref(vars);
 		}
 	}
-	/* store and issue in parallel: the fsyncs and commits overlap */
-	struct store_pool sp = { .app = app, .jobs = jobs, .n = c.n };
-	atomic_init(&sp.next, 0);
-	size_t nt = c.n < DOCGEN_STORE_THREADS ? c.n : DOCGEN_STORE_THREADS;
-	pthread_t th[DOCGEN_STORE_THREADS];
-	size_t started = 0;
-	for (size_t i = 1; i < nt; i++)
-		if (pthread_create(&th[started], NULL, store_worker, &sp) == 0)
-			started++;
-	store_worker(&sp);
-	for (size_t i = 0; i < started; i++)
-		pthread_join(th[i], NULL);
+	store_files(app, a, jobs, c.n);
+	issue_batch(app, a, jobs, c.n);
 	for (size_t i = 0; i < c.n; i++) {
 		job_t *j = &jobs[i];
 		if (j->rendered && j->result == 0)

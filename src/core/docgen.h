@@ -14,12 +14,14 @@
  *      numbers are unique and a number, once given, stays with its document
  *      even if rendering has to be retried.  A claim is a lease: a row whose
  *      generator died is claimed again when the lease runs out.
- *   3. issued — the generator renders the PDFs (docs_render), stores each
- *      content-addressed (attach_store, fsynced; several at once), and for
- *      each one write: the PDF linked as a case attachment (public when the
- *      document is addressed to the public), a timeline event "document"
- *      naming the number and the PDF's sha256, an audit record
- *      "document.issue" with the sha256, and the row marked done.
+ *   3. issued — the generator renders the PDFs (docs_render), stores them
+ *      content-addressed as attachments are (<attachments>/<aa>/<sha256>,
+ *      made durable for the whole batch before any row points at them),
+ *      and in one write per batch, for each document: the PDF linked as a
+ *      case attachment (public when the document is addressed to the
+ *      public), a timeline event "document" naming the number and the PDF's
+ *      sha256, an audit record "document.issue" with the sha256, and the
+ *      row marked done.
  *
  * A done row never changes.  Regenerating inserts a new row (version + 1,
  * supersedes the old one) that goes through the same steps and gets a new
@@ -44,7 +46,6 @@
 #define DOCGEN_MAX_ATTEMPTS 5     /* renders of one document before it is failed */
 #define DOCGEN_RETRY_S 60         /* wait after a failed render */
 #define DOCGEN_IDLE_MS 1000       /* how often an idle generator looks for work */
-#define DOCGEN_STORE_THREADS 8    /* files of one batch stored in parallel */
 #define DOCGEN_BATCH_PRINT_MAX 500 /* documents in one batch print */
 #define DOC_DEFAULT_LOCALE "zh-CN"
 

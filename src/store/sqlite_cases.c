@@ -261,8 +261,8 @@ int store_case_counts(store_conn_t *c, pa_time_t now, int64_t *open, int64_t *ov
 	return rc < 0 ? rc : 0;
 }
 
-int store_due_scan(store_conn_t *c, arena_t *a, pa_time_t now, pa_id_t after_id, int limit,
-                   pa_due_item_t **out, size_t *n)
+int store_due_scan(store_conn_t *c, arena_t *a, pa_time_t now, pa_time_t after_due,
+                   pa_id_t after_id, int limit, pa_due_item_t **out, size_t *n)
 {
 	*out = NULL;
 	*n = 0;
@@ -273,8 +273,9 @@ int store_due_scan(store_conn_t *c, arena_t *a, pa_time_t now, pa_id_t after_id,
 	if (rc < 0)
 		return rc;
 	sqlite3_bind_int64(st, 1, now);
-	sqlite3_bind_int64(st, 2, after_id);
-	sqlite3_bind_int(st, 3, limit);
+	sqlite3_bind_int64(st, 2, after_due);
+	sqlite3_bind_int64(st, 3, after_id);
+	sqlite3_bind_int(st, 4, limit);
 	pa_due_item_t *arr = arena_alloc(a, st_mult((size_t)limit, sizeof(*arr)));
 	size_t cnt = 0;
 	while ((rc = sq_step(c, st, NULL)) == SQ_ROW && cnt < (size_t)limit) {

@@ -12,6 +12,8 @@
  *                    ratings
  *   sqlite_meta.c    audit log and the meta table
  *   sqlite_supervision.c  supervision orders and links between cases
+ *   sqlite_outbox.c  the notification outbox, deadline alerts (case_alerts),
+ *                    a unit's members
  *
  * A store_conn_t is used by one thread only: the writer connection by the
  * writer thread (tx functions reach it through store_tx_conn()), each read

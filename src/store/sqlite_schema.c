@@ -414,12 +414,19 @@ static const char migration_4[] =
 	"  SELECT RAISE(ABORT, 'case links are never deleted');\n"
 	"END;\n";
 
+/* The timer's work list: open cases not yet marked overdue, by due time.
+ * Once a case is marked overdue (or leaves its state) it leaves this index,
+ * so a pass reads only what it has to act on. */
+static const char migration_5[] =
+	"CREATE INDEX cases_due_pending ON cases(due_at, id) WHERE is_open = 1 AND overdue = 0;\n";
+
 const char *const sq_migrations[] = {
 	NULL,         /* version 0: empty database */
 	migration_1,
 	migration_2,  /* documents (文书) */
 	migration_3,  /* notifications: outbox columns, contact e-mail, case_alerts */
 	migration_4,  /* supervision orders (督办), case links */
+	migration_5,  /* the timer's partial index */
 };
 
 const int sq_schema_version = (int)ARRAY_SIZE(sq_migrations) - 1;

@@ -115,8 +115,9 @@
 	X(CASE_COUNTS,                                                                              \
 	  "SELECT count(*), IFNULL(sum(due_at < ?1), 0) FROM cases WHERE is_open = 1")              \
 	X(DUE_SCAN,                                                                                 \
-	  "SELECT id, type, state, due_at, overdue FROM cases "                                     \
-	  "WHERE is_open = 1 AND due_at <= ?1 AND id > ?2 ORDER BY id LIMIT ?3")                    \
+	  "SELECT id, type, state, due_at, overdue FROM cases INDEXED BY cases_due_pending "       \
+	  "WHERE is_open = 1 AND overdue = 0 AND due_at <= ?1 "                                     \
+	  "AND (due_at > ?2 OR (due_at = ?2 AND id > ?3)) ORDER BY due_at, id LIMIT ?4")           \
                                                                                                   \
 	/* timeline */                                                                             \
 	X(EVENT_INSERT,                                                                             \

@@ -230,8 +230,10 @@ int store_tx_case_insert(store_tx_t *tx, const pa_case_t *cs, pa_id_t *id);
  */
 int store_tx_case_update(store_tx_t *tx, const pa_case_t *cs);
 
-/* Cases the timer must look at: open, due_at <= now, and either not yet
- * marked overdue or in one of `timeout_states` (type/state pairs). */
+/* Cases the timer must act on: open, not yet marked overdue, due_at <= now,
+ * in (due_at, id) order after the keyset (after_due, after_id).  A case the
+ * timer marks overdue, or moves on by a timeout, leaves this set, so a pass
+ * reads only pending work (partial index cases_due_pending). */
 typedef struct pa_due_item {
 	pa_id_t id;
 	const char *type;
@@ -239,8 +241,8 @@ typedef struct pa_due_item {
 	pa_time_t due_at;
 	bool overdue;
 } pa_due_item_t;
-int store_due_scan(store_conn_t *c, arena_t *a, pa_time_t now, pa_id_t after_id, int limit,
-                   pa_due_item_t **out, size_t *n);
+int store_due_scan(store_conn_t *c, arena_t *a, pa_time_t now, pa_time_t after_due,
+                   pa_id_t after_id, int limit, pa_due_item_t **out, size_t *n);
 
 /* ---- timeline ------------------------------------------------------------- */
 

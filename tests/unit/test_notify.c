@@ -428,6 +428,12 @@ static void test_notice_queues_messages_atomically(void **state)
 	assert_int_equal(query_int(sql), 3);
 	pa_outbox_t *ms;
 	size_t n;
+	/* due at once, oldest first */
+	assert_int_equal(store_outbox_due(store_reader(app.store), a, pa_now(), 10, &ms, &n), 0);
+	assert_int_equal(n, 3);
+	assert_true(ms[0].id < ms[1].id && ms[1].id < ms[2].id);
+	assert_int_equal(store_outbox_due(store_reader(app.store), a, cs.created_at - 1, 10, &ms, &n), 0);
+	assert_int_equal(n, 0);
 	assert_int_equal(store_outbox_list(store_reader(app.store), a, "pending", 0, 10, &ms, &n), 0);
 	assert_int_equal(n, 3);
 	bool seen_sms = false, seen_email = false, seen_hook = false;
