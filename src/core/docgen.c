@@ -1,15 +1,17 @@
 /*
  * docgen.c — issuing documents (see docgen.h for the life of a document).
  *
- * Threads.  docgen_start() runs DOCGEN_THREADS generator threads at nice 19
- * and in the idle I/O class, so rendering takes the CPU, and storing the
- * files the disk time, that requests leave over.  Each loops over
+ * Threads.  docgen_start() runs DOCGEN_THREADS generator threads in the
+ * idle scheduling class (SCHED_IDLE; nice 19 where refused) and the idle
+ * I/O class, so rendering takes the CPU, and storing the files the disk
+ * time, that requests leave over.  Each loops over
  * process_batch(): one write claims up to DOCGEN_BATCH rows and numbers
  * them; the PDFs are rendered in the thread; the files are stored and made
- * durable together (store_files: two syncfs per batch, not two fsyncs per
- * file, which would force a journal commit each that the database's commits
- * queue behind); one write issues the whole batch (one commit, shared with
- * whatever requests are committing).  An idle generator sleeps
+ * durable together (store_files: the batch's fsyncs issued at once, which
+ * the file system serves with about one journal commit, where one at a time
+ * would force a commit each that the database's commits queue behind); one
+ * write issues the whole batch (one commit, shared with whatever requests
+ * are committing).  An idle generator sleeps
  * DOCGEN_IDLE_MS or until docgen_kick() (called when a step queues a
  * document).
  *
@@ -35,6 +37,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,6 +51,7 @@
 
 #define DOCGEN_VERIFY_PAGE 500
 #define DOCGEN_NICE 19
+#define DOCGEN_FSYNC_THREADS 8    /* fsyncs of one batch issued together */
 /* <linux/ioprio.h> is not in every libc's headers: the ABI values */
 #define DOCGEN_IOPRIO_WHO_PROCESS 1
 #define DOCGEN_IOPRIO_CLASS_IDLE 3
@@ -333,14 +337,49 @@ static void release_doc(pa_app_t *app, const pa_document_t *doc, const char *why
 	store_write(app->store, fail_tx_fn, &f, &err);
 }
 
+/* fsync()s of a list of descriptors, several at once: concurrent fsyncs
+ * share the file system's journal commits, so a batch costs about one
+ * commit instead of one per file. */
+struct fsync_set {
+	const int *fds;
+	bool *failed;
+	size_t n;
+	atomic_size_t next;
+};
+
+static void *fsync_worker(void *arg)
+{
+	struct fsync_set *fs = arg;
+	for (;;) {
+		size_t i = atomic_fetch_add(&fs->next, 1);
+		if (i >= fs->n)
+			return NULL;
+		if (fs->fds[i] >= 0 && fsync(fs->fds[i]) != 0)
+			fs->failed[i] = true;
+	}
+}
+
+static void fsync_all(const int *fds, bool *failed, size_t n)
+{
+	struct fsync_set fs = { .fds = fds, .failed = failed, .n = n };
+	atomic_init(&fs.next, 0);
+	pthread_t th[DOCGEN_FSYNC_THREADS];
+	size_t started = 0;
+	for (size_t i = 1; i < n && i < DOCGEN_FSYNC_THREADS; i++)
+		if (pthread_create(&th[started], NULL, fsync_worker, &fs) == 0)
+			started++;
+	fsync_worker(&fs);
+	for (size_t i = 0; i < started; i++)
+		pthread_join(th[i], NULL);
+}
+
 /*
  * Stores the rendered files of a batch content-addressed, as attach_store()
- * does (<dir>/<aa>/<sha256>, written to a temporary file, renamed into
- * place), but durable with two syncfs() for the whole batch instead of two
- * fsyncs per file: every fsync forces a journal commit that the database's
- * own commits then queue behind, and a batch of documents should not cost
- * the requests of the moment dozens of them.  Only after the second syncfs
- * (the renames are durable) are the rows that point at the files written.
+ * does (<dir>/<aa>/<sha256>: a temporary file, fsynced, renamed into place,
+ * the directory fsynced), with the fsyncs of the batch done together: each
+ * lone fsync forces a journal commit that the database's own commits then
+ * queue behind.  Only after the directories are synced (the renames are
+ * durable) are the rows that point at the files written.
  */
 static void store_files(pa_app_t *app, arena_t *a, job_t *jobs, size_t n)
 {
@@ -348,21 +387,25 @@ static void store_files(pa_app_t *app, arena_t *a, job_t *jobs, size_t n)
 	const char *dir = app->cfg->attachments_dir;
 	char **tmp = arena_zalloc(a, (n + 1) * sizeof(*tmp));
 	char **final = arena_zalloc(a, (n + 1) * sizeof(*final));
+	const char **sub = arena_zalloc(a, (n + 1) * sizeof(*sub));
+	int *fds = arena_alloc(a, (n + 1) * sizeof(*fds));
+	bool *failed = arena_zalloc(a, (n + 1) * sizeof(*failed));
 	mkdir(dir, 0750);
 	for (size_t i = 0; i < n; i++) {
 		job_t *j = &jobs[i];
+		fds[i] = -1;
 		if (!j->rendered)
 			continue;
 		unsigned char h[crypto_hash_sha256_BYTES];
 		crypto_hash_sha256(h, (const unsigned char *)j->pdf.buf, j->pdf.len);
 		sodium_bin2hex(j->sha, sizeof(j->sha), h, sizeof(h));
 		final[i] = attach_path(a, dir, j->sha);
-		const char *sub = arena_printf(a, "%s/%.2s", dir, j->sha);
-		mkdir(sub, 0750);
+		sub[i] = arena_printf(a, "%s/%.2s", dir, j->sha);
+		mkdir(sub[i], 0750);
 		struct stat st;
 		if (final[i] && stat(final[i], &st) == 0 && (size_t)st.st_size == j->pdf.len)
 			continue; /* the same bytes are stored already */
-		tmp[i] = arena_printf(a, "%s/.tmp-doc-%.16s-%ld-%u", sub, j->sha, (long)getpid(),
+		tmp[i] = arena_printf(a, "%s/.tmp-doc-%.16s-%ld-%u", sub[i], j->sha, (long)getpid(),
 		                      atomic_fetch_add(&tmp_counter, 1));
 		int fd = open(tmp[i], O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0640);
 		bool ok = fd >= 0;
@@ -373,39 +416,59 @@ static void store_files(pa_app_t *app, arena_t *a, job_t *jobs, size_t n)
 			ok = w > 0;
 			off += w > 0 ? (size_t)w : 0;
 		}
-		if (fd >= 0 && close(fd) != 0)
-			ok = false;
-		if (!ok) {
+		if (ok) {
+			fds[i] = fd;
+		} else {
 			snprintf(j->error, sizeof(j->error), "could not write the document's file (%s)",
 			         strerror(errno));
 			j->result = errno == ENOSPC || errno == EDQUOT ? PA_EUNAVAIL : PA_EIO;
+			if (fd >= 0)
+				close(fd);
 			unlink(tmp[i]);
 			tmp[i] = NULL;
 		}
 	}
-	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	bool synced = dfd >= 0 && syncfs(dfd) == 0;
+	fsync_all(fds, failed, n);
+	/* into place; then the directories that changed, each once */
+	int *dfds = arena_alloc(a, (n + 1) * sizeof(*dfds));
+	bool *dfailed = arena_zalloc(a, (n + 1) * sizeof(*dfailed));
+	size_t nd = 0;
 	for (size_t i = 0; i < n; i++) {
 		job_t *j = &jobs[i];
+		if (fds[i] >= 0 && close(fds[i]) != 0)
+			failed[i] = true;
 		if (!tmp[i])
 			continue;
-		if (!synced || rename(tmp[i], final[i]) != 0) {
+		if (failed[i] || rename(tmp[i], final[i]) != 0) {
 			snprintf(j->error, sizeof(j->error), "could not store the document's file (%s)",
 			         strerror(errno));
 			j->result = PA_EIO;
 			unlink(tmp[i]);
+			tmp[i] = NULL;
+			continue;
 		}
+		bool seen = false;
+		for (size_t k = 0; k < i && !seen; k++)
+			seen = tmp[k] && streq(sub[k], sub[i]);
+		if (!seen)
+			dfds[nd++] = open(sub[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	}
-	if (dfd >= 0) {
-		if (syncfs(dfd) != 0) {
-			for (size_t i = 0; i < n; i++)
-				if (tmp[i] && jobs[i].result == 0) {
-					snprintf(jobs[i].error, sizeof(jobs[i].error), "could not sync the files");
-					jobs[i].result = PA_EIO;
-				}
-		}
-		close(dfd);
+	/* a new <aa> directory must be durable in the attachments directory too */
+	dfds[nd++] = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	fsync_all(dfds, dfailed, nd);
+	bool dirs_ok = true;
+	for (size_t k = 0; k < nd; k++) {
+		if (dfds[k] < 0 || dfailed[k])
+			dirs_ok = false;
+		if (dfds[k] >= 0)
+			close(dfds[k]);
 	}
+	if (!dirs_ok)
+		for (size_t i = 0; i < n; i++)
+			if (tmp[i] && jobs[i].result == 0) {
+				snprintf(jobs[i].error, sizeof(jobs[i].error), "could not sync the directory");
+				jobs[i].result = PA_EIO;
+			}
 }
 
 struct batch_tx {
@@ -524,7 +587,11 @@ static void *generator_main(void *arg)
 	 * threads that store the files): requests and the writer come first,
 	 * for the CPU and for the disk (the files' fsyncs go in the idle class) */
 	pid_t tid = (pid_t)syscall(SYS_gettid);
-	setpriority(PRIO_PROCESS, (id_t)tid, DOCGEN_NICE);
+	/* SCHED_IDLE: any runnable request thread preempts it at once (nice 19
+	 * alone still takes its slice first); if refused, nice 19 */
+	struct sched_param sp = { .sched_priority = 0 };
+	if (pthread_setschedparam(pthread_self(), SCHED_IDLE, &sp) != 0)
+		setpriority(PRIO_PROCESS, (id_t)tid, DOCGEN_NICE);
 	syscall(SYS_ioprio_set, DOCGEN_IOPRIO_WHO_PROCESS, tid,
 	        DOCGEN_IOPRIO_CLASS_IDLE << DOCGEN_IOPRIO_CLASS_SHIFT);
 	pthread_mutex_lock(&g->mu);
