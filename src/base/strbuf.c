@@ -153,11 +153,18 @@ void strbuf_add_json_str(strbuf_t *sb, const char *str)
 			i++;
 		} else if (c < 0x80) {
 			/* escape < > & so JSON can never be sniffed into markup */
-			if (c == '<' || c == '>' || c == '&')
+			if (c == '<' || c == '>' || c == '&') {
 				strbuf_addf(sb, "\\u%04x", c);
-			else
-				strbuf_addch(sb, c);
-			i++;
+				i++;
+			} else {
+				/* copy the run of plain ASCII in one go */
+				size_t j = i + 1;
+				while (j < n && s[j] >= 0x20 && s[j] < 0x80 && s[j] != '"' && s[j] != '\\' &&
+				       s[j] != '<' && s[j] != '>' && s[j] != '&')
+					j++;
+				strbuf_add(sb, s + i, j - i);
+				i = j;
+			}
 		} else {
 			size_t l = utf8_seq(s + i, n - i);
 			if (l == 0) {

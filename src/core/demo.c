@@ -157,6 +157,20 @@ static int gen_tx_fn(store_tx_t *tx, void *arg)
 		pa_time_t entered = created + (pa_time_t)(rnd(g->seed) % (20u * 86400u));
 		pa_time_t due = 0;
 		wf_state_due(g->app->cal, st, created, entered, &due);
+		/* Leave the data as the server would have: a state whose window closes
+		 * by itself has not passed it yet, and a late case is marked overdue —
+		 * so the first timer pass has nothing to repair. */
+		bool overdue = false;
+		if (!st->terminal && due && due <= g->now) {
+			if (st->timeout) {
+				entered = g->now - (pa_time_t)(rnd(g->seed) % (5u * 86400u));
+				if (entered < created)
+					entered = created;
+				wf_state_due(g->app->cal, st, created, entered, &due);
+			} else {
+				overdue = true;
+			}
+		}
 		char qh[PA_HASH_HEX];
 		random_hex(qh, 32);
 		pa_case_t cs = {
@@ -168,7 +182,7 @@ static int gen_tx_fn(store_tx_t *tx, void *arg)
 			.channel = (rnd(g->seed) & 1) ? "web" : "visit", .state = st->name, .is_open = !st->terminal,
 			.intake_org_id = g->intake, .owner_org_id = g->units[rnd(g->seed) % g->nunits],
 			.created_at = created, .updated_at = entered, .state_entered_at = entered,
-			.due_at = due && !st->terminal ? due : PA_NO_DUE, .overdue = false, .query_hash = arena_strdup(g->a, qh),
+			.due_at = due && !st->terminal ? due : PA_NO_DUE, .overdue = overdue, .query_hash = arena_strdup(g->a, qh),
 			.data = "{}", .version = 1,
 		};
 		pa_id_t id;

@@ -4,7 +4,10 @@
  * Threads.  docgen_start() runs DOCGEN_THREADS generator threads in the
  * idle scheduling class (SCHED_IDLE; nice 19 where refused) and the idle
  * I/O class, so rendering takes the CPU, and storing the files the disk
- * time, that requests leave over.  Each loops over
+ * time, that requests leave over.  Because a renderer still competes for
+ * caches, memory and the writer, a generator also pauses DOCGEN_BUSY_PAUSE_MS
+ * between batches while requests write more than DOCGEN_BUSY_WRITES times a
+ * second (store_stats): under load documents wait, and catch up after.  Each loops over
  * process_batch(): one write claims up to DOCGEN_BATCH rows and numbers
  * them; the PDFs are rendered in the thread; the files are stored and made
  * durable together (store_files: the batch's fsyncs issued at once, which
@@ -594,6 +597,8 @@ static void *generator_main(void *arg)
 		setpriority(PRIO_PROCESS, (id_t)tid, DOCGEN_NICE);
 	syscall(SYS_ioprio_set, DOCGEN_IOPRIO_WHO_PROCESS, tid,
 	        DOCGEN_IOPRIO_CLASS_IDLE << DOCGEN_IOPRIO_CLASS_SHIFT);
+	int64_t commits0, writes0, t0 = pa_mono_us();
+	store_stats(g->app->store, &commits0, &writes0);
 	pthread_mutex_lock(&g->mu);
 	while (!g->stopping) {
 		unsigned seen = g->kicks;
@@ -603,17 +608,31 @@ static void *generator_main(void *arg)
 		int rc = process_batch(g->app, DOCGEN_BATCH, &issued, &err);
 		if (rc < 0)
 			log_warn("documents: generator: %s", err.detail[0] ? err.detail : pa_strerror(rc));
+		/* Busy: the store's other writes (requests) per second since the
+		 * last look.  Documents are not urgent; under load the generator
+		 * pauses between batches and catches up when it is quiet. */
+		int64_t commits, writes, t = pa_mono_us();
+		store_stats(g->app->store, &commits, &writes);
+		int64_t others = writes - writes0 - (issued ? 2 : 1);
+		bool busy = t > t0 && others * 1000000 / (t - t0) > DOCGEN_BUSY_WRITES;
+		writes0 = writes;
+		t0 = t;
+		int wait_ms = busy ? DOCGEN_BUSY_PAUSE_MS : issued == 0 ? DOCGEN_IDLE_MS : 0;
 		pthread_mutex_lock(&g->mu);
-		if (issued == 0 && !g->stopping && g->kicks == seen) {
+		if (wait_ms && !g->stopping && (busy || g->kicks == seen)) {
 			struct timespec ts;
 			clock_gettime(CLOCK_REALTIME, &ts);
-			ts.tv_sec += DOCGEN_IDLE_MS / 1000;
-			ts.tv_nsec += (long)(DOCGEN_IDLE_MS % 1000) * 1000000L;
+			ts.tv_sec += wait_ms / 1000;
+			ts.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
 			if (ts.tv_nsec >= 1000000000L) {
 				ts.tv_sec++;
 				ts.tv_nsec -= 1000000000L;
 			}
-			pthread_cond_timedwait(&g->cv, &g->mu, &ts);
+			/* a kick ends an idle wait, not a busy one (stop ends both) */
+			do {
+				if (pthread_cond_timedwait(&g->cv, &g->mu, &ts) != 0)
+					break;
+			} while (busy && !g->stopping);
 		}
 	}
 	pthread_mutex_unlock(&g->mu);

@@ -46,6 +46,8 @@
 #define DOCGEN_MAX_ATTEMPTS 5     /* renders of one document before it is failed */
 #define DOCGEN_RETRY_S 60         /* wait after a failed render */
 #define DOCGEN_IDLE_MS 1000       /* how often an idle generator looks for work */
+#define DOCGEN_BUSY_WRITES 50     /* other writes per second that mean "busy" */
+#define DOCGEN_BUSY_PAUSE_MS 2000 /* a generator's pause between batches when busy */
 #define DOCGEN_BATCH_PRINT_MAX 500 /* documents in one batch print */
 #define DOC_DEFAULT_LOCALE "zh-CN"
 

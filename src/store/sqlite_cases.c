@@ -566,21 +566,37 @@ int store_cases_by_party_hash(store_conn_t *c, arena_t *a, const char *hash, int
 	*n = 0;
 	if (!hash || !hash[0] || sq_check_limit(limit) < 0)
 		return PA_EINVAL;
-	sqlite3_stmt *st;
-	int rc = sq_stmt(c, SQ_CASES_BY_PARTY_HASH, &st, NULL);
-	if (rc < 0)
-		return rc;
-	sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 2, limit);
-	pa_id_t *arr = arena_alloc(a, st_mult((size_t)limit, sizeof(*arr)));
+	/* A hash is a phone's or an ID number's (they are keyed differently, so
+	 * never both): walk both indexes, merge newest first, drop repeats. */
+	pa_id_t *arr = arena_alloc(a, st_mult((size_t)limit * 2, sizeof(*arr)));
 	size_t cnt = 0;
-	while ((rc = sq_step(c, st, NULL)) == SQ_ROW && cnt < (size_t)limit)
-		arr[cnt++] = sqlite3_column_int64(st, 0);
-	sq_done(st);
+	static const enum sq_stmt_id ids[] = { SQ_CASES_BY_PHONE_HASH, SQ_CASES_BY_ID_HASH };
+	int rc = 0;
+	for (size_t k = 0; k < ARRAY_SIZE(ids) && rc >= 0; k++) {
+		sqlite3_stmt *st;
+		if ((rc = sq_stmt(c, ids[k], &st, NULL)) < 0)
+			return rc;
+		sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 2, limit);
+		while ((rc = sq_step(c, st, NULL)) == SQ_ROW)
+			arr[cnt++] = sqlite3_column_int64(st, 0);
+		sq_done(st);
+	}
 	if (rc < 0)
 		return rc;
+	/* newest first, unique, at most limit */
+	for (size_t i = 1; i < cnt; i++)
+		for (size_t j = i; j > 0 && arr[j] > arr[j - 1]; j--) {
+			pa_id_t t = arr[j];
+			arr[j] = arr[j - 1];
+			arr[j - 1] = t;
+		}
+	size_t u = 0;
+	for (size_t i = 0; i < cnt && u < (size_t)limit; i++)
+		if (u == 0 || arr[u - 1] != arr[i])
+			arr[u++] = arr[i];
 	*out = arr;
-	*n = cnt;
+	*n = u;
 	return 0;
 }
 

@@ -420,6 +420,13 @@ static const char migration_4[] =
 static const char migration_5[] =
 	"CREATE INDEX cases_due_pending ON cases(due_at, id) WHERE is_open = 1 AND overdue = 0;\n";
 
+/* Repeat detection walks a party hash's cases newest first without sorting. */
+static const char migration_6[] =
+	"CREATE INDEX parties_phone_case ON parties(phone_hash, case_id) WHERE phone_hash IS NOT NULL;\n"
+	"CREATE INDEX parties_id_case ON parties(id_hash, case_id) WHERE id_hash IS NOT NULL;\n"
+	"DROP INDEX parties_phone_hash;\n"
+	"DROP INDEX parties_id_hash;\n";
+
 const char *const sq_migrations[] = {
 	NULL,         /* version 0: empty database */
 	migration_1,
@@ -427,6 +434,7 @@ const char *const sq_migrations[] = {
 	migration_3,  /* notifications: outbox columns, contact e-mail, case_alerts */
 	migration_4,  /* supervision orders (督办), case links */
 	migration_5,  /* the timer's partial index */
+	migration_6,  /* party hash indexes that also order by case */
 };
 
 const int sq_schema_version = (int)ARRAY_SIZE(sq_migrations) - 1;

@@ -45,6 +45,7 @@
 	/* transaction control (writer connection only) */                                         \
 	X(BEGIN, "BEGIN IMMEDIATE")                                                                 \
 	X(COMMIT, "COMMIT")                                                                         \
+	X(READ_BEGIN, "BEGIN")                                                                      \
 	X(ROLLBACK, "ROLLBACK")                                                                     \
 	X(SAVEPOINT, "SAVEPOINT job")                                                               \
 	X(ROLLBACK_TO, "ROLLBACK TO job")                                                           \
@@ -135,9 +136,13 @@
 	  "?12)")                                                                                   \
 	X(PARTIES_LIST, "SELECT " SQ_PARTY_COLS " FROM parties WHERE case_id = ?1 ORDER BY id")     \
 	X(PARTY_GET, "SELECT " SQ_PARTY_COLS " FROM parties WHERE id = ?1")                         \
-	X(CASES_BY_PARTY_HASH,                                                                      \
-	  "SELECT case_id FROM parties WHERE phone_hash = ?1 "                                      \
-	  "UNION SELECT case_id FROM parties WHERE id_hash = ?1 ORDER BY 1 DESC LIMIT ?2")         \
+	/* one index walk each, newest first, no sort (migration 6's indexes) */             \
+	X(CASES_BY_PHONE_HASH,                                                                      \
+	  "SELECT case_id FROM parties INDEXED BY parties_phone_case WHERE phone_hash = ?1 "         \
+	  "ORDER BY case_id DESC LIMIT ?2")                                                         \
+	X(CASES_BY_ID_HASH,                                                                         \
+	  "SELECT case_id FROM parties INDEXED BY parties_id_case WHERE id_hash = ?1 "               \
+	  "ORDER BY case_id DESC LIMIT ?2")                                                         \
                                                                                                   \
 	/* attachments and ratings */                                                              \
 	X(ATTACHMENT_INSERT,                                                                        \

@@ -61,7 +61,7 @@
 
 #define STORE_BUSY_TIMEOUT_MS 5000      /* default options.busy_timeout_ms */
 #define STORE_WRITER_CACHE_KIB 8192     /* page cache of the writer connection */
-#define STORE_READER_CACHE_KIB 2048     /* page cache of each read connection */
+#define STORE_READER_CACHE_KIB 1024     /* page cache of each read connection (one per HTTP thread) */
 #define STORE_WAL_SIZE_LIMIT (64 << 20) /* WAL truncated to this after a checkpoint */
 #define STORE_BACKUP_STEP_PAGES 256     /* pages copied per sqlite3_backup_step */
 #define STORE_BACKUP_BUSY_RETRIES 1000  /* × 5 ms */
@@ -362,18 +362,28 @@ int store_read_begin(store_conn_t *c)
 		return 0; /* the writer reads inside its own transaction */
 	if (c->read_depth++ > 0)
 		return 0;
-	int rc = sq_exec(c, "BEGIN", NULL);
+	sqlite3_stmt *st;
+	int rc = sq_stmt(c, SQ_READ_BEGIN, &st, NULL);
+	if (rc == 0) {
+		rc = sq_step(c, st, NULL);
+		sq_done(st);
+	}
 	if (rc < 0)
 		c->read_depth = 0;
-	return rc;
+	return rc < 0 ? rc : 0;
 }
 
 void store_read_end(store_conn_t *c)
 {
 	if (!c || c->writer || c->read_depth == 0)
 		return;
-	if (--c->read_depth == 0)
-		sq_exec(c, "COMMIT", NULL);
+	if (--c->read_depth == 0) {
+		sqlite3_stmt *st;
+		if (sq_stmt(c, SQ_COMMIT, &st, NULL) == 0) {
+			sq_step(c, st, NULL);
+			sq_done(st);
+		}
+	}
 }
 
 static void conn_close(store_conn_t *c)
