@@ -128,13 +128,15 @@ median() { sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]
 
 ROUNDS=${DOCS_ROUNDS:-3}
 : >"$TMP/a" ; : >"$TMP/b" ; : >"$TMP/during"
-for r in $(seq "$ROUNDS"); do
+run_a() {
 	log "round $r/$ROUNDS (a) submissions, nothing to generate"
 	queue_off
 	serve
 	BENCH_LUA_DIR="$ROOT/bench" wrk -t1 -c4 -d1s -s "$ROOT/bench/submit.lua" "$BASE" >/dev/null 2>&1 || true
 	submit >>"$TMP/a"
 	stop
+}
+run_b() {
 	log "round $r/$ROUNDS (b) submissions while documents are generated"
 	queue_on
 	serve
@@ -150,6 +152,10 @@ for r in $(seq "$ROUNDS"); do
 		ALONE=$(awk -v a="$D1" -v b="$D2" -v d="$DUR" 'BEGIN { printf "%.1f", (b - a) / d }')
 	fi
 	stop
+}
+# a b, b a, a b, …: a drift of the machine over the runs does not favour either
+for r in $(seq "$ROUNDS"); do
+	if (( r % 2 )); then run_a; run_b; else run_b; run_a; fi
 done
 RPS_A=$(median <"$TMP/a")
 RPS_B=$(median <"$TMP/b")
