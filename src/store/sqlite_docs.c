@@ -23,20 +23,6 @@
 	"IFNULL(issued_at, 0), IFNULL(attachment_id, 0), IFNULL(issue_event_id, 0), template, " \
 	"claim, claim_until, attempts, last_error"
 
-static int prep(store_conn_t *c, const char *sql, sqlite3_stmt **st, pa_err_t *err)
-{
-	*st = NULL;
-	if (!c)
-		return pa_fail(err, PA_EUNAVAIL, "unavailable", NULL, "no database connection");
-	int rc = sqlite3_prepare_v2(c->db, sql, -1, st, NULL);
-	if (rc != SQLITE_OK) {
-		sqlite3_finalize(*st);
-		*st = NULL;
-		return sq_error(c, rc, err, sql);
-	}
-	return 0;
-}
-
 static void read_doc(sqlite3_stmt *st, arena_t *a, pa_document_t *d)
 {
 	sq_row_t r = SQ_ROW_READER(st, a);
@@ -92,7 +78,7 @@ int store_tx_document_insert(store_tx_t *tx, const pa_document_t *d, pa_id_t *id
 {
 	store_conn_t *c = tx->conn;
 	sqlite3_stmt *st;
-	int rc = prep(c,
+	int rc = sq_prepare(c,
 	              "INSERT INTO documents(case_id, event_id, kind, locale, unit_org_id, version, "
 	              "supersedes, public, status, vars, created_at, requested_by) "
 	              "VALUES (?1, NULLIF(?2, 0), ?3, ?4, ?5, ?6, NULLIF(?7, 0), ?8, 'pending', ?9, ?10, ?11)",
@@ -125,7 +111,7 @@ int store_document_max_version(store_conn_t *c, pa_id_t case_id, pa_id_t event_i
 {
 	*version = 0;
 	sqlite3_stmt *st;
-	int rc = prep(c,
+	int rc = sq_prepare(c,
 	              "SELECT IFNULL(MAX(version), 0) FROM documents WHERE case_id = ?1 "
 	              "AND IFNULL(event_id, 0) = ?2 AND kind = ?3",
 	              &st, NULL);
@@ -145,7 +131,7 @@ int store_document_max_version(store_conn_t *c, pa_id_t case_id, pa_id_t event_i
 int store_document_get(store_conn_t *c, arena_t *a, pa_id_t id, pa_document_t *out)
 {
 	sqlite3_stmt *st;
-	int rc = prep(c, "SELECT " SQ_DOC_COLS " FROM documents WHERE id = ?1", &st, NULL);
+	int rc = sq_prepare(c, "SELECT " SQ_DOC_COLS " FROM documents WHERE id = ?1", &st, NULL);
 	if (rc < 0)
 		return rc;
 	sqlite3_bind_int64(st, 1, id);
@@ -164,7 +150,7 @@ int store_documents_list(store_conn_t *c, arena_t *a, pa_id_t case_id, pa_docume
 	*out = NULL;
 	*n = 0;
 	sqlite3_stmt *st;
-	int rc = prep(c, "SELECT " SQ_DOC_COLS " FROM documents WHERE case_id = ?1 ORDER BY id", &st,
+	int rc = sq_prepare(c, "SELECT " SQ_DOC_COLS " FROM documents WHERE case_id = ?1 ORDER BY id", &st,
 	              NULL);
 	if (rc < 0)
 		return rc;
@@ -182,7 +168,7 @@ int store_tx_documents_claim(store_tx_t *tx, arena_t *a, pa_time_t now, const ch
 	store_conn_t *c = tx->conn;
 	sqlite3_stmt *st;
 	/* One statement: the writer runs alone, so select-then-update is atomic anyway. */
-	int rc = prep(c,
+	int rc = sq_prepare(c,
 	              "UPDATE documents SET status = 'rendering', claim = ?1, claim_until = ?2, "
 	              "attempts = attempts + 1 WHERE id IN (SELECT id FROM documents "
 	              "WHERE status IN ('pending', 'rendering') AND claim_until < ?3 "
@@ -206,7 +192,7 @@ int store_tx_document_number(store_tx_t *tx, pa_id_t id, const char *number, int
 {
 	store_conn_t *c = tx->conn;
 	sqlite3_stmt *st;
-	int rc = prep(c,
+	int rc = sq_prepare(c,
 	              "UPDATE documents SET number = ?1, year = ?2, seq = ?3 "
 	              "WHERE id = ?4 AND seq IS NULL",
 	              &st, tx->err);
@@ -231,7 +217,7 @@ int store_tx_document_done(store_tx_t *tx, const pa_document_t *d)
 {
 	store_conn_t *c = tx->conn;
 	sqlite3_stmt *st;
-	int rc = prep(c,
+	int rc = sq_prepare(c,
 	              "UPDATE documents SET status = 'done', sha256 = ?1, size = ?2, pages = ?3, "
 	              "issued_at = ?4, attachment_id = NULLIF(?5, 0), issue_event_id = NULLIF(?6, 0), "
 	              "template = ?7, claim = NULL, last_error = NULL "
@@ -264,7 +250,7 @@ int store_tx_document_failed(store_tx_t *tx, pa_id_t id, const char *claim, cons
 {
 	store_conn_t *c = tx->conn;
 	sqlite3_stmt *st;
-	int rc = prep(c,
+	int rc = sq_prepare(c,
 	              "UPDATE documents SET status = ?1, claim = NULL, claim_until = ?2, last_error = ?3 "
 	              "WHERE id = ?4 AND status = 'rendering' AND claim = ?5",
 	              &st, tx->err);
@@ -289,7 +275,7 @@ int store_documents_issued(store_conn_t *c, arena_t *a, pa_id_t unit_org_id, pa_
 	if (sq_check_limit(limit) < 0)
 		return PA_EINVAL;
 	sqlite3_stmt *st;
-	int rc = prep(c,
+	int rc = sq_prepare(c,
 	              "SELECT " SQ_DOC_COLS " FROM documents WHERE unit_org_id = ?1 AND status = 'done' "
 	              "AND issued_at >= ?2 AND issued_at < ?3 ORDER BY issued_at, id LIMIT ?4",
 	              &st, NULL);
@@ -310,7 +296,7 @@ int store_documents_done_page(store_conn_t *c, arena_t *a, pa_id_t after_id, int
 	if (sq_check_limit(limit) < 0)
 		return PA_EINVAL;
 	sqlite3_stmt *st;
-	int rc = prep(c,
+	int rc = sq_prepare(c,
 	              "SELECT " SQ_DOC_COLS " FROM documents WHERE id > ?1 AND status = 'done' "
 	              "ORDER BY id LIMIT ?2",
 	              &st, NULL);
@@ -325,7 +311,7 @@ int store_documents_counts(store_conn_t *c, int64_t *queued, int64_t *done, int6
 {
 	*queued = *done = *failed = 0;
 	sqlite3_stmt *st;
-	int rc = prep(c, "SELECT status, COUNT(*) FROM documents GROUP BY status", &st, NULL);
+	int rc = sq_prepare(c, "SELECT status, COUNT(*) FROM documents GROUP BY status", &st, NULL);
 	if (rc < 0)
 		return rc;
 	while ((rc = sq_step(c, st, NULL)) == SQ_ROW) {

@@ -54,6 +54,10 @@ struct store_conn {
 	struct store_conn *prev, *next;  /* the store's list of read connections */
 };
 
+/* Prepares sql on c outside any cache (statements used once, or rarely);
+ * the caller finalizes it with sqlite3_finalize. */
+int sq_prepare(store_conn_t *c, const char *sql, sqlite3_stmt **st, pa_err_t *err);
+
 /* A cached statement for SQL text built at run time (reset, bindings cleared).
  * The connection owns it: never finalize it; sq_done() after use. */
 int sq_stmt_dyn(store_conn_t *c, const char *sql, size_t len, sqlite3_stmt **out);

@@ -27,20 +27,6 @@
 	"lang, subject, body, dedupe_key, attempts, next_attempt_at, status, last_error, "      \
 	"IFNULL(sent_at, 0), updated_at"
 
-static int prep(store_conn_t *c, const char *sql, sqlite3_stmt **st, pa_err_t *err)
-{
-	*st = NULL;
-	if (!c)
-		return pa_fail(err, PA_EUNAVAIL, "unavailable", NULL, "no database connection");
-	int rc = sqlite3_prepare_v2(c->db, sql, -1, st, NULL);
-	if (rc != SQLITE_OK) {
-		sqlite3_finalize(*st);
-		*st = NULL;
-		return sq_error(c, rc, err, sql);
-	}
-	return 0;
-}
-
 static void read_msg(sqlite3_stmt *st, arena_t *a, pa_outbox_t *m)
 {
 	sq_row_t r = SQ_ROW_READER(st, a);
@@ -110,7 +96,7 @@ int store_tx_outbox_insert(store_tx_t *tx, const pa_outbox_t *m, pa_id_t *id)
 		return pa_fail(tx->err, PA_EINVAL, "validation", "outbox",
 		               "a message needs a uid, a channel and a recipient");
 	sqlite3_stmt *st;
-	int rc = prep(c,
+	int rc = sq_prepare(c,
 	              "INSERT INTO outbox(uid, created_at, kind, case_id, channel, recipient, "
 	              "recipient_sealed, lang, subject, body, dedupe_key, attempts, next_attempt_at, "
 	              "status, updated_at) VALUES (?1, ?2, ?3, NULLIF(?4, 0), ?5, ?6, ?7, ?8, ?9, ?10, "
@@ -147,7 +133,7 @@ int store_outbox_due(store_conn_t *c, arena_t *a, pa_time_t now, int limit, pa_o
 	if (sq_check_limit(limit) < 0)
 		return PA_EINVAL;
 	sqlite3_stmt *st;
-	int rc = prep(c,
+	int rc = sq_prepare(c,
 	              "SELECT " OB_COLS " FROM outbox WHERE status = 'pending' AND "
 	              "next_attempt_at <= ?1 ORDER BY next_attempt_at, id LIMIT ?2",
 	              &st, NULL);
@@ -176,7 +162,7 @@ int store_tx_outbox_claim(store_tx_t *tx, arena_t *a, pa_time_t now, pa_time_t l
 	if (sq_check_limit(limit) < 0)
 		return pa_fail(tx->err, PA_EINVAL, "validation", "limit", "bad claim limit");
 	sqlite3_stmt *st;
-	int rc = prep(c,
+	int rc = sq_prepare(c,
 	              "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?2, "
 	              "updated_at = ?1 WHERE id IN (SELECT id FROM outbox WHERE status = 'pending' "
 	              "AND next_attempt_at <= ?1 ORDER BY next_attempt_at, id LIMIT ?3) "
@@ -198,7 +184,7 @@ int store_tx_outbox_mark_sent(store_tx_t *tx, pa_id_t id, pa_time_t at)
 {
 	store_conn_t *c = tx->conn;
 	sqlite3_stmt *st;
-	int rc = prep(c,
+	int rc = sq_prepare(c,
 	              "UPDATE outbox SET status = 'sent', sent_at = ?2, updated_at = ?2, "
 	              "last_error = NULL WHERE id = ?1 AND status = 'pending'",
 	              &st, tx->err);
@@ -219,7 +205,7 @@ int store_tx_outbox_mark_failed(store_tx_t *tx, pa_id_t id, pa_time_t at, const 
 {
 	store_conn_t *c = tx->conn;
 	sqlite3_stmt *st;
-	int rc = prep(c,
+	int rc = sq_prepare(c,
 	              "UPDATE outbox SET status = CASE WHEN ?4 THEN 'dead' ELSE 'pending' END, "
 	              "last_error = ?3, next_attempt_at = ?5, updated_at = ?2 "
 	              "WHERE id = ?1 AND status = 'pending'",
@@ -242,7 +228,7 @@ int store_tx_outbox_mark_failed(store_tx_t *tx, pa_id_t id, pa_time_t at, const 
 int store_outbox_get(store_conn_t *c, arena_t *a, pa_id_t id, pa_outbox_t *out)
 {
 	sqlite3_stmt *st;
-	int rc = prep(c, "SELECT " OB_COLS " FROM outbox WHERE id = ?1", &st, NULL);
+	int rc = sq_prepare(c, "SELECT " OB_COLS " FROM outbox WHERE id = ?1", &st, NULL);
 	if (rc < 0)
 		return rc;
 	sqlite3_bind_int64(st, 1, id);
@@ -264,7 +250,7 @@ int store_outbox_list(store_conn_t *c, arena_t *a, const char *status, pa_id_t b
 	if (sq_check_limit(limit) < 0 || (status && !status_valid(status)))
 		return PA_EINVAL;
 	sqlite3_stmt *st;
-	int rc = prep(c,
+	int rc = sq_prepare(c,
 	              "SELECT " OB_COLS " FROM outbox WHERE (?1 IS NULL OR status = ?1) "
 	              "AND (?2 = 0 OR id < ?2) ORDER BY id DESC LIMIT ?3",
 	              &st, NULL);
@@ -281,7 +267,7 @@ int store_tx_outbox_retry(store_tx_t *tx, pa_id_t id, pa_time_t now)
 {
 	store_conn_t *c = tx->conn;
 	sqlite3_stmt *st;
-	int rc = prep(c,
+	int rc = sq_prepare(c,
 	              "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = ?2, "
 	              "updated_at = ?2 WHERE id = ?1 AND status <> 'sent'",
 	              &st, tx->err);
@@ -313,7 +299,7 @@ int store_tx_outbox_retry_dead(store_tx_t *tx, pa_time_t now, int64_t *count)
 	store_conn_t *c = tx->conn;
 	*count = 0;
 	sqlite3_stmt *st;
-	int rc = prep(c,
+	int rc = sq_prepare(c,
 	              "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = ?1, "
 	              "updated_at = ?1 WHERE status = 'dead'",
 	              &st, tx->err);
@@ -328,7 +314,7 @@ int store_outbox_counts(store_conn_t *c, int64_t *pending, int64_t *sent, int64_
 {
 	*pending = *sent = *dead = 0;
 	sqlite3_stmt *st;
-	int rc = prep(c,
+	int rc = sq_prepare(c,
 	              "SELECT IFNULL(sum(status = 'pending'), 0), IFNULL(sum(status = 'sent'), 0), "
 	              "IFNULL(sum(status = 'dead'), 0) FROM outbox",
 	              &st, NULL);
@@ -352,7 +338,7 @@ int store_tx_alert_insert(store_tx_t *tx, pa_id_t case_id, const char *kind, con
 	store_conn_t *c = tx->conn;
 	*inserted = false;
 	sqlite3_stmt *st;
-	int rc = prep(c,
+	int rc = sq_prepare(c,
 	              "INSERT INTO case_alerts(case_id, kind, state, due_at, at) "
 	              "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING",
 	              &st, tx->err);
@@ -381,7 +367,7 @@ static int scan(store_conn_t *c, arena_t *a, const char *sql, pa_time_t now, int
 	if (sq_check_limit(limit) < 0)
 		return PA_EINVAL;
 	sqlite3_stmt *st;
-	int rc = prep(c, sql, &st, NULL);
+	int rc = sq_prepare(c, sql, &st, NULL);
 	if (rc < 0)
 		return rc;
 	sqlite3_bind_int64(st, 1, now);
@@ -455,7 +441,7 @@ int store_org_members(store_conn_t *c, arena_t *a, pa_id_t org_id, pa_member_t *
 	*out = NULL;
 	*n = 0;
 	sqlite3_stmt *st;
-	int rc = prep(c,
+	int rc = sq_prepare(c,
 	              "SELECT m.user_id, u.username, u.display_name, m.role FROM memberships m "
 	              "JOIN users u ON u.id = m.user_id WHERE m.org_id = ?1 AND u.disabled = 0 "
 	              "ORDER BY m.user_id, m.role",

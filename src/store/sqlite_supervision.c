@@ -30,21 +30,6 @@
 	"l.created_at, l.note"
 #define LINK_FROM " FROM case_links l LEFT JOIN users u ON u.id = l.created_by"
 
-/* Prepares sql on c (not cached); finalize with sqlite3_finalize. */
-static int prepare(store_conn_t *c, const char *sql, sqlite3_stmt **st, pa_err_t *err)
-{
-	*st = NULL;
-	if (!c)
-		return pa_fail(err, PA_EUNAVAIL, "unavailable", NULL, "no database connection");
-	int rc = sqlite3_prepare_v3(c->db, sql, -1, 0, st, NULL);
-	if (rc != SQLITE_OK) {
-		sqlite3_finalize(*st);
-		*st = NULL;
-		return sq_error(c, rc, err, sql);
-	}
-	return 0;
-}
-
 /* ---- supervision orders ---------------------------------------------------------------- */
 
 static void read_order(sqlite3_stmt *st, arena_t *a, pa_supervision_t *o)
@@ -75,7 +60,7 @@ int store_tx_supervision_insert(store_tx_t *tx, const pa_supervision_t *o, pa_id
 {
 	store_conn_t *c = tx->conn;
 	sqlite3_stmt *st;
-	int rc = prepare(c,
+	int rc = sq_prepare(c,
 	                 "INSERT INTO supervision_orders(case_id, from_org_id, to_org_id, issued_by, "
 	                 "issued_at, reason, required_action, due_at, state) "
 	                 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'open')",
@@ -127,7 +112,7 @@ static int collect_orders(store_conn_t *c, sqlite3_stmt *st, arena_t *a, size_t 
 int store_supervision_get(store_conn_t *c, arena_t *a, pa_id_t id, pa_supervision_t *out)
 {
 	sqlite3_stmt *st;
-	int rc = prepare(c, "SELECT " SUP_COLS SUP_FROM " WHERE o.id = ?1", &st, NULL);
+	int rc = sq_prepare(c, "SELECT " SUP_COLS SUP_FROM " WHERE o.id = ?1", &st, NULL);
 	if (rc < 0)
 		return rc;
 	sqlite3_bind_int64(st, 1, id);
@@ -146,7 +131,7 @@ int store_supervision_of_case(store_conn_t *c, arena_t *a, pa_id_t case_id,
 	*out = NULL;
 	*n = 0;
 	sqlite3_stmt *st;
-	int rc = prepare(c, "SELECT " SUP_COLS SUP_FROM " WHERE o.case_id = ?1 ORDER BY o.id", &st,
+	int rc = sq_prepare(c, "SELECT " SUP_COLS SUP_FROM " WHERE o.case_id = ?1 ORDER BY o.id", &st,
 	                 NULL);
 	if (rc < 0)
 		return rc;
@@ -209,7 +194,7 @@ int store_supervision_list(store_conn_t *c, arena_t *a, const pa_supervision_fil
 	strbuf_adds(&sql, " ORDER BY o.due_at, o.id LIMIT ?");
 
 	sqlite3_stmt *st;
-	int rc = prepare(c, sql.buf, &st, NULL);
+	int rc = sq_prepare(c, sql.buf, &st, NULL);
 	if (rc < 0) {
 		strbuf_release(&sql);
 		return rc;
@@ -252,7 +237,7 @@ int store_tx_supervision_reply(store_tx_t *tx, pa_id_t id, const char *text, pa_
                                pa_time_t at)
 {
 	sqlite3_stmt *st;
-	int rc = prepare(tx->conn,
+	int rc = sq_prepare(tx->conn,
 	                 "UPDATE supervision_orders SET state = 'replied', reply_text = ?1, "
 	                 "replied_by = NULLIF(?2, 0), replied_at = ?3 "
 	                 "WHERE id = ?4 AND state IN ('open', 'overdue')",
@@ -274,7 +259,7 @@ int store_tx_supervision_reply(store_tx_t *tx, pa_id_t id, const char *text, pa_
 int store_tx_supervision_close(store_tx_t *tx, pa_id_t id, pa_id_t user, pa_time_t at)
 {
 	sqlite3_stmt *st;
-	int rc = prepare(tx->conn,
+	int rc = sq_prepare(tx->conn,
 	                 "UPDATE supervision_orders SET state = 'closed', closed_by = NULLIF(?1, 0), "
 	                 "closed_at = ?2 WHERE id = ?3 AND state <> 'closed'",
 	                 &st, tx->err);
@@ -295,7 +280,7 @@ int store_tx_supervision_mark_overdue(store_tx_t *tx, pa_id_t id, pa_time_t at, 
 {
 	*changed = false;
 	sqlite3_stmt *st;
-	int rc = prepare(tx->conn,
+	int rc = sq_prepare(tx->conn,
 	                 "UPDATE supervision_orders SET state = 'overdue', escalated_at = ?1 "
 	                 "WHERE id = ?2 AND state = 'open' AND due_at <= ?1 AND escalated_at IS NULL",
 	                 &st, tx->err);
@@ -315,7 +300,7 @@ int store_supervision_due_scan(store_conn_t *c, arena_t *a, pa_time_t now, pa_id
 	if (sq_check_limit(limit) < 0)
 		return PA_EINVAL;
 	sqlite3_stmt *st;
-	int rc = prepare(c,
+	int rc = sq_prepare(c,
 	                 "SELECT " SUP_COLS SUP_FROM " WHERE o.state = 'open' AND o.due_at <= ?1 "
 	                 "AND o.id > ?2 ORDER BY o.id LIMIT ?3",
 	                 &st, NULL);
@@ -333,7 +318,7 @@ int store_tx_link_insert(store_tx_t *tx, const pa_case_link_t *l, pa_id_t *id)
 {
 	store_conn_t *c = tx->conn;
 	sqlite3_stmt *st;
-	int rc = prepare(c,
+	int rc = sq_prepare(c,
 	                 "INSERT INTO case_links(from_case_id, to_case_id, kind, created_by, "
 	                 "created_at, note) VALUES (?1, ?2, ?3, NULLIF(?4, 0), ?5, ?6)",
 	                 &st, tx->err);
@@ -361,7 +346,7 @@ int store_links_of_case(store_conn_t *c, arena_t *a, pa_id_t case_id, pa_case_li
 	*out = NULL;
 	*n = 0;
 	sqlite3_stmt *st;
-	int rc = prepare(c,
+	int rc = sq_prepare(c,
 	                 "SELECT " LINK_COLS LINK_FROM " WHERE l.from_case_id = ?1 "
 	                 "UNION ALL SELECT " LINK_COLS LINK_FROM " WHERE l.to_case_id = ?1 "
 	                 "ORDER BY 1",
@@ -397,7 +382,7 @@ int store_link_exists(store_conn_t *c, pa_id_t a, pa_id_t b, const char *kind, b
 {
 	*exists = false;
 	sqlite3_stmt *st;
-	int rc = prepare(c,
+	int rc = sq_prepare(c,
 	                 "SELECT 1 FROM case_links WHERE kind = ?3 AND ((from_case_id = ?1 AND "
 	                 "to_case_id = ?2) OR (?4 AND from_case_id = ?2 AND to_case_id = ?1)) LIMIT 1",
 	                 &st, NULL);

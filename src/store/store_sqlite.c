@@ -336,6 +336,20 @@ int sq_check_limit(int limit)
 
 /* ---- connections -------------------------------------------------------------------- */
 
+int sq_prepare(store_conn_t *c, const char *sql, sqlite3_stmt **st, pa_err_t *err)
+{
+	*st = NULL;
+	if (!c)
+		return pa_fail(err, PA_EUNAVAIL, "unavailable", NULL, "no database connection");
+	int rc = sqlite3_prepare_v3(c->db, sql, -1, 0, st, NULL);
+	if (rc != SQLITE_OK) {
+		sqlite3_finalize(*st);
+		*st = NULL;
+		return sq_error(c, rc, err, sql);
+	}
+	return 0;
+}
+
 int sq_stmt_dyn(store_conn_t *c, const char *sql, size_t len, sqlite3_stmt **out)
 {
 	for (size_t i = 0; i < SQ_DYN_CACHE; i++)
