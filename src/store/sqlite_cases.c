@@ -66,12 +66,12 @@ static int case_get(store_conn_t *c, arena_t *a, enum sq_stmt_id id, pa_id_t key
 	return rc < 0 ? rc : 0;
 }
 
-int store_case_get(store_conn_t *c, arena_t *a, pa_id_t id, pa_case_t *out)
+int sq_case_get(store_conn_t *c, arena_t *a, pa_id_t id, pa_case_t *out)
 {
 	return case_get(c, a, SQ_CASE_GET, id, NULL, out);
 }
 
-int store_case_get_by_number(store_conn_t *c, arena_t *a, const char *number, pa_case_t *out)
+int sq_case_get_by_number(store_conn_t *c, arena_t *a, const char *number, pa_case_t *out)
 {
 	if (!number)
 		return PA_EINVAL;
@@ -190,7 +190,7 @@ char *store_sqlite_case_list_sql(const pa_case_filter_t *f)
 	return strbuf_detach(&q.sql, NULL);
 }
 
-int store_case_list(store_conn_t *c, arena_t *a, const pa_case_filter_t *f, pa_case_t **out,
+int sq_case_list(store_conn_t *c, arena_t *a, const pa_case_filter_t *f, pa_case_t **out,
                     size_t *n, bool *more)
 {
 	*out = NULL;
@@ -244,7 +244,7 @@ out:
 	return rc;
 }
 
-int store_case_counts(store_conn_t *c, pa_time_t now, int64_t *open, int64_t *overdue)
+int sq_case_counts(store_conn_t *c, pa_time_t now, int64_t *open, int64_t *overdue)
 {
 	*open = *overdue = 0;
 	sqlite3_stmt *st;
@@ -261,7 +261,7 @@ int store_case_counts(store_conn_t *c, pa_time_t now, int64_t *open, int64_t *ov
 	return rc < 0 ? rc : 0;
 }
 
-int store_due_scan(store_conn_t *c, arena_t *a, pa_time_t now, pa_time_t after_due,
+int sq_due_scan(store_conn_t *c, arena_t *a, pa_time_t now, pa_time_t after_due,
                    pa_id_t after_id, int limit, pa_due_item_t **out, size_t *n)
 {
 	*out = NULL;
@@ -297,7 +297,7 @@ int store_due_scan(store_conn_t *c, arena_t *a, pa_time_t now, pa_time_t after_d
 
 /* ---- writing cases --------------------------------------------------------------------- */
 
-int store_tx_next_number(store_tx_t *tx, const char *prefix, int year, int64_t *seq)
+int sq_tx_next_number(store_tx_t *tx, const char *prefix, int year, int64_t *seq)
 {
 	store_conn_t *c = tx->conn;
 	if (!prefix || !prefix[0])
@@ -318,7 +318,7 @@ int store_tx_next_number(store_tx_t *tx, const char *prefix, int year, int64_t *
 	return rc < 0 ? rc : 0;
 }
 
-int store_tx_case_insert(store_tx_t *tx, const pa_case_t *cs, pa_id_t *id)
+int sq_tx_case_insert(store_tx_t *tx, const pa_case_t *cs, pa_id_t *id)
 {
 	store_conn_t *c = tx->conn;
 	sqlite3_stmt *st;
@@ -354,7 +354,7 @@ int store_tx_case_insert(store_tx_t *tx, const pa_case_t *cs, pa_id_t *id)
 	return 0;
 }
 
-int store_tx_case_update(store_tx_t *tx, const pa_case_t *cs)
+int sq_tx_case_update(store_tx_t *tx, const pa_case_t *cs)
 {
 	store_conn_t *c = tx->conn;
 	sqlite3_stmt *st;
@@ -400,7 +400,7 @@ int store_tx_case_update(store_tx_t *tx, const pa_case_t *cs)
 
 /* ---- timeline ---------------------------------------------------------------------------- */
 
-int store_tx_event_insert(store_tx_t *tx, const pa_event_t *ev, pa_id_t *id)
+int sq_tx_event_insert(store_tx_t *tx, const pa_event_t *ev, pa_id_t *id)
 {
 	store_conn_t *c = tx->conn;
 	sqlite3_stmt *st;
@@ -429,7 +429,7 @@ int store_tx_event_insert(store_tx_t *tx, const pa_event_t *ev, pa_id_t *id)
 	return 0;
 }
 
-int store_events_list(store_conn_t *c, arena_t *a, pa_id_t case_id, pa_id_t after_id, int limit,
+int sq_events_list(store_conn_t *c, arena_t *a, pa_id_t case_id, pa_id_t after_id, int limit,
                       bool public_only, pa_event_t **out, size_t *n)
 {
 	*out = NULL;
@@ -491,7 +491,7 @@ static void read_party(sqlite3_stmt *st, arena_t *a, pa_party_t *p)
 	p->lang = sq_col_text(&r);
 }
 
-int store_tx_party_insert(store_tx_t *tx, const pa_party_t *p, pa_id_t *id)
+int sq_tx_party_insert(store_tx_t *tx, const pa_party_t *p, pa_id_t *id)
 {
 	store_conn_t *c = tx->conn;
 	sqlite3_stmt *st;
@@ -520,7 +520,7 @@ int store_tx_party_insert(store_tx_t *tx, const pa_party_t *p, pa_id_t *id)
 	return 0;
 }
 
-int store_parties_list(store_conn_t *c, arena_t *a, pa_id_t case_id, pa_party_t **out, size_t *n)
+int sq_parties_list(store_conn_t *c, arena_t *a, pa_id_t case_id, pa_party_t **out, size_t *n)
 {
 	*out = NULL;
 	*n = 0;
@@ -543,7 +543,7 @@ int store_parties_list(store_conn_t *c, arena_t *a, pa_id_t case_id, pa_party_t 
 	return 0;
 }
 
-int store_party_get(store_conn_t *c, arena_t *a, pa_id_t id, pa_party_t *out)
+int sq_party_get(store_conn_t *c, arena_t *a, pa_id_t id, pa_party_t *out)
 {
 	sqlite3_stmt *st;
 	int rc = sq_stmt(c, SQ_PARTY_GET, &st, NULL);
@@ -559,7 +559,7 @@ int store_party_get(store_conn_t *c, arena_t *a, pa_id_t id, pa_party_t *out)
 	return rc < 0 ? rc : 0;
 }
 
-int store_cases_by_party_hash(store_conn_t *c, arena_t *a, const char *hash, int limit,
+int sq_cases_by_party_hash(store_conn_t *c, arena_t *a, const char *hash, int limit,
                               pa_id_t **out, size_t *n)
 {
 	*out = NULL;
@@ -616,7 +616,7 @@ static void read_attachment(sqlite3_stmt *st, arena_t *a, pa_attachment_t *at)
 	at->created_at = sq_col_int(&r);
 }
 
-int store_tx_attachment_insert(store_tx_t *tx, const pa_attachment_t *at, pa_id_t *id)
+int sq_tx_attachment_insert(store_tx_t *tx, const pa_attachment_t *at, pa_id_t *id)
 {
 	store_conn_t *c = tx->conn;
 	sqlite3_stmt *st;
@@ -641,7 +641,7 @@ int store_tx_attachment_insert(store_tx_t *tx, const pa_attachment_t *at, pa_id_
 	return 0;
 }
 
-int store_attachments_list(store_conn_t *c, arena_t *a, pa_id_t case_id, pa_attachment_t **out,
+int sq_attachments_list(store_conn_t *c, arena_t *a, pa_id_t case_id, pa_attachment_t **out,
                            size_t *n)
 {
 	*out = NULL;
@@ -665,7 +665,7 @@ int store_attachments_list(store_conn_t *c, arena_t *a, pa_id_t case_id, pa_atta
 	return 0;
 }
 
-int store_attachment_get(store_conn_t *c, arena_t *a, pa_id_t case_id, const char *sha256,
+int sq_attachment_get(store_conn_t *c, arena_t *a, pa_id_t case_id, const char *sha256,
                          pa_attachment_t *out)
 {
 	if (!sha256)
@@ -687,7 +687,7 @@ int store_attachment_get(store_conn_t *c, arena_t *a, pa_id_t case_id, const cha
 
 /* ---- ratings --------------------------------------------------------------------------------- */
 
-int store_tx_rating_insert(store_tx_t *tx, const pa_rating_t *r, pa_id_t *id)
+int sq_tx_rating_insert(store_tx_t *tx, const pa_rating_t *r, pa_id_t *id)
 {
 	store_conn_t *c = tx->conn;
 	sqlite3_stmt *st;
@@ -709,7 +709,7 @@ int store_tx_rating_insert(store_tx_t *tx, const pa_rating_t *r, pa_id_t *id)
 	return 0;
 }
 
-int store_ratings_list(store_conn_t *c, arena_t *a, pa_id_t case_id, pa_rating_t **out, size_t *n)
+int sq_ratings_list(store_conn_t *c, arena_t *a, pa_id_t case_id, pa_rating_t **out, size_t *n)
 {
 	*out = NULL;
 	*n = 0;

@@ -74,7 +74,7 @@ static int collect(store_conn_t *c, sqlite3_stmt *st, arena_t *a, pa_err_t *err,
 	return 0;
 }
 
-int store_tx_document_insert(store_tx_t *tx, const pa_document_t *d, pa_id_t *id)
+int sq_tx_document_insert(store_tx_t *tx, const pa_document_t *d, pa_id_t *id)
 {
 	store_conn_t *c = tx->conn;
 	sqlite3_stmt *st;
@@ -106,7 +106,7 @@ int store_tx_document_insert(store_tx_t *tx, const pa_document_t *d, pa_id_t *id
 	return 0;
 }
 
-int store_document_max_version(store_conn_t *c, pa_id_t case_id, pa_id_t event_id, const char *kind,
+int sq_document_max_version(store_conn_t *c, pa_id_t case_id, pa_id_t event_id, const char *kind,
                                int *version)
 {
 	*version = 0;
@@ -128,7 +128,7 @@ int store_document_max_version(store_conn_t *c, pa_id_t case_id, pa_id_t event_i
 	return rc < 0 ? rc : 0;
 }
 
-int store_document_get(store_conn_t *c, arena_t *a, pa_id_t id, pa_document_t *out)
+int sq_document_get(store_conn_t *c, arena_t *a, pa_id_t id, pa_document_t *out)
 {
 	sqlite3_stmt *st;
 	int rc = sq_prepare(c, "SELECT " SQ_DOC_COLS " FROM documents WHERE id = ?1", &st, NULL);
@@ -144,7 +144,7 @@ int store_document_get(store_conn_t *c, arena_t *a, pa_id_t id, pa_document_t *o
 	return rc < 0 ? rc : 0;
 }
 
-int store_documents_list(store_conn_t *c, arena_t *a, pa_id_t case_id, pa_document_t **out,
+int sq_documents_list(store_conn_t *c, arena_t *a, pa_id_t case_id, pa_document_t **out,
                          size_t *n)
 {
 	*out = NULL;
@@ -158,7 +158,7 @@ int store_documents_list(store_conn_t *c, arena_t *a, pa_id_t case_id, pa_docume
 	return collect(c, st, a, NULL, out, n);
 }
 
-int store_tx_documents_claim(store_tx_t *tx, arena_t *a, pa_time_t now, const char *claim,
+int sq_tx_documents_claim(store_tx_t *tx, arena_t *a, pa_time_t now, const char *claim,
                              pa_time_t claim_until, int limit, pa_document_t **out, size_t *n)
 {
 	*out = NULL;
@@ -188,7 +188,7 @@ int store_tx_documents_claim(store_tx_t *tx, arena_t *a, pa_time_t now, const ch
 	return collect(c, st, a, tx->err, out, n);
 }
 
-int store_tx_document_number(store_tx_t *tx, pa_id_t id, const char *number, int year, int64_t seq)
+int sq_tx_document_number(store_tx_t *tx, pa_id_t id, const char *number, int year, int64_t seq)
 {
 	store_conn_t *c = tx->conn;
 	sqlite3_stmt *st;
@@ -213,7 +213,7 @@ int store_tx_document_number(store_tx_t *tx, pa_id_t id, const char *number, int
 	return 0;
 }
 
-int store_tx_document_done(store_tx_t *tx, const pa_document_t *d)
+int sq_tx_document_done(store_tx_t *tx, const pa_document_t *d)
 {
 	store_conn_t *c = tx->conn;
 	sqlite3_stmt *st;
@@ -245,7 +245,7 @@ int store_tx_document_done(store_tx_t *tx, const pa_document_t *d)
 	return 0;
 }
 
-int store_tx_document_failed(store_tx_t *tx, pa_id_t id, const char *claim, const char *error,
+int sq_tx_document_failed(store_tx_t *tx, pa_id_t id, const char *claim, const char *error,
                              bool give_up, pa_time_t retry_at)
 {
 	store_conn_t *c = tx->conn;
@@ -267,7 +267,7 @@ int store_tx_document_failed(store_tx_t *tx, pa_id_t id, const char *claim, cons
 	return rc < 0 ? rc : 0;
 }
 
-int store_documents_issued(store_conn_t *c, arena_t *a, pa_id_t unit_org_id, pa_time_t from,
+int sq_documents_issued(store_conn_t *c, arena_t *a, pa_id_t unit_org_id, pa_time_t from,
                            pa_time_t to, int limit, pa_document_t **out, size_t *n)
 {
 	*out = NULL;
@@ -288,7 +288,7 @@ int store_documents_issued(store_conn_t *c, arena_t *a, pa_id_t unit_org_id, pa_
 	return collect(c, st, a, NULL, out, n);
 }
 
-int store_documents_done_page(store_conn_t *c, arena_t *a, pa_id_t after_id, int limit,
+int sq_documents_done_page(store_conn_t *c, arena_t *a, pa_id_t after_id, int limit,
                               pa_document_t **out, size_t *n)
 {
 	*out = NULL;
@@ -307,7 +307,7 @@ int store_documents_done_page(store_conn_t *c, arena_t *a, pa_id_t after_id, int
 	return collect(c, st, a, NULL, out, n);
 }
 
-int store_documents_counts(store_conn_t *c, int64_t *queued, int64_t *done, int64_t *failed)
+int sq_documents_counts(store_conn_t *c, int64_t *queued, int64_t *done, int64_t *failed)
 {
 	*queued = *done = *failed = 0;
 	sqlite3_stmt *st;

@@ -4,6 +4,7 @@
  * Nothing outside src/store/ includes this, except tests/unit/test_store.c
  * for the two test seams at the end.
  *
+ *   store_engine.h   the ops table every engine fills (store.c forwards to it)
  *   store_sqlite.c   connections, statement cache, error mapping, the writer
  *                    thread and its queue, readers, migrations, backup
  *   sqlite_schema.c  the migration scripts
@@ -24,7 +25,7 @@
 #define PA_SQLITE_INTERNAL_H
 
 #include "base/common.h"
-#include "store/store.h"
+#include "store/store_engine.h"
 #include "store/sqlite_stmts.h"
 
 #include <sqlite3.h>
@@ -42,6 +43,7 @@ enum sq_stmt_id {
 #define SQ_DYN_CACHE 16
 
 struct store_conn {
+	store_hdr_t hdr;                 /* &store_sqlite_engine */
 	store_t *s;
 	sqlite3 *db;
 	bool writer;                     /* the writer connection: fault hook applies */
@@ -63,6 +65,7 @@ int sq_prepare(store_conn_t *c, const char *sql, sqlite3_stmt **st, pa_err_t *er
 int sq_stmt_dyn(store_conn_t *c, const char *sql, size_t len, sqlite3_stmt **out);
 
 struct store_tx {
+	store_hdr_t hdr;     /* &store_sqlite_engine */
 	store_t *s;
 	store_conn_t *conn;  /* the writer connection */
 	pa_err_t *err;       /* the job's error record, never NULL */
@@ -121,7 +124,27 @@ int sq_check_limit(int limit);
 
 /* Migration scripts: sq_migrations[v] takes the schema from v-1 to v. */
 extern const char *const sq_migrations[];
-extern const int sq_schema_version;
+extern const int sq_schema_latest;
+
+/* The engine's implementations of the store.h functions (store.c forwards). */
+int sq_open(const store_options_t *opt, store_t **out, pa_err_t *err);
+void sq_close(store_t *s);
+int sq_migrate(store_t *s, int *from, int *to, pa_err_t *err);
+int sq_schema_version(store_t *s, int *version);
+int sq_backup(store_t *s, const char *dest, void (*progress)(double, void *), void *arg,
+              pa_err_t *err);
+store_conn_t *sq_reader(store_t *s);
+int sq_read_begin(store_conn_t *c);
+void sq_read_end(store_conn_t *c);
+int sq_write(store_t *s, store_tx_fn fn, void *ctx, pa_err_t *err);
+store_conn_t *sq_tx_conn(store_tx_t *tx);
+pa_err_t *sq_tx_err(store_tx_t *tx);
+void sq_fault_inject(store_t *s, int nth);
+void sq_stats(store_t *s, int64_t *commits, int64_t *writes);
+#define SQ_DECLARE(name, params, args) int sq_##name params;
+STORE_CONN_FUNCS(SQ_DECLARE)
+STORE_TX_FUNCS(SQ_DECLARE)
+#undef SQ_DECLARE
 
 /* Test seams (tests/unit/test_store.c). */
 /* The SQL store_case_list would run for f (xmalloc'd), or NULL if f is invalid. */

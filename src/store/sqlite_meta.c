@@ -9,7 +9,7 @@
 #include "base/common.h"
 #include "store/sqlite_internal.h"
 
-int store_tx_audit_head(store_tx_t *tx, arena_t *a, int64_t *seq, const char **hash)
+int sq_tx_audit_head(store_tx_t *tx, arena_t *a, int64_t *seq, const char **hash)
 {
 	*seq = 0;
 	*hash = NULL;
@@ -28,7 +28,7 @@ int store_tx_audit_head(store_tx_t *tx, arena_t *a, int64_t *seq, const char **h
 	return rc < 0 ? rc : 0;
 }
 
-int store_tx_audit_insert(store_tx_t *tx, const pa_audit_rec_t *r)
+int sq_tx_audit_insert(store_tx_t *tx, const pa_audit_rec_t *r)
 {
 	store_conn_t *c = tx->conn;
 	sqlite3_stmt *st;
@@ -55,7 +55,7 @@ int store_tx_audit_insert(store_tx_t *tx, const pa_audit_rec_t *r)
 	return rc;
 }
 
-int store_audit_list(store_conn_t *c, arena_t *a, int64_t after_seq, int limit,
+int sq_audit_list(store_conn_t *c, arena_t *a, int64_t after_seq, int limit,
                      pa_audit_rec_t **out, size_t *n)
 {
 	*out = NULL;
@@ -90,7 +90,7 @@ int store_audit_list(store_conn_t *c, arena_t *a, int64_t after_seq, int limit,
 	return 0;
 }
 
-int store_meta_get(store_conn_t *c, arena_t *a, const char *key, const char **value)
+int sq_meta_get(store_conn_t *c, arena_t *a, const char *key, const char **value)
 {
 	*value = NULL;
 	if (!key)
@@ -111,7 +111,7 @@ int store_meta_get(store_conn_t *c, arena_t *a, const char *key, const char **va
 	return rc < 0 ? rc : 0;
 }
 
-int store_tx_meta_set(store_tx_t *tx, const char *key, const char *value)
+int sq_tx_meta_set(store_tx_t *tx, const char *key, const char *value)
 {
 	store_conn_t *c = tx->conn;
 	if (!key || !value)

@@ -87,7 +87,7 @@ static bool status_valid(const char *s)
 
 /* ---- outbox ------------------------------------------------------------------------ */
 
-int store_tx_outbox_insert(store_tx_t *tx, const pa_outbox_t *m, pa_id_t *id)
+int sq_tx_outbox_insert(store_tx_t *tx, const pa_outbox_t *m, pa_id_t *id)
 {
 	store_conn_t *c = tx->conn;
 	if (id)
@@ -125,7 +125,7 @@ int store_tx_outbox_insert(store_tx_t *tx, const pa_outbox_t *m, pa_id_t *id)
 	return 0;
 }
 
-int store_outbox_due(store_conn_t *c, arena_t *a, pa_time_t now, int limit, pa_outbox_t **out,
+int sq_outbox_due(store_conn_t *c, arena_t *a, pa_time_t now, int limit, pa_outbox_t **out,
                      size_t *n)
 {
 	*out = NULL;
@@ -153,7 +153,7 @@ static int cmp_due(const void *x, const void *y)
 	return 0;
 }
 
-int store_tx_outbox_claim(store_tx_t *tx, arena_t *a, pa_time_t now, pa_time_t lease_until,
+int sq_tx_outbox_claim(store_tx_t *tx, arena_t *a, pa_time_t now, pa_time_t lease_until,
                           int limit, pa_outbox_t **out, size_t *n)
 {
 	store_conn_t *c = tx->conn;
@@ -180,7 +180,7 @@ int store_tx_outbox_claim(store_tx_t *tx, arena_t *a, pa_time_t now, pa_time_t l
 	return 0;
 }
 
-int store_tx_outbox_mark_sent(store_tx_t *tx, pa_id_t id, pa_time_t at)
+int sq_tx_outbox_mark_sent(store_tx_t *tx, pa_id_t id, pa_time_t at)
 {
 	store_conn_t *c = tx->conn;
 	sqlite3_stmt *st;
@@ -200,7 +200,7 @@ int store_tx_outbox_mark_sent(store_tx_t *tx, pa_id_t id, pa_time_t at)
 	                             "outbox message %lld is not pending", (long long)id);
 }
 
-int store_tx_outbox_mark_failed(store_tx_t *tx, pa_id_t id, pa_time_t at, const char *error,
+int sq_tx_outbox_mark_failed(store_tx_t *tx, pa_id_t id, pa_time_t at, const char *error,
                                 bool dead, pa_time_t next_attempt_at)
 {
 	store_conn_t *c = tx->conn;
@@ -225,7 +225,7 @@ int store_tx_outbox_mark_failed(store_tx_t *tx, pa_id_t id, pa_time_t at, const 
 	                             "outbox message %lld is not pending", (long long)id);
 }
 
-int store_outbox_get(store_conn_t *c, arena_t *a, pa_id_t id, pa_outbox_t *out)
+int sq_outbox_get(store_conn_t *c, arena_t *a, pa_id_t id, pa_outbox_t *out)
 {
 	sqlite3_stmt *st;
 	int rc = sq_prepare(c, "SELECT " OB_COLS " FROM outbox WHERE id = ?1", &st, NULL);
@@ -242,7 +242,7 @@ int store_outbox_get(store_conn_t *c, arena_t *a, pa_id_t id, pa_outbox_t *out)
 	return 0;
 }
 
-int store_outbox_list(store_conn_t *c, arena_t *a, const char *status, pa_id_t before_id,
+int sq_outbox_list(store_conn_t *c, arena_t *a, const char *status, pa_id_t before_id,
                       int limit, pa_outbox_t **out, size_t *n)
 {
 	*out = NULL;
@@ -263,7 +263,7 @@ int store_outbox_list(store_conn_t *c, arena_t *a, const char *status, pa_id_t b
 	return collect(c, st, a, NULL, out, n);
 }
 
-int store_tx_outbox_retry(store_tx_t *tx, pa_id_t id, pa_time_t now)
+int sq_tx_outbox_retry(store_tx_t *tx, pa_id_t id, pa_time_t now)
 {
 	store_conn_t *c = tx->conn;
 	sqlite3_stmt *st;
@@ -283,7 +283,7 @@ int store_tx_outbox_retry(store_tx_t *tx, pa_id_t id, pa_time_t now)
 		return 0;
 	arena_t *a = arena_new();
 	pa_outbox_t m;
-	rc = store_outbox_get(c, a, id, &m);
+	rc = sq_outbox_get(c, a, id, &m);
 	arena_free(a);
 	if (rc == PA_ENOTFOUND)
 		return pa_fail(tx->err, PA_ENOTFOUND, "not-found", "id", "no outbox message %lld",
@@ -294,7 +294,7 @@ int store_tx_outbox_retry(store_tx_t *tx, pa_id_t id, pa_time_t now)
 	               "outbox message %lld was sent already", (long long)id);
 }
 
-int store_tx_outbox_retry_dead(store_tx_t *tx, pa_time_t now, int64_t *count)
+int sq_tx_outbox_retry_dead(store_tx_t *tx, pa_time_t now, int64_t *count)
 {
 	store_conn_t *c = tx->conn;
 	*count = 0;
@@ -310,7 +310,7 @@ int store_tx_outbox_retry_dead(store_tx_t *tx, pa_time_t now, int64_t *count)
 	return run_write(c, st, &b, tx->err, count);
 }
 
-int store_outbox_counts(store_conn_t *c, int64_t *pending, int64_t *sent, int64_t *dead)
+int sq_outbox_counts(store_conn_t *c, int64_t *pending, int64_t *sent, int64_t *dead)
 {
 	*pending = *sent = *dead = 0;
 	sqlite3_stmt *st;
@@ -332,7 +332,7 @@ int store_outbox_counts(store_conn_t *c, int64_t *pending, int64_t *sent, int64_
 
 /* ---- deadline alerts ------------------------------------------------------------------- */
 
-int store_tx_alert_insert(store_tx_t *tx, pa_id_t case_id, const char *kind, const char *state,
+int sq_tx_alert_insert(store_tx_t *tx, pa_id_t case_id, const char *kind, const char *state,
                           pa_time_t due_at, pa_time_t at, bool *inserted)
 {
 	store_conn_t *c = tx->conn;
@@ -402,7 +402,7 @@ static int scan(store_conn_t *c, arena_t *a, const char *sql, pa_time_t now, int
  * range to seek to, so a pass costs one walk over the candidates however
  * many pages it takes, and the correlated NOT EXISTS is a primary-key probe.
  */
-int store_reminder_scan(store_conn_t *c, arena_t *a, pa_time_t now, int percent,
+int sq_reminder_scan(store_conn_t *c, arena_t *a, pa_time_t now, int percent,
                         pa_time_t after_due, pa_id_t after_id, int limit, pa_due_item_t **out,
                         size_t *n)
 {
@@ -421,7 +421,7 @@ int store_reminder_scan(store_conn_t *c, arena_t *a, pa_time_t now, int percent,
 	            now, percent, now + 1, after_due, after_id, limit, out, n);
 }
 
-int store_escalation_scan(store_conn_t *c, arena_t *a, pa_time_t now, pa_time_t after_due,
+int sq_escalation_scan(store_conn_t *c, arena_t *a, pa_time_t now, pa_time_t after_due,
                           pa_id_t after_id, int limit, pa_due_item_t **out, size_t *n)
 {
 	return scan(c, a,
@@ -436,7 +436,7 @@ int store_escalation_scan(store_conn_t *c, arena_t *a, pa_time_t now, pa_time_t 
 
 /* ---- org members ------------------------------------------------------------------------ */
 
-int store_org_members(store_conn_t *c, arena_t *a, pa_id_t org_id, pa_member_t **out, size_t *n)
+int sq_org_members(store_conn_t *c, arena_t *a, pa_id_t org_id, pa_member_t **out, size_t *n)
 {
 	*out = NULL;
 	*n = 0;

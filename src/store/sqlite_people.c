@@ -4,7 +4,7 @@
  * Every function follows one shape: take the cached statement, bind in
  * parameter order (sq_bind_*), step, read columns in select order
  * (sq_col_*), sq_done.  Reads pass no error record (callers get the code);
- * tx functions record details in store_tx_err(tx).  orgs_generation is
+ * tx functions record details in sq_tx_err(tx).  orgs_generation is
  * bumped by triggers on orgs (sqlite_schema.c), so no path can forget it.
  */
 #include "base/common.h"
@@ -26,7 +26,7 @@ static void read_org(sqlite3_stmt *st, arena_t *a, pa_org_t *o)
 	o->disabled = sq_col_bool(&r);
 }
 
-int store_orgs_list(store_conn_t *c, arena_t *a, pa_org_t **out, size_t *n)
+int sq_orgs_list(store_conn_t *c, arena_t *a, pa_org_t **out, size_t *n)
 {
 	*out = NULL;
 	*n = 0;
@@ -48,7 +48,7 @@ int store_orgs_list(store_conn_t *c, arena_t *a, pa_org_t **out, size_t *n)
 	return 0;
 }
 
-int store_org_get(store_conn_t *c, arena_t *a, pa_id_t id, pa_org_t *out)
+int sq_org_get(store_conn_t *c, arena_t *a, pa_id_t id, pa_org_t *out)
 {
 	sqlite3_stmt *st;
 	int rc = sq_stmt(c, SQ_ORG_GET, &st, NULL);
@@ -76,7 +76,7 @@ static void bind_org(sq_bind_t *b, const pa_org_t *org)
 	sq_bind_bool(b, org->disabled);
 }
 
-int store_tx_org_insert(store_tx_t *tx, const pa_org_t *org, pa_id_t *id)
+int sq_tx_org_insert(store_tx_t *tx, const pa_org_t *org, pa_id_t *id)
 {
 	store_conn_t *c = tx->conn;
 	sqlite3_stmt *st;
@@ -94,7 +94,7 @@ int store_tx_org_insert(store_tx_t *tx, const pa_org_t *org, pa_id_t *id)
 	return 0;
 }
 
-int store_tx_org_update(store_tx_t *tx, const pa_org_t *org)
+int sq_tx_org_update(store_tx_t *tx, const pa_org_t *org)
 {
 	store_conn_t *c = tx->conn;
 	sqlite3_stmt *st;
@@ -111,7 +111,7 @@ int store_tx_org_update(store_tx_t *tx, const pa_org_t *org)
 	return sq_exec_one(c, st, tx->err);
 }
 
-int store_orgs_generation(store_conn_t *c, int64_t *gen)
+int sq_orgs_generation(store_conn_t *c, int64_t *gen)
 {
 	*gen = 0;
 	sqlite3_stmt *st;
@@ -183,12 +183,12 @@ static int user_get(store_conn_t *c, arena_t *a, enum sq_stmt_id id, sqlite3_int
 	return load_roles(c, a, out);
 }
 
-int store_user_get(store_conn_t *c, arena_t *a, pa_id_t id, pa_user_t *out)
+int sq_user_get(store_conn_t *c, arena_t *a, pa_id_t id, pa_user_t *out)
 {
 	return user_get(c, a, SQ_USER_GET, id, NULL, out);
 }
 
-int store_user_get_by_name(store_conn_t *c, arena_t *a, const char *username, pa_user_t *out)
+int sq_user_get_by_name(store_conn_t *c, arena_t *a, const char *username, pa_user_t *out)
 {
 	if (!username)
 		return PA_EINVAL;
@@ -196,7 +196,7 @@ int store_user_get_by_name(store_conn_t *c, arena_t *a, const char *username, pa
 }
 
 /* Users in id order; their memberships come from one query in user_id order. */
-int store_users_list(store_conn_t *c, arena_t *a, pa_user_t **out, size_t *n)
+int sq_users_list(store_conn_t *c, arena_t *a, pa_user_t **out, size_t *n)
 {
 	*out = NULL;
 	*n = 0;
@@ -271,7 +271,7 @@ static int insert_roles(store_tx_t *tx, pa_id_t user_id, const pa_membership_t *
 }
 
 /* Also inserts u->roles, if any. */
-int store_tx_user_insert(store_tx_t *tx, const pa_user_t *u, pa_id_t *id)
+int sq_tx_user_insert(store_tx_t *tx, const pa_user_t *u, pa_id_t *id)
 {
 	store_conn_t *c = tx->conn;
 	sqlite3_stmt *st;
@@ -299,7 +299,7 @@ int store_tx_user_insert(store_tx_t *tx, const pa_user_t *u, pa_id_t *id)
 	return 0;
 }
 
-int store_tx_user_update(store_tx_t *tx, const pa_user_t *u)
+int sq_tx_user_update(store_tx_t *tx, const pa_user_t *u)
 {
 	store_conn_t *c = tx->conn;
 	sqlite3_stmt *st;
@@ -320,7 +320,7 @@ int store_tx_user_update(store_tx_t *tx, const pa_user_t *u)
 	return sq_exec_one(c, st, tx->err);
 }
 
-int store_tx_user_set_roles(store_tx_t *tx, pa_id_t user_id, const pa_membership_t *roles,
+int sq_tx_user_set_roles(store_tx_t *tx, pa_id_t user_id, const pa_membership_t *roles,
                             size_t n)
 {
 	store_conn_t *c = tx->conn;
@@ -350,7 +350,7 @@ int store_tx_user_set_roles(store_tx_t *tx, pa_id_t user_id, const pa_membership
 
 /* ---- sessions ---------------------------------------------------------------------- */
 
-int store_session_get(store_conn_t *c, arena_t *a, const char *token_hash, pa_session_t *out)
+int sq_session_get(store_conn_t *c, arena_t *a, const char *token_hash, pa_session_t *out)
 {
 	if (!token_hash)
 		return PA_EINVAL;
@@ -374,7 +374,7 @@ int store_session_get(store_conn_t *c, arena_t *a, const char *token_hash, pa_se
 	return rc < 0 ? rc : 0;
 }
 
-int store_tx_session_insert(store_tx_t *tx, const pa_session_t *s)
+int sq_tx_session_insert(store_tx_t *tx, const pa_session_t *s)
 {
 	store_conn_t *c = tx->conn;
 	sqlite3_stmt *st;
@@ -392,7 +392,7 @@ int store_tx_session_insert(store_tx_t *tx, const pa_session_t *s)
 	return rc < 0 ? rc : 0;
 }
 
-int store_tx_session_delete(store_tx_t *tx, const char *token_hash)
+int sq_tx_session_delete(store_tx_t *tx, const char *token_hash)
 {
 	store_conn_t *c = tx->conn;
 	sqlite3_stmt *st;
@@ -404,7 +404,7 @@ int store_tx_session_delete(store_tx_t *tx, const char *token_hash)
 	return sq_exec_one(c, st, tx->err);
 }
 
-int store_tx_sessions_delete_user(store_tx_t *tx, pa_id_t user_id)
+int sq_tx_sessions_delete_user(store_tx_t *tx, pa_id_t user_id)
 {
 	store_conn_t *c = tx->conn;
 	sqlite3_stmt *st;
@@ -431,7 +431,7 @@ static void read_token(sqlite3_stmt *st, arena_t *a, pa_api_token_t *t)
 	t->revoked = sq_col_bool(&r);
 }
 
-int store_token_get_by_hash(store_conn_t *c, arena_t *a, const char *token_hash,
+int sq_token_get_by_hash(store_conn_t *c, arena_t *a, const char *token_hash,
                             pa_api_token_t *out)
 {
 	if (!token_hash)
@@ -450,7 +450,7 @@ int store_token_get_by_hash(store_conn_t *c, arena_t *a, const char *token_hash,
 	return rc < 0 ? rc : 0;
 }
 
-int store_tokens_list(store_conn_t *c, arena_t *a, pa_id_t user_id, pa_api_token_t **out,
+int sq_tokens_list(store_conn_t *c, arena_t *a, pa_id_t user_id, pa_api_token_t **out,
                       size_t *n)
 {
 	*out = NULL;
@@ -474,7 +474,7 @@ int store_tokens_list(store_conn_t *c, arena_t *a, pa_id_t user_id, pa_api_token
 	return 0;
 }
 
-int store_tx_token_insert(store_tx_t *tx, const pa_api_token_t *t, pa_id_t *id)
+int sq_tx_token_insert(store_tx_t *tx, const pa_api_token_t *t, pa_id_t *id)
 {
 	store_conn_t *c = tx->conn;
 	sqlite3_stmt *st;
@@ -497,7 +497,7 @@ int store_tx_token_insert(store_tx_t *tx, const pa_api_token_t *t, pa_id_t *id)
 	return 0;
 }
 
-int store_tx_token_revoke(store_tx_t *tx, pa_id_t id, pa_id_t user_id)
+int sq_tx_token_revoke(store_tx_t *tx, pa_id_t id, pa_id_t user_id)
 {
 	store_conn_t *c = tx->conn;
 	sqlite3_stmt *st;

@@ -1,7 +1,7 @@
 /*
  * sqlite_schema.c — the schema, as a list of migrations.
  *
- * PRAGMA user_version holds the number of migrations applied.  store_migrate
+ * PRAGMA user_version holds the number of migrations applied.  sq_migrate
  * (store_sqlite.c) applies sq_migrations[v] for every v above it, each in its
  * own BEGIN IMMEDIATE … COMMIT together with the new user_version, with
  * foreign keys off during the script and `PRAGMA foreign_key_check` before
@@ -437,4 +437,4 @@ const char *const sq_migrations[] = {
 	migration_6,  /* party hash indexes that also order by case */
 };
 
-const int sq_schema_version = (int)ARRAY_SIZE(sq_migrations) - 1;
+const int sq_schema_latest = (int)ARRAY_SIZE(sq_migrations) - 1;

@@ -56,7 +56,7 @@ static void read_order(sqlite3_stmt *st, arena_t *a, pa_supervision_t *o)
 	o->closed_at = sq_col_int(&r);
 }
 
-int store_tx_supervision_insert(store_tx_t *tx, const pa_supervision_t *o, pa_id_t *id)
+int sq_tx_supervision_insert(store_tx_t *tx, const pa_supervision_t *o, pa_id_t *id)
 {
 	store_conn_t *c = tx->conn;
 	sqlite3_stmt *st;
@@ -109,7 +109,7 @@ static int collect_orders(store_conn_t *c, sqlite3_stmt *st, arena_t *a, size_t 
 	return 0;
 }
 
-int store_supervision_get(store_conn_t *c, arena_t *a, pa_id_t id, pa_supervision_t *out)
+int sq_supervision_get(store_conn_t *c, arena_t *a, pa_id_t id, pa_supervision_t *out)
 {
 	sqlite3_stmt *st;
 	int rc = sq_prepare(c, "SELECT " SUP_COLS SUP_FROM " WHERE o.id = ?1", &st, NULL);
@@ -125,7 +125,7 @@ int store_supervision_get(store_conn_t *c, arena_t *a, pa_id_t id, pa_supervisio
 	return rc < 0 ? rc : 0;
 }
 
-int store_supervision_of_case(store_conn_t *c, arena_t *a, pa_id_t case_id,
+int sq_supervision_of_case(store_conn_t *c, arena_t *a, pa_id_t case_id,
                               pa_supervision_t **out, size_t *n)
 {
 	*out = NULL;
@@ -154,7 +154,7 @@ static void bind_ids(sq_bind_t *b, const pa_id_t *ids, size_t n)
 		sq_bind_int(b, ids[i]);
 }
 
-int store_supervision_list(store_conn_t *c, arena_t *a, const pa_supervision_filter_t *f,
+int sq_supervision_list(store_conn_t *c, arena_t *a, const pa_supervision_filter_t *f,
                            pa_supervision_t **out, size_t *n, bool *more)
 {
 	*out = NULL;
@@ -233,7 +233,7 @@ static int update_one(store_tx_t *tx, sqlite3_stmt *st, sq_bind_t *b, bool *chan
 	return rc < 0 ? rc : 0;
 }
 
-int store_tx_supervision_reply(store_tx_t *tx, pa_id_t id, const char *text, pa_id_t user,
+int sq_tx_supervision_reply(store_tx_t *tx, pa_id_t id, const char *text, pa_id_t user,
                                pa_time_t at)
 {
 	sqlite3_stmt *st;
@@ -256,7 +256,7 @@ int store_tx_supervision_reply(store_tx_t *tx, pa_id_t id, const char *text, pa_
 	                             "the order is no longer open");
 }
 
-int store_tx_supervision_close(store_tx_t *tx, pa_id_t id, pa_id_t user, pa_time_t at)
+int sq_tx_supervision_close(store_tx_t *tx, pa_id_t id, pa_id_t user, pa_time_t at)
 {
 	sqlite3_stmt *st;
 	int rc = sq_prepare(tx->conn,
@@ -276,7 +276,7 @@ int store_tx_supervision_close(store_tx_t *tx, pa_id_t id, pa_id_t user, pa_time
 	                             "the order is closed already");
 }
 
-int store_tx_supervision_mark_overdue(store_tx_t *tx, pa_id_t id, pa_time_t at, bool *changed)
+int sq_tx_supervision_mark_overdue(store_tx_t *tx, pa_id_t id, pa_time_t at, bool *changed)
 {
 	*changed = false;
 	sqlite3_stmt *st;
@@ -292,7 +292,7 @@ int store_tx_supervision_mark_overdue(store_tx_t *tx, pa_id_t id, pa_time_t at, 
 	return update_one(tx, st, &b, changed);
 }
 
-int store_supervision_due_scan(store_conn_t *c, arena_t *a, pa_time_t now, pa_id_t after_id,
+int sq_supervision_due_scan(store_conn_t *c, arena_t *a, pa_time_t now, pa_id_t after_id,
                                int limit, pa_supervision_t **out, size_t *n)
 {
 	*out = NULL;
@@ -314,7 +314,7 @@ int store_supervision_due_scan(store_conn_t *c, arena_t *a, pa_time_t now, pa_id
 
 /* ---- links ------------------------------------------------------------------------------ */
 
-int store_tx_link_insert(store_tx_t *tx, const pa_case_link_t *l, pa_id_t *id)
+int sq_tx_link_insert(store_tx_t *tx, const pa_case_link_t *l, pa_id_t *id)
 {
 	store_conn_t *c = tx->conn;
 	sqlite3_stmt *st;
@@ -340,7 +340,7 @@ int store_tx_link_insert(store_tx_t *tx, const pa_case_link_t *l, pa_id_t *id)
 	return 0;
 }
 
-int store_links_of_case(store_conn_t *c, arena_t *a, pa_id_t case_id, pa_case_link_t **out,
+int sq_links_of_case(store_conn_t *c, arena_t *a, pa_id_t case_id, pa_case_link_t **out,
                         size_t *n)
 {
 	*out = NULL;
@@ -377,7 +377,7 @@ int store_links_of_case(store_conn_t *c, arena_t *a, pa_id_t case_id, pa_case_li
 	return 0;
 }
 
-int store_link_exists(store_conn_t *c, pa_id_t a, pa_id_t b, const char *kind, bool either_way,
+int sq_link_exists(store_conn_t *c, pa_id_t a, pa_id_t b, const char *kind, bool either_way,
                       bool *exists)
 {
 	*exists = false;

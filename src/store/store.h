@@ -2,24 +2,53 @@
  * store.h — the one interface to persistent data.
  *
  * Only files under src/store/ know SQL.  Core code and handlers call the
- * typed functions below; an engine is one file (store_sqlite.c today; a
- * libpq engine implements the same functions).
+ * typed functions below and never know which engine runs them: SQLite (the
+ * default: a file under --data; store_sqlite.c, sqlite_*.c) or PostgreSQL
+ * (a postgresql:// URL in the database setting; pg_*.c).
+ *
+ * Engines.  store.c forwards every function here to the engine of its first
+ * argument through an ops table, store_engine_t (store_engine.h); each
+ * engine's store, connection and transaction structs begin with a header
+ * pointing at its table.  store_open() chooses the engine from the setting.
+ *
+ * HOW TO ADD A STORE FUNCTION (every one of these steps, in this order):
+ *   1. Declare it below, in its section, with a comment saying what it
+ *      returns and which errors it gives.  It returns int (0 or a negative
+ *      PA_E*) and its first parameter is `store_conn_t *c` (a read) or
+ *      `store_tx_t *tx` (a write, run inside store_write()).
+ *   2. Add one X-macro line to STORE_CONN_FUNCS or STORE_TX_FUNCS in
+ *      src/store/store_engine.h, e.g. for
+ *          int store_widget_get(store_conn_t *c, arena_t *a, pa_id_t id, pa_widget_t *out);
+ *      the line
+ *          X(widget_get, (store_conn_t *c, arena_t *a, pa_id_t id, pa_widget_t *out), \
+ *            (c, a, id, out)) \
+ *      The parameters must be exactly those of step 1 (the compiler checks
+ *      it).  This line alone gives the ops member, the forwarding function
+ *      store_widget_get() in store.c and both engines' prototypes and table
+ *      entries: write no forwarding code by hand.
+ *   3. Implement `int sq_widget_get(...)` for SQLite in a src/store/sqlite_<area>.c
+ *      (statements in sqlite_stmts.h or sq_prepare/sq_stmt_dyn; schema in
+ *      sqlite_schema.c).
+ *   4. Implement `int pg_widget_get(...)` for PostgreSQL in src/store/pg_<area>.c
+ *      with the same behaviour (schema in pg_schema.c, mirroring the SQLite
+ *      migration in meaning).  The build fails until both exist.
+ *   5. Add the new table to the copy list (pg_copy.c) if it is a new table.
  *
  * Connections.  Reads run on a store_conn_t: store_reader() hands the
- * calling thread its own read connection (opened lazily, statements cached
- * per connection), so readers never block each other or the writer (WAL).
+ * calling thread its own read connection (SQLite: opened lazily, statements
+ * cached per connection; PostgreSQL: one of the process's pool), so readers
+ * never block each other or the writer.
  *
  * Writes.  All writes go through store_write(): the caller's function runs
- * on the single writer thread inside a SAVEPOINT of a batch transaction
- * (BEGIN IMMEDIATE … COMMIT) that groups every write queued while the
- * previous commit was syncing — group commit.  store_write() returns only
- * after the batch's COMMIT is durable (synchronous=FULL in WAL mode), so an
- * acknowledged write survives power loss.  A function returning < 0 has its
- * savepoint rolled back and leaves nothing behind; the rest of the batch is
- * unaffected.  If the COMMIT itself fails, every job in the batch gets
- * PA_EUNAVAIL.  The function may read through store_tx_conn(tx) and sees its
- * own and earlier writes.  Because one thread runs all writers, a
- * read-check-write inside one function is atomic.
+ * inside a transaction and store_write() returns only after its COMMIT is
+ * durable, so an acknowledged write survives power loss.  A function
+ * returning < 0 leaves nothing behind.  The function may read through
+ * store_tx_conn(tx) and sees its own earlier writes.  SQLite runs every
+ * writer on one thread, in a SAVEPOINT of a batch transaction (BEGIN
+ * IMMEDIATE … COMMIT) that groups every write queued while the previous
+ * commit was syncing — group commit; if that COMMIT fails every job in the
+ * batch gets PA_EUNAVAIL.  A read-check-write inside one function is atomic
+ * on both engines (PostgreSQL takes the row locks it needs: see pg_store.c).
  *
  * Strings and arrays returned by reads are allocated from the arena the
  * caller passes and live as long as it.  Times are pa_time_t (UTC seconds).
@@ -45,14 +74,27 @@ typedef struct store_conn store_conn_t;
 typedef struct store_tx store_tx_t;
 
 typedef struct store_options {
-	const char *path;        /* SQLite file */
+	const char *path;        /* SQLite file, or a postgresql:// (postgres://) URL */
 	int busy_timeout_ms;     /* default 5000 */
 	bool read_only;          /* CLI readers (audit verify) */
 	bool synchronous_normal; /* benchmarks only: NOT durable on power loss */
+	int pool_size;           /* PostgreSQL: connections per process; 0 = default */
 } store_options_t;
+
+/* Whether a database setting is a PostgreSQL URL (else a SQLite file). */
+bool store_is_url(const char *db);
+
+/* What an engine can do beyond the common interface (store_caps). */
+#define STORE_CAP_SHARED       0x1  /* several processes may serve one database */
+#define STORE_CAP_ADVISORY     0x2  /* advisory locks (one timer pass at a time) */
+#define STORE_CAP_SKIP_LOCKED  0x4  /* SELECT … FOR UPDATE SKIP LOCKED */
+#define STORE_CAP_NOTIFY       0x8  /* LISTEN/NOTIFY */
 
 int store_open(const store_options_t *opt, store_t **out, pa_err_t *err);
 void store_close(store_t *s);
+/* "sqlite" or "postgresql". */
+const char *store_engine_name(store_t *s);
+unsigned store_caps(store_t *s);
 /* Applies pending migrations; *from and *to report schema versions. */
 int store_migrate(store_t *s, int *from, int *to, pa_err_t *err);
 int store_schema_version(store_t *s, int *version);

@@ -4,16 +4,16 @@
  * sqlite_people.c, sqlite_cases.c and sqlite_meta.c.
  *
  * Connections.  One writer connection, owned by the writer thread, and one
- * read connection per (store, thread), opened by store_reader() on first use
+ * read connection per (store, thread), opened by sq_reader() on first use
  * and found again through a pthread key of the store.  The store keeps a list
- * of its read connections so store_close() can close them; a thread that
+ * of its read connections so sq_close() can close them; a thread that
  * exits closes its own (the key's destructor).  Every connection is opened
  * SQLITE_OPEN_NOMUTEX and used by one thread only; each caches its prepared
  * statements in an array indexed by enum sq_stmt_id (sqlite_stmts.h).
  * Readers are SQLITE_OPEN_READONLY; in WAL mode they never block the writer
  * nor each other.
  *
- * Writes and group commit.  store_write() puts a job {fn, ctx, result, done}
+ * Writes and group commit.  sq_write() puts a job {fn, ctx, result, done}
  * on the queue (s->mu guards it) and sleeps on the job's own condition
  * variable.  The writer thread loops:
  *
@@ -35,11 +35,11 @@
  * A migration is a "raw" job: it runs alone, outside any batch, and manages
  * its own transactions.
  *
- * Shutdown.  store_close() marks the store closing (later store_write()
+ * Shutdown.  sq_close() marks the store closing (later sq_write()
  * calls get PA_EUNAVAIL), lets the writer drain the queue, joins it, then
  * closes the read connections and last the writer connection (SQLite then
  * checkpoints and removes the WAL).  No other thread may use the store, or
- * exit holding one of its read connections, while store_close() runs.
+ * exit holding one of its read connections, while sq_close() runs.
  *
  * Errors.  sq_error() maps SQLite codes: a UNIQUE or PRIMARY KEY violation →
  * PA_ECONFLICT (field = the column), a FOREIGN KEY violation → PA_EINVAL
@@ -78,6 +78,7 @@ struct store_job {
 };
 
 struct store {
+	store_hdr_t hdr;              /* &store_sqlite_engine */
 	char *path;
 	int busy_timeout_ms;
 	bool read_only;
@@ -98,7 +99,7 @@ struct store {
 	pthread_mutex_t readers_mu;   /* guards the list below */
 	store_conn_t *readers;
 
-	atomic_int fault_countdown;   /* store_fault_inject */
+	atomic_int fault_countdown;   /* sq_fault_inject */
 };
 
 /* The store whose writer thread this is, if any. */
@@ -370,7 +371,7 @@ int sq_stmt_dyn(store_conn_t *c, const char *sql, size_t len, sqlite3_stmt **out
 	return 0;
 }
 
-int store_read_begin(store_conn_t *c)
+int sq_read_begin(store_conn_t *c)
 {
 	if (!c || c->writer)
 		return 0; /* the writer reads inside its own transaction */
@@ -387,7 +388,7 @@ int store_read_begin(store_conn_t *c)
 	return rc < 0 ? rc : 0;
 }
 
-void store_read_end(store_conn_t *c)
+void sq_read_end(store_conn_t *c)
 {
 	if (!c || c->writer || c->read_depth == 0)
 		return;
@@ -475,6 +476,7 @@ static int conn_open(store_t *s, const char *path, bool writer, store_conn_t **o
 	sqlite3_extended_result_codes(db, 1);
 	sqlite3_busy_timeout(db, s->busy_timeout_ms);
 	store_conn_t *c = xcalloc(1, sizeof(*c));
+	c->hdr.eng = &store_sqlite_engine;
 	c->s = s;
 	c->db = db;
 	c->writer = writer;
@@ -506,12 +508,12 @@ static int read_user_version(store_conn_t *c, int *version, pa_err_t *err)
 
 static int check_not_too_new(int version, pa_err_t *err)
 {
-	if (version <= sq_schema_version)
+	if (version <= sq_schema_latest)
 		return 0;
 	return pa_fail(err, PA_EINVAL, "schema-too-new", "database",
 	               "the database has schema version %d but this pingan knows versions up to "
 	               "%d: use a newer pingan or restore a backup made by this one",
-	               version, sq_schema_version);
+	               version, sq_schema_latest);
 }
 
 /* ---- readers ------------------------------------------------------------------------ */
@@ -538,7 +540,7 @@ static void reader_release(void *p)
 	conn_close(c);
 }
 
-store_conn_t *store_reader(store_t *s)
+store_conn_t *sq_reader(store_t *s)
 {
 	if (!s)
 		return NULL;
@@ -591,7 +593,7 @@ static void reset_busy_statements(store_conn_t *c)
 
 static void run_job(store_t *s, struct store_job *j)
 {
-	store_tx_t tx = { s, s->wconn, &j->err };
+	store_tx_t tx = { { &store_sqlite_engine }, s, s->wconn, &j->err };
 	int rc = j->fn(&tx, j->ctx);
 	reset_busy_statements(s->wconn);
 	j->result = rc < 0 ? rc : 0;
@@ -702,10 +704,10 @@ static void *writer_main(void *arg)
 static int submit(store_t *s, store_tx_fn fn, void *ctx, bool raw, pa_err_t *err)
 {
 	if (!s || !fn)
-		return pa_fail(err, PA_EINTERNAL, "internal", NULL, "store_write without a function");
+		return pa_fail(err, PA_EINTERNAL, "internal", NULL, "sq_write without a function");
 	if (tl_writer_of == s)
 		return pa_fail(err, PA_EINTERNAL, "internal", NULL,
-		               "store_write called from inside a write function");
+		               "sq_write called from inside a write function");
 	if (s->read_only || !s->writer_started)
 		return pa_fail(err, PA_EINTERNAL, "internal", NULL, "the store is read-only");
 
@@ -739,27 +741,27 @@ static int submit(store_t *s, store_tx_fn fn, void *ctx, bool raw, pa_err_t *err
 	return job.result;
 }
 
-int store_write(store_t *s, store_tx_fn fn, void *ctx, pa_err_t *err)
+int sq_write(store_t *s, store_tx_fn fn, void *ctx, pa_err_t *err)
 {
 	return submit(s, fn, ctx, false, err);
 }
 
-store_conn_t *store_tx_conn(store_tx_t *tx)
+store_conn_t *sq_tx_conn(store_tx_t *tx)
 {
 	return tx->conn;
 }
 
-pa_err_t *store_tx_err(store_tx_t *tx)
+pa_err_t *sq_tx_err(store_tx_t *tx)
 {
 	return tx->err;
 }
 
-void store_fault_inject(store_t *s, int nth)
+void sq_fault_inject(store_t *s, int nth)
 {
 	atomic_store(&s->fault_countdown, nth > 0 ? nth : 0);
 }
 
-void store_stats(store_t *s, int64_t *commits, int64_t *writes)
+void sq_stats(store_t *s, int64_t *commits, int64_t *writes)
 {
 	pthread_mutex_lock(&s->mu);
 	if (commits)
@@ -781,7 +783,7 @@ size_t store_sqlite_queued(store_t *s)
 
 /* ---- open and close ------------------------------------------------------------------- */
 
-int store_open(const store_options_t *opt, store_t **out, pa_err_t *err)
+int sq_open(const store_options_t *opt, store_t **out, pa_err_t *err)
 {
 	*out = NULL;
 	if (!opt || !opt->path || !opt->path[0])
@@ -791,6 +793,7 @@ int store_open(const store_options_t *opt, store_t **out, pa_err_t *err)
 		               "the database must be a file shared by all connections");
 
 	store_t *s = xcalloc(1, sizeof(*s));
+	s->hdr.eng = &store_sqlite_engine;
 	s->path = xstrdup(opt->path);
 	s->busy_timeout_ms = opt->busy_timeout_ms > 0 ? opt->busy_timeout_ms : STORE_BUSY_TIMEOUT_MS;
 	s->read_only = opt->read_only;
@@ -811,7 +814,7 @@ int store_open(const store_options_t *opt, store_t **out, pa_err_t *err)
 	int version = 0;
 	int rc;
 	if (s->read_only) {
-		store_conn_t *c = store_reader(s);
+		store_conn_t *c = sq_reader(s);
 		rc = c ? read_user_version(c, &version, err)
 		       : pa_fail(err, PA_EUNAVAIL, "unavailable", NULL, "cannot open %s", s->path);
 	} else {
@@ -833,14 +836,14 @@ int store_open(const store_options_t *opt, store_t **out, pa_err_t *err)
 		pthread_sigmask(SIG_SETMASK, &old, NULL);
 	}
 	if (rc < 0) {
-		store_close(s);
+		sq_close(s);
 		return rc;
 	}
 	*out = s;
 	return 0;
 }
 
-void store_close(store_t *s)
+void sq_close(store_t *s)
 {
 	if (!s)
 		return;
@@ -923,10 +926,10 @@ static int migrate_fn(store_tx_t *tx, void *arg)
 		return rc;
 	m->from = m->to = cur;
 	rc = check_not_too_new(cur, tx->err);
-	if (rc < 0 || cur == sq_schema_version)
+	if (rc < 0 || cur == sq_schema_latest)
 		return rc;
 	rc = sq_exec(c, "PRAGMA foreign_keys = OFF", tx->err);
-	for (int v = cur + 1; rc == 0 && v <= sq_schema_version; v++) {
+	for (int v = cur + 1; rc == 0 && v <= sq_schema_latest; v++) {
 		rc = migrate_one(c, v, tx->err);
 		if (rc == 0) {
 			m->to = v;
@@ -937,7 +940,7 @@ static int migrate_fn(store_tx_t *tx, void *arg)
 	return rc < 0 ? rc : rc2;
 }
 
-int store_migrate(store_t *s, int *from, int *to, pa_err_t *err)
+int sq_migrate(store_t *s, int *from, int *to, pa_err_t *err)
 {
 	struct migrate_ctx m = { 0, 0 };
 	int rc = submit(s, migrate_fn, &m, true, err);
@@ -948,10 +951,10 @@ int store_migrate(store_t *s, int *from, int *to, pa_err_t *err)
 	return rc;
 }
 
-int store_schema_version(store_t *s, int *version)
+int sq_schema_version(store_t *s, int *version)
 {
 	*version = 0;
-	return read_user_version(store_reader(s), version, NULL);
+	return read_user_version(sq_reader(s), version, NULL);
 }
 
 /* ---- backup -------------------------------------------------------------------------------- */
@@ -1039,7 +1042,7 @@ static int backup_copy(store_conn_t *src, const char *tmp, void (*progress)(doub
 	return 0;
 }
 
-int store_backup(store_t *s, const char *dest, void (*progress)(double, void *), void *arg,
+int sq_backup(store_t *s, const char *dest, void (*progress)(double, void *), void *arg,
                  pa_err_t *err)
 {
 	if (!s || !dest || !dest[0])
@@ -1082,7 +1085,7 @@ int store_backup(store_t *s, const char *dest, void (*progress)(double, void *),
  * backup is a sound SQLite file whose schema this binary knows.  The server
  * must be stopped: its in-memory caches would not see the change.
  */
-int store_restore(const char *backup_path, const char *db_path,
+int sq_restore(const char *backup_path, const char *db_path,
                   void (*progress)(double, void *), void *arg, pa_err_t *err)
 {
 	sqlite3 *src = NULL, *dst = NULL;
@@ -1110,11 +1113,11 @@ int store_restore(const char *backup_path, const char *db_path,
 		               "%s is not a sound Pingan backup (integrity check failed or no schema)",
 		               backup_path);
 	}
-	if (version > sq_schema_version) {
+	if (version > sq_schema_latest) {
 		sqlite3_close(src);
 		return pa_fail(err, PA_EINVAL, "schema-too-new", "backup",
 		               "%s has schema version %d, newer than this binary knows (%d)", backup_path,
-		               version, sq_schema_version);
+		               version, sq_schema_latest);
 	}
 	rc = sqlite3_open_v2(db_path, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
 	                     NULL);
@@ -1151,3 +1154,27 @@ int store_restore(const char *backup_path, const char *db_path,
 	sqlite3_close(src);
 	return result;
 }
+
+/* ---- the engine table ------------------------------------------------------------------ */
+
+const store_engine_t store_sqlite_engine = {
+	.name = "sqlite",
+	.caps = 0,
+	.open = sq_open,
+	.close = sq_close,
+	.migrate = sq_migrate,
+	.schema_version = sq_schema_version,
+	.backup = sq_backup,
+	.reader = sq_reader,
+	.read_begin = sq_read_begin,
+	.read_end = sq_read_end,
+	.write = sq_write,
+	.tx_conn = sq_tx_conn,
+	.tx_err = sq_tx_err,
+	.fault_inject = sq_fault_inject,
+	.stats = sq_stats,
+#define SQ_OP(name, params, args) .name = sq_##name,
+	STORE_CONN_FUNCS(SQ_OP)
+	STORE_TX_FUNCS(SQ_OP)
+#undef SQ_OP
+};

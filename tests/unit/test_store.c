@@ -231,14 +231,14 @@ static void test_migrate_from_empty(void **state)
 	assert_int_equal(v, 0);
 	assert_int_equal(store_migrate(f->s, &from, &to, &f->err), 0);
 	assert_int_equal(from, 0);
-	assert_int_equal(to, sq_schema_version);
+	assert_int_equal(to, sq_schema_latest);
 	assert_true(to >= 1);
 	assert_int_equal(store_schema_version(f->s, &v), 0);
-	assert_int_equal(v, sq_schema_version);
+	assert_int_equal(v, sq_schema_latest);
 	/* again: nothing to do */
 	assert_int_equal(store_migrate(f->s, &from, &to, &f->err), 0);
-	assert_int_equal(from, sq_schema_version);
-	assert_int_equal(to, sq_schema_version);
+	assert_int_equal(from, sq_schema_latest);
+	assert_int_equal(to, sq_schema_latest);
 	int64_t gen = -1;
 	assert_int_equal(store_orgs_generation(store_reader(f->s), &gen), 0);
 	assert_int_equal(gen, 0);
@@ -247,7 +247,7 @@ static void test_migrate_from_empty(void **state)
 	store_close(f->s);
 	f->s = open_store(f->path);
 	assert_int_equal(store_migrate(f->s, &from, &to, &f->err), 0);
-	assert_int_equal(from, sq_schema_version);
+	assert_int_equal(from, sq_schema_latest);
 	assert_int_equal(count_rows(f->s, "PRAGMA foreign_keys"), 1);
 }
 
@@ -1921,7 +1921,7 @@ static void test_backup(void **state)
 	store_t *copy = open_store(dest);
 	int v;
 	assert_int_equal(store_schema_version(copy, &v), 0);
-	assert_int_equal(v, sq_schema_version);
+	assert_int_equal(v, sq_schema_latest);
 	pa_case_t got;
 	assert_int_equal(store_case_get(store_reader(copy), f->a, cid, &got), 0);
 	store_close(copy);
