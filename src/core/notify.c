@@ -52,6 +52,9 @@ static const char *const notice_vars[] = { "number", "title", "unit", "date", "d
 	                                       "notice_title", "notice_text", "action", "type" };
 static const char *const alert_vars[] = { "number", "title", "unit", "state", "due", "percent",
 	                                      "recipients", "type", "date" };
+static const char *const supervision_vars[] = { "number", "title", "unit", "issuer", "due",
+	                                            "reason", "required_action", "recipients",
+	                                            "type", "date" };
 
 static const struct event_def {
 	const char *name;
@@ -63,6 +66,7 @@ static const struct event_def {
 	  BIT(P_SMS) | BIT(P_EMAIL_SUBJECT) | BIT(P_EMAIL_BODY) | BIT(P_WEBHOOK) },
 	{ "reminder", alert_vars, ARRAY_SIZE(alert_vars), BIT(P_WEBHOOK) },
 	{ "escalation", alert_vars, ARRAY_SIZE(alert_vars), BIT(P_WEBHOOK) },
+	{ "supervision_overdue", supervision_vars, ARRAY_SIZE(supervision_vars), BIT(P_WEBHOOK) },
 };
 #define N_EVENTS ARRAY_SIZE(events)
 
@@ -444,7 +448,7 @@ int notify_templates_load_dir(const char *dir, notify_templates_t **out, pa_err_
 		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
 		if (event_index(event) < 0) {
 			rc = pa_fail(err, PA_EINVAL, "notify", "", "%s: no event \"%s\" is notified (the "
-			             "events are notice, reminder and escalation)", path, event);
+			             "events are notice, reminder, escalation and supervision_overdue)", path, event);
 			break;
 		}
 		char *buf = NULL;
@@ -917,6 +921,71 @@ int notify_tx_alert(pa_app_t *app, store_tx_t *tx, arena_t *a, const pa_case_t *
 	int rc = queue_webhook(app, tx, a, cs, kind, unit, p, uid,
 	                       arena_printf(a, "%s:%lld:%s:%lld:webhook", kind, (long long)cs->id,
 	                                    cs->state, (long long)cs->due_at),
+	                       now);
+	json_decref(p);
+	json_decref(v);
+	orgtree_release(tree);
+	return rc;
+}
+
+int notify_tx_supervision_overdue(pa_app_t *app, store_tx_t *tx, arena_t *a, const pa_case_t *cs,
+                                  const pa_supervision_t *o, const pa_member_t *to, size_t nto,
+                                  pa_time_t now)
+{
+	notify_t *n = app->notify;
+	if (!n || !notify_channel_on(n, "webhook"))
+		return 0;
+	orgtree_t *tree = orgcache_get(app->orgs);
+	const pa_org_t *unit = orgtree_find(tree, o->to_org_id);
+	const pa_org_t *issuer = orgtree_find(tree, o->from_org_id);
+	enum lang l = lang_of(app->cfg->notify_lang);
+	strbuf_t names = STRBUF_INIT;
+	json_t *rcpt = json_array();
+	for (size_t i = 0; i < nto && i < NOTIFY_RECIPIENTS_MAX; i++) {
+		json_array_append_new(rcpt, json_pack("{s:I, s:s, s:s, s:s}", "user_id",
+		                                      (json_int_t)to[i].user_id, "username", to[i].username,
+		                                      "display_name", to[i].display_name ? to[i].display_name : "",
+		                                      "role", to[i].role));
+		bool again = false;
+		for (size_t k = 0; k < i; k++)
+			again = again || to[k].user_id == to[i].user_id;
+		if (!again)
+			strbuf_addf(&names, "%s%s", names.len ? (l == L_EN ? ", " : "、") : "",
+			            to[i].display_name && *to[i].display_name ? to[i].display_name
+			                                                       : to[i].username);
+	}
+	json_t *v = json_object();
+	json_object_set_new(v, "number", json_string(cs->number));
+	json_object_set_new(v, "title", json_string(cs->title && !sealed(cs) ? cs->title : ""));
+	json_object_set_new(v, "unit", json_string(unit_name(unit, l)));
+	json_object_set_new(v, "issuer", json_string(unit_name(issuer, l)));
+	json_object_set_new(v, "due", json_string(date_text(app, o->due_at, a, false)));
+	json_object_set_new(v, "reason", json_string(o->reason ? o->reason : ""));
+	json_object_set_new(v, "required_action",
+	                    json_string(o->required_action ? o->required_action : ""));
+	json_object_set_new(v, "recipients", json_string(names.buf));
+	json_object_set_new(v, "type", json_string(type_label(app, cs, l)));
+	json_object_set_new(v, "date", json_string(date_text(app, now, a, true)));
+	strbuf_release(&names);
+
+	const char *uid;
+	new_uid(a, &uid);
+	json_t *p = json_object();
+	json_object_set_new(p, "id", json_string(uid));
+	json_object_set_new(p, "event", json_string("supervision.overdue"));
+	json_object_set_new(p, "at", json_string(date_text(app, now, a, false)));
+	json_object_set_new(p, "lang", json_string(lang_names[l]));
+	json_object_set_new(p, "text", json_string(notify_render(a, n->tpl, "supervision_overdue",
+	                                                         "webhook", lang_names[l], v)));
+	json_object_set_new(p, "case", case_json(app, a, cs));
+	json_object_set_new(p, "unit", unit_json(unit, o->to_org_id));
+	json_object_set_new(p, "order", json_pack("{s:I, s:s, s:s}", "id", (json_int_t)o->id,
+	                                          "due_at", date_text(app, o->due_at, a, false),
+	                                          "state", o->state ? o->state : ""));
+	json_object_set_new(p, "recipients", rcpt);
+	/* one message per order: the order is escalated once */
+	int rc = queue_webhook(app, tx, a, cs, "supervision_overdue", unit, p, uid,
+	                       arena_printf(a, "supervision:%lld:overdue:webhook", (long long)o->id),
 	                       now);
 	json_decref(p);
 	json_decref(v);

@@ -96,6 +96,13 @@ int notify_tx_alert(pa_app_t *app, store_tx_t *tx, arena_t *a, const pa_case_t *
                     const char *kind, const pa_member_t *to, size_t nto, int percent,
                     pa_time_t now);
 
+/* In a write function: tells `to` (the leaders of the unit the order went
+ * to) through the webhook that supervision order o on cs is overdue; once
+ * per order (dedupe key supervision:<id>:overdue). */
+int notify_tx_supervision_overdue(pa_app_t *app, store_tx_t *tx, arena_t *a, const pa_case_t *cs,
+                                  const pa_supervision_t *o, const pa_member_t *to, size_t nto,
+                                  pa_time_t now);
+
 /* The sender's lock: one pass at a time per process (sender.c). */
 void notify_pass_lock(notify_t *n);
 void notify_pass_unlock(notify_t *n);

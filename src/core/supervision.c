@@ -15,6 +15,10 @@
 #include "core/supervision.h"
 #include "core/audit.h"
 #include "core/cases.h"
+#include "core/docgen.h"
+#include "core/docs.h"
+#include "core/notify.h"
+#include "core/orgs.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -61,7 +65,7 @@ static const char *iso(pa_app_t *app, arena_t *a, pa_time_t t)
 /* Appends the step's internal timeline event and its audit record. */
 static int record_step(store_tx_t *tx, arena_t *a, const pa_principal_t *p, pa_id_t case_id,
                        pa_id_t actor_org, const char *kind, const char *audit_action,
-                       const char *text, json_t *data, pa_time_t now)
+                       const char *text, json_t *data, pa_time_t now, pa_id_t *event_id)
 {
 	bool staff = p->kind == PRINCIPAL_STAFF;
 	const char *d = json_text(a, data);
@@ -75,6 +79,8 @@ static int record_step(store_tx_t *tx, arena_t *a, const pa_principal_t *p, pa_i
 	int rc = store_tx_event_insert(tx, &ev, &ev_id);
 	if (rc < 0)
 		return rc;
+	if (event_id)
+		*event_id = ev_id;
 	return audit_append(tx, now, authz_actor(p, a), audit_action,
 	                    arena_printf(a, "case:%lld", (long long)case_id), d);
 }
@@ -87,6 +93,35 @@ struct issue_tx {
 	const pa_principal_t *p;
 	pa_supervision_t o;
 };
+
+/* The 督办通知书 to the unit, in both languages: its fields are the order's. */
+static int queue_order_document(store_tx_t *tx, struct issue_tx *x, const pa_case_t *cs,
+                                pa_id_t ev_id)
+{
+	const char *unit_zh = "", *unit_en = "";
+	orgtree_t *t = orgcache_get(x->app->orgs);
+	const pa_org_t *u = orgtree_find(t, x->o.to_org_id);
+	if (u) {
+		unit_zh = arena_strdup(x->a, u->name);
+		unit_en = arena_strdup(x->a, u->name_en && *u->name_en ? u->name_en : u->name);
+	}
+	orgtree_release(t);
+	char day[32];
+	pa_time_format(x->o.due_at, x->app->cfg->utc_offset_min, day);
+	int y = atoi(day), m = atoi(day + 5), d = atoi(day + 8);
+	json_t *zh = json_pack("{s:s, s:s, s:s, s:s}", "target_unit", unit_zh, "reason", x->o.reason,
+	                       "required_action", x->o.required_action, "order_due",
+	                       docs_format_date(x->a, "zh-CN", y, m, d));
+	json_t *en = json_pack("{s:s, s:s, s:s, s:s}", "target_unit", unit_en, "reason", x->o.reason,
+	                       "required_action", x->o.required_action, "order_due",
+	                       docs_format_date(x->a, "en", y, m, d));
+	int rc = docgen_enqueue_tx(tx, x->app, x->a, cs, x->o.from_org_id, ev_id,
+	                           "supervise", "supervision_order", zh, en,
+	                           authz_actor(x->p, x->a), x->o.issued_at);
+	json_decref(zh);
+	json_decref(en);
+	return rc;
+}
 
 static int issue_tx_fn(store_tx_t *tx, void *arg)
 {
@@ -107,8 +142,13 @@ static int issue_tx_fn(store_tx_t *tx, void *arg)
 	                      "from_org_id", (json_int_t)x->o.from_org_id, "to_org_id",
 	                      (json_int_t)x->o.to_org_id, "due_at", iso(x->app, x->a, x->o.due_at),
 	                      "required_action", x->o.required_action);
-	if ((rc = record_step(tx, x->a, x->p, cs.id, x->o.from_org_id, "supervision_issued",
-	                      "supervision.issue", x->o.reason, d, x->o.issued_at)) < 0)
+	pa_id_t ev_id = 0;
+	rc = record_step(tx, x->a, x->p, cs.id, x->o.from_org_id, "supervision_issued",
+	                 "supervision.issue", x->o.reason, d, x->o.issued_at, &ev_id);
+	if (rc < 0)
+		return rc;
+	/* the written order (督办通知书) to the unit: queued in this write */
+	if ((rc = queue_order_document(tx, x, &cs, ev_id)) < 0)
 		return rc;
 	return store_supervision_get(store_tx_conn(tx), x->a, x->o.id, &x->o);
 }
@@ -240,7 +280,7 @@ static int reply_tx_fn(store_tx_t *tx, void *arg)
 		return rc;
 	json_t *d = json_pack("{s:I}", "order_id", (json_int_t)x->o.id);
 	if ((rc = record_step(tx, x->a, x->p, x->o.case_id, x->actor_org, "supervision_replied",
-	                      "supervision.reply", x->text, d, x->now)) < 0)
+	                      "supervision.reply", x->text, d, x->now, NULL)) < 0)
 		return rc;
 	return store_supervision_get(store_tx_conn(tx), x->a, x->o.id, &x->o);
 }
@@ -279,7 +319,7 @@ static int close_tx_fn(store_tx_t *tx, void *arg)
 		return rc;
 	json_t *d = json_pack("{s:I, s:s}", "order_id", (json_int_t)x->o.id, "from_state", x->o.state);
 	if ((rc = record_step(tx, x->a, x->p, x->o.case_id, x->actor_org, "supervision_closed",
-	                      "supervision.close", x->text, d, x->now)) < 0)
+	                      "supervision.close", x->text, d, x->now, NULL)) < 0)
 		return rc;
 	return store_supervision_get(store_tx_conn(tx), x->a, x->o.id, &x->o);
 }
@@ -314,22 +354,35 @@ int supervision_close(pa_app_t *app, arena_t *a, const pa_principal_t *p, pa_id_
 int supervision_notify_escalation(pa_app_t *app, store_tx_t *tx, arena_t *a,
                                   const pa_supervision_t *o, const pa_case_t *cs, pa_time_t now)
 {
-	/*
-	 * HOOK — tell the leaders of o->to_org_id that the order is overdue.
-	 * Today the escalation is the internal timeline event and the audit
-	 * record written by the caller, and the order shows as overdue on the
-	 * supervisors' board.  When the notifications module (core/notify.c)
-	 * can queue a supervision message, queue it here, inside this write:
-	 * the leaders come from store_org_members(conn, a, o->to_org_id, …)
-	 * with role "leader".
-	 */
-	PA_UNUSED(app);
-	PA_UNUSED(tx);
-	PA_UNUSED(a);
-	PA_UNUSED(o);
-	PA_UNUSED(cs);
-	PA_UNUSED(now);
-	return 0;
+	/* the leaders of the unit the order went to, and of the unit that issued
+	 * it (the issuer's side learns its order went unanswered), told in this
+	 * write; the webhook also goes to the unit itself */
+	pa_id_t orgs[2] = { o->to_org_id, o->from_org_id };
+	pa_member_t *to = NULL;
+	size_t nto = 0, cap = 0;
+	for (int k = 0; k < 2; k++) {
+		if (!orgs[k] || (k == 1 && orgs[1] == orgs[0]))
+			continue;
+		pa_member_t *all = NULL;
+		size_t nall = 0;
+		int rc = store_org_members(store_tx_conn(tx), a, orgs[k], &all, &nall);
+		if (rc < 0)
+			return rc;
+		for (size_t i = 0; i < nall; i++) {
+			if (!streq(all[i].role, "leader"))
+				continue;
+			if (nto == cap) {
+				size_t ncap = cap ? cap * 2 : 8;
+				pa_member_t *grown = arena_alloc(a, ncap * sizeof(*grown));
+				if (nto)
+					memcpy(grown, to, nto * sizeof(*grown));
+				to = grown;
+				cap = ncap;
+			}
+			to[nto++] = all[i];
+		}
+	}
+	return notify_tx_supervision_overdue(app, tx, a, cs, o, to, nto, now);
 }
 
 struct tick_tx {
@@ -359,7 +412,7 @@ static int tick_tx_fn(store_tx_t *tx, void *arg)
 		json_t *d = json_pack("{s:I, s:I, s:s}", "order_id", (json_int_t)o->id, "to_org_id",
 		                      (json_int_t)o->to_org_id, "due_at", iso(x->app, x->a, o->due_at));
 		if ((rc = record_step(tx, x->a, &sys, o->case_id, 0, "supervision_overdue",
-		                      "supervision.overdue", NULL, d, x->now)) < 0)
+		                      "supervision.overdue", NULL, d, x->now, NULL)) < 0)
 			return rc;
 		o->state = "overdue";
 		o->escalated_at = x->now;

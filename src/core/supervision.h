@@ -20,7 +20,7 @@
  *           conditional on the row still being open and never escalated, so
  *           two passes, two processes or a restart cannot do it twice.
  *           Escalation is an internal timeline event, an audit record and
- *           supervision_notify_escalation() (the hook to the unit's leaders).
+ *           supervision_notify_escalation() (a webhook to the leaders).
  *   close   supervision_close(): a supervisor or leader covering the case
  *           (normally the issuer, after accepting the reply, or to withdraw).
  *
@@ -75,10 +75,11 @@ int supervision_board(pa_app_t *app, arena_t *a, const pa_principal_t *p, pa_id_
 int supervision_timer_tick(pa_app_t *app, pa_time_t now, int *escalated, pa_err_t *err);
 
 /*
- * The escalation hook, called inside the write that marks order o overdue
- * (cs: its case as of that write).  This is where the unit's leaders are
- * told: see supervision.c for what it does today.  A failure here fails
- * the escalation write, which the next timer pass retries.
+ * Called inside the write that marks order o overdue (cs: its case as of
+ * that write): queues one webhook message (templates/notify/
+ * supervision_overdue.yaml, event "supervision.overdue") naming the leaders
+ * of the unit the order went to and of the issuing unit.  A failure here
+ * fails the escalation write, which the next timer pass retries.
  */
 int supervision_notify_escalation(pa_app_t *app, store_tx_t *tx, arena_t *a,
                                   const pa_supervision_t *o, const pa_case_t *cs, pa_time_t now);

@@ -638,6 +638,14 @@ def tick(server):
     return server.tick()
 
 
+def local_date(server, days_ahead=0):
+    """The server's local date (YYYY-MM-DD; the demo district is UTC+8), days_ahead from today."""
+    import datetime
+    tz = datetime.timezone(datetime.timedelta(hours=8))
+    now = datetime.datetime.fromtimestamp(server.now(), tz)
+    return (now + datetime.timedelta(days=days_ahead)).strftime("%Y-%m-%d")
+
+
 def parse_time(s):
     """ISO 8601 with offset (2026-11-29T18:36:42+08:00) → epoch seconds."""
     from datetime import datetime

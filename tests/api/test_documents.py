@@ -163,6 +163,34 @@ class Documents(H.ApiTestCase):
         self.check_issued(cid, number, code, docs[0], "refusal",
                           ("属于劳动争议", "仲裁", "60日内", "6个月内", "信访事项不予受理告知书"))
 
+    def test_supervision_order_is_issued_to_the_unit(self):
+        cid, number, code = self.new_case(title="督办文书测试")
+        leader = SRV.client("leader")
+        due = H.local_date(SRV, 10)
+        body = {"reason": "受理后长期未见处理进展", "required_action": "五日内书面报告核查结果", "due_date": due}
+        r = leader.post("/api/v1/cases/%d/supervision" % cid, body)
+        self.assertEqual(r.status, 201, r.data)
+        docs = self.documents(cid, who=SRV.client("supervisor"))
+        order = [d for d in docs if d["kind"] == "supervision_order"]
+        self.assertEqual(len(order), 1, docs)
+        doc = order[0]
+        self.assertEqual(doc["status"], "done")
+        # internal: addressed to the unit, never to the public
+        self.assertFalse(doc["public"])
+        lst = SRV.public().get("/api/public/cases/%s/documents?code=%s" % (number, urllib.parse.quote(code)))
+        self.assertEqual(lst.status, 200, lst.data)
+        self.assertNotIn(doc["id"], [d["id"] for d in lst.data["items"]])
+        # numbered by the issuing unit (the district government), not the case's unit
+        self.assertIn("district-gov", doc["number"])
+        pdf = self.xfj.get(doc["pdf_path"])
+        self.assertEqual(pdf.status, 200, pdf.data)
+        self.assertEqual(hashlib.sha256(pdf.raw).hexdigest(), doc["sha256"])
+        if HAVE_POPPLER:
+            text = pdf_text(pdf.raw)
+            for w in ("督办通知书", number, doc["number"], body["reason"], body["required_action"],
+                      "平安区信访局"):
+                self.assertIn(squeeze(w), text, "%r not in the order's PDF text" % w)
+
     def test_regenerate_makes_a_new_numbered_version(self):
         cid, number, code = self.new_case(title="重新生成测试")
         self.intake.act(cid, "accept")

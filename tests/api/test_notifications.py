@@ -475,6 +475,34 @@ class Notifications(H.ApiTestCase):
         self.assertEqual(kinds.count("escalation"), 1, kinds)
         self.assertFalse(any(e["public"] for e in events if e["kind"] in ("reminder", "escalation")))
 
+    def test_05b_overdue_supervision_order_tells_the_leaders_once(self):
+        cid, number = self.new_case("13900000015", "zhou@example.org")
+        leader = SRV.client("leader")  # 孙区长, district government
+        due = H.local_date(SRV)
+        r = leader.post("/api/v1/cases/%d/supervision" % cid, {
+            "reason": "群众反映长期未处理", "required_action": "当日报告办理情况", "due_date": due})
+        self.assertEqual(r.status, 201, r.data)
+        oid = r.data["id"]
+        self.assertEqual(self.hooks(number, "supervision.overdue"), [])
+        SRV.advance_clock(2 * 86400)
+        t = H.tick(SRV)
+        self.assertGreaterEqual(t["supervision_escalated"], 1, t)
+        H.tick(SRV)
+        got = self.hooks(number, "supervision.overdue")
+        self.assertEqual(len(got), 1, got)
+        req, j = got[0]
+        self.assertSigned(req)
+        self.assertEqual(j["order"]["id"], oid)
+        self.assertEqual(j["unit"]["code"], "district-xfj")
+        # the issuing unit's leader is named; the order's text is in the message
+        self.assertIn("leader", [x["username"] for x in j["recipients"]])
+        self.assertIn("孙区长", j["text"])
+        self.assertIn("当日报告办理情况", j["text"])
+        # once per order, also after more passes
+        SRV.advance_clock(86400)
+        H.tick(SRV)
+        self.assertEqual(len(self.hooks(number, "supervision.overdue")), 1)
+
     def test_06_accusation_is_sealed_in_the_webhook(self):
         orgs = {o["code"]: o["id"] for o in self.intake.get("/api/v1/orgs").data["items"]}
         title = "举报住建局某科长收受好处费"
