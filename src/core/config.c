@@ -73,6 +73,7 @@ enum setting_type {
 	T_ENUM,     /* one of `choices` ("a|b|c") */
 	T_HOURS,    /* HH:MM-HH:MM[,HH:MM-HH:MM...], increasing */
 	T_RATIO,    /* double, a decimal like 0.5 (at most 3 places); min/max in thousandths */
+	T_URL,      /* empty, or an absolute http:// or https:// URL; a final '/' is dropped */
 };
 
 struct setting {
@@ -115,6 +116,9 @@ static const struct setting settings[] = {
 	  CONFIG_PATH_MAX, NULL, "<share_dir>/calendars", "working-day calendar files" },
 	{ "web_dir", "PINGAN_WEB_DIR", NULL, NULL, T_STR, OFF(web_dir), "", 0,
 	  CONFIG_PATH_MAX, NULL, "<share_dir>/web/dist", "built web assets (portal and console)" },
+	{ "public_url", "PINGAN_PUBLIC_URL", NULL, NULL, T_URL, OFF(public_url), "", 0, 512, NULL,
+	  "http://<listen>", "the address the public reaches the portal at (QR codes and links "
+	  "in documents and messages point there), e.g. https://pingan.example.gov.cn" },
 	{ "attachments_dir", "PINGAN_ATTACHMENTS_DIR", NULL, NULL, T_STR, OFF(attachments_dir), "",
 	  0, CONFIG_PATH_MAX, NULL, "<data>/attachments", "stored attachment files" },
 	{ "timezone", "PINGAN_TIMEZONE", NULL, NULL, T_TIMEZONE, OFF(timezone), "+08:00", 0, 0,
@@ -252,7 +256,7 @@ static void *field_ptr(pa_config_t *c, const struct setting *s)
 static bool is_string_type(enum setting_type t)
 {
 	return t == T_STR || t == T_TEXT || t == T_LISTEN || t == T_TIMEZONE || t == T_ENUM ||
-	       t == T_HOURS;
+	       t == T_HOURS || t == T_URL;
 }
 
 static void set_string(pa_config_t *c, size_t off, const char *v)
@@ -361,6 +365,9 @@ static void format_range(const struct setting *s, char *buf, size_t n)
 		break;
 	case T_BOOL:
 		snprintf(buf, n, "true|false");
+		break;
+	case T_URL:
+		snprintf(buf, n, "http:// or https:// URL, up to %" PRId64 " bytes", s->max);
 		break;
 	case T_LISTEN:
 		snprintf(buf, n, "port 0..65535");
@@ -702,6 +709,38 @@ static int parse_ratio(pa_config_t *c, const struct setting *s, const char *text
 	return 0;
 }
 
+static int parse_url(pa_config_t *c, const struct setting *s, const char *text, char *why,
+                     size_t whylen)
+{
+	size_t n = strlen(text);
+	if (n == 0) {
+		set_string(c, s->offset, "");
+		return 0;
+	}
+	size_t scheme = strncmp(text, "https://", 8) == 0 ? 8 : strncmp(text, "http://", 7) == 0 ? 7 : 0;
+	if (!scheme || n == scheme || text[scheme] == '/') {
+		snprintf(why, whylen, "expected an address like https://pingan.example.gov.cn");
+		return PA_EINVAL;
+	}
+	if ((int64_t)n > s->max) {
+		snprintf(why, whylen, "longer than %" PRId64 " bytes", s->max);
+		return PA_EINVAL;
+	}
+	for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+		if (*p <= 0x20 || *p >= 0x7f || *p == '"' || *p == '<' || *p == '>' || *p == '\\') {
+			snprintf(why, whylen, "contains a character a URL cannot hold (write it "
+			         "percent-encoded)");
+			return PA_EINVAL;
+		}
+	}
+	while (n > scheme + 1 && text[n - 1] == '/')
+		n--;
+	char *v = xstrndup(text, n);
+	set_string(c, s->offset, v);
+	free(v);
+	return 0;
+}
+
 static parse_fn parser_for(enum setting_type t)
 {
 	switch (t) {
@@ -715,6 +754,7 @@ static parse_fn parser_for(enum setting_type t)
 	case T_ENUM: return parse_enum;
 	case T_HOURS: return parse_hours;
 	case T_RATIO: return parse_ratio;
+	case T_URL: return parse_url;
 	}
 	return NULL;
 }

@@ -32,6 +32,7 @@ typedef struct pa_config {
 	char *share_dir;         /* share_dir: where workflows/ and calendars/ live */
 	char *workflows_dir;     /* workflows_dir: default <share>/workflows */
 	char *calendars_dir;     /* calendars_dir: default <share>/calendars */
+	char *public_url;        /* public_url: portal address for QR codes/links; "" = http://<listen> */
 	char *web_dir;           /* web_dir: built web assets, default <share>/web/dist */
 	char *attachments_dir;   /* attachments_dir: default <data>/attachments */
 	char *timezone;          /* timezone: fixed offset "+08:00" */

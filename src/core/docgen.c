@@ -103,6 +103,14 @@ static const char *unit_code(pa_app_t *app, arena_t *a, pa_id_t id, const char *
 	return code;
 }
 
+const char *docgen_tracking_url(pa_app_t *app, arena_t *a, const char *number)
+{
+	const char *base = app->cfg->public_url;
+	if (base && *base)
+		return arena_printf(a, "%s/track/%s", base, number);
+	return arena_printf(a, "http://%s/track/%s", app->cfg->listen, number);
+}
+
 /* ---- queueing --------------------------------------------------------------------- */
 
 int docgen_enqueue_tx(store_tx_t *tx, pa_app_t *app, arena_t *a, const pa_case_t *cs,
@@ -183,8 +191,7 @@ json_t *docgen_vars(pa_app_t *app, arena_t *a, const pa_document_t *d, const pa_
 		                                                    : cs->type));
 		json_object_set_new(v, "petitioner", json_string(petitioner_name(app, a, cs->id, zh)));
 		json_object_set_new(v, "tracking_url",
-		                    json_string(arena_printf(a, "http://%s/track/%s", app->cfg->listen,
-		                                             cs->number)));
+		                    json_string(docgen_tracking_url(app, a, cs->number)));
 	}
 	return v;
 }

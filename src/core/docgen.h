@@ -61,6 +61,10 @@ int docgen_enqueue_tx(store_tx_t *tx, pa_app_t *app, arena_t *a, const pa_case_t
                       const json_t *vars_zh, const json_t *vars_en, const char *actor,
                       pa_time_t now);
 
+/* The public tracking page of case `number`: under public_url when set,
+ * else http://<listen>. */
+const char *docgen_tracking_url(pa_app_t *app, arena_t *a, const char *number);
+
 typedef struct docgen docgen_t;
 
 /* Starts `threads` generator threads (0 = DOCGEN_THREADS) and registers

@@ -695,6 +695,36 @@ static void test_ratio(void **state)
 	config_free(&c);
 }
 
+static void test_public_url(void **state)
+{
+	pa_config_t c;
+	pa_err_t err;
+	config_init(&c);
+	assert_string_equal(c.public_url, "");
+	static const struct { const char *text; const char *want; } good[] = {
+		{ "https://pingan.example.gov.cn", "https://pingan.example.gov.cn" },
+		{ "https://pingan.example.gov.cn/", "https://pingan.example.gov.cn" },
+		{ "http://10.1.2.3:8080/pingan//", "http://10.1.2.3:8080/pingan" },
+		{ "", "" },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(good); i++) {
+		if (config_set(&c, "public_url", good[i].text, "--test", &err))
+			fail_msg("%s: %s", good[i].text, err.detail);
+		assert_string_equal(c.public_url, good[i].want);
+	}
+	static const char *const bad[] = { "pingan.example.gov.cn", "ftp://x", "https://", "http:///x",
+		                               "https://a b", "https://a\"b", "javascript:alert(1)",
+		                               "https://平安.cn" };
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		if (config_set(&c, "public_url", bad[i], "--test", &err) != PA_EINVAL)
+			fail_msg("\"%s\" was accepted", bad[i]);
+		assert_string_equal(err.field, "public_url");
+	}
+	assert_int_equal(load_text(&c, "public_url: https://x.example/\n", &err), 0);
+	assert_string_equal(c.public_url, "https://x.example");
+	config_free(&c);
+}
+
 static void test_working_hours(void **state)
 {
 	static const struct {
@@ -921,6 +951,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_timezone_forms, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_working_hours, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ratio, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_public_url, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_finalize_rules, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_template_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_describe, setup, teardown),
