@@ -112,6 +112,16 @@ json_t *api_supervision_json(http_req_t *req, const orgtree_t *t, const pa_super
                              const pa_case_t *cs);
 json_t *api_case_supervision_json(http_req_t *req, const orgtree_t *t, const pa_case_t *cs);
 json_t *api_case_links_json(http_req_t *req, const pa_case_t *cs);
+/* surveys: surveys.c */
+int h_surveys_list(http_req_t *, http_resp_t *);
+int h_surveys_create(http_req_t *, http_resp_t *);
+int h_survey_get(http_req_t *, http_resp_t *);
+int h_survey_open(http_req_t *, http_resp_t *);
+int h_survey_close(http_req_t *, http_resp_t *);
+int h_survey_invite(http_req_t *, http_resp_t *);
+int h_survey_results(http_req_t *, http_resp_t *);
+int h_public_survey_get(http_req_t *, http_resp_t *);
+int h_public_survey_answer(http_req_t *, http_resp_t *);
 int h_test_clock(http_req_t *, http_resp_t *);
 int h_test_tick(http_req_t *, http_resp_t *);
 

@@ -80,6 +80,17 @@ const http_route_t api_routes[] = {
 	  "public_documents_list" },
 	{ "GET", "/api/public/cases/{number}/documents/{id}/pdf", P | ROUTE_TEXT,
 	  h_public_document_pdf, "public_document_pdf" },
+	/* surveys: api/surveys.c */
+	{ "GET", "/api/v1/surveys", S, h_surveys_list, "surveys_list" },
+	{ "POST", "/api/v1/surveys", S, h_surveys_create, "surveys_create" },
+	{ "GET", "/api/v1/surveys/{id}", S, h_survey_get, "survey_get" },
+	{ "POST", "/api/v1/surveys/{id}/open", S, h_survey_open, "survey_open" },
+	{ "POST", "/api/v1/surveys/{id}/close", S, h_survey_close, "survey_close" },
+	{ "POST", "/api/v1/surveys/{id}/invitations", S, h_survey_invite, "survey_invite" },
+	{ "GET", "/api/v1/surveys/{id}/results", S, h_survey_results, "survey_results" },
+	{ "GET", "/api/public/surveys/{id}", P, h_public_survey_get, "public_survey_get" },
+	{ "POST", "/api/public/surveys/{id}/responses", P, h_public_survey_answer,
+	  "public_survey_answer" },
 };
 const size_t api_nroutes = ARRAY_SIZE(api_routes);
 

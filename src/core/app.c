@@ -74,6 +74,7 @@ int app_open(pa_app_t *app, pa_config_t *cfg, unsigned flags, pa_err_t *err)
 	}
 	app->orgs = orgcache_new(app->store);
 	app->code_rl = ratelimit_new(cfg->code_rate, cfg->code_rate);
+	app->survey_rl = ratelimit_new(cfg->survey_rate, cfg->survey_burst);
 	return 0;
 fail:
 	app_close(app);
@@ -90,6 +91,8 @@ void app_close(pa_app_t *app)
 		orgcache_free(app->orgs);
 	if (app->code_rl)
 		ratelimit_free(app->code_rl);
+	if (app->survey_rl)
+		ratelimit_free(app->survey_rl);
 	if (app->wf)
 		wf_registry_free(app->wf);
 	if (app->cal)
@@ -99,4 +102,15 @@ void app_close(pa_app_t *app)
 	if (app->store)
 		store_close(app->store);
 	memset(app, 0, sizeof(*app));
+}
+
+const char *app_public_url(const pa_app_t *app, arena_t *a)
+{
+	const char *u = app->cfg->public_url;
+	if (!u || !*u)
+		return arena_printf(a, "http://%s", app->cfg->listen);
+	size_t n = strlen(u);
+	while (n > 0 && u[n - 1] == '/')
+		n--;
+	return arena_strndup(a, u, n);
 }

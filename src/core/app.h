@@ -26,6 +26,7 @@ typedef struct pa_app {
 	wf_registry_t *wf;
 	orgcache_t *orgs;
 	ratelimit_t *code_rl;   /* wrong public query codes, per address */
+	ratelimit_t *survey_rl; /* open-link survey responses, per survey and address */
 	struct docs *docs;      /* document templates (core/docs.h); NULL with APP_NO_DEFS */
 	struct docgen *docgen;  /* document generator threads (core/docgen.h); serve only */
 	struct notify *notify;  /* notification templates and channels (core/notify.h); NULL with APP_NO_DEFS */
@@ -40,5 +41,7 @@ enum app_flags {
 
 int app_open(pa_app_t *app, pa_config_t *cfg, unsigned flags, pa_err_t *err);
 void app_close(pa_app_t *app);
+/* The portal's base URL without a trailing slash: public_url, else http://<listen>. */
+const char *app_public_url(const pa_app_t *app, arena_t *a);
 
 #endif

@@ -77,6 +77,9 @@ typedef struct pa_config {
 	int notify_timeout_s;        /* notify.timeout_seconds: 15, per delivery */
 	int notify_interval_s;       /* notify.interval_seconds: 10, sender passes */
 	int reminder_percent;        /* reminders.share_percent: 80 (0 = no reminders) */
+	int survey_rate;         /* rate.survey_per_minute: open-link survey responses per address, 2 */
+	int survey_burst;        /* rate.survey_burst: 3 */
+	char *public_url;        /* public_url: how the public reaches the portal; "" = http://<listen> */
 	char *source;            /* path of the loaded file, or NULL */
 } pa_config_t;
 

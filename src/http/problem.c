@@ -52,6 +52,8 @@ static const struct problem_kind kinds[] = {
 	{ "invalid-state", 0, "当前状态不允许此操作", "Not allowed in the current state" },
 	{ "window-closed", 0, "已超过办理期限", "The time window for this has closed" },
 	{ "once-only", 0, "此操作只能执行一次", "This can only be done once" },
+	{ "token-used", 0, "此邀请码已使用", "This invitation has been used" },
+	{ "survey-closed", 0, "调查未开放或已结束", "The survey is not open" },
 	{ "conflict", 409, "与现有数据冲突", "Conflicts with the current data" },
 	{ "too-large", 413, "请求内容过大", "Request body too large" },
 	{ "unsupported-media-type", 415, "不支持的内容类型", "Unsupported media type" },

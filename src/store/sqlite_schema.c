@@ -427,6 +427,70 @@ static const char migration_6[] =
 	"DROP INDEX parties_phone_hash;\n"
 	"DROP INDEX parties_id_hash;\n";
 
+/* Surveys (core/surveys.c): definitions, one-time invitations, responses and
+ * their answers.  Responses and answers are append-only; an invitation
+ * changes once, when it is spent (used_at), and never back. */
+static const char migration_7[] =
+	"CREATE TABLE surveys (\n"
+	"  id          INTEGER PRIMARY KEY,\n"
+	"  series      TEXT NOT NULL CHECK (length(series) BETWEEN 1 AND 64),\n"
+	"  title       TEXT NOT NULL,\n"
+	"  access      TEXT NOT NULL CHECK (access IN ('token', 'open')),\n"
+	"  state       TEXT NOT NULL CHECK (state IN ('draft', 'open', 'closed')),\n"
+	"  definition  TEXT NOT NULL CHECK (json_valid(definition)),\n"
+	"  created_by  INTEGER REFERENCES users(id),\n"
+	"  created_at  INTEGER NOT NULL,\n"
+	"  opened_at   INTEGER,\n"
+	"  closed_at   INTEGER\n"
+	");\n"
+	"CREATE INDEX surveys_series ON surveys(series, id);\n"
+	"CREATE TRIGGER surveys_no_delete BEFORE DELETE ON surveys BEGIN\n"
+	"  SELECT RAISE(ABORT, 'surveys are never deleted');\n"
+	"END;\n"
+	"CREATE TABLE survey_invitations (\n"
+	"  id          INTEGER PRIMARY KEY,\n"
+	"  survey_id   INTEGER NOT NULL REFERENCES surveys(id),\n"
+	"  batch       INTEGER NOT NULL,\n"
+	"  token_hash  TEXT NOT NULL UNIQUE,\n"
+	"  place_id    INTEGER REFERENCES orgs(id),\n"
+	"  created_at  INTEGER NOT NULL,\n"
+	"  used_at     INTEGER\n"
+	");\n"
+	"CREATE INDEX survey_invitations_survey ON survey_invitations(survey_id, batch);\n"
+	"CREATE TRIGGER survey_invitations_once BEFORE UPDATE ON survey_invitations\n"
+	"  WHEN OLD.used_at IS NOT NULL BEGIN\n"
+	"  SELECT RAISE(ABORT, 'a spent invitation never changes');\n"
+	"END;\n"
+	"CREATE TABLE survey_responses (\n"
+	"  id            INTEGER PRIMARY KEY,\n"
+	"  survey_id     INTEGER NOT NULL REFERENCES surveys(id),\n"
+	"  invitation_id INTEGER UNIQUE REFERENCES survey_invitations(id),\n"
+	"  place_id      INTEGER REFERENCES orgs(id),\n"
+	"  created_at    INTEGER NOT NULL\n"
+	");\n"
+	"CREATE INDEX survey_responses_survey ON survey_responses(survey_id, place_id);\n"
+	"CREATE TABLE survey_answers (\n"
+	"  response_id INTEGER NOT NULL REFERENCES survey_responses(id),\n"
+	"  survey_id   INTEGER NOT NULL REFERENCES surveys(id),\n"
+	"  place_id    INTEGER REFERENCES orgs(id),\n"
+	"  question    TEXT NOT NULL,\n"
+	"  option      TEXT NOT NULL,\n"
+	"  PRIMARY KEY (response_id, question)\n"
+	") WITHOUT ROWID;\n"
+	"CREATE INDEX survey_answers_tally ON survey_answers(survey_id, place_id, question, option);\n"
+	"CREATE TRIGGER survey_responses_no_update BEFORE UPDATE ON survey_responses BEGIN\n"
+	"  SELECT RAISE(ABORT, 'responses never change');\n"
+	"END;\n"
+	"CREATE TRIGGER survey_responses_no_delete BEFORE DELETE ON survey_responses BEGIN\n"
+	"  SELECT RAISE(ABORT, 'responses are never deleted');\n"
+	"END;\n"
+	"CREATE TRIGGER survey_answers_no_update BEFORE UPDATE ON survey_answers BEGIN\n"
+	"  SELECT RAISE(ABORT, 'answers never change');\n"
+	"END;\n"
+	"CREATE TRIGGER survey_answers_no_delete BEFORE DELETE ON survey_answers BEGIN\n"
+	"  SELECT RAISE(ABORT, 'answers are never deleted');\n"
+	"END;\n";
+
 const char *const sq_migrations[] = {
 	NULL,         /* version 0: empty database */
 	migration_1,
@@ -435,6 +499,7 @@ const char *const sq_migrations[] = {
 	migration_4,  /* supervision orders (督办), case links */
 	migration_5,  /* the timer's partial index */
 	migration_6,  /* party hash indexes that also order by case */
+	migration_7,  /* surveys */
 };
 
 const int sq_schema_latest = (int)ARRAY_SIZE(sq_migrations) - 1;

@@ -632,4 +632,61 @@ int store_links_of_case(store_conn_t *c, arena_t *a, pa_id_t case_id, pa_case_li
 int store_link_exists(store_conn_t *c, pa_id_t a, pa_id_t b, const char *kind, bool either_way,
                       bool *exists);
 
+/* ---- surveys (core/surveys.c; SQL in sqlite_surveys.c) ------------------------------------------ */
+
+typedef struct pa_survey {
+	pa_id_t id;
+	const char *series;
+	const char *title;
+	const char *access;      /* token, open */
+	const char *state;       /* draft, open, closed */
+	const char *definition;  /* JSON text, checked by survey_def_parse */
+	pa_id_t created_by;
+	pa_time_t created_at, opened_at, closed_at;  /* 0 = not yet */
+	int64_t responses;       /* reads only */
+	int64_t invitations;
+	int64_t invitations_used;
+} pa_survey_t;
+
+int store_tx_survey_insert(store_tx_t *tx, const pa_survey_t *s, pa_id_t *id);
+/* Replaces series, title, access and definition of a draft; PA_ENOTFOUND unless draft. */
+int store_tx_survey_update_draft(store_tx_t *tx, const pa_survey_t *s);
+int store_survey_get(store_conn_t *c, arena_t *a, pa_id_t id, pa_survey_t *out);
+/* Newest first; state and series NULL = any; before_id 0 = from the newest. */
+int store_surveys_list(store_conn_t *c, arena_t *a, const char *state, const char *series,
+                       pa_id_t before_id, int limit, pa_survey_t **out, size_t *n);
+/* from → to, stamping opened_at or closed_at; PA_ENOTFOUND unless in `from`. */
+int store_tx_survey_set_state(store_tx_t *tx, pa_id_t id, const char *from, const char *to,
+                              pa_time_t at);
+int store_tx_survey_state(store_tx_t *tx, pa_id_t id, char *state, size_t size);
+int store_tx_survey_next_batch(store_tx_t *tx, pa_id_t survey, int64_t *batch);
+int store_tx_survey_invitation_insert(store_tx_t *tx, pa_id_t survey, int64_t batch,
+                                      const char *token_hash, pa_id_t place, pa_time_t at);
+int store_survey_invitation_get(store_conn_t *c, pa_id_t survey, const char *token_hash,
+                                pa_id_t *place, bool *used);
+/* Spends a token: PA_ENOTFOUND when unknown, PA_ECONFLICT when spent already. */
+int store_tx_survey_invitation_use(store_tx_t *tx, pa_id_t survey, const char *token_hash,
+                                   pa_time_t at, pa_id_t *invitation, pa_id_t *place);
+int store_tx_survey_response_insert(store_tx_t *tx, pa_id_t survey, pa_id_t invitation,
+                                    pa_id_t place, pa_time_t at, pa_id_t *id);
+int store_tx_survey_answer_insert(store_tx_t *tx, pa_id_t response, pa_id_t survey,
+                                  pa_id_t place, const char *question, const char *option);
+
+typedef struct pa_survey_tally {
+	pa_id_t place;  /* 0 = none */
+	const char *question;
+	const char *option;
+	int64_t count;
+} pa_survey_tally_t;
+/* Answers of a survey counted by (place, question, option). */
+int store_survey_tally(store_conn_t *c, arena_t *a, pa_id_t survey, pa_survey_tally_t **out,
+                       size_t *n);
+typedef struct pa_survey_place_count {
+	pa_id_t place;
+	int64_t count;
+} pa_survey_place_count_t;
+/* Responses of a survey counted by place. */
+int store_survey_place_counts(store_conn_t *c, arena_t *a, pa_id_t survey,
+                              pa_survey_place_count_t **out, size_t *n);
+
 #endif
