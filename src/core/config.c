@@ -153,8 +153,6 @@ static const struct setting settings[] = {
 	  "responses per minute per client address to one survey's open link" },
 	{ "rate.survey_burst", "PINGAN_RATE_SURVEY_BURST", NULL, NULL, T_INT, OFF(survey_burst),
 	  "3", 1, 100000, NULL, NULL, "open-link survey responses allowed at once above the rate" },
-	{ "public_url", "PINGAN_PUBLIC_URL", NULL, NULL, T_STR, OFF(public_url), "", 0, 2048, NULL,
-	  "http://<listen>", "base URL of the portal as the public reaches it (survey links, QR codes, Open311)" },
 	{ "login.max_failures", "PINGAN_LOGIN_MAX_FAILURES", NULL, NULL, T_INT,
 	  OFF(login_max_failures), "5", 1, 100, NULL, NULL,
 	  "failed logins before the account is locked" },

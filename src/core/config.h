@@ -79,7 +79,6 @@ typedef struct pa_config {
 	int reminder_percent;        /* reminders.share_percent: 80 (0 = no reminders) */
 	int survey_rate;         /* rate.survey_per_minute: open-link survey responses per address, 2 */
 	int survey_burst;        /* rate.survey_burst: 3 */
-	char *public_url;        /* public_url: how the public reaches the portal; "" = http://<listen> */
 	char *source;            /* path of the loaded file, or NULL */
 } pa_config_t;
 

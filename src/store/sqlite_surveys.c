@@ -46,7 +46,7 @@ static int run_once(store_tx_t *tx, sqlite3_stmt *st, sq_bind_t *b)
 	return rc < 0 ? rc : 0;
 }
 
-int store_tx_survey_insert(store_tx_t *tx, const pa_survey_t *s, pa_id_t *id)
+int sq_tx_survey_insert(store_tx_t *tx, const pa_survey_t *s, pa_id_t *id)
 {
 	sqlite3_stmt *st;
 	int rc = sq_prepare(tx->conn,
@@ -68,27 +68,7 @@ int store_tx_survey_insert(store_tx_t *tx, const pa_survey_t *s, pa_id_t *id)
 	return 0;
 }
 
-int store_tx_survey_update_draft(store_tx_t *tx, const pa_survey_t *s)
-{
-	sqlite3_stmt *st;
-	int rc = sq_prepare(tx->conn,
-	                    "UPDATE surveys SET series = ?2, title = ?3, access = ?4, definition = ?5 "
-	                    "WHERE id = ?1 AND state = 'draft'",
-	                    &st, tx->err);
-	if (rc < 0)
-		return rc;
-	sq_bind_t b = SQ_BIND(st);
-	sq_bind_int(&b, s->id);
-	sq_bind_text(&b, s->series);
-	sq_bind_text(&b, s->title);
-	sq_bind_text(&b, s->access);
-	sq_bind_text(&b, s->definition);
-	if ((rc = run_once(tx, st, &b)) < 0)
-		return rc;
-	return sqlite3_changes(tx->conn->db) == 1 ? 0 : PA_ENOTFOUND;
-}
-
-int store_survey_get(store_conn_t *c, arena_t *a, pa_id_t id, pa_survey_t *out)
+int sq_survey_get(store_conn_t *c, arena_t *a, pa_id_t id, pa_survey_t *out)
 {
 	sqlite3_stmt *st;
 	int rc = sq_prepare(c, "SELECT " SURVEY_COLS " FROM surveys s WHERE s.id = ?1", &st, NULL);
@@ -104,7 +84,7 @@ int store_survey_get(store_conn_t *c, arena_t *a, pa_id_t id, pa_survey_t *out)
 	return rc < 0 ? rc : 0;
 }
 
-int store_surveys_list(store_conn_t *c, arena_t *a, const char *state, const char *series,
+int sq_surveys_list(store_conn_t *c, arena_t *a, const char *state, const char *series,
                        pa_id_t before_id, int limit, pa_survey_t **out, size_t *n)
 {
 	*out = NULL;
@@ -139,7 +119,7 @@ int store_surveys_list(store_conn_t *c, arena_t *a, const char *state, const cha
 	return 0;
 }
 
-int store_tx_survey_set_state(store_tx_t *tx, pa_id_t id, const char *from, const char *to,
+int sq_tx_survey_set_state(store_tx_t *tx, pa_id_t id, const char *from, const char *to,
                               pa_time_t at)
 {
 	sqlite3_stmt *st;
@@ -161,7 +141,7 @@ int store_tx_survey_set_state(store_tx_t *tx, pa_id_t id, const char *from, cons
 	return sqlite3_changes(tx->conn->db) == 1 ? 0 : PA_ENOTFOUND;
 }
 
-int store_tx_survey_state(store_tx_t *tx, pa_id_t id, char *state, size_t size)
+int sq_tx_survey_state(store_tx_t *tx, pa_id_t id, char *state, size_t size)
 {
 	sqlite3_stmt *st;
 	int rc = sq_prepare(tx->conn, "SELECT state FROM surveys WHERE id = ?1", &st, tx->err);
@@ -177,7 +157,7 @@ int store_tx_survey_state(store_tx_t *tx, pa_id_t id, char *state, size_t size)
 	return rc < 0 ? rc : 0;
 }
 
-int store_tx_survey_next_batch(store_tx_t *tx, pa_id_t survey, int64_t *batch)
+int sq_tx_survey_next_batch(store_tx_t *tx, pa_id_t survey, int64_t *batch)
 {
 	sqlite3_stmt *st;
 	int rc = sq_prepare(tx->conn,
@@ -193,7 +173,7 @@ int store_tx_survey_next_batch(store_tx_t *tx, pa_id_t survey, int64_t *batch)
 	return rc < 0 ? rc : 0;
 }
 
-int store_tx_survey_invitation_insert(store_tx_t *tx, pa_id_t survey, int64_t batch,
+int sq_tx_survey_invitation_insert(store_tx_t *tx, pa_id_t survey, int64_t batch,
                                       const char *token_hash, pa_id_t place, pa_time_t at)
 {
 	sqlite3_stmt *st;
@@ -212,7 +192,7 @@ int store_tx_survey_invitation_insert(store_tx_t *tx, pa_id_t survey, int64_t ba
 	return run_once(tx, st, &b);
 }
 
-int store_survey_invitation_get(store_conn_t *c, pa_id_t survey, const char *token_hash,
+int sq_survey_invitation_get(store_conn_t *c, pa_id_t survey, const char *token_hash,
                                 pa_id_t *place, bool *used)
 {
 	sqlite3_stmt *st;
@@ -236,11 +216,11 @@ int store_survey_invitation_get(store_conn_t *c, pa_id_t survey, const char *tok
 	return rc < 0 ? rc : 0;
 }
 
-int store_tx_survey_invitation_use(store_tx_t *tx, pa_id_t survey, const char *token_hash,
+int sq_tx_survey_invitation_use(store_tx_t *tx, pa_id_t survey, const char *token_hash,
                                    pa_time_t at, pa_id_t *invitation, pa_id_t *place)
 {
 	bool used = false;
-	int rc = store_survey_invitation_get(tx->conn, survey, token_hash, place, &used);
+	int rc = sq_survey_invitation_get(tx->conn, survey, token_hash, place, &used);
 	if (rc < 0)
 		return rc;
 	if (used)
@@ -269,7 +249,7 @@ int store_tx_survey_invitation_use(store_tx_t *tx, pa_id_t survey, const char *t
 	return rc < 0 ? rc : 0;
 }
 
-int store_tx_survey_response_insert(store_tx_t *tx, pa_id_t survey, pa_id_t invitation,
+int sq_tx_survey_response_insert(store_tx_t *tx, pa_id_t survey, pa_id_t invitation,
                                     pa_id_t place, pa_time_t at, pa_id_t *id)
 {
 	sqlite3_stmt *st;
@@ -290,7 +270,7 @@ int store_tx_survey_response_insert(store_tx_t *tx, pa_id_t survey, pa_id_t invi
 	return 0;
 }
 
-int store_tx_survey_answer_insert(store_tx_t *tx, pa_id_t response, pa_id_t survey,
+int sq_tx_survey_answer_insert(store_tx_t *tx, pa_id_t response, pa_id_t survey,
                                   pa_id_t place, const char *question, const char *option)
 {
 	sqlite3_stmt *st;
@@ -309,7 +289,7 @@ int store_tx_survey_answer_insert(store_tx_t *tx, pa_id_t response, pa_id_t surv
 	return run_once(tx, st, &b);
 }
 
-int store_survey_tally(store_conn_t *c, arena_t *a, pa_id_t survey, pa_survey_tally_t **out,
+int sq_survey_tally(store_conn_t *c, arena_t *a, pa_id_t survey, pa_survey_tally_t **out,
                        size_t *n)
 {
 	*out = NULL;
@@ -341,7 +321,7 @@ int store_survey_tally(store_conn_t *c, arena_t *a, pa_id_t survey, pa_survey_ta
 	return 0;
 }
 
-int store_survey_place_counts(store_conn_t *c, arena_t *a, pa_id_t survey,
+int sq_survey_place_counts(store_conn_t *c, arena_t *a, pa_id_t survey,
                               pa_survey_place_count_t **out, size_t *n)
 {
 	*out = NULL;

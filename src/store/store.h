@@ -649,8 +649,6 @@ typedef struct pa_survey {
 } pa_survey_t;
 
 int store_tx_survey_insert(store_tx_t *tx, const pa_survey_t *s, pa_id_t *id);
-/* Replaces series, title, access and definition of a draft; PA_ENOTFOUND unless draft. */
-int store_tx_survey_update_draft(store_tx_t *tx, const pa_survey_t *s);
 int store_survey_get(store_conn_t *c, arena_t *a, pa_id_t id, pa_survey_t *out);
 /* Newest first; state and series NULL = any; before_id 0 = from the newest. */
 int store_surveys_list(store_conn_t *c, arena_t *a, const char *state, const char *series,

@@ -120,6 +120,16 @@ typedef struct store_hdr {
 	  size_t *n), (c, a, case_id, out, n)) \
 	X(link_exists, (store_conn_t *c, pa_id_t a, pa_id_t b, const char *kind, \
 	  bool either_way, bool *exists), (c, a, b, kind, either_way, exists)) \
+	X(survey_get, (store_conn_t *c, arena_t *a, pa_id_t id, pa_survey_t *out), (c, a, id, out)) \
+	X(surveys_list, (store_conn_t *c, arena_t *a, const char *state, const char *series, \
+	  pa_id_t before_id, int limit, pa_survey_t **out, size_t *n), \
+	  (c, a, state, series, before_id, limit, out, n)) \
+	X(survey_invitation_get, (store_conn_t *c, pa_id_t survey, const char *token_hash, \
+	  pa_id_t *place, bool *used), (c, survey, token_hash, place, used)) \
+	X(survey_tally, (store_conn_t *c, arena_t *a, pa_id_t survey, pa_survey_tally_t **out, \
+	  size_t *n), (c, a, survey, out, n)) \
+	X(survey_place_counts, (store_conn_t *c, arena_t *a, pa_id_t survey, \
+	  pa_survey_place_count_t **out, size_t *n), (c, a, survey, out, n)) \
 	/* end of STORE_CONN_FUNCS */
 
 #define STORE_TX_FUNCS(X) \
@@ -178,6 +188,24 @@ typedef struct store_hdr {
 	X(tx_supervision_mark_overdue, (store_tx_t *tx, pa_id_t id, pa_time_t at, \
 	  bool *changed), (tx, id, at, changed)) \
 	X(tx_link_insert, (store_tx_t *tx, const pa_case_link_t *l, pa_id_t *id), (tx, l, id)) \
+	X(tx_survey_insert, (store_tx_t *tx, const pa_survey_t *s, pa_id_t *id), (tx, s, id)) \
+	X(tx_survey_set_state, (store_tx_t *tx, pa_id_t id, const char *from, const char *to, \
+	  pa_time_t at), (tx, id, from, to, at)) \
+	X(tx_survey_state, (store_tx_t *tx, pa_id_t id, char *state, size_t size), \
+	  (tx, id, state, size)) \
+	X(tx_survey_next_batch, (store_tx_t *tx, pa_id_t survey, int64_t *batch), \
+	  (tx, survey, batch)) \
+	X(tx_survey_invitation_insert, (store_tx_t *tx, pa_id_t survey, int64_t batch, \
+	  const char *token_hash, pa_id_t place, pa_time_t at), \
+	  (tx, survey, batch, token_hash, place, at)) \
+	X(tx_survey_invitation_use, (store_tx_t *tx, pa_id_t survey, const char *token_hash, \
+	  pa_time_t at, pa_id_t *invitation, pa_id_t *place), \
+	  (tx, survey, token_hash, at, invitation, place)) \
+	X(tx_survey_response_insert, (store_tx_t *tx, pa_id_t survey, pa_id_t invitation, \
+	  pa_id_t place, pa_time_t at, pa_id_t *id), (tx, survey, invitation, place, at, id)) \
+	X(tx_survey_answer_insert, (store_tx_t *tx, pa_id_t response, pa_id_t survey, \
+	  pa_id_t place, const char *question, const char *option), \
+	  (tx, response, survey, place, question, option)) \
 	/* end of STORE_TX_FUNCS */
 
 struct store_engine {
