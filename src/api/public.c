@@ -246,10 +246,12 @@ int h_public_workflow(http_req_t *req, http_resp_t *resp)
 	if (!def)
 		return pa_fail(&req->err, PA_ENOTFOUND, "not-found", NULL, "no case type '%s'", req->params[0]);
 	json_t *cats = json_array();
-	for (size_t i = 0; i < def->ncategories; i++)
-		json_array_append_new(cats, json_pack("{s:s, s:s, s:b}", "code", def->categories[i].code, "label",
-		                                      wf_label(&def->categories[i].label, req->lang), "accusation",
-		                                      def->categories[i].accusation));
+	for (size_t i = 0; i < def->ncategories; i++) {
+		const wf_category_t *c = &def->categories[i];
+		json_array_append_new(cats, json_pack("{s:s, s:s, s:b, s:s?, s:b}", "code", c->code, "label",
+		                                      wf_label(&c->label, req->lang), "accusation", c->accusation,
+		                                      "parent", c->parent, "leaf", !c->has_children));
+	}
 	json_t *states = json_array();
 	for (size_t i = 0; i < def->nstates; i++) {
 		const wf_state_t *s = &def->states[i];
@@ -260,9 +262,11 @@ int h_public_workflow(http_req_t *req, http_resp_t *resp)
 			                                           due_unit_name(s->due.unit), "basis", s->due.basis));
 		json_array_append_new(states, js);
 	}
-	http_resp_json(resp, 200, json_pack("{s:s, s:s, s:o, s:o}", "type", def->type, "label",
+	static const char *const location_names[] = { "none", "optional", "required" };
+	http_resp_json(resp, 200, json_pack("{s:s, s:s, s:o, s:o, s:b, s:b, s:s}", "type", def->type, "label",
 	                                    wf_label(&def->label, req->lang), "categories", cats, "states",
-	                                    states));
+	                                    states, "submit", def->public_submit, "anonymous",
+	                                    def->contact_anonymous, "location", location_names[def->location]));
 	return 0;
 }
 

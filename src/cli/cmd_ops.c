@@ -154,6 +154,26 @@ int cmd_backup(int argc, char **argv)
 	return rc;
 }
 
+/* Categories with their parent, Open311 service code and own limits. */
+static void print_categories(const wf_def_t *def)
+{
+	if (!def->ncategories)
+		return;
+	printf("\nCategories:\n");
+	for (size_t i = 0; i < def->ncategories; i++) {
+		const wf_category_t *c = &def->categories[i];
+		printf("  %s%-10s %s", c->parent ? "  " : "", c->code, c->label.zh ? c->label.zh : "");
+		if (c->service_code)
+			printf("  service_code %s", c->service_code);
+		if (c->accusation)
+			printf("  [accusation]");
+		for (size_t k = 0; k < c->ndues; k++)
+			printf("  %s: %d %s", c->dues[k].state, c->dues[k].due.amount,
+			       due_unit_name(c->dues[k].due.unit));
+		printf("\n");
+	}
+}
+
 static void print_def(const wf_def_t *def, bool dot)
 {
 	if (dot) {
@@ -202,6 +222,7 @@ static void print_def(const wf_def_t *def, bool dot)
 		}
 		printf("\n");
 	}
+	print_categories(def);
 }
 
 static const cli_opt_t wf_opts[] = {

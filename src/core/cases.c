@@ -164,6 +164,26 @@ static bool once_used(const pa_case_t *cs, const char *name)
 	return used;
 }
 
+/* owner: previous — the unit that owned the case before its last change of
+ * owner, kept in data.previous_owner_org_id (e.g. rework goes back to the
+ * department that handled it). */
+static pa_id_t previous_owner(const pa_case_t *cs)
+{
+	json_t *d = case_data(cs);
+	pa_id_t id = json_integer_value(json_object_get(d, "previous_owner_org_id"));
+	json_decref(d);
+	return id;
+}
+
+static const char *remember_previous_owner(arena_t *a, const pa_case_t *nc, pa_id_t owner)
+{
+	json_t *d = case_data(nc);
+	json_object_set_new(d, "previous_owner_org_id", json_integer(owner));
+	const char *text = json_text(a, d);
+	json_decref(d);
+	return text;
+}
+
 static const wf_def_t *def_of(pa_app_t *app, const pa_case_t *cs)
 {
 	return wf_registry_find(app->wf, cs->type);
@@ -360,12 +380,18 @@ int cases_check_input(const wf_registry_t *wf, const case_input_t *in, bool staf
 	const wf_def_t *def = wf_registry_find(wf, in->type);
 	if (!def)
 		return pa_fail(err, PA_EINVAL, "validation", "type", "unknown case type '%s'", in->type);
+	if (!staff && !def->public_submit)
+		return pa_fail(err, PA_EINVAL, "validation", "type",
+		               "a case of type '%s' cannot be submitted by the public", in->type);
 	if (!in->category || !*in->category)
 		return pa_fail(err, PA_EINVAL, "validation", "category", "category is required");
 	const wf_category_t *cat = wf_find_category(def, in->category);
 	if (!cat)
 		return pa_fail(err, PA_EINVAL, "validation", "category", "unknown category '%s'",
 		               in->category);
+	if (cat->has_children)
+		return pa_fail(err, PA_EINVAL, "validation", "category",
+		               "category '%s' has subcategories: choose one of them", in->category);
 	if ((rc = check_text(in->title, "title", true, CASE_TITLE_MAX, err)) < 0 ||
 	    (rc = check_text(in->body, "body", true, CASE_BODY_MAX, err)) < 0)
 		return rc;
@@ -380,7 +406,7 @@ int cases_check_input(const wf_registry_t *wf, const case_input_t *in, bool staf
 	if (in->accused_org_id && !cat->accusation)
 		return pa_fail(err, PA_EINVAL, "validation", "accused_org_id",
 		               "only an accusation names an accused unit");
-	if (!in->has_contact && !staff && !cat->accusation)
+	if (!in->has_contact && !staff && !cat->accusation && !def->contact_anonymous)
 		return pa_fail(err, PA_EINVAL, "validation", "contact",
 		               "contact is required (only accusations may be anonymous)");
 	if (in->has_contact) {
@@ -410,11 +436,13 @@ int cases_create(pa_app_t *app, arena_t *a, const pa_principal_t *p, const case_
 	orgtree_t *tree = orgcache_get(app->orgs);
 	pa_id_t intake = 0;
 	if (p->kind == PRINCIPAL_STAFF) {
-		intake = authz_org_for_role(p, "intake");
+		/* the unit where the user holds the first role the type lets register */
+		for (size_t i = 0; i < def->nregister_roles && !intake; i++)
+			intake = authz_org_for_role(p, def->register_roles[i]);
 		if (!intake) {
 			orgtree_release(tree);
 			return pa_fail(err, PA_EFORBIDDEN, "forbidden", NULL,
-			               "registering a case needs the intake role");
+			               "your roles may not register a %s", def->type);
 		}
 	} else {
 		const pa_org_t *o = orgtree_find_code(tree, app->cfg->intake_org);
@@ -464,7 +492,7 @@ int cases_create(pa_app_t *app, arena_t *a, const pa_principal_t *p, const case_
 			pii_lookup_hash(app->keys, "id", id_norm, h);
 			x.party.id_hash = h;
 		}
-		x.party.role = "petitioner";
+		x.party.role = def->contact_role;
 		if (streq(in->lang, "zh-CN") || streq(in->lang, "en"))
 			x.party.lang = in->lang;
 		x.has_party = true;
@@ -480,7 +508,7 @@ int cases_create(pa_app_t *app, arena_t *a, const pa_principal_t *p, const case_
 	pii_lookup_hash(app->keys, "query", query_code, qhash);
 	const wf_state_t *st = wf_find_state(def, def->initial);
 	pa_time_t due = 0;
-	if ((rc = wf_state_due(app->cal, st, now, now, &due)) < 0)
+	if ((rc = wf_case_state_due(app->cal, def, cat->code, st, now, now, &due)) < 0)
 		return pa_fail(err, rc, "internal", NULL, "could not compute the due time");
 	x.cs = (pa_case_t){
 		.type = def->type, .category = cat->code, .title = in->title, .body = in->body,
@@ -717,6 +745,11 @@ static int act_tx_fn(store_tx_t *tx, void *arg)
 			             (long long)new_owner);
 	} else if (streq(owner, "intake")) {
 		new_owner = cs.intake_org_id;
+	} else if (streq(owner, "previous")) {
+		new_owner = previous_owner(&cs);
+		if (!new_owner)
+			rc = pa_fail(err, PA_EUNPROCESSABLE, "unprocessable", NULL,
+			             "the case has had no other unit to send it back to");
 	} else if (streq(owner, "superior")) {
 		/* The reviewing unit: the owner's superior, else (top of the district)
 		 * the petition office that registered it, else the government, else
@@ -771,7 +804,7 @@ static int act_tx_fn(store_tx_t *tx, void *arg)
 	} else if (!streq(t->to, cs.state)) {
 		nc.state_entered_at = x->now;
 		pa_time_t due = 0;
-		wf_state_due(x->app->cal, to, cs.created_at, x->now, &due);
+		wf_case_state_due(x->app->cal, x->def, cs.category, to, cs.created_at, x->now, &due);
 		nc.due_at = due ? due : PA_NO_DUE;
 		nc.overdue = false;
 	}
@@ -786,6 +819,8 @@ static int act_tx_fn(store_tx_t *tx, void *arg)
 		nc.data = json_text(x->a, d);
 		json_decref(d);
 	}
+	if (new_owner != cs.owner_org_id)
+		nc.data = remember_previous_owner(x->a, &nc, cs.owner_org_id);
 	if ((rc = store_tx_case_update(tx, &nc)) < 0) {
 		orgtree_release(tree);
 		return rc;

@@ -205,6 +205,8 @@ typedef struct loader {
 	yaml_node_t **state_timeout;   /* per state: the timeout value, or NULL */
 	yaml_node_t **trans_action;    /* per transition: public_action value, or NULL */
 	yaml_node_t *(*notice_tpl)[NT_NTPL]; /* per notice: its template nodes */
+	yaml_node_t **cat_due;         /* per category: its due overrides, read after the states */
+	yaml_node_t **cat_service;     /* per category: its service_code node */
 	size_t work;                   /* spent of WF_MAX_WORK */
 } loader_t;
 
@@ -558,6 +560,15 @@ static int parse_due(loader_t *l, yaml_node_t *n, const char *path, wf_due_t *ou
 	return 0;
 }
 
+static int name_list(loader_t *l, yaml_node_t *n, const char *path, size_t max,
+                     yaml_node_t ***items, size_t *count);
+
+/*
+ * categories: a list of { code, label, accusation, parent, service_code, due }.
+ * Two levels: a parent is a category listed above that has no parent itself.
+ * A service_code (Open311) belongs to a leaf and is unique; a category's due
+ * overrides are read by check_category_dues() once the states are known.
+ */
 static int parse_categories(loader_t *l, yaml_node_t *n)
 {
 	const char *path = "categories";
@@ -567,14 +578,17 @@ static int parse_categories(loader_t *l, yaml_node_t *n)
 	if (count > WF_MAX_CATEGORIES)
 		return fail_at(l, n, path, "too many categories (%zu; at most %d)", count,
 		               WF_MAX_CATEGORIES);
-	int rc = charge(l, n, path, count * count / 2 + 1);
+	int rc = charge(l, n, path, count * count + 1);
 	if (rc)
 		return rc;
 	wf_def_t *def = l->def;
 	def->categories = arena_zalloc(def->arena, (count ? count : 1) * sizeof(wf_category_t));
+	l->cat_due = arena_zalloc(l->tmp, (count ? count : 1) * sizeof(yaml_node_t *));
+	l->cat_service = arena_zalloc(l->tmp, (count ? count : 1) * sizeof(yaml_node_t *));
 	for (size_t i = 0; i < count; i++) {
-		enum { K_CODE, K_LABEL, K_ACC, K_N };
-		static const char *const keys[K_N] = { "code", "label", "accusation" };
+		enum { K_CODE, K_LABEL, K_ACC, K_PARENT, K_SERVICE, K_DUE, K_N };
+		static const char *const keys[K_N] = { "code", "label", "accusation", "parent",
+			                                   "service_code", "due" };
 		yaml_node_t *item = node_at(l, n->data.sequence.items.start[i]), *k[K_N], *v[K_N];
 		const char *ipath = arena_printf(l->tmp, "categories[%zu]", i);
 		if (!item)
@@ -597,8 +611,189 @@ static int parse_categories(loader_t *l, yaml_node_t *n)
 			return rc;
 		if (v[K_ACC] && (rc = want_bool(l, v[K_ACC], join(l, ipath, "accusation"), &c->accusation)))
 			return rc;
+		if (v[K_PARENT]) {
+			const char *ppath = join(l, ipath, "parent");
+			if ((rc = want_code(l, v[K_PARENT], ppath, &c->parent)))
+				return rc;
+			wf_category_t *parent = NULL;
+			for (size_t j = 0; j < i && !parent; j++)
+				if (streq(def->categories[j].code, c->parent))
+					parent = &def->categories[j];
+			if (!parent)
+				return fail_at(l, v[K_PARENT], ppath,
+				               "parent '%s' is not a category listed above this one",
+				               c->parent);
+			if (parent->parent)
+				return fail_at(l, v[K_PARENT], ppath,
+				               "parent '%s' is itself a subcategory (categories have two "
+				               "levels)", c->parent);
+			if (parent->service_code)
+				return fail_at(l, l->cat_service[parent - def->categories],
+				               arena_printf(l->tmp, "categories[%zu].service_code",
+				                            (size_t)(parent - def->categories)),
+				               "category '%s' has subcategories, so its service code belongs "
+				               "on them", parent->code);
+			parent->has_children = true;
+		}
+		if (v[K_SERVICE]) {
+			const char *spath = join(l, ipath, "service_code");
+			if ((rc = want_code(l, v[K_SERVICE], spath, &c->service_code)))
+				return rc;
+			for (size_t j = 0; j < i; j++)
+				if (streq(def->categories[j].service_code, c->service_code))
+					return fail_at(l, v[K_SERVICE], spath,
+					               "duplicate service code '%s' (also category '%s')",
+					               c->service_code, def->categories[j].code);
+			l->cat_service[i] = v[K_SERVICE];
+		}
+		l->cat_due[i] = v[K_DUE];
 		def->ncategories = i + 1;
 	}
+	return 0;
+}
+
+/* Each category's due: { STATE: { amount, unit, from, basis }, ... }. */
+static int check_category_dues(loader_t *l)
+{
+	wf_def_t *def = l->def;
+	for (size_t i = 0; i < def->ncategories; i++) {
+		yaml_node_t *n = l->cat_due[i];
+		if (!n)
+			continue;
+		wf_category_t *c = &def->categories[i];
+		const char *path = arena_printf(l->tmp, "categories[%zu].due", i);
+		int rc = check_named_map(l, n, path, WF_MAX_STATES, "state limits", false);
+		if (rc)
+			return rc;
+		size_t count = map_size(n);
+		c->dues = arena_zalloc(def->arena, count * sizeof(wf_category_due_t));
+		for (size_t j = 0; j < count; j++) {
+			yaml_node_t *key, *val;
+			wf_category_due_t *d = &c->dues[j];
+			if ((rc = pair_name(l, n, j, path, &key, &val, &d->state)))
+				return rc;
+			const char *dpath = join(l, path, d->state);
+			const wf_state_t *st = wf_find_state(def, d->state);
+			if (!st)
+				return fail_at(l, key, dpath, "unknown state '%s'", d->state);
+			if (st->terminal)
+				return fail_at(l, key, dpath,
+				               "state '%s' is terminal: it has no limit", d->state);
+			if ((rc = parse_due(l, val, dpath, &d->due)))
+				return rc;
+			c->ndues = j + 1;
+		}
+	}
+	return 0;
+}
+
+/* register: { roles: [...], public: bool } — who may register a case. */
+static int parse_register(loader_t *l, yaml_node_t *n)
+{
+	enum { K_ROLES, K_PUBLIC, K_N };
+	static const char *const keys[K_N] = { "roles", "public" };
+	yaml_node_t *k[K_N], *v[K_N], **items;
+	size_t count;
+	wf_def_t *def = l->def;
+	int rc = read_map(l, n, "register", keys, K_N, k, v);
+	if (rc)
+		return rc;
+	if (v[K_PUBLIC] && (rc = want_bool(l, v[K_PUBLIC], "register.public", &def->public_submit)))
+		return rc;
+	if (!v[K_ROLES])
+		return missing(l, n, "register", "roles");
+	if ((rc = name_list(l, v[K_ROLES], "register.roles", WF_MAX_REGISTER_ROLES, &items, &count)))
+		return rc;
+	if (count == 0 && !def->public_submit)
+		return fail_at(l, v[K_ROLES], "register.roles",
+		               "is empty and the public may not submit: no one could register a case");
+	def->register_roles = arena_alloc(def->arena, (count ? count : 1) * sizeof(char *));
+	def->nregister_roles = 0;
+	for (size_t i = 0; i < count; i++) {
+		const char *s;
+		if ((rc = want_scalar(l, items[i], "register.roles", &s)))
+			return rc;
+		if (!in_list(known_roles, ARRAY_SIZE(known_roles), s) || streq(s, "public") ||
+		    streq(s, "system"))
+			return fail_at(l, items[i], "register.roles",
+			               "'%.64s' is not a staff role (expected intake, handler, mediator, "
+			               "grid_worker, supervisor, leader, admin or auditor; the public is "
+			               "register.public)", s);
+		for (size_t j = 0; j < i; j++)
+			if (streq(def->register_roles[j], s))
+				return fail_at(l, items[i], "register.roles", "role '%s' is listed twice", s);
+		def->register_roles[i] = arena_strdup(def->arena, s);
+		def->nregister_roles = i + 1;
+	}
+	return 0;
+}
+
+/* contact: { role, anonymous, sealed, reveal_roles } — the submitter's party. */
+static int parse_contact(loader_t *l, yaml_node_t *n)
+{
+	enum { K_ROLE, K_ANON, K_SEALED, K_REVEAL, K_N };
+	static const char *const keys[K_N] = { "role", "anonymous", "sealed", "reveal_roles" };
+	yaml_node_t *k[K_N], *v[K_N], **items;
+	size_t count;
+	wf_def_t *def = l->def;
+	int rc = read_map(l, n, "contact", keys, K_N, k, v);
+	if (rc)
+		return rc;
+	if (v[K_ROLE] && (rc = want_name(l, v[K_ROLE], "contact.role", &def->contact_role)))
+		return rc;
+	if (v[K_ANON] &&
+	    (rc = want_bool(l, v[K_ANON], "contact.anonymous", &def->contact_anonymous)))
+		return rc;
+	if (v[K_SEALED] && (rc = want_bool(l, v[K_SEALED], "contact.sealed", &def->contact_sealed)))
+		return rc;
+	if (v[K_REVEAL] && !def->contact_sealed)
+		return fail_at(l, k[K_REVEAL], "contact.reveal_roles",
+		               "applies to a sealed contact only (sealed: true)");
+	if (def->contact_sealed && !v[K_REVEAL])
+		return fail_at(l, n, "contact.reveal_roles",
+		               "is required for a sealed contact: name the role that may see the "
+		               "identity (e.g. [intake])");
+	if (!v[K_REVEAL])
+		return 0;
+	if ((rc = name_list(l, v[K_REVEAL], "contact.reveal_roles", WF_MAX_REGISTER_ROLES, &items,
+	                    &count)))
+		return rc;
+	if (count == 0)
+		return fail_at(l, v[K_REVEAL], "contact.reveal_roles",
+		               "is empty: a sealed identity no one may reveal could never be checked");
+	def->reveal_roles = arena_alloc(def->arena, count * sizeof(char *));
+	for (size_t i = 0; i < count; i++) {
+		const char *s;
+		if ((rc = want_scalar(l, items[i], "contact.reveal_roles", &s)))
+			return rc;
+		if (!in_list(known_roles, ARRAY_SIZE(known_roles), s) || streq(s, "public") ||
+		    streq(s, "system"))
+			return fail_at(l, items[i], "contact.reveal_roles",
+			               "'%.64s' is not a staff role", s);
+		for (size_t j = 0; j < i; j++)
+			if (streq(def->reveal_roles[j], s))
+				return fail_at(l, items[i], "contact.reveal_roles", "role '%s' is listed twice",
+				               s);
+		def->reveal_roles[i] = arena_strdup(def->arena, s);
+		def->nreveal_roles = i + 1;
+	}
+	return 0;
+}
+
+static int parse_location(loader_t *l, yaml_node_t *n)
+{
+	const char *s;
+	int rc = want_scalar(l, n, "location", &s);
+	if (rc)
+		return rc;
+	if (streq(s, "none"))
+		l->def->location = WF_LOCATION_NONE;
+	else if (streq(s, "optional"))
+		l->def->location = WF_LOCATION_OPTIONAL;
+	else if (streq(s, "required"))
+		l->def->location = WF_LOCATION_REQUIRED;
+	else
+		return fail_at(l, n, "location", "expected none, optional or required, found '%.64s'", s);
 	return 0;
 }
 
@@ -906,7 +1101,7 @@ static int parse_owner(loader_t *l, yaml_node_t *n, const char *path, wf_transit
 	if (rc)
 		return rc;
 	t->owner = s;
-	if (streq(s, "keep") || streq(s, "intake") || streq(s, "superior"))
+	if (streq(s, "keep") || streq(s, "intake") || streq(s, "superior") || streq(s, "previous"))
 		return 0;
 	if (!strncmp(s, "field:", 6)) {
 		const wf_field_t *f = find_field(t, s + 6);
@@ -929,8 +1124,8 @@ static int parse_owner(loader_t *l, yaml_node_t *n, const char *path, wf_transit
 		return 0;
 	}
 	return fail_at(l, n, path,
-	               "unknown owner '%.64s' (expected keep, intake, superior, field:NAME or "
-	               "kind:KIND)", s);
+	               "unknown owner '%.64s' (expected keep, intake, superior, previous, "
+	               "field:NAME or kind:KIND)", s);
 }
 
 static int parse_due_add(loader_t *l, yaml_node_t *n, const char *path, wf_transition_t *t)
@@ -1284,18 +1479,21 @@ static int check_public_actions(loader_t *l)
 static int parse_definition(loader_t *l)
 {
 	enum { D_TYPE, D_LABEL, D_PREFIX, D_INITIAL, D_CATEGORIES, D_STATES, D_TRANSITIONS,
-	       D_NOTICES, D_N };
+	       D_NOTICES, D_REGISTER, D_CONTACT, D_LOCATION, D_N };
 	static const char *const keys[D_N] = {
 		"type", "label", "number_prefix", "initial", "categories", "states", "transitions",
-		"notices",
+		"notices", "register", "contact", "location",
 	};
+	static const bool optional[D_N] = { [D_CATEGORIES] = true, [D_NOTICES] = true,
+		                                [D_REGISTER] = true, [D_CONTACT] = true,
+		                                [D_LOCATION] = true };
 	yaml_node_t *k[D_N], *v[D_N], *root = l->root;
 	wf_def_t *def = l->def;
 	int rc = read_map(l, root, "", keys, D_N, k, v);
 	if (rc)
 		return rc;
 	for (int i = 0; i < D_N; i++)
-		if (!v[i] && i != D_CATEGORIES && i != D_NOTICES)
+		if (!v[i] && !optional[i])
 			return missing(l, root, "", keys[i]);
 
 	if ((rc = want_name(l, v[D_TYPE], "type", &def->type)) ||
@@ -1316,9 +1514,19 @@ static int parse_definition(loader_t *l)
 	def->categories = arena_zalloc(def->arena, sizeof(wf_category_t));
 	if (v[D_CATEGORIES] && (rc = parse_categories(l, v[D_CATEGORIES])))
 		return rc;
-	if ((rc = parse_states(l, v[D_STATES])))
+	if ((rc = parse_states(l, v[D_STATES])) || (rc = check_category_dues(l)))
 		return rc;
 	if ((rc = want_state(l, v[D_INITIAL], "initial", &def->initial)))
+		return rc;
+	static const char *const default_register[] = { "intake" };
+	def->register_roles = (const char **)default_register;
+	def->nregister_roles = 1;
+	if (v[D_REGISTER] && (rc = parse_register(l, v[D_REGISTER])))
+		return rc;
+	def->contact_role = "petitioner";
+	if (v[D_CONTACT] && (rc = parse_contact(l, v[D_CONTACT])))
+		return rc;
+	if (v[D_LOCATION] && (rc = parse_location(l, v[D_LOCATION])))
 		return rc;
 	def->notices = arena_zalloc(def->arena, sizeof(wf_notice_t));
 	if (v[D_NOTICES] && (rc = parse_notices(l, v[D_NOTICES])))
@@ -1562,6 +1770,21 @@ int wf_registry_load_dir(const char *dir, wf_registry_t **out, pa_err_t *err)
 			wf_def_free(def);
 			break;
 		}
+		for (size_t j = 0; j < def->ncategories && rc == 0; j++) {
+			const wf_def_t *holder;
+			const wf_category_t *c = wf_registry_find_service(reg, def->categories[j].service_code,
+			                                                  &holder);
+			if (c)
+				rc = pa_fail(err, PA_EINVAL, "workflow",
+				             arena_printf(def->arena, "categories[%zu].service_code", j),
+				             "%s: categories[%zu].service_code: service code '%s' is already "
+				             "used by category '%s' of %s", def->source, j, c->service_code,
+				             c->code, holder->source);
+		}
+		if (rc) {
+			wf_def_free(def);
+			break;
+		}
 		reg->defs[reg->ndefs++] = def;
 	}
 	for (size_t i = 0; i < nnames; i++)
@@ -1620,6 +1843,57 @@ const wf_category_t *wf_find_category(const wf_def_t *def, const char *code)
 		if (streq(def->categories[i].code, code))
 			return &def->categories[i];
 	return NULL;
+}
+
+const wf_category_t *wf_registry_find_service(const wf_registry_t *reg, const char *service_code,
+                                              const wf_def_t **def)
+{
+	for (size_t i = 0; reg && service_code && i < reg->ndefs; i++)
+		for (size_t j = 0; j < reg->defs[i]->ncategories; j++)
+			if (streq(reg->defs[i]->categories[j].service_code, service_code)) {
+				if (def)
+					*def = reg->defs[i];
+				return &reg->defs[i]->categories[j];
+			}
+	return NULL;
+}
+
+static const wf_due_t *category_own_due(const wf_category_t *c, const char *state)
+{
+	for (size_t i = 0; c && i < c->ndues; i++)
+		if (streq(c->dues[i].state, state))
+			return &c->dues[i].due;
+	return NULL;
+}
+
+const wf_due_t *wf_category_state_due(const wf_def_t *def, const char *category,
+                                      const wf_state_t *state)
+{
+	if (!state || state->terminal)
+		return NULL;
+	const wf_category_t *c = category ? wf_find_category(def, category) : NULL;
+	const wf_due_t *d = category_own_due(c, state->name);
+	if (!d && c && c->parent)
+		d = category_own_due(wf_find_category(def, c->parent), state->name);
+	if (!d && state->has_due)
+		d = &state->due;
+	return d;
+}
+
+bool wf_register_allows_role(const wf_def_t *def, const char *role)
+{
+	for (size_t i = 0; i < def->nregister_roles; i++)
+		if (streq(def->register_roles[i], role))
+			return true;
+	return false;
+}
+
+bool wf_reveal_allows_role(const wf_def_t *def, const char *role)
+{
+	for (size_t i = 0; i < def->nreveal_roles; i++)
+		if (streq(def->reveal_roles[i], role))
+			return true;
+	return false;
 }
 
 const wf_notice_t *wf_find_notice(const wf_def_t *def, const char *name)
@@ -1801,6 +2075,17 @@ int wf_state_due(const calendar_t *cal, const wf_state_t *state, pa_time_t creat
 	return due_from(cal, &state->due, created, entered, due);
 }
 
+int wf_case_state_due(const calendar_t *cal, const wf_def_t *def, const char *category,
+                      const wf_state_t *state, pa_time_t created, pa_time_t entered,
+                      pa_time_t *due)
+{
+	*due = 0;
+	const wf_due_t *d = wf_category_state_due(def, category, state);
+	if (!d)
+		return 0;
+	return due_from(cal, d, created, entered, due);
+}
+
 pa_time_t wf_window_end(const calendar_t *cal, const wf_transition_t *t, pa_time_t created,
                         pa_time_t entered)
 {
@@ -1925,9 +2210,15 @@ json_t *wf_def_to_json(const wf_def_t *def)
 	json_t *cats = json_array(), *states = json_array(), *trans = json_array();
 	for (size_t i = 0; i < def->ncategories; i++) {
 		const wf_category_t *c = &def->categories[i];
-		json_array_append_new(cats, json_pack("{s:s, s:o, s:b}", "code", c->code, "label",
-		                                      label_json(&c->label), "accusation",
-		                                      c->accusation));
+		json_t *dues = json_object();
+		for (size_t j = 0; j < c->ndues; j++)
+			json_object_set_new(dues, c->dues[j].state, due_json(&c->dues[j].due));
+		json_array_append_new(cats, json_pack("{s:s, s:o, s:b, s:o, s:b, s:o, s:o}", "code",
+		                                      c->code, "label", label_json(&c->label),
+		                                      "accusation", c->accusation, "parent",
+		                                      str_or_null(c->parent), "leaf", !c->has_children,
+		                                      "service_code", str_or_null(c->service_code),
+		                                      "due", dues));
 	}
 	for (size_t i = 0; i < def->nstates; i++) {
 		const wf_state_t *s = &def->states[i];
@@ -1940,7 +2231,21 @@ json_t *wf_def_to_json(const wf_def_t *def)
 	}
 	for (size_t i = 0; i < def->ntransitions; i++)
 		json_array_append_new(trans, transition_json(&def->transitions[i]));
-	return json_pack("{s:s, s:o, s:s, s:s, s:o, s:o, s:o}", "type", def->type, "label",
-	                 label_json(&def->label), "number_prefix", def->number_prefix, "initial",
-	                 def->initial, "categories", cats, "states", states, "transitions", trans);
+	static const char *const location_names[] = { "none", "optional", "required" };
+	json_t *reg_roles = json_array();
+	for (size_t i = 0; i < def->nregister_roles; i++)
+		json_array_append_new(reg_roles, json_string(def->register_roles[i]));
+	json_t *reveal = json_array();
+	for (size_t i = 0; i < def->nreveal_roles; i++)
+		json_array_append_new(reveal, json_string(def->reveal_roles[i]));
+	json_t *j = json_pack("{s:s, s:o, s:s, s:s, s:o, s:o, s:o}", "type", def->type, "label",
+	                      label_json(&def->label), "number_prefix", def->number_prefix, "initial",
+	                      def->initial, "categories", cats, "states", states, "transitions", trans);
+	json_object_set_new(j, "register", json_pack("{s:o, s:b}", "roles", reg_roles, "public",
+	                                             def->public_submit));
+	json_object_set_new(j, "contact", json_pack("{s:s, s:b, s:b, s:o}", "role", def->contact_role,
+	                                            "anonymous", def->contact_anonymous, "sealed",
+	                                            def->contact_sealed, "reveal_roles", reveal));
+	json_object_set_new(j, "location", json_string(location_names[def->location]));
+	return j;
 }

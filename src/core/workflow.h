@@ -13,9 +13,17 @@
  *   label: { zh: 信访, en: Petition }
  *   number_prefix: XF              # case numbers XF-2026-000123
  *   initial: registered            # state a new case starts in
+ *   register: { roles: [intake, grid_worker], public: true }  # who may register; public submission
+ *   contact: { role: informant, anonymous: true, sealed: true, reveal_roles: [intake] }
+ *   location: required                 # none (default) | optional | required: point and/or address
  *   categories:
  *     - { code: grievance, label: {zh: 申诉求决, en: Grievance} }
  *     - { code: accusation, label: {...}, accusation: true }   # sealed from the accused unit
+ *     - { code: "01", label: {...} }                            # a class (first level)
+ *     - code: "0101"                                            # a subcategory of "01"
+ *       parent: "01"
+ *       service_code: "0101"                                    # Open311 service_code (unique)
+ *       due: { dispatched: { amount: 4, unit: working_hours } } # its own limits per state
  *   states:
  *     registered:
  *       label: {...}
@@ -36,6 +44,7 @@
  *       from: [registered]
  *       to: forwarded
  *       owner: field:org_id            # keep (default) | field:NAME | superior | intake | kind:KIND
+ *                                      # | previous (the unit that owned it before the last change)
  *       fields:
  *         org_id: { type: org, required: true, label: {...} }
  *         reason: { type: text, required: true, max: 2000 }
@@ -65,6 +74,8 @@
  * transition with no roles, a timeout naming a transition that does not
  * leave that state or is not taken by `system`, a bad due (unit, amount out
  * of range), duplicate category codes, notices referenced but not defined,
+ * a category parent not defined above it or itself a subcategory, duplicate
+ * or misplaced service codes, category limits for unknown or terminal states,
  * notice placeholders that are neither built-in ({number}, {date}, {title},
  * {unit}, {due}) nor a field of every transition that uses the notice.
  */
@@ -146,15 +157,31 @@ typedef struct wf_transition {
 	due_unit_t due_add_unit;
 	bool has_window;           /* may only be taken within this window */
 	wf_due_t window;
-	const char *owner;         /* "keep", "field:NAME", "superior", "intake", "kind:KIND" */
+	const char *owner;         /* "keep", "field:NAME", "superior", "intake", "previous", "kind:KIND" */
 	const char *public_action; /* e.g. "review"; NULL */
 } wf_transition_t;
+
+/* A category's own limit for one state (overrides the state's due). */
+typedef struct wf_category_due {
+	const char *state;
+	wf_due_t due;
+} wf_category_due_t;
 
 typedef struct wf_category {
 	const char *code;
 	wf_label_t label;
 	bool accusation;
+	const char *parent;        /* code of its class (two levels at most); NULL = top level */
+	bool has_children;         /* a class: cases take one of its subcategories */
+	const char *service_code;  /* Open311 service_code (leaves only), or NULL */
+	wf_category_due_t *dues;   /* per-state limits of this category */
+	size_t ndues;
 } wf_category_t;
+
+/* Where a case is: none, optional, or required (a map point and/or an address). */
+typedef enum wf_location { WF_LOCATION_NONE = 0, WF_LOCATION_OPTIONAL, WF_LOCATION_REQUIRED } wf_location_t;
+
+#define WF_MAX_REGISTER_ROLES 8
 
 typedef struct wf_notice {
 	const char *name;
@@ -176,6 +203,18 @@ typedef struct wf_def {
 	size_t ncategories;
 	wf_notice_t *notices;
 	size_t nnotices;
+	/* Who registers (register:): staff roles, and whether the public may
+	 * submit through POST /api/public/cases. */
+	const char **register_roles;
+	size_t nregister_roles;
+	bool public_submit;
+	/* The submitter's party (contact:). */
+	const char *contact_role;  /* party role: petitioner (default), informant, ... */
+	bool contact_anonymous;    /* the public may leave contact out in every category */
+	bool contact_sealed;       /* identity shown to nobody but reveal_roles of the registering unit */
+	const char **reveal_roles;
+	size_t nreveal_roles;
+	wf_location_t location;    /* location: none | optional | required */
 	arena_t *arena;            /* owns everything above */
 } wf_def_t;
 
@@ -197,6 +236,16 @@ const wf_def_t *wf_registry_find(const wf_registry_t *reg, const char *type);
 const wf_state_t *wf_find_state(const wf_def_t *def, const char *name);
 const wf_transition_t *wf_find_transition(const wf_def_t *def, const char *name);
 const wf_category_t *wf_find_category(const wf_def_t *def, const char *code);
+/* The category with this Open311 service_code across all types (codes are
+ * unique in a registry); *def gets its type.  NULL when none. */
+const wf_category_t *wf_registry_find_service(const wf_registry_t *reg, const char *service_code,
+                                              const wf_def_t **def);
+/* The limit of `state` for a case of category `category`: the category's own,
+ * else its class's, else the state's; NULL when there is none. */
+const wf_due_t *wf_category_state_due(const wf_def_t *def, const char *category,
+                                      const wf_state_t *state);
+bool wf_register_allows_role(const wf_def_t *def, const char *role);
+bool wf_reveal_allows_role(const wf_def_t *def, const char *role);
 const wf_notice_t *wf_find_notice(const wf_def_t *def, const char *name);
 bool wf_transition_leaves(const wf_transition_t *t, const char *state);
 bool wf_transition_allows_role(const wf_transition_t *t, const char *role);
@@ -215,6 +264,10 @@ int wf_validate_fields(const wf_transition_t *t, const json_t *fields, pa_err_t 
  * state at `entered`; *due = 0 when the state has no limit. */
 int wf_state_due(const calendar_t *cal, const wf_state_t *state, pa_time_t created,
                  pa_time_t entered, pa_time_t *due);
+/* The same, with the category's own limit when it has one (what the engine uses). */
+int wf_case_state_due(const calendar_t *cal, const wf_def_t *def, const char *category,
+                      const wf_state_t *state, pa_time_t created, pa_time_t entered,
+                      pa_time_t *due);
 /* Whether `now` is within the transition's window (true when it has none). */
 bool wf_window_open(const calendar_t *cal, const wf_transition_t *t, pa_time_t created,
                     pa_time_t entered, pa_time_t now);
