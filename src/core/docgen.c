@@ -189,7 +189,11 @@ json_t *docgen_vars(pa_app_t *app, arena_t *a, const pa_document_t *d, const pa_
 		const wf_def_t *def = app->wf ? wf_registry_find(app->wf, cs->type) : NULL;
 		json_object_set_new(v, "case_type", json_string(def ? wf_label(&def->label, d->locale)
 		                                                    : cs->type));
-		json_object_set_new(v, "petitioner", json_string(petitioner_name(app, a, cs->id, zh)));
+		/* a sealed identity (an informant) never goes into a document: the
+		 * unit handling the case reads it */
+		const char *to = def && def->contact_sealed ? (zh ? "举报人" : "Informant")
+		                                            : petitioner_name(app, a, cs->id, zh);
+		json_object_set_new(v, "petitioner", json_string(to));
 		json_object_set_new(v, "tracking_url",
 		                    json_string(docgen_tracking_url(app, a, cs->number)));
 	}
