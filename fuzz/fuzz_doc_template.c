@@ -33,7 +33,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	                        &err) != 0)
 		return 0;
 	arena_t *a = arena_new();
-	doc_template_number(a, t, "unit-code", 2026, 123456);
+	doc_template_number(a, t, "unit-code", "代字", 2026, 123456);
 	json_decref(doc_template_sample(t));
 	for (size_t i = 0; i < doc_template_nfields(t); i++)
 		(void)doc_template_field(t, i);

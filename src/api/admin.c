@@ -43,13 +43,14 @@ int h_orgs_create(http_req_t *req, http_resp_t *resp)
 	json_t *body;
 	if ((rc = http_json_body(req, &body)) < 0)
 		return rc;
-	static const char *const allowed[] = { "code", "name", "name_en", "kind", "parent_id",
+	static const char *const allowed[] = { "code", "name", "name_en", "abbr", "kind", "parent_id",
 		                                   "superior_id", NULL };
 	pa_org_t o = { 0 };
 	if ((rc = api_only_members(req, body, allowed, NULL)) < 0 ||
 	    (rc = api_get_string(req, body, "code", true, &o.code)) < 0 ||
 	    (rc = api_get_string(req, body, "name", true, &o.name)) < 0 ||
 	    (rc = api_get_string(req, body, "name_en", false, &o.name_en)) < 0 ||
+	    (rc = api_get_string(req, body, "abbr", false, &o.abbr)) < 0 ||
 	    (rc = api_get_string(req, body, "kind", true, &o.kind)) < 0 ||
 	    (rc = get_id(req, body, "parent_id", &o.parent_id)) < 0 ||
 	    (rc = get_id(req, body, "superior_id", &o.superior_id)) < 0)
@@ -61,6 +62,39 @@ int h_orgs_create(http_req_t *req, http_resp_t *resp)
 		o.is_unit = org_kind_is_unit(o.kind);
 		http_resp_json(resp, 201, api_org_json(&o, req->lang));
 	}
+out:
+	json_decref(body);
+	return rc;
+}
+
+int h_orgs_update(http_req_t *req, http_resp_t *resp)
+{
+	int rc = need_role(req, "admin");
+	if (rc < 0)
+		return rc;
+	int64_t id;
+	if (http_param_id(req, 0, &id) < 0)
+		return pa_fail(&req->err, PA_ENOTFOUND, "not-found", NULL, "no such org");
+	json_t *body;
+	if ((rc = http_json_body(req, &body)) < 0)
+		return rc;
+	static const char *const allowed[] = { "name", "name_en", "abbr", NULL };
+	org_patch_t patch = { 0 };
+	pa_org_t o;
+	if ((rc = api_only_members(req, body, allowed, NULL)) < 0 ||
+	    (rc = api_get_string(req, body, "name", false, &patch.name)) < 0 ||
+	    (rc = api_get_string(req, body, "name_en", false, &patch.name_en)) < 0 ||
+	    (rc = api_get_string(req, body, "abbr", false, &patch.abbr)) < 0)
+		goto out;
+	if (!patch.name && !patch.name_en && !patch.abbr) {
+		rc = pa_fail(&req->err, PA_EINVAL, "validation", NULL,
+		             "give at least one of name, name_en and abbr");
+		goto out;
+	}
+	rc = accounts_org_update(api_app(req), req->arena, api_principal(req), id, &patch, &o,
+	                         &req->err);
+	if (rc == 0)
+		http_resp_json(resp, 200, api_org_json(&o, req->lang));
 out:
 	json_decref(body);
 	return rc;

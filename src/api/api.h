@@ -69,6 +69,7 @@ int h_tokens_create(http_req_t *, http_resp_t *);
 int h_tokens_delete(http_req_t *, http_resp_t *);
 int h_orgs_list(http_req_t *, http_resp_t *);
 int h_orgs_create(http_req_t *, http_resp_t *);
+int h_orgs_update(http_req_t *, http_resp_t *);
 int h_users_list(http_req_t *, http_resp_t *);
 int h_users_create(http_req_t *, http_resp_t *);
 int h_users_update(http_req_t *, http_resp_t *);

@@ -255,10 +255,12 @@ json_t *api_user_json(const pa_user_t *u)
 
 json_t *api_org_json(const pa_org_t *o, const char *lang)
 {
-	return json_pack("{s:I, s:o, s:o, s:s, s:s, s:s?, s:s, s:s, s:b, s:b}", "id", (json_int_t)o->id,
+	return json_pack("{s:I, s:o, s:o, s:s, s:s, s:s?, s:s, s:s, s:s, s:b, s:b}", "id",
+	                 (json_int_t)o->id,
 	                 "parent_id", o->parent_id ? json_integer(o->parent_id) : json_null(),
 	                 "superior_id", o->superior_id ? json_integer(o->superior_id) : json_null(),
-	                 "code", o->code, "name", o->name, "name_en", o->name_en, "kind", o->kind,
+	                 "code", o->code, "name", o->name, "name_en", o->name_en, "abbr",
+	                 o->abbr ? o->abbr : "", "kind", o->kind,
 	                 "kind_label", org_kind_label(o->kind, lang), "is_unit", o->is_unit,
 	                 "disabled", o->disabled);
 }

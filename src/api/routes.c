@@ -27,6 +27,7 @@ const http_route_t api_routes[] = {
 
 	{ "GET", "/api/v1/orgs", S, h_orgs_list, "orgs_list" },
 	{ "POST", "/api/v1/orgs", S, h_orgs_create, "orgs_create" },
+	{ "PATCH", "/api/v1/orgs/{id}", S, h_orgs_update, "orgs_update" },
 	{ "GET", "/api/v1/users", S, h_users_list, "users_list" },
 	{ "POST", "/api/v1/users", S, h_users_create, "users_create" },
 	{ "PATCH", "/api/v1/users/{id}", S, h_users_update, "users_update" },

@@ -208,11 +208,14 @@ static const cli_opt_t org_opts[] = {
 	{ "kind", 'k', true, "kind (org add): district street community grid government petition_office political_legal_committee police procuratorate court justice_bureau discipline_commission mediation_committee department" },
 	{ "parent", 'p', true, "parent org code (org add)" },
 	{ "superior", 0, true, "reviewing unit's code (org add)" },
+	{ "abbr", 0, true, "short name in document numbers, 机关代字, e.g. 平信 (org add, org set)" },
 };
 
 static const char org_usage[] =
 	"usage: pingan org list\n"
-	"       pingan org add CODE --name NAME --kind KIND [--parent CODE] [--superior CODE] [--name-en NAME]";
+	"       pingan org add CODE --name NAME --kind KIND [--parent CODE] [--superior CODE] [--name-en NAME]\n"
+	"                      [--abbr ABBR]\n"
+	"       pingan org set CODE [--name NAME] [--name-en NAME] [--abbr ABBR]";
 
 int cmd_org(int argc, char **argv)
 {
@@ -220,12 +223,19 @@ int cmd_org(int argc, char **argv)
 	int rc = cli_parse(argc, argv, org_usage, org_opts, ARRAY_SIZE(org_opts), &a);
 	if (rc)
 		return rc < 0 ? EXIT_OK : rc;
-	if (a.npos < 1 || (!streq(a.pos[0], "list") && !streq(a.pos[0], "add"))) {
+	if (a.npos < 1 || (!streq(a.pos[0], "list") && !streq(a.pos[0], "add") &&
+	                   !streq(a.pos[0], "set"))) {
 		fprintf(stderr, "%s\n", org_usage);
 		return EXIT_USAGE;
 	}
 	if (streq(a.pos[0], "add") && (a.npos != 2 || !cli_has(&a, "name") || !cli_has(&a, "kind"))) {
 		fprintf(stderr, "pingan: 'org add' needs CODE, --name and --kind\n%s\n", org_usage);
+		return EXIT_USAGE;
+	}
+	if (streq(a.pos[0], "set") &&
+	    (a.npos != 2 || (!cli_has(&a, "name") && !cli_has(&a, "name-en") && !cli_has(&a, "abbr")))) {
+		fprintf(stderr, "pingan: 'org set' needs CODE and at least one of --name, --name-en, "
+		        "--abbr\n%s\n", org_usage);
 		return EXIT_USAGE;
 	}
 	pa_config_t cfg;
@@ -245,6 +255,26 @@ int cmd_org(int argc, char **argv)
 			}
 			printf("%-5lld %-24s %-28s %*s%s\n", (long long)o->id, o->code, o->kind, depth * 2, "", o->name);
 		}
+	} else if (streq(a.pos[0], "set")) {
+		const pa_org_t *o = orgtree_find_code(t, a.pos[1]);
+		if (!o) {
+			fprintf(stderr, "pingan: no org with code '%s'\n", a.pos[1]);
+			rc = EXIT_USAGE;
+		} else {
+			org_patch_t patch = { .name = cli_get(&a, "name"), .name_en = cli_get(&a, "name-en"),
+			                      .abbr = cli_get(&a, "abbr") };
+			arena_t *ar = arena_new();
+			pa_err_t err = { 0 };
+			pa_org_t after;
+			if (accounts_org_update(&app, ar, NULL, o->id, &patch, &after, &err) < 0) {
+				cli_error(&err);
+				rc = err.code == PA_EINVAL ? EXIT_USAGE : EXIT_FAIL;
+			} else {
+				printf("updated org %s (abbr %s)\n", after.code,
+				       after.abbr && *after.abbr ? after.abbr : "-");
+			}
+			arena_free(ar);
+		}
 	} else {
 		const pa_org_t *parent = cli_has(&a, "parent") ? orgtree_find_code(t, cli_get(&a, "parent")) : NULL;
 		const pa_org_t *sup = cli_has(&a, "superior") ? orgtree_find_code(t, cli_get(&a, "superior")) : NULL;
@@ -255,7 +285,7 @@ int cmd_org(int argc, char **argv)
 		} else {
 			pa_org_t o = { .code = a.pos[1], .name = cli_get(&a, "name"), .name_en = cli_get(&a, "name-en"),
 			               .kind = cli_get(&a, "kind"), .parent_id = parent ? parent->id : 0,
-			               .superior_id = sup ? sup->id : 0 };
+			               .superior_id = sup ? sup->id : 0, .abbr = cli_get(&a, "abbr") };
 			arena_t *ar = arena_new();
 			pa_err_t err = { 0 };
 			pa_id_t id;

@@ -97,9 +97,10 @@ static int doc_render(const cli_args_t *a, const pa_config_t *cfg)
 		json_object_set_new(vars, "issuer_code", json_string(unit));
 	arena_t *ar = arena_new();
 	json_object_set_new(vars, "doc_number",
-	                    json_string(doc_template_number(ar, t, json_string_value(json_object_get(
-	                                                               vars, "issuer_code")),
-	                                                    2026, 1)));
+	                    json_string(doc_template_number(
+	                        ar, t, json_string_value(json_object_get(vars, "issuer_code")),
+	                        unit ? NULL : json_string_value(json_object_get(vars, "issuer_abbr")),
+	                        2026, 1)));
 	strbuf_t pdf = STRBUF_INIT;
 	int pages = 0;
 	doc_render_in_t in = { t, vars };

@@ -6,6 +6,7 @@
 #include "base/common.h"
 #include "core/accounts.h"
 #include "core/audit.h"
+#include "core/cases.h"
 
 #include <ctype.h>
 #include <pthread.h>
@@ -519,6 +520,87 @@ static int org_tx_fn(store_tx_t *tx, void *arg)
 	return rc;
 }
 
+/* The 机关代字: up to ORG_ABBR_MAX characters of text, no braces (it goes into
+ * a number template), no control characters or spaces. */
+static int check_abbr(const char *abbr, pa_err_t *err)
+{
+	if (!abbr)
+		return 0;
+	int rc = cases_check_text(abbr, "abbr", false, ORG_ABBR_MAX, err);
+	if (rc < 0)
+		return rc;
+	for (const unsigned char *p = (const unsigned char *)abbr; *p; p++)
+		if (*p <= 0x20 || *p == 0x7f || *p == '{' || *p == '}')
+			return pa_fail(err, PA_EINVAL, "validation", "abbr",
+			               "abbr may not contain spaces, control characters or braces");
+	return 0;
+}
+
+struct org_update_tx {
+	pa_id_t id;
+	const org_patch_t *patch;
+	const char *actor;
+	arena_t *a;
+	pa_org_t after;
+};
+
+static int org_update_tx_fn(store_tx_t *tx, void *arg)
+{
+	struct org_update_tx *x = arg;
+	pa_org_t o;
+	int rc = store_org_get(store_tx_conn(tx), x->a, x->id, &o);
+	if (rc == PA_ENOTFOUND)
+		return pa_fail(store_tx_err(tx), rc, "not-found", NULL, "no org with id %lld",
+		               (long long)x->id);
+	if (rc < 0)
+		return rc;
+	strbuf_t d = STRBUF_INIT;
+	strbuf_adds(&d, "{\"code\":");
+	strbuf_add_json_str(&d, o.code);
+	if (x->patch->name) {
+		strbuf_adds(&d, ",\"name\":");
+		strbuf_add_json_str(&d, x->patch->name);
+		o.name = x->patch->name;
+	}
+	if (x->patch->name_en) {
+		strbuf_adds(&d, ",\"name_en\":");
+		strbuf_add_json_str(&d, x->patch->name_en);
+		o.name_en = x->patch->name_en;
+	}
+	if (x->patch->abbr) {
+		strbuf_adds(&d, ",\"abbr\":");
+		strbuf_add_json_str(&d, x->patch->abbr);
+		o.abbr = x->patch->abbr;
+	}
+	strbuf_adds(&d, "}");
+	if ((rc = store_tx_org_update(tx, &o)) == 0)
+		rc = audit_append(tx, pa_now(), x->actor, "org.update",
+		                  arena_printf(x->a, "org:%lld", (long long)x->id), d.buf);
+	strbuf_release(&d);
+	x->after = o;
+	return rc;
+}
+
+int accounts_org_update(pa_app_t *app, arena_t *a, const pa_principal_t *by, pa_id_t id,
+                        const org_patch_t *patch, pa_org_t *out, pa_err_t *err)
+{
+	int rc;
+	if (patch->name && (!*patch->name || strlen(patch->name) > 400))
+		return pa_fail(err, PA_EINVAL, "validation", "name", "name must be 1 to 100 characters");
+	if (patch->name_en && strlen(patch->name_en) > 400)
+		return pa_fail(err, PA_EINVAL, "validation", "name_en",
+		               "name_en must be at most 400 bytes");
+	if ((rc = check_abbr(patch->abbr, err)) < 0)
+		return rc;
+	struct org_update_tx x = { .id = id, .patch = patch, .actor = principal_actor(by, a), .a = a };
+	if ((rc = store_write(app->store, org_update_tx_fn, &x, err)) < 0)
+		return rc;
+	orgcache_invalidate(app->orgs);
+	if (out)
+		*out = x.after;
+	return 0;
+}
+
 int accounts_org_create(pa_app_t *app, arena_t *a, const pa_principal_t *by, const pa_org_t *org,
                         pa_id_t *id, pa_err_t *err)
 {
@@ -533,8 +615,10 @@ int accounts_org_create(pa_app_t *app, arena_t *a, const pa_principal_t *by, con
 	if (!org_kind_valid(org->kind))
 		return pa_fail(err, PA_EINVAL, "validation", "kind", "unknown org kind '%s'",
 		               org->kind ? org->kind : "");
+	int rc = check_abbr(org->abbr, err);
+	if (rc < 0)
+		return rc;
 	orgtree_t *t = orgcache_get(app->orgs);
-	int rc = 0;
 	if (org->parent_id) {
 		const pa_org_t *p = orgtree_find(t, org->parent_id);
 		if (!p)

@@ -79,7 +79,17 @@ int accounts_token_revoke(pa_app_t *app, arena_t *a, const pa_principal_t *by, p
                           pa_err_t *err);
 
 /* Orgs (admin). */
+#define ORG_ABBR_MAX 16  /* characters of an org's 机关代字 */
 int accounts_org_create(pa_app_t *app, arena_t *a, const pa_principal_t *by, const pa_org_t *org,
                         pa_id_t *id, pa_err_t *err);
+/* Changes an org's names or abbreviation (NULL members stay); audited as
+ * org.update.  *out (may be NULL) gets the org as changed. */
+typedef struct org_patch {
+	const char *name;
+	const char *name_en;
+	const char *abbr;
+} org_patch_t;
+int accounts_org_update(pa_app_t *app, arena_t *a, const pa_principal_t *by, pa_id_t id,
+                        const org_patch_t *patch, pa_org_t *out, pa_err_t *err);
 
 #endif

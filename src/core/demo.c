@@ -49,6 +49,27 @@ static const struct demo_org {
 	{ "binjiang-g1", "binjiang", NULL, "grid", "滨江社区第一网格", "Binjiang Grid 1" },
 };
 
+/* 机关代字 of the units that issue documents: their numbers read 平信〔2026〕1号. */
+static const struct {
+	const char *code, *abbr;
+} demo_abbrs[] = {
+	{ "district-gov", "平政" },     { "district-xfj", "平信" },     { "district-plc", "平政法" },
+	{ "district-police", "平公" },  { "district-procuratorate", "平检" },
+	{ "district-court", "平法" },   { "district-justice", "平司" },
+	{ "district-discipline", "平纪" }, { "district-housing", "平住建" },
+	{ "district-hrss", "平人社" },  { "district-market", "平市监" },
+	{ "district-mediation", "平调" }, { "chengguan-office", "城办" },
+	{ "chengguan-mediation", "城调" }, { "hexi-office", "河办" }, { "hexi-mediation", "河调" },
+};
+
+static const char *demo_abbr(const char *code)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(demo_abbrs); i++)
+		if (streq(demo_abbrs[i].code, code))
+			return demo_abbrs[i].abbr;
+	return NULL;
+}
+
 const demo_user_t demo_users[] = {
 	{ "admin", "系统管理员", "district-xfj", "admin" },
 	{ "intake", "王登记", "district-xfj", "intake" },
@@ -78,7 +99,8 @@ int demo_seed(pa_app_t *app, const char *admin_password, const char *staff_passw
 		const pa_org_t *parent = d->parent ? orgtree_find_code(t, d->parent) : NULL;
 		const pa_org_t *sup = d->superior ? orgtree_find_code(t, d->superior) : NULL;
 		pa_org_t o = { .code = d->code, .name = d->name, .name_en = d->name_en, .kind = d->kind,
-		               .parent_id = parent ? parent->id : 0, .superior_id = sup ? sup->id : 0 };
+		               .parent_id = parent ? parent->id : 0, .superior_id = sup ? sup->id : 0,
+		               .abbr = demo_abbr(d->code) };
 		orgtree_release(t);
 		rc = accounts_org_create(app, a, NULL, &o, NULL, err);
 	}

@@ -90,11 +90,13 @@ static const char *json_text(arena_t *a, json_t *j)
 }
 
 static const char *unit_code(pa_app_t *app, arena_t *a, pa_id_t id, const char **name_zh,
-                             const char **name_en)
+                             const char **name_en, const char **abbr)
 {
 	orgtree_t *t = orgcache_get(app->orgs);
 	const pa_org_t *o = orgtree_find(t, id);
 	const char *code = arena_strdup(a, o ? o->code : "");
+	if (abbr)
+		*abbr = arena_strdup(a, o && o->abbr && *o->abbr ? o->abbr : code);
 	if (name_zh)
 		*name_zh = arena_strdup(a, o ? o->name : "");
 	if (name_en)
@@ -171,9 +173,11 @@ json_t *docgen_vars(pa_app_t *app, arena_t *a, const pa_document_t *d, const pa_
 	json_decref(all);
 	bool zh = !streq(d->locale, "en");
 	const char *name_zh = "", *name_en = "";
-	const char *code = unit_code(app, a, d->unit_org_id, &name_zh, &name_en);
+	const char *abbr = "";
+	const char *code = unit_code(app, a, d->unit_org_id, &name_zh, &name_en, &abbr);
 	json_object_set_new(v, "issuer", json_string(zh ? name_zh : name_en));
 	json_object_set_new(v, "issuer_code", json_string(code));
+	json_object_set_new(v, "issuer_abbr", json_string(abbr));
 	json_object_set_new(v, "doc_number", json_string(d->number ? d->number : ""));
 	json_object_set_new(v, "year", json_integer(d->year));
 	json_object_set_new(v, "seq", json_integer(d->seq));
@@ -225,7 +229,8 @@ static int claim_tx_fn(store_tx_t *tx, void *arg)
 		pa_document_t *doc = &x->docs[i];
 		if (doc->seq)
 			continue;
-		const char *code = unit_code(x->app, x->a, doc->unit_org_id, NULL, NULL);
+		const char *abbr = NULL;
+		const char *code = unit_code(x->app, x->a, doc->unit_org_id, NULL, NULL, &abbr);
 		const doc_template_t *t = docs_find(x->app->docs, doc->kind, doc->locale, code);
 		if (!t)
 			continue; /* failed when rendered: no template */
@@ -233,7 +238,7 @@ static int claim_tx_fn(store_tx_t *tx, void *arg)
 		if ((rc = store_tx_next_number(tx, arena_printf(x->a, "doc:%lld", (long long)doc->unit_org_id),
 		                               year, &seq)) < 0)
 			return rc;
-		const char *number = doc_template_number(x->a, t, code, year, seq);
+		const char *number = doc_template_number(x->a, t, code, abbr, year, seq);
 		if ((rc = store_tx_document_number(tx, doc->id, number, year, seq)) < 0)
 			return rc;
 		doc->number = number;
@@ -549,7 +554,7 @@ static int process_batch(pa_app_t *app, int limit, int *issued, pa_err_t *err)
 		j->issued_at = pa_now();
 		pa_err_t rerr = { 0 };
 		int r = store_case_get(store_reader(app->store), a, j->doc.case_id, &j->cs);
-		const char *code = unit_code(app, a, j->doc.unit_org_id, NULL, NULL);
+		const char *code = unit_code(app, a, j->doc.unit_org_id, NULL, NULL, NULL);
 		j->tpl = docs_find(app->docs, j->doc.kind, j->doc.locale, code);
 		if (r < 0) {
 			snprintf(j->error, sizeof(j->error), "case %lld unreadable", (long long)j->doc.case_id);
@@ -763,7 +768,7 @@ int docgen_regenerate(pa_app_t *app, arena_t *a, const pa_principal_t *p, const 
 		return pa_fail(err, PA_ECONFLICT, "conflict", NULL,
 		               "the document is still being generated; regenerate it once it is issued");
 	const char *loc = arena_strdup(a, locale ? locale : old.locale);
-	const char *code = unit_code(app, a, old.unit_org_id, NULL, NULL);
+	const char *code = unit_code(app, a, old.unit_org_id, NULL, NULL, NULL);
 	if (!docs_find(app->docs, old.kind, loc, code))
 		return pa_fail(err, PA_EUNPROCESSABLE, "unprocessable", "locale",
 		               "there is no %s template in %s", old.kind, loc);
@@ -797,7 +802,7 @@ int docgen_batch_print(pa_app_t *app, arena_t *a, const pa_principal_t *p, pa_id
 	doc_render_in_t *in = arena_zalloc(a, (n + 1) * sizeof(*in));
 	json_t **vars = arena_zalloc(a, (n + 1) * sizeof(*vars));
 	size_t k = 0;
-	const char *code = unit_code(app, a, unit, NULL, NULL);
+	const char *code = unit_code(app, a, unit, NULL, NULL, NULL);
 	for (size_t i = 0; i < n; i++) {
 		if (!ds[i].public)
 			continue;

@@ -67,6 +67,7 @@ const char *const docs_builtins[] = {
 	"unit",         /* the unit owning the case after the step */
 	"issuer",       /* the issuing unit */
 	"issuer_code",  /* its code */
+	"issuer_abbr",  /* its 机关代字 (abbr), or its code when it has none */
 	"doc_number",   /* 文号 */
 	"year",
 	"seq",
@@ -253,7 +254,7 @@ static int check_placeholders(tloader_t *l, yaml_node_t *n, const char *key, con
 			for (size_t i = 0; only[i]; i++)
 				ok = ok || streq(only[i], name);
 			if (!ok)
-				return tfail(l, n, key, "unknown placeholder {%s} (only {issuer_code}, {year}, {seq})",
+				return tfail(l, n, key, "unknown placeholder {%s} (only {issuer_abbr}, {issuer_code}, {year}, {seq})",
 				             name);
 		} else if (!docs_is_builtin(name) && !declared(l->t, name)) {
 			return tfail(l, n, key,
@@ -369,7 +370,7 @@ static int parse_root(tloader_t *l, yaml_node_t *root)
 	if (!t->text[K_HEADER])
 		t->text[K_HEADER] = "{issuer}";
 	if (!t->text[K_NUMBER])
-		t->text[K_NUMBER] = zh ? "{issuer_code}〔{year}〕{seq}号" : "{issuer_code} [{year}] No. {seq}";
+		t->text[K_NUMBER] = zh ? "{issuer_abbr}〔{year}〕{seq}号" : "{issuer_abbr} [{year}] No. {seq}";
 	if (!t->text[K_SEAL])
 		t->text[K_SEAL] = "{issuer}";
 	if (!t->text[K_DATE_LINE])
@@ -450,7 +451,7 @@ static int parse_root(tloader_t *l, yaml_node_t *root)
 		                                             t->text[key], NULL)) < 0)
 			return rc;
 	}
-	static const char *const number_names[] = { "issuer_code", "year", "seq", NULL };
+	static const char *const number_names[] = { "issuer_abbr", "issuer_code", "year", "seq", NULL };
 	if ((rc = check_placeholders(l, v[K_NUMBER] ? v[K_NUMBER] : root, "number", t->text[K_NUMBER],
 	                             number_names)) < 0)
 		return rc;
@@ -548,11 +549,14 @@ static void template_destroy(doc_template_t *t)
 	free(t);
 }
 
-char *doc_template_number(arena_t *a, const doc_template_t *t, const char *issuer_code, int year,
-                          int64_t seq)
+char *doc_template_number(arena_t *a, const doc_template_t *t, const char *issuer_code,
+                          const char *issuer_abbr, int year, int64_t seq)
 {
-	json_t *v = json_pack("{s:s, s:I, s:I}", "issuer_code", issuer_code ? issuer_code : "",
-	                      "year", (json_int_t)year, "seq", (json_int_t)seq);
+	if (!issuer_code)
+		issuer_code = "";
+	json_t *v = json_pack("{s:s, s:s, s:I, s:I}", "issuer_code", issuer_code, "issuer_abbr",
+	                      issuer_abbr && *issuer_abbr ? issuer_abbr : issuer_code, "year",
+	                      (json_int_t)year, "seq", (json_int_t)seq);
 	strbuf_t sb = STRBUF_INIT;
 	const char *p = t->text[K_NUMBER];
 	for (; *p; p++) {
@@ -625,6 +629,7 @@ json_t *doc_template_sample(const doc_template_t *t)
 	json_object_set_new(v, "unit", json_string(zh ? "平安区住房和城乡建设局" : "District Housing Bureau"));
 	json_object_set_new(v, "issuer", json_string(zh ? "平安区信访局" : "District Petition Bureau"));
 	json_object_set_new(v, "issuer_code", json_string("district-xfj"));
+	json_object_set_new(v, "issuer_abbr", json_string(zh ? "平信" : "PA-PB"));
 	json_object_set_new(v, "year", json_integer(2026));
 	json_object_set_new(v, "seq", json_integer(1));
 	json_object_set_new(v, "issue_date", json_string(zh ? "2026年3月5日" : "5 March 2026"));
@@ -633,7 +638,8 @@ json_t *doc_template_sample(const doc_template_t *t)
 	json_object_set_new(v, "version", json_integer(1));
 	arena_t *a = arena_new();
 	json_object_set_new(v, "doc_number",
-	                    json_string(doc_template_number(a, t, "district-xfj", 2026, 1)));
+	                    json_string(doc_template_number(a, t, "district-xfj",
+	                                                    zh ? "平信" : "PA-PB", 2026, 1)));
 	arena_free(a);
 	for (size_t i = 0; i < t->nfields; i++)
 		json_object_set_new(v, t->fields[i],

@@ -84,9 +84,10 @@ bool doc_template_public(const doc_template_t *t);
 const char *doc_template_text(const doc_template_t *t, const char *key);
 size_t doc_template_nfields(const doc_template_t *t);
 const char *doc_template_field(const doc_template_t *t, size_t i);
-/* The document number from the template's format ({issuer_code}, {year}, {seq}). */
-char *doc_template_number(arena_t *a, const doc_template_t *t, const char *issuer_code, int year,
-                          int64_t seq);
+/* The document number from the template's format ({issuer_abbr}, {issuer_code},
+ * {year}, {seq}); an empty or NULL issuer_abbr falls back to the code. */
+char *doc_template_number(arena_t *a, const doc_template_t *t, const char *issuer_code,
+                          const char *issuer_abbr, int year, int64_t seq);
 /* Sample values for every placeholder the template uses (the template's
  * sample: first, then made-up ones), for `pingan doc render` and tests. */
 json_t *doc_template_sample(const doc_template_t *t);

@@ -24,6 +24,7 @@ static void read_org(sqlite3_stmt *st, arena_t *a, pa_org_t *o)
 	o->kind = sq_col_text(&r);
 	o->is_unit = sq_col_bool(&r);
 	o->disabled = sq_col_bool(&r);
+	o->abbr = sq_col_text(&r);
 }
 
 int sq_orgs_list(store_conn_t *c, arena_t *a, pa_org_t **out, size_t *n)
@@ -74,6 +75,7 @@ static void bind_org(sq_bind_t *b, const pa_org_t *org)
 	sq_bind_text(b, org->kind);
 	sq_bind_bool(b, org->is_unit);
 	sq_bind_bool(b, org->disabled);
+	sq_bind_text0(b, org->abbr);
 }
 
 int sq_tx_org_insert(store_tx_t *tx, const pa_org_t *org, pa_id_t *id)

@@ -490,6 +490,9 @@ static const char migration_7[] =
 	"CREATE TRIGGER survey_answers_no_delete BEFORE DELETE ON survey_answers BEGIN\n"
 	"  SELECT RAISE(ABORT, 'answers are never deleted');\n"
 	"END;\n";
+/* The issuing unit's short name (机关代字) for document numbers: 平信〔2026〕1号. */
+static const char migration_8[] =
+	"ALTER TABLE orgs ADD COLUMN abbr TEXT NOT NULL DEFAULT '' CHECK (length(abbr) <= 32);\n";
 
 const char *const sq_migrations[] = {
 	NULL,         /* version 0: empty database */
@@ -500,6 +503,7 @@ const char *const sq_migrations[] = {
 	migration_5,  /* the timer's partial index */
 	migration_6,  /* party hash indexes that also order by case */
 	migration_7,  /* surveys */
+	migration_8,  /* orgs.abbr, the 机关代字 of document numbers */
 };
 
 const int sq_schema_latest = (int)ARRAY_SIZE(sq_migrations) - 1;

@@ -20,7 +20,7 @@
 
 #define SQ_ORG_COLS                                                                             \
 	"id, IFNULL(parent_id, 0), IFNULL(superior_id, 0), code, name, name_en, kind, is_unit, " \
-	"disabled"
+	"disabled, abbr"
 #define SQ_USER_COLS                                                                      \
 	"id, username, display_name, password_hash, disabled, failed_logins, locked_until, " \
 	"created_at"
@@ -56,11 +56,12 @@
 	X(ORG_LIST, "SELECT " SQ_ORG_COLS " FROM orgs ORDER BY id")                                 \
 	X(ORG_GET, "SELECT " SQ_ORG_COLS " FROM orgs WHERE id = ?1")                                \
 	X(ORG_INSERT,                                                                               \
-	  "INSERT INTO orgs(parent_id, superior_id, code, name, name_en, kind, is_unit, disabled) " \
-	  "VALUES (NULLIF(?1, 0), NULLIF(?2, 0), ?3, ?4, ?5, ?6, ?7, ?8)")                          \
+	  "INSERT INTO orgs(parent_id, superior_id, code, name, name_en, kind, is_unit, disabled, "   \
+	  "abbr) VALUES (NULLIF(?1, 0), NULLIF(?2, 0), ?3, ?4, ?5, ?6, ?7, ?8, ?9)")                \
 	X(ORG_UPDATE,                                                                               \
 	  "UPDATE orgs SET parent_id = NULLIF(?1, 0), superior_id = NULLIF(?2, 0), code = ?3, "     \
-	  "name = ?4, name_en = ?5, kind = ?6, is_unit = ?7, disabled = ?8 WHERE id = ?9")          \
+	  "name = ?4, name_en = ?5, kind = ?6, is_unit = ?7, disabled = ?8, abbr = ?9 "             \
+	  "WHERE id = ?10")                                                                         \
 	X(ORGS_GENERATION,                                                                          \
 	  "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'orgs_generation'")                  \
                                                                                                   \

@@ -137,6 +137,7 @@ typedef struct pa_org {
 	const char *kind;    /* district, street, community, grid, petition_office, ... */
 	bool is_unit;        /* a unit handles cases; places group units */
 	bool disabled;
+	const char *abbr;    /* 机关代字 in document numbers, e.g. "平信"; "" = use code */
 } pa_org_t;
 
 int store_orgs_list(store_conn_t *c, arena_t *a, pa_org_t **out, size_t *n);

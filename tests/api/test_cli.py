@@ -120,6 +120,18 @@ class Cli(unittest.TestCase):
         self.assertEqual(run("org", "add", "x", "--name", "x", "--kind", "castle", "--data", self.data)[0], 2)
         self.assertEqual(run("org", "add", "y", "--name", "y", "--kind", "department", "--parent", "nope",
                              "--data", self.data)[0], 2)
+        # the 机关代字 of document numbers
+        rc, out, err = run("org", "set", "district-edu", "--abbr", "平教", "--data", self.data)
+        self.assertEqual(rc, 0, err)
+        self.assertIn("平教", out)
+        rc, _, err = run("org", "set", "district-edu", "--abbr", "平 教", "--data", self.data)
+        self.assertEqual(rc, 2)
+        self.assertIn("abbr", err)
+        self.assertEqual(run("org", "set", "nope", "--abbr", "x", "--data", self.data)[0], 2)
+        self.assertEqual(run("org", "set", "district-edu", "--data", self.data)[0], 2)
+        rc, _, err = run("org", "add", "district-sport", "--name", "平安区体育局", "--kind", "department",
+                         "--parent", "district", "--abbr", "平体", "--data", self.data)
+        self.assertEqual(rc, 0, err)
 
     def test_workflow_and_calendar_commands(self):
         src = harness.SOURCE_DIR

@@ -180,8 +180,8 @@ class Documents(H.ApiTestCase):
         lst = SRV.public().get("/api/public/cases/%s/documents?code=%s" % (number, urllib.parse.quote(code)))
         self.assertEqual(lst.status, 200, lst.data)
         self.assertNotIn(doc["id"], [d["id"] for d in lst.data["items"]])
-        # numbered by the issuing unit (the district government), not the case's unit
-        self.assertIn("district-gov", doc["number"])
+        # numbered by the issuing unit (the district government, 平政), not the case's unit
+        self.assertRegex(doc["number"], r"^平政〔20\d\d〕\d+号$")
         pdf = self.xfj.get(doc["pdf_path"])
         self.assertEqual(pdf.status, 200, pdf.data)
         self.assertEqual(hashlib.sha256(pdf.raw).hexdigest(), doc["sha256"])
@@ -190,6 +190,38 @@ class Documents(H.ApiTestCase):
             for w in ("督办通知书", number, doc["number"], body["reason"], body["required_action"],
                       "平安区信访局"):
                 self.assertIn(squeeze(w), text, "%r not in the order's PDF text" % w)
+
+    def test_numbers_start_with_the_units_abbreviation(self):
+        admin = SRV.client("admin")
+        xfj_id = self.org["district-xfj"]
+        cid, number, code = self.new_case(title="文号代字测试")
+        self.intake.act(cid, "accept")
+        doc = self.documents(cid)[0]
+        self.assertRegex(doc["number"], r"^平信〔20\d\d〕\d+号$")
+        # bad abbreviations are refused, naming the field; only an admin sets one
+        for bad in ("平 信", "平{seq}", "一二三四五六七八九十一二三四五六七"):
+            self.assertProblem(admin.patch("/api/v1/orgs/%d" % xfj_id, {"abbr": bad}), 400, field="abbr")
+        self.assertProblem(self.xfj.patch("/api/v1/orgs/%d" % xfj_id, {"abbr": "平访"}), 403)
+        self.assertProblem(admin.patch("/api/v1/orgs/999999", {"abbr": "平访"}), 404)
+        self.assertProblem(admin.patch("/api/v1/orgs/%d" % xfj_id, {"code": "x"}), 400)
+        self.assertProblem(admin.patch("/api/v1/orgs/%d" % xfj_id, {}), 400)
+        try:
+            r = admin.patch("/api/v1/orgs/%d" % xfj_id, {"abbr": "平访"})
+            self.assertEqual(r.status, 200, r.data)
+            self.assertEqual(r.data["abbr"], "平访")
+            self.assertEqual(r.data["code"], "district-xfj")
+            cid2, _, _ = self.new_case(title="文号代字测试二")
+            self.intake.act(cid2, "accept")
+            doc2 = self.documents(cid2)[0]
+            # the new abbreviation, the same sequence of the unit (never reused)
+            self.assertRegex(doc2["number"], r"^平访〔20\d\d〕\d+号$")
+            seq = lambda n: int(n.split("〕")[1].rstrip("号"))
+            self.assertGreater(seq(doc2["number"]), seq(doc["number"]))
+            # the earlier document keeps its number
+            again = [d for d in self.documents(cid) if d["id"] == doc["id"]][0]
+            self.assertEqual(again["number"], doc["number"])
+        finally:
+            self.assertEqual(admin.patch("/api/v1/orgs/%d" % xfj_id, {"abbr": "平信"}).status, 200)
 
     def test_regenerate_makes_a_new_numbered_version(self):
         cid, number, code = self.new_case(title="重新生成测试")

@@ -130,7 +130,9 @@ static void test_good_template_parses(void **state)
 	assert_int_equal(doc_template_nfields(t), 1);
 	assert_true(doc_template_public(t));
 	arena_t *a = arena_new();
-	assert_string_equal(doc_template_number(a, t, "xfj", 2026, 12), "xfj〔2026〕12号");
+	assert_string_equal(doc_template_number(a, t, "xfj", NULL, 2026, 12), "xfj〔2026〕12号");
+	assert_string_equal(doc_template_number(a, t, "xfj", "", 2026, 12), "xfj〔2026〕12号");
+	assert_string_equal(doc_template_number(a, t, "xfj", "平信", 2026, 12), "平信〔2026〕12号");
 	arena_free(a);
 	docs_template_free(t);
 	free(t);
@@ -274,7 +276,7 @@ static void test_every_kind_renders_with_its_fields(void **state)
 				const char *name = doc_template_field(t, f);
 				json_object_set_new(vars, name, json_string(arena_printf(a, zh ? "值%s甲" : "val-%s-A", name)));
 			}
-			const char *docnum = doc_template_number(a, t, "test-unit", 2026, 4711);
+			const char *docnum = doc_template_number(a, t, "test-unit", NULL, 2026, 4711);
 			json_object_set_new(vars, "doc_number", json_string(docnum));
 			json_object_set_new(vars, "number", json_string("XF-2026-004242"));
 			json_object_set_new(vars, "issuer", json_string(zh ? "测试区信访局" : "Test Petition Bureau"));
