@@ -16,6 +16,7 @@ export default [
       { path: 'receipt', name: 'portal-receipt', component: () => import('./pages/Receipt.vue') },
       { path: 'track', name: 'portal-lookup', component: () => import('./pages/Track.vue') },
       { path: 'track/:number', name: 'portal-track', component: () => import('./pages/Track.vue') },
+      { path: 'survey/:id', name: 'portal-survey', component: () => import('./pages/SurveyPage.vue') },
     ],
   },
 ]
