@@ -94,6 +94,7 @@ int h_public_review(http_req_t *, http_resp_t *);
 int h_public_attachment_get(http_req_t *, http_resp_t *);
 int h_public_workflow(http_req_t *, http_resp_t *);
 int h_public_units(http_req_t *, http_resp_t *);
+int h_public_limits(http_req_t *, http_resp_t *);
 int h_case_documents_list(http_req_t *, http_resp_t *);
 int h_case_document_pdf(http_req_t *, http_resp_t *);
 int h_case_document_regenerate(http_req_t *, http_resp_t *);

@@ -6,6 +6,7 @@
  */
 #include "base/common.h"
 #include "api/api.h"
+#include "core/attach.h"
 #include "core/links.h"
 
 int h_public_case_create(http_req_t *req, http_resp_t *resp)
@@ -282,5 +283,27 @@ int h_public_units(http_req_t *req, http_resp_t *resp)
 			                                       "kind", o->kind));
 	}
 	http_resp_json(resp, 200, json_pack("{s:o}", "items", items));
+	return 0;
+}
+
+/* The attachment limits a form checks before sending (the server still
+ * checks every upload): limits.max_file, limits.max_files, limits.max_body
+ * and the accepted types (core/attach.c). */
+int h_public_limits(http_req_t *req, http_resp_t *resp)
+{
+	const pa_config_t *cfg = api_app(req)->cfg;
+	size_t n;
+	const attach_type_t *ts = attach_types(&n);
+	json_t *types = json_array();
+	for (size_t i = 0; i < n; i++) {
+		json_t *ext = json_array();
+		for (const char *const *e = ts[i].extensions; *e; e++)
+			json_array_append_new(ext, json_string(*e));
+		json_array_append_new(types, json_pack("{s:s, s:o}", "mime", ts[i].mime, "extensions", ext));
+	}
+	json_t *att = json_pack("{s:I, s:i, s:I, s:o}", "max_file_bytes", (json_int_t)cfg->max_file,
+	                        "max_files", cfg->max_files, "max_body_bytes", (json_int_t)cfg->max_body,
+	                        "types", types);
+	http_resp_json(resp, 200, json_pack("{s:o}", "attachments", att));
 	return 0;
 }

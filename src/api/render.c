@@ -265,10 +265,23 @@ json_t *api_org_json(const pa_org_t *o, const char *lang)
 	                 "disabled", o->disabled);
 }
 
+/*
+ * Which way a file went: "in" from the public (sent with a submission or
+ * by the petitioner), "out" to the public (a document issued to them),
+ * "internal" (staff files and documents not sent out).
+ */
+static const char *attachment_direction(const pa_attachment_t *at)
+{
+	if (!at->public)
+		return "internal";
+	return at->issued ? "out" : "in";
+}
+
 json_t *api_attachment_json(const pa_attachment_t *at)
 {
-	return json_pack("{s:s, s:s, s:s, s:I, s:b}", "sha256", at->sha256, "name", at->name, "mime",
-	                 at->mime, "size", (json_int_t)at->size, "public", at->public);
+	return json_pack("{s:s, s:s, s:s, s:I, s:b, s:s}", "sha256", at->sha256, "name", at->name,
+	                 "mime", at->mime, "size", (json_int_t)at->size, "public", at->public,
+	                 "direction", attachment_direction(at));
 }
 
 int api_query_int(http_req_t *req, const char *key, int64_t def, int64_t min, int64_t max,

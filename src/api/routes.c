@@ -58,6 +58,7 @@ const http_route_t api_routes[] = {
 	  h_public_attachment_get, "public_attachment_get" },
 	{ "GET", "/api/public/workflows/{type}", ROUTE_PUBLIC, h_public_workflow, "public_workflow" },
 	{ "GET", "/api/public/units", ROUTE_PUBLIC, h_public_units, "public_units" },
+	{ "GET", "/api/public/limits", ROUTE_PUBLIC, h_public_limits, "public_limits" },
 
 	/* supervision orders (督办) and links between cases: api/supervision.c, api/links.c */
 	{ "POST", "/api/v1/cases/{id}/supervision", S, h_case_supervision_create,

@@ -252,6 +252,27 @@ static bool is_plain_text(const unsigned char *d, size_t len)
 	return true;
 }
 
+static const char *const ext_pdf[] = { "pdf", NULL };
+static const char *const ext_png[] = { "png", NULL };
+static const char *const ext_jpeg[] = { "jpg", "jpeg", NULL };
+static const char *const ext_gif[] = { "gif", NULL };
+static const char *const ext_webp[] = { "webp", NULL };
+static const char *const ext_text[] = { "txt", NULL };
+static const char *const ext_docx[] = { "docx", NULL };
+static const char *const ext_xlsx[] = { "xlsx", NULL };
+
+static const attach_type_t types[] = {
+	{ "application/pdf", ext_pdf }, { "image/png", ext_png },   { "image/jpeg", ext_jpeg },
+	{ "image/gif", ext_gif },       { "image/webp", ext_webp }, { MIME_TEXT, ext_text },
+	{ MIME_DOCX, ext_docx },        { MIME_XLSX, ext_xlsx },
+};
+
+const attach_type_t *attach_types(size_t *n)
+{
+	*n = ARRAY_SIZE(types);
+	return types;
+}
+
 const char *attach_sniff(const void *data, size_t len)
 {
 	const unsigned char *d = data;

@@ -20,6 +20,17 @@
 
 #define ATTACH_NAME_MAX 255   /* characters of a displayed file name */
 
+/* One accepted type: its MIME type and the usual file name extensions
+ * (lower case, without the dot; NULL-terminated).  For clients that check
+ * before sending; the server still decides by the bytes. */
+typedef struct attach_type {
+	const char *mime;
+	const char *const *extensions;
+} attach_type_t;
+
+/* The accepted types (the allow-list above), *n of them. */
+const attach_type_t *attach_types(size_t *n);
+
 /* The MIME type of data, or NULL when not allowed. */
 const char *attach_sniff(const void *data, size_t len);
 /* A file name safe to show and to put in Content-Disposition (no path, no

@@ -614,6 +614,7 @@ static void read_attachment(sqlite3_stmt *st, arena_t *a, pa_attachment_t *at)
 	at->size = sq_col_int(&r);
 	at->public = sq_col_bool(&r);
 	at->created_at = sq_col_int(&r);
+	at->issued = sq_col_bool(&r);
 }
 
 int sq_tx_attachment_insert(store_tx_t *tx, const pa_attachment_t *at, pa_id_t *id)

@@ -36,8 +36,9 @@
 #define SQ_PARTY_COLS                                                                          \
 	"id, case_id, uid, role, name, phone, id_number, address, phone_hash, id_hash, created_at, " \
 	"email, lang"
-#define SQ_ATTACHMENT_COLS \
-	"id, case_id, IFNULL(event_id, 0), sha256, name, mime, size, public, created_at"
+#define SQ_ATTACHMENT_COLS                                                                     \
+	"id, case_id, IFNULL(event_id, 0), sha256, name, mime, size, public, created_at, "         \
+	"EXISTS (SELECT 1 FROM events e WHERE e.id = attachments.event_id AND e.kind = 'document')"
 #define SQ_RATING_COLS "id, case_id, stage, level, comment, at"
 #define SQ_AUDIT_COLS "seq, at, actor, action, object, detail, prev_hash, hash"
 

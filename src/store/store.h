@@ -352,6 +352,8 @@ typedef struct pa_attachment {
 	int64_t size;
 	bool public;         /* uploaded by the public, or sent to them */
 	pa_time_t created_at;
+	bool issued;         /* read only: a document the authority issued (its event's kind is
+	                      * "document"), so sent out, not received */
 } pa_attachment_t;
 
 int store_tx_attachment_insert(store_tx_t *tx, const pa_attachment_t *at, pa_id_t *id);

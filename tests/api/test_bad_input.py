@@ -263,6 +263,11 @@ class Bad(H.ApiTestCase):
         body, ctype = H.multipart([("case", json.dumps(H.petition_body())), ("files", png, "ok.png"),
                                    ("files", big, "big.png")])
         self.bad(self.pub.post("/api/public/cases", body, content_type=ctype), 413, "too-large", "files[1]", before)
+        # the limits the portal checks before sending are this server's configuration
+        lim = self.pub.get("/api/public/limits")
+        self.assertEqual(lim.status, 200, lim.data)
+        self.assertEqual(lim.data["attachments"]["max_file_bytes"], 1024)
+        self.assertEqual(lim.data["attachments"]["max_files"], 5)
         # more files than allowed (limits.max_files, default 5)
         body, ctype = H.multipart([("case", json.dumps(H.petition_body()))] +
                                   [("files", png + b"\x00" * i, "f%d.png" % i) for i in range(6)])

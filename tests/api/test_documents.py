@@ -119,6 +119,10 @@ class Documents(H.ApiTestCase):
         self.assertTrue(any(e["kind"] == "document" and sha in (e["text"] or "") for e in pub["timeline"]),
                         pub["timeline"])
         self.assertIn(sha, [a["sha256"] for a in pub["attachments"]])
+        # an issued document is sent to the public, not received from it
+        self.assertEqual([a["direction"] for a in pub["attachments"] if a["sha256"] == sha], ["out"])
+        staff = self.intake.get("/api/v1/cases/%d" % cid).data["attachments"]
+        self.assertEqual([a["direction"] for a in staff if a["sha256"] == sha], ["out"])
         # the public downloads it with the query code
         q = urllib.parse.quote(code)
         lst = SRV.public().get("/api/public/cases/%s/documents?code=%s" % (number, q))

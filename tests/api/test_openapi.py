@@ -837,6 +837,14 @@ class TestResponsesMatchSchemas(ServerTestCase):
         self.check("GET", "/api/public/workflows/{type}", self.request("GET", "/api/public/workflows/nope"), 404)
         units = self.check("GET", "/api/public/units", self.request("GET", "/api/public/units"), 200)
         self.assertTrue(units["items"])
+        # attachment limits: the defaults of limits.max_file / max_files / max_body
+        lim = self.check("GET", "/api/public/limits", self.request("GET", "/api/public/limits"), 200)
+        att = lim["attachments"]
+        self.assertEqual((att["max_file_bytes"], att["max_files"], att["max_body_bytes"]),
+                         (10 * 1024 * 1024, 5, 25 * 1024 * 1024))
+        exts = {e for t in att["types"] for e in t["extensions"]}
+        self.assertTrue({"pdf", "png", "jpg", "jpeg", "txt", "docx", "xlsx"} <= exts, exts)
+        self.assertEqual(case["attachments"][0]["direction"], "in")
 
     def test_problem_documents(self):
         bad = dict(PETITION)
