@@ -5,6 +5,7 @@
 #include "api/api.h"
 #include "core/accounts.h"
 #include "core/audit.h"
+#include "core/docgen.h"
 
 static int need_role(http_req_t *req, const char *role)
 {
@@ -312,13 +313,26 @@ int h_audit_verify(http_req_t *req, http_resp_t *resp)
 	int rc = need_role(req, "auditor");
 	if (rc < 0)
 		return rc;
+	pa_app_t *app = api_app(req);
 	audit_report_t rep = { 0 };
-	rc = audit_verify(store_reader(api_app(req)->store), &rep, NULL, NULL);
+	rc = audit_verify(store_reader(app->store), &rep, NULL, NULL);
 	if (rc < 0 && rc != PA_ECONFLICT)
 		return pa_fail(&req->err, rc, "unavailable", NULL, "could not read the audit log");
+	/* the issued documents too: each file must still hash to what its row
+	 * and its audit record say (as `pingan audit verify` checks) */
+	docs_report_t drep = { 0 };
+	int drc = docgen_verify(store_reader(app->store), app->cfg->attachments_dir, &drep);
+	if (drc < 0 && drc != PA_ECONFLICT)
+		return pa_fail(&req->err, drc, "unavailable", NULL, "could not check the documents");
+	json_t *docs = json_pack("{s:b, s:I, s:I, s:o}", "intact", drc == 0, "checked",
+	                         (json_int_t)drep.checked, "bad", (json_int_t)drep.bad, "first_bad",
+	                         drc == 0 ? json_null() : json_string(drep.first));
 	http_resp_json(resp, 200,
-	               json_pack("{s:b, s:I, s:o, s:s}", "intact", rc == 0, "records", (json_int_t)rep.records,
-	                         "first_bad", rep.first_bad ? json_integer(rep.first_bad) : json_null(),
-	                         "reason", rep.reason));
+	               json_pack("{s:b, s:I, s:o, s:s, s:o}", "intact", rc == 0 && drc == 0, "records",
+	                         (json_int_t)rep.records, "first_bad",
+	                         rep.first_bad ? json_integer(rep.first_bad) : json_null(), "reason",
+	                         rc == 0 && drc != 0 ? "an issued document does not match its record"
+	                                             : rep.reason,
+	                         "documents", docs));
 	return 0;
 }

@@ -291,11 +291,22 @@ class Documents(H.ApiTestCase):
             self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
             self.assertIn(("document %d" % doc["id"]).encode(), r.stdout)
             self.assertIn(doc["number"].encode(), r.stdout)
+            # the auditor's API check re-hashes the documents too
+            v = SRV.client("auditor").get("/api/v1/audit/verify")
+            self.assertEqual(v.status, 200, v.data)
+            self.assertFalse(v.data["intact"])
+            self.assertFalse(v.data["documents"]["intact"])
+            self.assertGreaterEqual(v.data["documents"]["bad"], 1)
+            self.assertIn(doc["number"], v.data["documents"]["first_bad"])
         finally:
             with open(path, "wb") as f:
                 f.write(original)
         r = subprocess.run(verify, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, timeout=60)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        v = SRV.client("auditor").get("/api/v1/audit/verify").data
+        self.assertTrue(v["intact"], v)
+        self.assertTrue(v["documents"]["intact"], v)
+        self.assertGreaterEqual(v["documents"]["checked"], 1)
 
 
 if __name__ == "__main__":
