@@ -9,7 +9,7 @@ PACKAGES="build-essential cmake pkg-config clang
 libmicrohttpd-dev libsqlite3-dev libjansson-dev libsodium-dev libyaml-dev
 libcmocka-dev libcurl4-openssl-dev python3 python3-yaml sqlite3 ca-certificates
 chromium fonts-noto-cjk
-libcairo2-dev libpango1.0-dev libqrencode-dev poppler-utils
+libcairo2-dev libpango1.0-dev libqrencode-dev libqpdf-dev poppler-utils
 wrk curl"
 
 # Node.js >= 20.19 builds the web application (Vite). Debian 12's own nodejs

@@ -38,6 +38,7 @@
 #include "core/docs.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
@@ -50,6 +51,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <qpdf/qpdfjob-c.h>
+#include <qpdf/qpdflogger-c.h>
 #include <sodium.h>
 
 #define DOCGEN_VERIFY_PAGE 500
@@ -788,6 +791,80 @@ int docgen_regenerate(pa_app_t *app, arena_t *a, const pa_principal_t *p, const 
 
 /* ---- batch print ----------------------------------------------------------------------------- */
 
+static int read_whole(const char *path, strbuf_t *out)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return PA_EIO;
+	char buf[65536];
+	ssize_t r;
+	while ((r = read(fd, buf, sizeof(buf))) > 0)
+		strbuf_add(out, buf, (size_t)r);
+	close(fd);
+	return r < 0 ? PA_EIO : 0;
+}
+
+static int qpdf_collect(char const *data, size_t len, void *udata)
+{
+	strbuf_t *sb = udata;
+	if (sb->len < 1000)
+		strbuf_add(sb, data, len);
+	return 0;
+}
+
+/*
+ * The issued files themselves, page for page, as one PDF (qpdf's page
+ * selection: `qpdf --empty --pages A B ... -- OUT`): what is printed is
+ * exactly what was issued and hashed, even if a template changed since.
+ * qpdf writes to a file; it is read back and removed.
+ */
+static int merge_issued(const char *const *paths, size_t n, const char *tmp_dir, strbuf_t *pdf,
+                        pa_err_t *err)
+{
+	char out[PATH_MAX];
+	snprintf(out, sizeof(out), "%s/.batch-XXXXXX", tmp_dir);
+	int fd = mkstemp(out);
+	if (fd < 0)
+		return pa_fail(err, PA_EIO, "internal", NULL, "cannot create a temporary file in %s: %s",
+		               tmp_dir, strerror(errno));
+	close(fd);
+	const char **argv = xcalloc(n + 6, sizeof(*argv));
+	size_t k = 0;
+	argv[k++] = "qpdf";
+	argv[k++] = "--empty";
+	argv[k++] = "--pages";
+	for (size_t i = 0; i < n; i++)
+		argv[k++] = paths[i];
+	argv[k++] = "--";
+	argv[k++] = out;
+	argv[k] = NULL;
+	strbuf_t msg = STRBUF_INIT;
+	qpdfjob_handle job = qpdfjob_init();
+	qpdflogger_handle log = qpdflogger_create();
+	qpdflogger_set_info(log, qpdf_log_dest_discard, NULL, NULL);
+	qpdflogger_set_warn(log, qpdf_log_dest_custom, qpdf_collect, &msg);
+	qpdflogger_set_error(log, qpdf_log_dest_custom, qpdf_collect, &msg);
+	qpdfjob_set_logger(job, log);
+	int code = qpdfjob_initialize_from_argv(job, argv);
+	if (code == 0)
+		code = qpdfjob_run(job);
+	qpdfjob_cleanup(&job);
+	qpdflogger_cleanup(&log);
+	free(argv);
+	int rc = 0;
+	/* 0 = done, 3 = done with warnings */
+	if (code != 0 && code != 3)
+		rc = pa_fail(err, PA_EIO, "internal", NULL, "could not put the documents together: %.200s",
+		             msg.len ? msg.buf : "qpdf failed");
+	else
+		rc = read_whole(out, pdf) < 0
+		         ? pa_fail(err, PA_EIO, "internal", NULL, "cannot read back the batch PDF")
+		         : 0;
+	strbuf_release(&msg);
+	unlink(out);
+	return rc;
+}
+
 int docgen_batch_print(pa_app_t *app, arena_t *a, const pa_principal_t *p, pa_id_t unit,
                        pa_time_t from, pa_time_t to, strbuf_t *pdf, int *ndocs, int *pages,
                        pa_err_t *err)
@@ -799,34 +876,27 @@ int docgen_batch_print(pa_app_t *app, arena_t *a, const pa_principal_t *p, pa_id
 	                                DOCGEN_BATCH_PRINT_MAX, &ds, &n);
 	if (rc < 0)
 		return pa_fail(err, rc, "unavailable", NULL, "could not read the documents");
-	doc_render_in_t *in = arena_zalloc(a, (n + 1) * sizeof(*in));
-	json_t **vars = arena_zalloc(a, (n + 1) * sizeof(*vars));
+	const char **paths = arena_zalloc(a, (n + 1) * sizeof(*paths));
 	size_t k = 0;
-	const char *code = unit_code(app, a, unit, NULL, NULL, NULL);
+	int npages = 0;
 	for (size_t i = 0; i < n; i++) {
-		if (!ds[i].public)
+		if (!ds[i].public || !ds[i].sha256)
 			continue;
 		pa_case_t cs;
 		if (store_case_get(store_reader(app->store), a, ds[i].case_id, &cs) < 0 ||
 		    !authz_can_see_case(p, &cs))
 			continue;
-		const doc_template_t *t = docs_find(app->docs, ds[i].kind, ds[i].locale, code);
-		if (!t)
-			continue;
-		vars[k] = docgen_vars(app, a, &ds[i], &cs, ds[i].issued_at);
-		in[k] = (doc_render_in_t){ t, vars[k] };
-		k++;
+		paths[k++] = attach_path(a, app->cfg->attachments_dir, ds[i].sha256);
+		npages += ds[i].pages;
 	}
-	if (k == 0) {
-		rc = pa_fail(err, PA_ENOTFOUND, "not-found", NULL,
-		             "the unit issued no documents to the public on that day");
-	} else {
-		rc = docs_render(app->docs, in, k, pdf, pages, err);
-		*ndocs = (int)k;
-	}
-	for (size_t i = 0; i < k; i++)
-		json_decref(vars[i]);
-	return rc;
+	if (k == 0)
+		return pa_fail(err, PA_ENOTFOUND, "not-found", NULL,
+		               "the unit issued no documents to the public on that day");
+	if ((rc = merge_issued(paths, k, app->cfg->attachments_dir, pdf, err)) < 0)
+		return rc;
+	*ndocs = (int)k;
+	*pages = npages;
+	return 0;
 }
 
 /* ---- verification ---------------------------------------------------------------------------- */

@@ -252,10 +252,12 @@ class Documents(H.ApiTestCase):
         self.assertProblem(self.housing.get(old["pdf_path"]), 404)
 
     def test_batch_print_of_a_day(self):
+        issued = []
         for i in range(3):
             cid, _, _ = self.new_case(title="批量打印%d" % i)
             self.intake.act(cid, "accept")
             doc = self.documents(cid)[0]
+            issued.append(self.intake.get(doc["pdf_path"]).raw)
         date = doc["issued_at"][:10]
         unit = self.org["district-xfj"]
         r = self.intake.get("/api/v1/documents/batch?unit=%d&date=%s" % (unit, date))
@@ -265,7 +267,11 @@ class Documents(H.ApiTestCase):
         self.assertGreaterEqual(ndocs, 3)
         if HAVE_POPPLER:
             self.assertGreaterEqual(pdf_pages(r.raw), ndocs)
-            self.assertIn("批量打印2", pdf_text(r.raw))
+            self.assertEqual(pdf_pages(r.raw), int(r.headers.get("x-pages")))
+            # the issued files themselves, page for page: each one's whole text is in the batch
+            batch = pdf_text(r.raw)
+            for raw in issued:
+                self.assertIn(pdf_text(raw), batch)
         # another unit's staff may not print it; bad parameters
         self.assertProblem(self.housing.get("/api/v1/documents/batch?unit=%d&date=%s" % (unit, date)), 403)
         self.assertProblem(self.intake.get("/api/v1/documents/batch?unit=%d&date=2026-13-40" % unit), 400)
