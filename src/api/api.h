@@ -34,6 +34,7 @@ json_t *api_time(pa_app_t *app, pa_time_t t);          /* ISO 8601 with the dist
 json_t *api_org_ref(const orgtree_t *t, pa_id_t id, const char *lang);
 json_t *api_case_json(http_req_t *req, const orgtree_t *t, const pa_case_t *cs);
 /* The same shape written into sb (lists: no jansson tree per row). */
+void api_location_write(strbuf_t *sb, const pa_case_t *cs);
 void api_case_write(strbuf_t *sb, http_req_t *req, const orgtree_t *t, const pa_case_t *cs,
                     bool with_body);
 json_t *api_event_json(http_req_t *req, const wf_def_t *def, const pa_event_t *ev, bool public_view);

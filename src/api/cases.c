@@ -46,12 +46,50 @@ int api_case_request(http_req_t *req, json_t **body, case_file_t **files, size_t
 }
 
 /* Reads the members of a case submission into `in` (strings point into body). */
+/* location: { lat, lng, address } — lat and lng together or not at all. */
+static int location_input(http_req_t *req, json_t *loc, case_input_t *in)
+{
+	static const char *const members[] = { "lat", "lng", "address", NULL };
+	if (!loc || json_is_null(loc))
+		return 0;
+	if (!json_is_object(loc))
+		return pa_fail(&req->err, PA_EINVAL, "validation", "location",
+		               "location must be an object {lat, lng, address}");
+	int rc = api_only_members(req, loc, members, "location");
+	if (rc < 0)
+		return rc;
+	json_t *lat = json_object_get(loc, "lat"), *lng = json_object_get(loc, "lng");
+	json_t *addr = json_object_get(loc, "address");
+	bool has_lat = lat && !json_is_null(lat), has_lng = lng && !json_is_null(lng);
+	if (has_lat != has_lng)
+		return pa_fail(&req->err, PA_EINVAL, "validation", has_lat ? "location.lng" : "location.lat",
+		               "a map point needs both lat and lng");
+	if (has_lat) {
+		if (!json_is_number(lat))
+			return pa_fail(&req->err, PA_EINVAL, "validation", "location.lat",
+			               "location.lat must be a number");
+		if (!json_is_number(lng))
+			return pa_fail(&req->err, PA_EINVAL, "validation", "location.lng",
+			               "location.lng must be a number");
+		in->has_point = true;
+		in->lat = json_number_value(lat);
+		in->lng = json_number_value(lng);
+	}
+	if (addr && !json_is_null(addr)) {
+		if (!json_is_string(addr))
+			return pa_fail(&req->err, PA_EINVAL, "validation", "location.address",
+			               "location.address must be a string");
+		in->address = json_string_value(addr);
+	}
+	return 0;
+}
+
 int api_case_input(http_req_t *req, json_t *body, bool staff, case_input_t *in)
 {
 	static const char *const allowed_public[] = { "type", "category", "title", "body", "contact",
-		                                          "accused_org_id", NULL };
+		                                          "accused_org_id", "location", NULL };
 	static const char *const allowed_staff[] = { "type", "category", "title", "body", "contact",
-		                                         "accused_org_id", "channel", NULL };
+		                                         "accused_org_id", "channel", "location", NULL };
 	static const char *const contact_members[] = { "name", "phone", "id_number", "address", "email",
 		                                           NULL };
 	int rc;
@@ -69,6 +107,8 @@ int api_case_input(http_req_t *req, json_t *body, bool staff, case_input_t *in)
 			               "accused_org_id must be a positive integer");
 		in->accused_org_id = json_integer_value(acc);
 	}
+	if ((rc = location_input(req, json_object_get(body, "location"), in)) < 0)
+		return rc;
 	json_t *c = json_object_get(body, "contact");
 	if (c && !json_is_null(c)) {
 		if (!json_is_object(c))

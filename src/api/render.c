@@ -85,6 +85,24 @@ static void put_org(strbuf_t *sb, const orgtree_t *t, const char *key, pa_id_t i
 	}
 }
 
+/* {"lat":…,"lng":…,"address":…} with null members, or null when the case has no location. */
+void api_location_write(strbuf_t *sb, const pa_case_t *cs)
+{
+	if (!cs->has_point && !cs->address) {
+		strbuf_adds(sb, "null");
+		return;
+	}
+	if (cs->has_point)
+		strbuf_addf(sb, "{\"lat\":%.7f,\"lng\":%.7f,\"address\":", cs->lat, cs->lng);
+	else
+		strbuf_adds(sb, "{\"lat\":null,\"lng\":null,\"address\":");
+	if (cs->address)
+		strbuf_add_json_str(sb, cs->address);
+	else
+		strbuf_adds(sb, "null");
+	strbuf_addch(sb, '}');
+}
+
 void api_case_write(strbuf_t *sb, http_req_t *req, const orgtree_t *t, const pa_case_t *cs,
                     bool with_body)
 {
@@ -126,16 +144,20 @@ void api_case_write(strbuf_t *sb, http_req_t *req, const orgtree_t *t, const pa_
 	put_key(sb, "due_soon");
 	strbuf_adds(sb, has_due && cs->due_at >= now && cs->due_at - now < DUE_SOON_SECONDS ? "true" : "false");
 	put_key(sb, "limit");
-	if (st && st->has_due) {
-		strbuf_addf(sb, "{\"amount\":%d,\"unit\":\"%s\"", st->due.amount, due_unit_name(st->due.unit));
-		if (st->due.basis) {
+	/* the category's own limit where it has one (grid events) */
+	const wf_due_t *due = def && st ? wf_category_state_due(def, cs->category, st) : NULL;
+	if (due) {
+		strbuf_addf(sb, "{\"amount\":%d,\"unit\":\"%s\"", due->amount, due_unit_name(due->unit));
+		if (due->basis) {
 			strbuf_adds(sb, ",\"basis\":");
-			strbuf_add_json_str(sb, st->due.basis);
+			strbuf_add_json_str(sb, due->basis);
 		}
 		strbuf_addch(sb, '}');
 	} else {
 		strbuf_adds(sb, "null");
 	}
+	put_key(sb, "location");
+	api_location_write(sb, cs);
 	strbuf_addf(sb, ",\"version\":%d}", cs->version);
 }
 

@@ -17,6 +17,7 @@
 #include "core/docgen.h"
 #include "core/links.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -371,6 +372,27 @@ static int store_files(pa_app_t *app, arena_t *a, const case_file_t *files, size
 	return 0;
 }
 
+/* The type's location: rule; a point is a finite WGS-84 latitude/longitude. */
+static int check_location(const wf_def_t *def, const case_input_t *in, pa_err_t *err)
+{
+	bool has_address = in->address && !blank(in->address);
+	if (def->location == WF_LOCATION_NONE && (in->has_point || in->address))
+		return pa_fail(err, PA_EINVAL, "validation", "location",
+		               "a case of type '%s' has no location", def->type);
+	if (def->location == WF_LOCATION_REQUIRED && !in->has_point && !has_address)
+		return pa_fail(err, PA_EINVAL, "validation", "location",
+		               "location is required: a map point (lat, lng), an address, or both");
+	if (in->has_point) {
+		if (!isfinite(in->lat) || in->lat < -90 || in->lat > 90)
+			return pa_fail(err, PA_EINVAL, "validation", "location.lat",
+			               "location.lat must be a latitude from -90 to 90");
+		if (!isfinite(in->lng) || in->lng < -180 || in->lng > 180)
+			return pa_fail(err, PA_EINVAL, "validation", "location.lng",
+			               "location.lng must be a longitude from -180 to 180");
+	}
+	return check_text(in->address, "location.address", false, LOCATION_ADDRESS_MAX, err);
+}
+
 int cases_check_input(const wf_registry_t *wf, const case_input_t *in, bool staff,
                       const wf_def_t **def_out, const wf_category_t **cat_out, pa_err_t *err)
 {
@@ -403,6 +425,8 @@ int cases_check_input(const wf_registry_t *wf, const case_input_t *in, bool staf
 	if (!channel_ok)
 		return pa_fail(err, PA_EINVAL, "validation", "channel", "channel '%s' is not allowed here",
 		               channel);
+	if ((rc = check_location(def, in, err)) < 0)
+		return rc;
 	if (in->accused_org_id && !cat->accusation)
 		return pa_fail(err, PA_EINVAL, "validation", "accused_org_id",
 		               "only an accusation names an accused unit");
@@ -516,6 +540,8 @@ int cases_create(pa_app_t *app, arena_t *a, const pa_principal_t *p, const case_
 		.owner_org_id = owner, .accused_org_id = in->accused_org_id, .created_at = now,
 		.updated_at = now, .state_entered_at = now, .due_at = due ? due : PA_NO_DUE,
 		.query_hash = qhash, .data = "{}", .version = 1,
+		.has_point = in->has_point, .lat = in->lat, .lng = in->lng,
+		.address = in->address && !blank(in->address) ? in->address : NULL,
 	};
 	x.actor = authz_actor(p, a);
 	x.actor_name = p->kind == PRINCIPAL_STAFF ? p->display_name : "public";

@@ -25,6 +25,7 @@
 #define CONTACT_NAME_MAX 50       /* characters */
 #define CONTACT_ADDRESS_MAX 200   /* characters */
 #define CONTACT_EMAIL_MAX 254     /* bytes (RFC 5321 path limit) */
+#define LOCATION_ADDRESS_MAX 200  /* characters */
 #define RATING_COMMENT_MAX 1000   /* characters */
 #define TIMER_PAGE 200            /* due items handled per write */
 
@@ -54,6 +55,10 @@ typedef struct case_input {
 	const char *lang;          /* the submitter's language (zh-CN, en) for notices; NULL = default */
 	case_file_t *files;
 	size_t nfiles;
+	/* where (the type's `location:`): a WGS-84 point and/or an address */
+	bool has_point;
+	double lat, lng;
+	const char *address;
 } case_input_t;
 
 /* Checks a text input as every case text is checked: present when required,

@@ -44,6 +44,11 @@ static void read_case(sqlite3_stmt *st, arena_t *a, pa_case_t *cs)
 	cs->query_hash = sq_col_text(&r);
 	cs->data = sq_col_text(&r);
 	cs->version = (int)sq_col_int(&r);
+	double lng;
+	cs->has_point = sq_col_double_or_null(&r, &cs->lat);
+	cs->has_point = sq_col_double_or_null(&r, &lng) && cs->has_point;
+	cs->lng = lng;
+	cs->address = sq_col_text(&r);
 }
 
 static int case_get(store_conn_t *c, arena_t *a, enum sq_stmt_id id, pa_id_t key,
@@ -345,6 +350,9 @@ int sq_tx_case_insert(store_tx_t *tx, const pa_case_t *cs, pa_id_t *id)
 	sq_bind_bool(&b, cs->overdue);
 	sq_bind_text(&b, cs->query_hash);
 	sq_bind_text(&b, cs->data);
+	sq_bind_double_or_null(&b, cs->has_point, cs->lat);
+	sq_bind_double_or_null(&b, cs->has_point, cs->lng);
+	sq_bind_text(&b, cs->address);
 	rc = b.rc ? sq_bind_error(c, b.rc, tx->err) : sq_step(c, st, tx->err);
 	sq_done(st);
 	if (rc < 0)

@@ -102,6 +102,7 @@ void sq_bind_bool(sq_bind_t *b, bool v);
 void sq_bind_text(sq_bind_t *b, const char *s);   /* NULL binds NULL */
 void sq_bind_text0(sq_bind_t *b, const char *s);  /* NULL binds '' */
 void sq_bind_blob(sq_bind_t *b, pa_blob_t v);     /* length 0 binds NULL */
+void sq_bind_double_or_null(sq_bind_t *b, bool present, double v);
 
 /* Reads result columns 0, 1, … in order; strings and blobs go to the arena. */
 typedef struct sq_row {
@@ -116,6 +117,7 @@ int64_t sq_col_int(sq_row_t *r);
 bool sq_col_bool(sq_row_t *r);
 const char *sq_col_text(sq_row_t *r);  /* NULL stays NULL */
 pa_blob_t sq_col_blob(sq_row_t *r);
+bool sq_col_double_or_null(sq_row_t *r, double *v);  /* false (and 0) for NULL */
 
 /* Makes room for element n of an arena array, doubling its capacity. */
 void *sq_grow(arena_t *a, void *arr, size_t n, size_t *cap, size_t size);

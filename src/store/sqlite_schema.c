@@ -494,6 +494,13 @@ static const char migration_7[] =
 static const char migration_8[] =
 	"ALTER TABLE orgs ADD COLUMN abbr TEXT NOT NULL DEFAULT '' CHECK (length(abbr) <= 32);\n";
 
+/* Where a case happened: a WGS-84 point (both or neither) and the address
+ * of the place (grid events; the workflow's `location:` key). */
+static const char migration_9[] =
+	"ALTER TABLE cases ADD COLUMN lat REAL CHECK (lat IS NULL OR (lat BETWEEN -90 AND 90));\n"
+	"ALTER TABLE cases ADD COLUMN lng REAL CHECK (lng IS NULL OR (lng BETWEEN -180 AND 180));\n"
+	"ALTER TABLE cases ADD COLUMN address TEXT;\n";
+
 const char *const sq_migrations[] = {
 	NULL,         /* version 0: empty database */
 	migration_1,
@@ -504,6 +511,7 @@ const char *const sq_migrations[] = {
 	migration_6,  /* party hash indexes that also order by case */
 	migration_7,  /* surveys */
 	migration_8,  /* orgs.abbr, the 机关代字 of document numbers */
+	migration_9,  /* case location: lat, lng, address */
 };
 
 const int sq_schema_latest = (int)ARRAY_SIZE(sq_migrations) - 1;

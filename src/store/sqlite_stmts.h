@@ -29,7 +29,7 @@
 #define SQ_CASE_COLS                                                                              \
 	"id, number, type, category, title, body, channel, state, is_open, intake_org_id, "        \
 	"owner_org_id, IFNULL(assignee_id, 0), accused_org_id, created_at, updated_at, "           \
-	"state_entered_at, due_at, overdue, query_hash, data, version"
+	"state_entered_at, due_at, overdue, query_hash, data, version, lat, lng, address"
 #define SQ_EVENT_COLS                                                                          \
 	"id, case_id, at, kind, action, from_state, to_state, IFNULL(actor_user_id, 0), "       \
 	"actor_name, IFNULL(actor_org_id, 0), public, text, data"
@@ -107,9 +107,9 @@
 	X(CASE_INSERT,                                                                              \
 	  "INSERT INTO cases(number, type, category, title, body, channel, state, is_open, "        \
 	  "intake_org_id, owner_org_id, assignee_id, accused_org_id, created_at, updated_at, "      \
-	  "state_entered_at, due_at, overdue, query_hash, data, version) VALUES (?1, ?2, ?3, ?4, "  \
-	  "?5, ?6, ?7, ?8, ?9, ?10, NULLIF(?11, 0), ?12, ?13, ?14, ?15, ?16, ?17, ?18, "            \
-	  "IFNULL(?19, '{}'), 1)")                                                                  \
+	  "state_entered_at, due_at, overdue, query_hash, data, version, lat, lng, address) "       \
+	  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, NULLIF(?11, 0), ?12, ?13, ?14, ?15, "   \
+	  "?16, ?17, ?18, IFNULL(?19, '{}'), 1, ?20, ?21, ?22)")                                                                  \
 	X(CASE_UPDATE,                                                                              \
 	  "UPDATE cases SET state = ?1, is_open = ?2, owner_org_id = ?3, "                          \
 	  "assignee_id = NULLIF(?4, 0), accused_org_id = ?5, due_at = ?6, overdue = ?7, "           \

@@ -232,6 +232,11 @@ typedef struct pa_case {
 	const char *query_hash;    /* keyed hash of the public query code */
 	const char *data;          /* JSON object text: type-specific data, used "once" transitions */
 	int version;               /* bumped on every update (optimistic check) */
+	/* Where it happened (grid events; schema 8): a WGS-84 map point and/or
+	 * an address of the place (not of a person: stored in clear). */
+	bool has_point;
+	double lat, lng;
+	const char *address;       /* NULL = none */
 } pa_case_t;
 
 typedef struct pa_case_filter {

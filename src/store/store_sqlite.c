@@ -294,6 +294,23 @@ int64_t sq_col_int(sq_row_t *r)
 	return sqlite3_column_int64(r->st, r->i++);
 }
 
+void sq_bind_double_or_null(sq_bind_t *b, bool present, double v)
+{
+	++b->i;
+	bind_rc(b, present ? sqlite3_bind_double(b->st, b->i, v) : sqlite3_bind_null(b->st, b->i));
+}
+
+bool sq_col_double_or_null(sq_row_t *r, double *v)
+{
+	int i = r->i++;
+	if (sqlite3_column_type(r->st, i) == SQLITE_NULL) {
+		*v = 0;
+		return false;
+	}
+	*v = sqlite3_column_double(r->st, i);
+	return true;
+}
+
 bool sq_col_bool(sq_row_t *r)
 {
 	return sqlite3_column_int64(r->st, r->i++) != 0;
