@@ -53,6 +53,11 @@ int api_only_members(http_req_t *req, json_t *obj, const char *const *allowed, c
 int api_collect_files(http_req_t *req, http_part_t *parts, size_t n, case_file_t **files,
                       size_t *nfiles);
 
+/* The inbox's filters from the query string (type, state, owner_org,
+ * assignee, open, overdue, due_before, limit): GET /api/v1/cases, search and
+ * exports take the same. */
+int api_case_filter(http_req_t *req, pa_case_filter_t *f);
+
 /* Shared by cases.c and public.c. */
 int api_case_request(http_req_t *req, json_t **body, case_file_t **files, size_t *nfiles);
 int api_case_input(http_req_t *req, json_t *body, bool staff, case_input_t *in);
@@ -78,6 +83,9 @@ int h_users_password(http_req_t *, http_resp_t *);
 int h_workflows_list(http_req_t *, http_resp_t *);
 int h_workflows_get(http_req_t *, http_resp_t *);
 int h_cases_list(http_req_t *, http_resp_t *);
+int h_search_cases(http_req_t *, http_resp_t *);
+int h_search_similar(http_req_t *, http_resp_t *);
+int h_case_similar(http_req_t *, http_resp_t *);
 int h_cases_create(http_req_t *, http_resp_t *);
 int h_case_get(http_req_t *, http_resp_t *);
 int h_case_events(http_req_t *, http_resp_t *);

@@ -186,35 +186,49 @@ static int parse_bool(http_req_t *req, const char *key, int *out)
 	return 0;
 }
 
-int h_cases_list(http_req_t *req, http_resp_t *resp)
+int api_case_filter(http_req_t *req, pa_case_filter_t *f)
 {
 	pa_app_t *app = api_app(req);
-	pa_principal_t *p = api_principal(req);
-	pa_case_filter_t f = { .overdue = -1, .open = 1 };
+	*f = (pa_case_filter_t){ .overdue = -1, .open = 1 };
 	int64_t limit, org, assignee;
 	int rc;
 	if ((rc = api_query_int(req, "limit", API_DEFAULT_LIMIT, 1, STORE_LIST_MAX, &limit)) < 0 ||
 	    (rc = api_query_int(req, "owner_org", 0, 0, INT64_MAX, &org)) < 0 ||
 	    (rc = api_query_int(req, "assignee", 0, 0, INT64_MAX, &assignee)) < 0 ||
-	    (rc = parse_bool(req, "overdue", &f.overdue)) < 0)
+	    (rc = parse_bool(req, "overdue", &f->overdue)) < 0)
 		return rc;
 	const char *open = http_query(req, "open");
 	if (open && streq(open, "any"))
-		f.open = -1;
-	else if ((rc = parse_bool(req, "open", &f.open)) < 0)
+		f->open = -1;
+	else if ((rc = parse_bool(req, "open", &f->open)) < 0)
 		return rc;
-	f.limit = (int)limit;
-	f.owner_org_id = org;
-	f.assignee_id = assignee;
-	f.type = http_query(req, "type");
-	f.state = http_query(req, "state");
-	if (f.type && !wf_registry_find(app->wf, f.type))
-		return pa_fail(&req->err, PA_EINVAL, "validation", "type", "unknown case type '%s'", f.type);
+	f->limit = (int)limit;
+	f->owner_org_id = org;
+	f->assignee_id = assignee;
+	f->type = http_query(req, "type");
+	f->state = http_query(req, "state");
+	if (f->type && !*f->type)
+		f->type = NULL;
+	if (f->state && !*f->state)
+		f->state = NULL;
+	if (f->type && !wf_registry_find(app->wf, f->type))
+		return pa_fail(&req->err, PA_EINVAL, "validation", "type", "unknown case type '%s'", f->type);
 	const char *due_before = http_query(req, "due_before");
 	if (due_before && *due_before &&
-	    pa_time_parse(due_before, app->cfg->utc_offset_min, &f.due_before) < 0)
+	    pa_time_parse(due_before, app->cfg->utc_offset_min, &f->due_before) < 0)
 		return pa_fail(&req->err, PA_EINVAL, "validation", "due_before",
 		               "due_before must be a date (YYYY-MM-DD) or an ISO 8601 time");
+	return 0;
+}
+
+int h_cases_list(http_req_t *req, http_resp_t *resp)
+{
+	pa_app_t *app = api_app(req);
+	pa_principal_t *p = api_principal(req);
+	pa_case_filter_t f;
+	int rc = api_case_filter(req, &f);
+	if (rc < 0)
+		return rc;
 	const char *cursor = http_query(req, "cursor");
 	if (cursor && *cursor) {
 		long long d, id;

@@ -40,6 +40,10 @@ const http_route_t api_routes[] = {
 	{ "POST", "/api/v1/cases", S | ROUTE_UPLOAD, h_cases_create, "cases_create" },
 	{ "GET", "/api/v1/cases/{id}", S, h_case_get, "case_get" },
 	{ "GET", "/api/v1/cases/{id}/events", S, h_case_events, "case_events" },
+	{ "GET", "/api/v1/cases/{id}/similar", S, h_case_similar, "case_similar" },
+	/* full-text search: api/search.c */
+	{ "GET", "/api/v1/search/cases", S, h_search_cases, "search_cases" },
+	{ "POST", "/api/v1/search/similar", S, h_search_similar, "search_similar" },
 	{ "POST", "/api/v1/cases/{id}/actions/{action}", S, h_case_action, "case_action" },
 	{ "POST", "/api/v1/cases/{id}/comments", S, h_case_comment, "case_comment" },
 	{ "POST", "/api/v1/cases/{id}/parties/{party}/reveal", S, h_case_reveal, "case_reveal" },

@@ -58,6 +58,8 @@ typedef struct pa_config {
 	bool sync_normal;        /* database.synchronous_normal: false — benchmarks only */
 	int repeat_window_days;  /* repeat.window_days: repeat detection at intake, 180 (0 = off) */
 	double repeat_similarity; /* repeat.similarity: least similarity of a repeat, 0.5 */
+	int search_window;       /* search.window: matches ranked per search, 500 */
+	char *export_unmask_roles; /* export.unmask_roles: roles that may export unmasked, "leader" */
 	/* notifications (core/notify.c, core/sender.c) and deadline alerts (core/reminders.c) */
 	char *notify_templates_dir;  /* notify.templates_dir: default <share>/templates/notify */
 	char *notify_lang;           /* notify.lang: staff messages, and the public's when unknown */

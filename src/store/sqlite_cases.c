@@ -51,6 +51,11 @@ static void read_case(sqlite3_stmt *st, arena_t *a, pa_case_t *cs)
 	cs->address = sq_col_text(&r);
 }
 
+void sq_read_case(sqlite3_stmt *st, arena_t *a, pa_case_t *cs)
+{
+	read_case(st, a, cs);
+}
+
 static int case_get(store_conn_t *c, arena_t *a, enum sq_stmt_id id, pa_id_t key,
                     const char *number, pa_case_t *out)
 {
@@ -85,16 +90,19 @@ int sq_case_get_by_number(store_conn_t *c, arena_t *a, const char *number, pa_ca
 
 /* ---- the case list ------------------------------------------------------------------- */
 
-struct list_param {
-	const char *text;  /* bound as text when not NULL */
-	int64_t value;
-};
+void sq_query_init(struct list_query *q, size_t nparams)
+{
+	strbuf_init(&q->sql, 512);
+	q->cap = nparams;
+	q->params = xcalloc(q->cap, sizeof(*q->params));
+	q->nparams = 0;
+}
 
-struct list_query {
-	strbuf_t sql;
-	struct list_param *params;
-	size_t nparams, cap;
-};
+void sq_query_release(struct list_query *q)
+{
+	free(q->params);
+	strbuf_release(&q->sql);
+}
 
 static void q_int(struct list_query *q, int64_t v)
 {
@@ -104,6 +112,28 @@ static void q_int(struct list_query *q, int64_t v)
 static void q_text(struct list_query *q, const char *s)
 {
 	q->params[q->nparams++] = (struct list_param){ s, 0 };
+}
+
+void sq_query_int(struct list_query *q, int64_t v)
+{
+	q_int(q, v);
+}
+
+void sq_query_text(struct list_query *q, const char *s)
+{
+	q_text(q, s);
+}
+
+int sq_query_bind(store_conn_t *c, const struct list_query *q, sqlite3_stmt *st)
+{
+	sq_bind_t b = SQ_BIND(st);
+	for (size_t i = 0; i < q->nparams; i++) {
+		if (q->params[i].text)
+			sq_bind_text(&b, q->params[i].text);
+		else
+			sq_bind_int(&b, q->params[i].value);
+	}
+	return b.rc ? sq_bind_error(c, b.rc, NULL) : 0;
 }
 
 static void q_id_list(struct list_query *q, const pa_id_t *ids, size_t n)
@@ -116,7 +146,7 @@ static void q_id_list(struct list_query *q, const pa_id_t *ids, size_t n)
 	strbuf_adds(&q->sql, ")");
 }
 
-static int check_filter(const pa_case_filter_t *f)
+int sq_case_filter_check(const pa_case_filter_t *f)
 {
 	if (!f || sq_check_limit(f->limit) < 0)
 		return PA_EINVAL;
@@ -132,12 +162,21 @@ static int check_filter(const pa_case_filter_t *f)
 /* Builds the query for f (already checked); the caller releases q. */
 static void build_case_list(const pa_case_filter_t *f, struct list_query *q)
 {
-	strbuf_init(&q->sql, 512);
-	q->cap = 16 + (f->all_orgs ? 0 : f->nvisible) + f->nhidden;
-	q->params = xcalloc(q->cap, sizeof(*q->params));
-	q->nparams = 0;
-
+	sq_query_init(q, SQ_FILTER_PARAMS(f));
 	strbuf_adds(&q->sql, "SELECT " SQ_CASE_COLS " FROM cases WHERE 1");
+	sq_case_filter_where(f, q);
+	if (f->has_cursor) {
+		strbuf_adds(&q->sql, " AND due_at >= ? AND (due_at > ? OR id > ?)");
+		q_int(q, f->after_due);
+		q_int(q, f->after_due);
+		q_int(q, f->after_id);
+	}
+	strbuf_adds(&q->sql, " ORDER BY due_at, id LIMIT ?");
+	q_int(q, (int64_t)f->limit + 1);
+}
+
+void sq_case_filter_where(const pa_case_filter_t *f, struct list_query *q)
+{
 	if (f->type) {
 		strbuf_adds(&q->sql, " AND type = ?");
 		q_text(q, f->type);
@@ -175,19 +214,11 @@ static void build_case_list(const pa_case_filter_t *f, struct list_query *q)
 		q_id_list(q, f->hidden_accused, f->nhidden);
 		strbuf_adds(&q->sql, ")");
 	}
-	if (f->has_cursor) {
-		strbuf_adds(&q->sql, " AND due_at >= ? AND (due_at > ? OR id > ?)");
-		q_int(q, f->after_due);
-		q_int(q, f->after_due);
-		q_int(q, f->after_id);
-	}
-	strbuf_adds(&q->sql, " ORDER BY due_at, id LIMIT ?");
-	q_int(q, (int64_t)f->limit + 1);
 }
 
 char *store_sqlite_case_list_sql(const pa_case_filter_t *f)
 {
-	if (check_filter(f) < 0 || (!f->all_orgs && f->nvisible == 0))
+	if (sq_case_filter_check(f) < 0 || (!f->all_orgs && f->nvisible == 0))
 		return NULL;
 	struct list_query q;
 	build_case_list(f, &q);
@@ -201,7 +232,7 @@ int sq_case_list(store_conn_t *c, arena_t *a, const pa_case_filter_t *f, pa_case
 	*out = NULL;
 	*n = 0;
 	*more = false;
-	if (check_filter(f) < 0)
+	if (sq_case_filter_check(f) < 0)
 		return PA_EINVAL;
 	if (!c)
 		return PA_EUNAVAIL;

@@ -15,6 +15,7 @@
  *   sqlite_supervision.c  supervision orders and links between cases
  *   sqlite_outbox.c  the notification outbox, deadline alerts (case_alerts),
  *                    a unit's members
+ *   sqlite_search.c  full-text search over cases (search_text, search_grams)
  *
  * A store_conn_t is used by one thread only: the writer connection by the
  * writer thread (tx functions reach it through store_tx_conn()), each read
@@ -123,6 +124,37 @@ bool sq_col_double_or_null(sq_row_t *r, double *v);  /* false (and 0) for NULL *
 void *sq_grow(arena_t *a, void *arr, size_t n, size_t *cap, size_t size);
 /* 1..STORE_LIST_MAX, else PA_EINVAL. */
 int sq_check_limit(int limit);
+
+/* SQL built at run time with its parameters (the case list, search): the
+ * text holds fixed fragments and question marks only; values are bound. */
+struct list_param {
+	const char *text;  /* bound as text when not NULL */
+	int64_t value;
+};
+
+struct list_query {
+	strbuf_t sql;
+	struct list_param *params;
+	size_t nparams, cap;
+};
+
+/* Parameters a case filter's WHERE may need, with room for 16 more. */
+#define SQ_FILTER_PARAMS(f) (16 + ((f)->all_orgs ? 0 : (f)->nvisible) + (f)->nhidden)
+void sq_query_init(struct list_query *q, size_t nparams);
+void sq_query_release(struct list_query *q);
+void sq_query_int(struct list_query *q, int64_t v);
+void sq_query_text(struct list_query *q, const char *s);
+/* Binds q's parameters to st in order. */
+int sq_query_bind(store_conn_t *c, const struct list_query *q, sqlite3_stmt *st);
+/* PA_EINVAL unless f is a valid case filter. */
+int sq_case_filter_check(const pa_case_filter_t *f);
+/* Appends " AND …" terms for f's fields and visibility (not its cursor) on
+ * the columns of `cases`. */
+void sq_case_filter_where(const pa_case_filter_t *f, struct list_query *q);
+/* Reads SQ_CASE_COLS from column 0 of st. */
+void sq_read_case(sqlite3_stmt *st, arena_t *a, pa_case_t *cs);
+/* Registers the engine's SQL functions (pa_grams) on a new connection. */
+int sq_search_register(sqlite3 *db);
 
 /* Migration scripts: sq_migrations[v] takes the schema from v-1 to v. */
 extern const char *const sq_migrations[];

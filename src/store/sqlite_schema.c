@@ -490,6 +490,7 @@ static const char migration_7[] =
 	"CREATE TRIGGER survey_answers_no_delete BEFORE DELETE ON survey_answers BEGIN\n"
 	"  SELECT RAISE(ABORT, 'answers are never deleted');\n"
 	"END;\n";
+
 /* The issuing unit's short name (机关代字) for document numbers: 平信〔2026〕1号. */
 static const char migration_8[] =
 	"ALTER TABLE orgs ADD COLUMN abbr TEXT NOT NULL DEFAULT '' CHECK (length(abbr) <= 32);\n";
@@ -500,6 +501,50 @@ static const char migration_9[] =
 	"ALTER TABLE cases ADD COLUMN lat REAL CHECK (lat IS NULL OR (lat BETWEEN -90 AND 90));\n"
 	"ALTER TABLE cases ADD COLUMN lng REAL CHECK (lng IS NULL OR (lng BETWEEN -180 AND 180));\n"
 	"ALTER TABLE cases ADD COLUMN address TEXT;\n";
+
+/* Full-text search (sqlite_search.c, docs/search.md).  search_text holds, per
+ * case (rowid = case id), its title, body and notes — the searchable texts of
+ * its timeline: comments, ratings, supervision and link notes, and the text
+ * fields of transitions (replies, reasons); generated notices and documents
+ * are not notes.  Personal data of parties is sealed and is never indexed.
+ * search_grams indexes the same three columns as character grams
+ * (base/grams.h) for queries under three characters; it is contentless and
+ * is rewritten from search_text (delete with the old grams, insert the new)
+ * when a case gains a note.  Triggers keep both in the transaction of the
+ * write; pa_grams() is registered on every connection of the engine. */
+#define SEARCH_EVENT_TEXT(e)                                                                      \
+	"trim(coalesce(CASE WHEN " e ".kind IN ('notice', 'document') THEN NULL ELSE " e ".text END, " \
+	"'') || char(10) || coalesce(CASE WHEN " e ".kind = 'transition' AND json_valid(" e           \
+	".data) THEN (SELECT group_concat(value, char(10)) FROM json_each(" e                          \
+	".data, '$.fields') WHERE type = 'text') END, ''), char(10))"
+#define SEARCH_NOTES_MAX "20000" /* characters of notes kept per case (the first ones) */
+
+static const char migration_10[] =
+	"CREATE VIRTUAL TABLE search_text USING fts5(title, body, notes, tokenize = 'trigram');\n"
+	"CREATE VIRTUAL TABLE search_grams USING fts5(title, body, notes, content = '', "
+	"tokenize = 'ascii');\n"
+	"INSERT INTO search_text(rowid, title, body, notes)\n"
+	"  SELECT c.id, c.title, c.body, coalesce((SELECT substr(group_concat(t, char(10)), 1, "
+	SEARCH_NOTES_MAX ") FROM (SELECT " SEARCH_EVENT_TEXT("e") " AS t FROM events e "
+	"WHERE e.case_id = c.id ORDER BY e.id) WHERE t <> ''), '') FROM cases c;\n"
+	"INSERT INTO search_grams(rowid, title, body, notes)\n"
+	"  SELECT rowid, pa_grams(title), pa_grams(body), pa_grams(notes) FROM search_text;\n"
+	"CREATE TRIGGER cases_search AFTER INSERT ON cases BEGIN\n"
+	"  INSERT INTO search_text(rowid, title, body, notes) VALUES (NEW.id, NEW.title, NEW.body, '');\n"
+	"  INSERT INTO search_grams(rowid, title, body, notes)\n"
+	"    VALUES (NEW.id, pa_grams(NEW.title), pa_grams(NEW.body), '');\n"
+	"END;\n"
+	"CREATE TRIGGER events_search AFTER INSERT ON events\n"
+	"WHEN " SEARCH_EVENT_TEXT("NEW") " <> '' BEGIN\n"
+	"  INSERT INTO search_grams(search_grams, rowid, title, body, notes)\n"
+	"    SELECT 'delete', rowid, pa_grams(title), pa_grams(body), pa_grams(notes)\n"
+	"    FROM search_text WHERE rowid = NEW.case_id;\n"
+	"  UPDATE search_text SET notes = substr(CASE WHEN notes = '' THEN '' ELSE notes || char(10) END\n"
+	"    || " SEARCH_EVENT_TEXT("NEW") ", 1, " SEARCH_NOTES_MAX ") WHERE rowid = NEW.case_id;\n"
+	"  INSERT INTO search_grams(rowid, title, body, notes)\n"
+	"    SELECT rowid, pa_grams(title), pa_grams(body), pa_grams(notes)\n"
+	"    FROM search_text WHERE rowid = NEW.case_id;\n"
+	"END;\n";
 
 const char *const sq_migrations[] = {
 	NULL,         /* version 0: empty database */
@@ -512,6 +557,7 @@ const char *const sq_migrations[] = {
 	migration_7,  /* surveys */
 	migration_8,  /* orgs.abbr, the 机关代字 of document numbers */
 	migration_9,  /* case location: lat, lng, address */
+	migration_10, /* full-text search: search_text, search_grams */
 };
 
 const int sq_schema_latest = (int)ARRAY_SIZE(sq_migrations) - 1;

@@ -694,5 +694,48 @@ typedef struct pa_survey_place_count {
 /* Responses of a survey counted by place. */
 int store_survey_place_counts(store_conn_t *c, arena_t *a, pa_id_t survey,
                               pa_survey_place_count_t **out, size_t *n);
+/* ---- full-text search (docs/search.md; SQL in sqlite_search.c) ---------------------------- */
+
+/*
+ * Every case has one search document: its title, its body and its notes
+ * (the searchable texts of its timeline), kept in step with the case and its
+ * events by the store, in the transaction that writes them.  A term of three
+ * or more characters matches as a substring (trigram index); a shorter one
+ * through the gram index (base/grams.h).  Matches are examined newest case
+ * first, filtered by the case filter (visibility included); the first
+ * `window` that pass are ranked (BM25: title weighs 10, body 1, notes 0.5;
+ * ties newest first) and the page [offset, offset + f->limit) of that
+ * ranking is returned.
+ */
+#define STORE_SEARCH_TERMS_MAX 8
+#define STORE_SEARCH_WINDOW_MAX 5000
+
+typedef struct pa_search_term {
+	const char *text;   /* folded (base/grams.h); the literal substring when !is_short */
+	bool is_short;      /* fewer than three characters: the gram index */
+} pa_search_term_t;
+
+typedef struct pa_search_query {
+	const pa_search_term_t *terms;
+	size_t nterms;      /* 1..STORE_SEARCH_TERMS_MAX */
+	bool any;           /* a case matches when ANY term does (similar cases); else ALL.
+	                       ANY takes terms of one kind (all short or all long) */
+	int window;         /* 1..STORE_SEARCH_WINDOW_MAX matches ranked */
+	int offset;         /* ranked matches skipped (paging) */
+} pa_search_query_t;
+
+typedef struct pa_search_hit {
+	pa_case_t cs;
+	double rank;        /* BM25 as SQLite's FTS5 gives it: lower is better */
+} pa_search_hit_t;
+
+/* The hits of q among the cases f lets through (f's cursor must be unset).
+ * *more: ranked matches follow this page; *window_full: the window filled,
+ * so older matches were not examined. */
+int store_case_search(store_conn_t *c, arena_t *a, const pa_search_query_t *q,
+                      const pa_case_filter_t *f, pa_search_hit_t **out, size_t *n, bool *more,
+                      bool *window_full);
+/* The indexed notes of a case ("" when none), for snippets. */
+int store_case_search_notes(store_conn_t *c, arena_t *a, pa_id_t case_id, const char **notes);
 
 #endif

@@ -428,14 +428,17 @@ static void conn_close(store_conn_t *c)
 		sqlite3_finalize(c->dyn[i].st);
 		free(c->dyn[i].sql);
 	}
-	sqlite3_stmt *st;
-	while ((st = sqlite3_next_stmt(c->db, NULL)) != NULL) {
-		log_warn("store: statement left open: %s", sqlite3_sql(st));
-		sqlite3_finalize(st);
-	}
+	/* Statements still open here would be a leak — but FTS5 (the search
+	 * tables) keeps statements of its own on the connection, which it
+	 * finalizes when sqlite3_close disconnects it: never finalize others'
+	 * statements.  A leak shows as SQLITE_BUSY; then close when they end. */
 	int rc = sqlite3_close(c->db);
-	if (rc != SQLITE_OK)
-		log_error("store: closing %s: %s", c->s->path, sqlite3_errstr(rc));
+	if (rc != SQLITE_OK) {
+		sqlite3_stmt *st = sqlite3_next_stmt(c->db, NULL);
+		log_error("store: closing %s: %s (statement left open: %s)", c->s->path,
+		          sqlite3_errstr(rc), st ? sqlite3_sql(st) : "none");
+		sqlite3_close_v2(c->db);
+	}
 	free(c);
 }
 
@@ -497,6 +500,12 @@ static int conn_open(store_t *s, const char *path, bool writer, store_conn_t **o
 	c->s = s;
 	c->db = db;
 	c->writer = writer;
+	if ((rc = sq_search_register(db)) != SQLITE_OK) {
+		pa_fail(err, PA_EUNAVAIL, "unavailable", NULL, "cannot register SQL functions: %s",
+		        sqlite3_errstr(rc));
+		conn_close(c);
+		return PA_EUNAVAIL;
+	}
 	rc = conn_pragmas(c, writer, s->synchronous_normal, err);
 	if (rc < 0) {
 		conn_close(c);

@@ -881,6 +881,15 @@ class TestResponsesMatchSchemas(ServerTestCase):
                              + page["next_cursor"], session=intake)
             self.check("GET", "/api/v1/cases", r, 200)
 
+        # search and similar cases (docs/search.md)
+        r = self.request("GET", "/api/v1/search/cases?q=%E7%94%B5%E6%A2%AF&limit=1&open=any", session=intake)
+        found = self.check("GET", "/api/v1/search/cases", r, 200)
+        self.assertTrue(found["items"])
+        r = self.request("GET", "/api/v1/cases/%d/similar" % found["items"][0]["id"], session=intake)
+        self.check("GET", "/api/v1/cases/{id}/similar", r, 200)
+        r = self.request("POST", "/api/v1/search/similar", json_body={"title": "小区电梯故障"}, session=intake)
+        self.check("POST", "/api/v1/search/similar", r, 200)
+
         # register a case (multipart, with a file)
         staff_case = dict(PETITION, title="建议增设社区老年食堂", category="suggestion", channel="visit",
                           body="东门社区老年人较多，建议在社区服务中心增设老年食堂。")

@@ -1,0 +1,205 @@
+/*
+ * sqlite_search.c — full-text search over cases on SQLite FTS5.
+ *
+ * Two FTS5 tables hold one row per case (rowid = case id), columns title,
+ * body and notes (migration 7 in sqlite_schema.c; triggers keep them in the
+ * transaction of every case and event insert):
+ *
+ *   search_text   tokenizer `trigram`: any substring of three or more
+ *                 characters, Chinese or not, case-insensitive;
+ *   search_grams  tokenizer `ascii` over the character grams of the same
+ *                 texts (base/grams.h, the SQL function pa_grams), for terms
+ *                 of one or two characters, which trigrams cannot find.
+ *                 Contentless: it is rebuilt from search_text's columns.
+ *
+ * A query is a list of terms (core/search.c parses what users type).  Each
+ * term becomes an FTS5 string — the text between double quotes with every
+ * quote doubled, so nothing a user types is ever FTS5 syntax: long terms on
+ * search_text, short ones on search_grams ("电梯", or the prefix "电" * for
+ * one character).  The table of the long terms (else the grams) drives the
+ * query: its matches are read newest case first (ORDER BY rowid DESC, which
+ * FTS5 serves without sorting), joined to `cases` by primary key (CROSS
+ * JOIN keeps that order), filtered by the case filter's WHERE (shared with
+ * the case list, sqlite_cases.c) and by the other table's terms for the same
+ * rowid, and cut at the window.  So the cost is bounded by the window and by
+ * how many matches the filter rejects, never by how many cases match in all;
+ * the window's rows are ranked here by BM25 and paged.
+ */
+#include "base/common.h"
+#include "base/grams.h"
+#include "store/sqlite_internal.h"
+
+#include <stdlib.h>
+
+/* ---- pa_grams(text) ------------------------------------------------------------------- */
+
+static void grams_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	(void)argc;
+	const unsigned char *t = sqlite3_value_text(argv[0]);
+	if (!t) {
+		sqlite3_result_text(ctx, "", 0, SQLITE_STATIC);
+		return;
+	}
+	strbuf_t sb = STRBUF_INIT;
+	grams_of((const char *)t, (size_t)sqlite3_value_bytes(argv[0]), &sb);
+	size_t len;
+	char *s = strbuf_detach(&sb, &len);
+	sqlite3_result_text64(ctx, s, len, free, SQLITE_UTF8);
+}
+
+int sq_search_register(sqlite3 *db)
+{
+	return sqlite3_create_function_v2(db, "pa_grams", 1,
+	                                  SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL,
+	                                  grams_fn, NULL, NULL, NULL);
+}
+
+/* ---- MATCH expressions ------------------------------------------------------------------ */
+
+static void fts_string(strbuf_t *sb, const char *s)
+{
+	strbuf_addch(sb, '"');
+	for (; *s; s++) {
+		if (*s == '"')
+			strbuf_addch(sb, '"');
+		strbuf_addch(sb, *s);
+	}
+	strbuf_addch(sb, '"');
+}
+
+/* The expression of q's short (is_short) or long terms; false when none. */
+static bool match_expr(const pa_search_query_t *q, bool is_short, strbuf_t *sb)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < q->nterms; i++) {
+		const pa_search_term_t *t = &q->terms[i];
+		if (t->is_short != is_short)
+			continue;
+		if (k++)
+			strbuf_adds(sb, q->any ? " OR " : " AND ");
+		fts_string(sb, t->text);
+		if (is_short) {
+			/* one character: every gram it begins */
+			uint32_t cp;
+			size_t len = strlen(t->text);
+			if (len && utf8_decode((const unsigned char *)t->text, len, &cp) == len)
+				strbuf_adds(sb, " *");
+		}
+	}
+	return k > 0;
+}
+
+static int check_query(const pa_search_query_t *q)
+{
+	if (!q || !q->terms || q->nterms == 0 || q->nterms > STORE_SEARCH_TERMS_MAX)
+		return PA_EINVAL;
+	if (q->window < 1 || q->window > STORE_SEARCH_WINDOW_MAX || q->offset < 0)
+		return PA_EINVAL;
+	for (size_t i = 0; i < q->nterms; i++)
+		if (!q->terms[i].text || !q->terms[i].text[0])
+			return PA_EINVAL;
+	return 0;
+}
+
+static int cmp_hit(const void *x, const void *y)
+{
+	const pa_search_hit_t *a = x, *b = y;
+	if (a->rank != b->rank)
+		return a->rank < b->rank ? -1 : 1;
+	return a->cs.id > b->cs.id ? -1 : a->cs.id < b->cs.id;
+}
+
+int sq_case_search(store_conn_t *c, arena_t *a, const pa_search_query_t *q,
+                   const pa_case_filter_t *f, pa_search_hit_t **out, size_t *n, bool *more,
+                   bool *window_full)
+{
+	*out = NULL;
+	*n = 0;
+	*more = false;
+	*window_full = false;
+	if (check_query(q) < 0 || sq_case_filter_check(f) < 0 || f->has_cursor)
+		return PA_EINVAL;
+	if (!c)
+		return PA_EUNAVAIL;
+	if (!f->all_orgs && f->nvisible == 0)
+		return 0;
+	strbuf_t long_m = STRBUF_INIT, short_m = STRBUF_INIT;
+	bool has_long = match_expr(q, false, &long_m);
+	bool has_short = match_expr(q, true, &short_m);
+	if (q->any && has_long && has_short) {
+		strbuf_release(&long_m);
+		strbuf_release(&short_m);
+		return PA_EINVAL;  /* ANY takes terms of one kind */
+	}
+	const char *drive = has_long ? "search_text" : "search_grams";
+	struct list_query sq;
+	sq_query_init(&sq, SQ_FILTER_PARAMS(f) + 4);
+	strbuf_addf(&sq.sql,
+	            "SELECT " SQ_CASE_COLS ", s.r FROM (SELECT rowid AS sid, "
+	            "bm25(%s, 10.0, 1.0, 0.5) AS r FROM %s WHERE %s MATCH ? ORDER BY rowid DESC) AS s "
+	            "CROSS JOIN cases ON cases.id = s.sid WHERE 1",
+	            drive, drive, drive);
+	sq_query_text(&sq, has_long ? long_m.buf : short_m.buf);
+	if (has_long && has_short) {
+		strbuf_adds(&sq.sql, " AND EXISTS (SELECT 1 FROM search_grams WHERE search_grams "
+		                     "MATCH ? AND search_grams.rowid = s.sid)");
+		sq_query_text(&sq, short_m.buf);
+	}
+	sq_case_filter_where(f, &sq);
+	strbuf_adds(&sq.sql, " LIMIT ?");
+	sq_query_int(&sq, q->window);
+
+	sqlite3_stmt *st = NULL;
+	int rc = sq_stmt_dyn(c, sq.sql.buf, sq.sql.len, &st);
+	if (rc < 0) {
+		st = NULL;
+		goto out;
+	}
+	if ((rc = sq_query_bind(c, &sq, st)) < 0)
+		goto out;
+	pa_search_hit_t *arr = NULL;
+	size_t cnt = 0, cap = 0;
+	while ((rc = sq_step(c, st, NULL)) == SQ_ROW) {
+		arr = sq_grow(a, arr, cnt, &cap, sizeof(*arr));
+		sq_read_case(st, a, &arr[cnt].cs);
+		arr[cnt].rank = sqlite3_column_double(st, sqlite3_column_count(st) - 1);
+		cnt++;
+	}
+	if (rc < 0)
+		goto out;
+	rc = 0;
+	if (cnt)
+		qsort(arr, cnt, sizeof(*arr), cmp_hit);
+	*window_full = cnt == (size_t)q->window;
+	size_t from = (size_t)q->offset < cnt ? (size_t)q->offset : cnt;
+	size_t take = cnt - from < (size_t)f->limit ? cnt - from : (size_t)f->limit;
+	*out = arr ? arr + from : NULL;
+	*n = take;
+	*more = from + take < cnt;
+out:
+	if (st)
+		sq_done(st);
+	sq_query_release(&sq);
+	strbuf_release(&long_m);
+	strbuf_release(&short_m);
+	return rc;
+}
+
+int sq_case_search_notes(store_conn_t *c, arena_t *a, pa_id_t case_id, const char **notes)
+{
+	*notes = "";
+	sqlite3_stmt *st;
+	int rc = sq_stmt(c, SQ_SEARCH_NOTES, &st, NULL);
+	if (rc < 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, case_id);
+	rc = sq_step(c, st, NULL);
+	if (rc == SQ_ROW) {
+		sq_row_t r = SQ_ROW_READER(st, a);
+		const char *s = sq_col_text(&r);
+		*notes = s ? s : "";
+	}
+	sq_done(st);
+	return rc < 0 ? rc : 0;
+}
