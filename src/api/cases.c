@@ -274,10 +274,11 @@ static json_t *parties_json(const party_clear_t *ps, size_t n)
 {
 	json_t *arr = json_array();
 	for (size_t i = 0; i < n; i++)
-		json_array_append_new(arr, json_pack("{s:I, s:s, s:s?, s:s?, s:s?, s:s?, s:s?}", "id",
+		json_array_append_new(arr, json_pack("{s:I, s:s, s:s?, s:s?, s:s?, s:s?, s:s?, s:b}", "id",
 		                                     (json_int_t)ps[i].id, "role", ps[i].role, "name", ps[i].name,
 		                                     "phone", ps[i].phone, "id_number", ps[i].id_number,
-		                                     "address", ps[i].address, "email", ps[i].email));
+		                                     "address", ps[i].address, "email", ps[i].email, "sealed",
+		                                     ps[i].sealed));
 	return arr;
 }
 

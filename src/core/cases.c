@@ -726,6 +726,32 @@ static json_t *notice_vars(pa_app_t *app, const orgtree_t *tree, const wf_transi
 	return v;
 }
 
+/*
+ * Every unit an action names (org fields: a transfer's receiving authority,
+ * not only the new owner) must exist, and is never the unit the case
+ * accuses or one under it — a tip is never sent to whom it accuses.
+ */
+static int check_org_fields(arena_t *a, const orgtree_t *tree, const wf_transition_t *t,
+                            const json_t *fields, const pa_case_t *cs, pa_err_t *err)
+{
+	for (size_t i = 0; i < t->nfields; i++) {
+		const wf_field_t *f = &t->fields[i];
+		json_t *v = f->type == WF_FIELD_ORG ? json_object_get(fields, f->name) : NULL;
+		if (!json_is_integer(v))
+			continue;
+		pa_id_t id = json_integer_value(v);
+		const pa_org_t *o = orgtree_find(tree, id);
+		const char *field = arena_printf(a, "fields.%s", f->name);
+		if (!o || !o->is_unit || o->disabled)
+			return pa_fail(err, PA_EINVAL, "validation", field, "no active unit with id %lld",
+			               (long long)id);
+		if (cs->accused_org_id && orgtree_is_within(tree, id, cs->accused_org_id))
+			return pa_fail(err, PA_EUNPROCESSABLE, "unprocessable", field,
+			               "a case may never go to the unit it accuses, or a unit under it");
+	}
+	return 0;
+}
+
 static int act_tx_fn(store_tx_t *tx, void *arg)
 {
 	struct act_tx *x = arg;
@@ -803,6 +829,8 @@ static int act_tx_fn(store_tx_t *tx, void *arg)
 		             strncmp(owner, "field:", 6) == 0 ? arena_printf(x->a, "fields.%s", owner + 6)
 		                                              : NULL,
 		             "a case may never go to the unit it accuses, or a unit under it");
+	if (rc == 0)
+		rc = check_org_fields(x->a, tree, t, x->fields, &cs, err);
 	if (rc < 0) {
 		orgtree_release(tree);
 		return rc;
@@ -1096,6 +1124,23 @@ static const char *open_field(pa_app_t *app, arena_t *a, const pa_party_t *pt, c
 	return plain;
 }
 
+/* The submitter's party of a type whose contact is sealed (a tip's informant). */
+static bool party_sealed(const wf_def_t *def, const pa_party_t *pt)
+{
+	return def && def->contact_sealed && streq(pt->role, def->contact_role);
+}
+
+/* contact.reveal_roles held in the unit that registered the case. */
+static bool may_reveal_sealed(const wf_def_t *def, const pa_principal_t *p, const pa_case_t *cs)
+{
+	if (p->kind != PRINCIPAL_STAFF)
+		return false;
+	for (size_t i = 0; i < def->nreveal_roles; i++)
+		if (authz_has_role_in(p, def->reveal_roles[i], cs->intake_org_id))
+			return true;
+	return false;
+}
+
 int cases_parties(pa_app_t *app, arena_t *a, const pa_principal_t *p, const pa_case_t *cs,
                   bool reveal, pa_id_t only_party, party_clear_t **out, size_t *n, pa_err_t *err)
 {
@@ -1104,6 +1149,7 @@ int cases_parties(pa_app_t *app, arena_t *a, const pa_principal_t *p, const pa_c
 	int rc = store_parties_list(store_reader(app->store), a, cs->id, &ps, &np);
 	if (rc < 0)
 		return pa_fail(err, rc, "unavailable", NULL, "could not read the parties");
+	const wf_def_t *def = def_of(app, cs);
 	party_clear_t *res = arena_zalloc(a, (np + 1) * sizeof(*res));
 	size_t k = 0;
 	for (size_t i = 0; i < np; i++) {
@@ -1112,6 +1158,19 @@ int cases_parties(pa_app_t *app, arena_t *a, const pa_principal_t *p, const pa_c
 		party_clear_t *c = &res[k++];
 		c->id = ps[i].id;
 		c->role = ps[i].role;
+		c->sealed = party_sealed(def, &ps[i]);
+		if (c->sealed && !reveal)
+			continue;  /* nothing of a sealed identity, not even masked */
+		if (c->sealed && !may_reveal_sealed(def, p, cs)) {
+			struct view_tx v = { authz_actor(p, a), arena_printf(a, "case:%lld", (long long)cs->id),
+			                     "party.reveal_refused",
+			                     arena_printf(a, "{\"party\":%lld}", (long long)ps[i].id) };
+			if ((rc = store_write(app->store, view_tx_fn, &v, err)) < 0)
+				return rc;
+			return pa_fail(err, PA_EFORBIDDEN, "forbidden", NULL,
+			               "the informant's identity is sealed: only the unit that registered "
+			               "the case may reveal it");
+		}
 		const char *name = open_field(app, a, &ps[i], "name", ps[i].name);
 		const char *phone = open_field(app, a, &ps[i], "phone", ps[i].phone);
 		const char *idn = open_field(app, a, &ps[i], "id_number", ps[i].id_number);

@@ -122,9 +122,13 @@ typedef struct party_clear {
 	const char *id_number;
 	const char *address;
 	const char *email;
+	bool sealed;               /* the type's sealed contact: no data unless revealed */
 } party_clear_t;
 
-/* Decrypts all parties of a case; masked unless `reveal` (which is audited). */
+/* Decrypts all parties of a case; masked unless `reveal` (which is audited).
+ * A sealed contact (workflow contact.sealed) shows nothing but its role and
+ * may be revealed only by contact.reveal_roles held in the case's intake
+ * unit: PA_EFORBIDDEN otherwise, and the refusal is audited. */
 int cases_parties(pa_app_t *app, arena_t *a, const pa_principal_t *p, const pa_case_t *cs,
                   bool reveal, pa_id_t only_party, party_clear_t **out, size_t *n, pa_err_t *err);
 

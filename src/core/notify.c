@@ -793,15 +793,18 @@ int notify_tx_notice(pa_app_t *app, store_tx_t *tx, arena_t *a, const pa_case_t 
 	size_t np = 0;
 	if ((sms || email) && app->keys)
 		rc = store_parties_list(store_tx_conn(tx), a, cs->id, &ps, &np);
+	const wf_def_t *def = app->wf ? wf_registry_find(app->wf, cs->type) : NULL;
 	for (size_t i = 0; rc == 0 && i < np && i < NOTIFY_PARTIES_MAX; i++) {
 		const pa_party_t *pt = &ps[i];
+		/* a sealed identity (a tip's informant) leaves not even a mask in the outbox */
+		bool hide = def && def->contact_sealed && streq(pt->role, def->contact_role);
 		enum lang l = lang_of(pt->lang && *pt->lang ? pt->lang : app->cfg->notify_lang);
 		const char *phone = sms ? open_party_field(app, a, pt, "phone", pt->phone) : NULL;
 		const char *addr = email ? open_party_field(app, a, pt, "email", pt->email) : NULL;
 		if (phone) {
 			pa_outbox_t m = {
 				.created_at = now, .kind = "notice", .case_id = cs->id, .channel = "sms",
-				.recipient = mask_phone(a, phone), .lang = lang_names[l],
+				.recipient = hide ? "sealed" : mask_phone(a, phone), .lang = lang_names[l],
 				.body = cut_chars(a, notify_render(a, n->tpl, "notice", "sms", lang_names[l], vars[l]),
 				                  NOTIFY_SMS_MAX),
 				.dedupe_key = arena_printf(a, "notice:%lld:sms:%lld", (long long)nt->event_id,
@@ -814,7 +817,7 @@ int notify_tx_notice(pa_app_t *app, store_tx_t *tx, arena_t *a, const pa_case_t 
 		if (rc == 0 && addr) {
 			pa_outbox_t m = {
 				.created_at = now, .kind = "notice", .case_id = cs->id, .channel = "email",
-				.recipient = notify_mask_email(a, addr), .lang = lang_names[l],
+				.recipient = hide ? "sealed" : notify_mask_email(a, addr), .lang = lang_names[l],
 				.subject = notify_render(a, n->tpl, "notice", "email.subject", lang_names[l], vars[l]),
 				.body = notify_render(a, n->tpl, "notice", "email.body", lang_names[l], vars[l]),
 				.dedupe_key = arena_printf(a, "notice:%lld:email:%lld", (long long)nt->event_id,

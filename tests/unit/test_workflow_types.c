@@ -189,6 +189,58 @@ static void test_grid_event_limits(void **state)
 }
 
 /* ------------------------------------------------------------------ */
+/* tip.yaml                                                            */
+
+static void test_tip_shape(void **state)
+{
+	wf_def_t *def = load_shipped("tip.yaml");
+	static const struct trow rows[] = {
+		{ "classify", "registered", "classified", "intake", "keep" },
+		{ "assign_police", "classified", "verifying", "intake", "kind:police" },
+		{ "assign_discipline", "classified", "verifying", "intake", "kind:discipline_commission" },
+		{ "assign", "classified", "verifying", "intake", "field:org_id" },
+		{ "extend", "verifying", "verifying", "handler,supervisor", "keep" },
+		{ "conclude", "verifying", "concluded", "handler", "intake" },
+		{ "transfer", "verifying", "transferred", "handler", "intake" },
+		{ "feedback", "concluded,transferred", "fed_back", "intake", "keep" },
+		{ "archive", "fed_back", "archived", "system,intake", "keep" },
+	};
+	check_table(def, rows, ARRAY_SIZE(rows));
+	/* anonymous, sealed, revealed only by intake */
+	assert_true(def->public_submit);
+	assert_true(def->contact_anonymous);
+	assert_true(def->contact_sealed);
+	assert_string_equal(def->contact_role, "informant");
+	assert_int_equal(def->nreveal_roles, 1);
+	assert_true(wf_reveal_allows_role(def, "intake"));
+	assert_int_equal(def->location, WF_LOCATION_NONE);
+	/* every category may name the accused unit */
+	for (size_t i = 0; i < def->ncategories; i++)
+		assert_true(def->categories[i].accusation);
+	/* the outcomes (查实 / 部分属实 / 查否) and the transfer (移送) */
+	const wf_transition_t *c = wf_find_transition(def, "conclude");
+	assert_int_equal(c->fields[0].type, WF_FIELD_ENUM);
+	assert_int_equal(c->fields[0].nvalues, 3);
+	assert_string_equal(c->fields[0].values[0].label.zh, "查实");
+	assert_string_equal(c->fields[0].values[1].label.zh, "部分属实");
+	assert_string_equal(c->fields[0].values[2].label.zh, "查否");
+	assert_string_equal(wf_find_transition(def, "transfer")->label.zh, "移送");
+	/* the verification limit and its extension */
+	const wf_state_t *v = wf_find_state(def, "verifying");
+	assert_int_equal(v->due.amount, 30);
+	assert_int_equal(v->due.unit, DUE_CALENDAR_DAYS);
+	const wf_transition_t *ext = wf_find_transition(def, "extend");
+	assert_true(ext->has_due_add);
+	assert_true(ext->once);
+	/* feedback is public, with a notice; the verification itself is not */
+	assert_true(wf_find_transition(def, "feedback")->public);
+	assert_string_equal(wf_find_transition(def, "feedback")->notice, "tip_feedback");
+	assert_false(c->public);
+	assert_string_equal(wf_find_state(def, "fed_back")->timeout, "archive");
+	wf_def_free(def);
+}
+
+/* ------------------------------------------------------------------ */
 /* Definition errors for the new keys                                  */
 
 #define HEAD \
@@ -451,6 +503,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_grid_event_shape),
 		cmocka_unit_test(test_grid_event_limits),
+		cmocka_unit_test(test_tip_shape),
 		cmocka_unit_test(test_categories_two_levels),
 		cmocka_unit_test(test_err_categories),
 		cmocka_unit_test(test_err_register_contact_location),
