@@ -21,6 +21,10 @@
 
 extern const http_route_t api_routes[];
 extern const size_t api_nroutes;
+/* Open311 GeoReport v2 (api/open311.c; docs/open311.yaml). */
+extern const http_route_t open311_routes[];
+/* api_routes then open311_routes: what `pingan serve` answers. */
+const http_route_t *api_all_routes(size_t *n);
 
 int api_authenticate(http_req_t *req);
 
@@ -133,6 +137,12 @@ int h_survey_invite(http_req_t *, http_resp_t *);
 int h_survey_results(http_req_t *, http_resp_t *);
 int h_public_survey_get(http_req_t *, http_resp_t *);
 int h_public_survey_answer(http_req_t *, http_resp_t *);
+/* Open311: open311.c */
+int h_open311_get(http_req_t *, http_resp_t *);
+int h_open311_post(http_req_t *, http_resp_t *);
+int h_open311_service(http_req_t *, http_resp_t *);
+int h_open311_request(http_req_t *, http_resp_t *);
+int h_open311_token(http_req_t *, http_resp_t *);
 int h_test_clock(http_req_t *, http_resp_t *);
 int h_test_tick(http_req_t *, http_resp_t *);
 

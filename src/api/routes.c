@@ -100,6 +100,34 @@ const http_route_t api_routes[] = {
 };
 const size_t api_nroutes = ARRAY_SIZE(api_routes);
 
+/*
+ * Open311 GeoReport v2 (api/open311.c), described by docs/open311.yaml
+ * rather than docs/openapi.yaml: the spec's own paths, formats and error
+ * shape.  The last segment carries the format ("requests.json"), so it is
+ * a parameter here and the handler splits it.
+ */
+const http_route_t open311_routes[] = {
+	{ "GET", "/open311/v2/{file}", P | ROUTE_TEXT, h_open311_get, "open311_get" },
+	{ "POST", "/open311/v2/{file}", P | ROUTE_TEXT, h_open311_post, "open311_post" },
+	{ "GET", "/open311/v2/services/{file}", P | ROUTE_TEXT, h_open311_service, "open311_service" },
+	{ "GET", "/open311/v2/requests/{file}", P | ROUTE_TEXT, h_open311_request, "open311_request" },
+	{ "GET", "/open311/v2/tokens/{file}", P | ROUTE_TEXT, h_open311_token, "open311_token" },
+};
+
+static http_route_t all_routes[ARRAY_SIZE(api_routes) + ARRAY_SIZE(open311_routes)];
+
+const http_route_t *api_all_routes(size_t *n)
+{
+	/* filled by the first caller (`pingan serve`, before its threads start) */
+	if (!all_routes[0].method) {
+		memcpy(all_routes, api_routes, sizeof(api_routes));
+		memcpy(all_routes + ARRAY_SIZE(api_routes), open311_routes, sizeof(open311_routes));
+	}
+	*n = ARRAY_SIZE(all_routes);
+	return all_routes;
+}
+
+
 static void release_tree(void *t)
 {
 	orgtree_release(t);

@@ -66,10 +66,12 @@ int cmd_serve(int argc, char **argv)
 		pa_clock_enable_test(true);
 		log_warn("TEST CLOCK ENABLED: /api/test/* can move time. Never run production like this.");
 	}
+	size_t nroutes = 0;
+	const http_route_t *routes = api_all_routes(&nroutes);
 	http_server_config_t hc = {
 		.host = cfg.listen_host, .port = cfg.listen_port, .threads = cfg.threads,
 		.max_body = (size_t)cfg.max_body, .max_json = (size_t)cfg.max_json,
-		.conn_timeout_s = cfg.conn_timeout_s, .routes = api_routes, .nroutes = api_nroutes,
+		.conn_timeout_s = cfg.conn_timeout_s, .routes = routes, .nroutes = nroutes,
 		.authenticate = api_authenticate, .static_dir = cfg.web_dir,
 		.public_rate_per_min = cfg.public_rate,
 		.public_rate_burst = cfg.public_burst, .app = &app,

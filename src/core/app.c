@@ -75,6 +75,7 @@ int app_open(pa_app_t *app, pa_config_t *cfg, unsigned flags, pa_err_t *err)
 	app->orgs = orgcache_new(app->store);
 	app->code_rl = ratelimit_new(cfg->code_rate, cfg->code_rate);
 	app->survey_rl = ratelimit_new(cfg->survey_rate, cfg->survey_burst);
+	app->started_at = pa_now();
 	return 0;
 fail:
 	app_close(app);

@@ -27,6 +27,7 @@ typedef struct pa_app {
 	orgcache_t *orgs;
 	ratelimit_t *code_rl;   /* wrong public query codes, per address */
 	ratelimit_t *survey_rl; /* open-link survey responses, per survey and address */
+	pa_time_t started_at;   /* when app_open ran (Open311 discovery's changeset) */
 	struct docs *docs;      /* document templates (core/docs.h); NULL with APP_NO_DEFS */
 	struct docgen *docgen;  /* document generator threads (core/docgen.h); serve only */
 	struct notify *notify;  /* notification templates and channels (core/notify.h); NULL with APP_NO_DEFS */

@@ -99,6 +99,7 @@ static const struct { const char *code, *zh, *en; bool staff, public; } channels
 	{ "hotline", "热线", "Hotline", true, false },
 	{ "web", "网上信访", "Online", true, true },
 	{ "grid", "网格上报", "Grid report", true, false },
+	{ "open311", "Open311 接口", "Open311", true, false },
 };
 
 const char *case_channel_label(const char *channel, const char *lang)
@@ -551,8 +552,19 @@ int cases_create(pa_app_t *app, arena_t *a, const pa_principal_t *p, const case_
 	 * similar text within repeat.window_days gets a repeat_of link. */
 	cases_find_repeat(app, a, in->title, in->body, x.party.phone_hash, x.party.id_hash, now,
 	                  &x.repeat_of, &x.repeat_similarity);
-	if (x.repeat_of)
-		x.cs.data = arena_printf(a, "{\"repeat\":true,\"repeat_of\":%lld}", (long long)x.repeat_of);
+	if (x.repeat_of || in->media_url) {
+		json_t *d = json_object();
+		if (x.repeat_of) {
+			json_object_set_new(d, "repeat", json_true());
+			json_object_set_new(d, "repeat_of", json_integer(x.repeat_of));
+		}
+		if (in->media_url)
+			json_object_set_new(d, "media_url", json_string(in->media_url));
+		char *txt = json_dumps(d, JSON_COMPACT);
+		x.cs.data = arena_strdup(a, txt ? txt : "{}");
+		free(txt);
+		json_decref(d);
+	}
 	if ((rc = store_write(app->store, create_tx_fn, &x, err)) < 0)
 		return rc;
 	*out = x.cs;

@@ -48,7 +48,7 @@ typedef struct case_input {
 	const char *category;
 	const char *title;
 	const char *body;
-	const char *channel;       /* staff: letter, visit, phone, hotline, web; public: web */
+	const char *channel;       /* staff: letter, visit, phone, hotline, web, grid, open311; public: web */
 	pa_id_t accused_org_id;    /* accusations only */
 	bool has_contact;
 	case_contact_t contact;
@@ -59,6 +59,7 @@ typedef struct case_input {
 	bool has_point;
 	double lat, lng;
 	const char *address;
+	const char *media_url;     /* Open311: a link to a photo, kept in the case's data; NULL = none */
 } case_input_t;
 
 /* Checks a text input as every case text is checked: present when required,

@@ -81,6 +81,8 @@ typedef struct pa_config {
 	int reminder_percent;        /* reminders.share_percent: 80 (0 = no reminders) */
 	int survey_rate;         /* rate.survey_per_minute: open-link survey responses per address, 2 */
 	int survey_burst;        /* rate.survey_burst: 3 */
+	char *open311_jurisdiction; /* open311.jurisdiction_id: "" = any jurisdiction_id is accepted */
+	char *open311_contact;   /* open311.contact: who runs the endpoint (discovery) */
 	char *source;            /* path of the loaded file, or NULL */
 } pa_config_t;
 

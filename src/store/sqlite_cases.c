@@ -778,3 +778,8 @@ int sq_ratings_list(store_conn_t *c, arena_t *a, pa_id_t case_id, pa_rating_t **
 	*n = cnt;
 	return 0;
 }
+
+void sq_case_row(sqlite3_stmt *st, arena_t *a, pa_case_t *cs)
+{
+	read_case(st, a, cs);
+}

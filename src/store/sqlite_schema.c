@@ -545,6 +545,13 @@ static const char migration_10[] =
 	"    SELECT rowid, pa_grams(title), pa_grams(body), pa_grams(notes)\n"
 	"    FROM search_text WHERE rowid = NEW.case_id;\n"
 	"END;\n";
+/* Open311 GET requests walk a type's or a category's cases newest first
+ * (the rowid ends each index, so ORDER BY created_at DESC, id DESC needs no
+ * sort); servicerequestupdates reads the public steps by time. */
+static const char migration_11[] =
+	"CREATE INDEX cases_type_created ON cases(type, created_at);\n"
+	"CREATE INDEX cases_category_created ON cases(category, created_at);\n"
+	"CREATE INDEX events_public_at ON events(at) WHERE public = 1;\n";
 
 const char *const sq_migrations[] = {
 	NULL,         /* version 0: empty database */
@@ -558,6 +565,7 @@ const char *const sq_migrations[] = {
 	migration_8,  /* orgs.abbr, the 机关代字 of document numbers */
 	migration_9,  /* case location: lat, lng, address */
 	migration_10, /* full-text search: search_text, search_grams */
+	migration_11, /* Open311 request and update lists */
 };
 
 const int sq_schema_latest = (int)ARRAY_SIZE(sq_migrations) - 1;

@@ -738,4 +738,37 @@ int store_case_search(store_conn_t *c, arena_t *a, const pa_search_query_t *q,
 /* The indexed notes of a case ("" when none), for snippets. */
 int store_case_search_notes(store_conn_t *c, arena_t *a, pa_id_t case_id, const char **notes);
 
+/* ---- Open311 (core/open311.c, api/open311.c; SQL in sqlite_open311.c) ------------------------- */
+
+#define STORE_OPEN311_MAX 1000
+
+typedef struct pa_open311_filter {
+	const char *type;                 /* with all_categories: the one case type */
+	bool all_categories;              /* every service of `type` (categories checked per row) */
+	const char *const *categories;    /* the services' categories (1..512) */
+	size_t ncategories;
+	const char *const *numbers;       /* service_request_id list; 0 = any */
+	size_t nnumbers;
+	int open;                         /* -1 any, 0 closed, 1 open */
+	pa_time_t from, to;               /* created_at in [from, to] */
+	int limit;                        /* 1..STORE_OPEN311_MAX */
+} pa_open311_filter_t;
+
+/* Cases matching f, newest first (created_at, id descending). */
+int store_open311_requests(store_conn_t *c, arena_t *a, const pa_open311_filter_t *f,
+                           pa_case_t **out, size_t *n);
+
+typedef struct pa_open311_update {
+	pa_id_t event_id;
+	const char *number;
+	const char *category;
+	bool is_open;
+	const char *state;      /* the state the step led to */
+	pa_time_t at;
+} pa_open311_update_t;
+
+/* Public steps (created, transition) of cases of `type` with at in [from, to], oldest first. */
+int store_open311_updates(store_conn_t *c, arena_t *a, const char *type, pa_time_t from,
+                          pa_time_t to, int limit, pa_open311_update_t **out, size_t *n);
+
 #endif

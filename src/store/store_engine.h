@@ -135,6 +135,11 @@ typedef struct store_hdr {
 	  bool *window_full), (c, a, q, f, out, n, more, window_full)) \
 	X(case_search_notes, (store_conn_t *c, arena_t *a, pa_id_t case_id, const char **notes), \
 	  (c, a, case_id, notes)) \
+	X(open311_requests, (store_conn_t *c, arena_t *a, const pa_open311_filter_t *f, \
+	  pa_case_t **out, size_t *n), (c, a, f, out, n)) \
+	X(open311_updates, (store_conn_t *c, arena_t *a, const char *type, pa_time_t from, \
+	  pa_time_t to, int limit, pa_open311_update_t **out, size_t *n), \
+	  (c, a, type, from, to, limit, out, n)) \
 	/* end of STORE_CONN_FUNCS */
 
 #define STORE_TX_FUNCS(X) \

@@ -1,0 +1,742 @@
+/*
+ * open311.c — Open311 GeoReport v2 at /open311/v2/ (docs/open311.md,
+ * described by docs/open311.yaml): discovery, services, service
+ * definitions, POST and GET requests, one request, tokens, and the
+ * servicerequestupdates extension.
+ *
+ * Every resource exists as <name>.json and <name>.xml; the extension picks
+ * the format (application/json or text/xml, UTF-8).  The routes take the
+ * last segment as a parameter ("requests.json") and the handler splits it,
+ * because the route table matches whole segments.  Errors are the spec's,
+ * not problem+json: a list of {code, description} in the request's format
+ * with the HTTP status equal to the code (400, 403, 404; 429 and 503 as the
+ * rest of the API has them).  Handlers here therefore always answer
+ * themselves and return 0.
+ *
+ * One writer (o3w_t) produces both formats from the same calls: a JSON
+ * array of objects or an XML root of elements.  Times are ISO 8601 with
+ * the district's offset; ids and codes are always strings.
+ */
+#include "base/common.h"
+#include "api/api.h"
+#include "core/accounts.h"
+#include "core/cases.h"
+#include "core/open311.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#define O3_SPEC "http://wiki.open311.org/GeoReport_v2"
+#define O3_DEPTH 8
+
+/* ---- the two-format writer ------------------------------------------------------------ */
+
+typedef struct o3w {
+	strbuf_t *sb;
+	bool xml;
+	int depth;
+	bool more[O3_DEPTH];        /* JSON: a member was written at this level */
+	const char *tag[O3_DEPTH];  /* XML: element to close */
+} o3w_t;
+
+static void w_comma(o3w_t *w)
+{
+	if (!w->xml && w->depth >= 0) {
+		if (w->more[w->depth])
+			strbuf_addch(w->sb, ',');
+		w->more[w->depth] = true;
+	}
+}
+
+static void w_key(o3w_t *w, const char *key)
+{
+	if (!w->xml && key) {
+		strbuf_add_json_str(w->sb, key);
+		strbuf_addch(w->sb, ':');
+	}
+}
+
+static void w_open(o3w_t *w, const char *key, const char *tag, bool array)
+{
+	w_comma(w);
+	if (w->xml) {
+		strbuf_addf(w->sb, "<%s>", tag);
+	} else {
+		w_key(w, key);
+		strbuf_addch(w->sb, array ? '[' : '{');
+	}
+	w->depth++;
+	w->more[w->depth] = false;
+	w->tag[w->depth] = array ? tag : tag;
+}
+
+static void w_close(o3w_t *w, bool array)
+{
+	if (w->xml)
+		strbuf_addf(w->sb, "</%s>", w->tag[w->depth]);
+	else
+		strbuf_addch(w->sb, array ? ']' : '}');
+	w->depth--;
+}
+
+/* The document: a JSON array, or the XML declaration and root element. */
+static void w_begin(o3w_t *w, strbuf_t *sb, bool xml, const char *root)
+{
+	memset(w, 0, sizeof(*w));
+	w->sb = sb;
+	w->xml = xml;
+	if (xml)
+		strbuf_adds(sb, "<?xml version=\"1.0\" encoding=\"utf-8\"?>");
+	w->depth = -1;
+	w_open(w, NULL, root, true);
+}
+
+static void w_str(o3w_t *w, const char *key, const char *v)
+{
+	w_comma(w);
+	if (w->xml) {
+		if (!v || !*v) {
+			strbuf_addf(w->sb, "<%s/>", key);
+			return;
+		}
+		strbuf_addf(w->sb, "<%s>", key);
+		strbuf_add_xml_escaped(w->sb, v);
+		strbuf_addf(w->sb, "</%s>", key);
+	} else {
+		w_key(w, key);
+		if (v)
+			strbuf_add_json_str(w->sb, v);
+		else
+			strbuf_adds(w->sb, "null");
+	}
+}
+
+/* A bare value in a list (XML: <tag>v</tag>). */
+static void w_item(o3w_t *w, const char *tag, const char *v)
+{
+	if (w->xml) {
+		w_str(w, tag, v);
+	} else {
+		w_comma(w);
+		strbuf_add_json_str(w->sb, v);
+	}
+}
+
+static void w_raw(o3w_t *w, const char *key, const char *json, const char *text)
+{
+	w_comma(w);
+	if (w->xml) {
+		strbuf_addf(w->sb, "<%s>%s</%s>", key, text, key);
+	} else {
+		w_key(w, key);
+		strbuf_adds(w->sb, json);
+	}
+}
+
+static void w_bool(o3w_t *w, const char *key, bool v)
+{
+	w_raw(w, key, v ? "true" : "false", v ? "true" : "false");
+}
+
+static void w_int(o3w_t *w, const char *key, long long v)
+{
+	char buf[32];
+	snprintf(buf, sizeof(buf), "%lld", v);
+	w_raw(w, key, buf, buf);
+}
+
+static void w_time(o3w_t *w, pa_app_t *app, const char *key, pa_time_t t)
+{
+	if (!t || t == PA_NO_DUE) {
+		w_str(w, key, NULL);
+		return;
+	}
+	char buf[32];
+	pa_time_format(t, app->cfg->utc_offset_min, buf);
+	w_str(w, key, buf);
+}
+
+/* ---- requests and answers ----------------------------------------------------------------- */
+
+typedef struct o3_target {
+	const char *name;  /* "requests" */
+	bool xml;
+} o3_target_t;
+
+/* "requests.json" → { "requests", false }; false when the extension is neither. */
+static bool split_target(http_req_t *req, const char *file, o3_target_t *t)
+{
+	const char *dot = file ? strrchr(file, '.') : NULL;
+	if (!dot || dot == file)
+		return false;
+	if (streq(dot, ".json"))
+		t->xml = false;
+	else if (streq(dot, ".xml"))
+		t->xml = true;
+	else
+		return false;
+	t->name = arena_strndup(req->arena, file, (size_t)(dot - file));
+	return true;
+}
+
+static void send(http_resp_t *resp, int status, bool xml, strbuf_t *sb)
+{
+	http_resp_text(resp, status, xml ? "text/xml; charset=utf-8" : "application/json; charset=utf-8",
+	               sb->buf, sb->len);
+	strbuf_release(sb);
+}
+
+static int o3_error(http_req_t *req, http_resp_t *resp, bool xml, int status, const char *desc)
+{
+	strbuf_t sb = STRBUF_INIT;
+	o3w_t w;
+	w_begin(&w, &sb, xml, "errors");
+	w_open(&w, NULL, "error", false);
+	w_int(&w, "code", status);
+	w_str(&w, "description", desc);
+	w_close(&w, false);
+	w_close(&w, true);
+	if (status == 429 && req->err.retry_after > 0) {
+		char ra[16];
+		snprintf(ra, sizeof(ra), "%d", req->err.retry_after);
+		http_resp_header(resp, "Retry-After", arena_strdup(req->arena, ra));
+	}
+	send(resp, status, xml, &sb);
+	return 0;
+}
+
+/* A core error in the spec's shape: its status, the field and the detail. */
+static int o3_fail(http_req_t *req, http_resp_t *resp, bool xml)
+{
+	int status = http_status_for(req->err.code);
+	if (status == 401)
+		status = 403;
+	const char *desc = req->err.field[0]
+	                       ? arena_printf(req->arena, "%s: %s", req->err.field, req->err.detail)
+	                       : req->err.detail;
+	if (status >= 500) {
+		desc = "the service is temporarily unavailable";
+		if (status != 503)
+			status = 500;
+	}
+	return o3_error(req, resp, xml, status, desc);
+}
+
+static const char *lbl(const wf_label_t *l, const char *lang)
+{
+	return wf_label(l, lang);
+}
+
+/* jurisdiction_id, when given, must be this district's (when one is set). */
+static bool jurisdiction_ok(http_req_t *req, const char *given)
+{
+	const char *mine = api_app(req)->cfg->open311_jurisdiction;
+	return !given || !*given || !mine || !*mine || streq(given, mine);
+}
+
+/* ---- discovery, services ------------------------------------------------------------------- */
+
+static int discovery(http_req_t *req, http_resp_t *resp, bool xml)
+{
+	pa_app_t *app = api_app(req);
+	strbuf_t sb = STRBUF_INIT;
+	o3w_t w;
+	const char *base = app_public_url(app, req->arena);
+	/* a bare object, not a list: discovery is one document */
+	memset(&w, 0, sizeof(w));
+	w.sb = &sb;
+	w.xml = xml;
+	w.depth = -1;
+	if (xml)
+		strbuf_adds(&sb, "<?xml version=\"1.0\" encoding=\"utf-8\"?>");
+	w_open(&w, NULL, "discovery", false);
+	w_time(&w, app, "changeset", app->started_at);
+	w_str(&w, "contact", app->cfg->open311_contact);
+	w_str(&w, "key_service", app->cfg->open311_contact);
+	w_open(&w, "endpoints", "endpoints", true);
+	w_open(&w, NULL, "endpoint", false);
+	w_str(&w, "specification", O3_SPEC);
+	w_str(&w, "url", arena_printf(req->arena, "%s/open311/v2", base));
+	w_time(&w, app, "changeset", app->started_at);
+	w_str(&w, "type", "production");
+	w_open(&w, "formats", "formats", true);
+	w_item(&w, "format", "application/json");
+	w_item(&w, "format", "text/xml");
+	w_close(&w, true);
+	w_close(&w, false);
+	w_close(&w, true);
+	w_close(&w, false);
+	send(resp, 200, xml, &sb);
+	return 0;
+}
+
+static int services(http_req_t *req, http_resp_t *resp, bool xml)
+{
+	pa_app_t *app = api_app(req);
+	open311_service_t *sv = NULL;
+	size_t n = open311_services(app->wf, req->arena, &sv);
+	strbuf_t sb = STRBUF_INIT;
+	o3w_t w;
+	w_begin(&w, &sb, xml, "services");
+	for (size_t i = 0; i < n; i++) {
+		w_open(&w, NULL, "service", false);
+		w_str(&w, "service_code", sv[i].code);
+		w_str(&w, "service_name", lbl(&sv[i].cat->label, req->lang));
+		w_str(&w, "description",
+		      sv[i].group ? arena_printf(req->arena, "%s / %s", lbl(&sv[i].group->label, req->lang),
+		                                 lbl(&sv[i].cat->label, req->lang))
+		                  : lbl(&sv[i].cat->label, req->lang));
+		w_bool(&w, "metadata", true);
+		w_str(&w, "type", "realtime");
+		w_str(&w, "keywords", arena_printf(req->arena, "%s,%s", sv[i].def->type, sv[i].cat->code));
+		w_str(&w, "group", sv[i].group ? lbl(&sv[i].group->label, req->lang)
+		                               : lbl(&sv[i].def->label, req->lang));
+		w_close(&w, false);
+	}
+	w_close(&w, true);
+	send(resp, 200, xml, &sb);
+	return 0;
+}
+
+static int service_definition(http_req_t *req, http_resp_t *resp, bool xml, const char *code)
+{
+	pa_app_t *app = api_app(req);
+	const wf_def_t *def = NULL;
+	if (!wf_registry_find_service(app->wf, code, &def))
+		return o3_error(req, resp, xml, 404, "no such service_code");
+	bool en = streq(req->lang, "en");
+	strbuf_t sb = STRBUF_INIT;
+	o3w_t w;
+	memset(&w, 0, sizeof(w));
+	w.sb = &sb;
+	w.xml = xml;
+	w.depth = -1;
+	if (xml)
+		strbuf_adds(&sb, "<?xml version=\"1.0\" encoding=\"utf-8\"?>");
+	w_open(&w, NULL, "service_definition", false);
+	w_str(&w, "service_code", code);
+	w_open(&w, "attributes", "attributes", true);
+	w_open(&w, NULL, "attribute", false);
+	w_bool(&w, "variable", true);
+	w_str(&w, "code", "title");
+	w_str(&w, "datatype", "string");
+	w_bool(&w, "required", false);
+	w_str(&w, "datatype_description",
+	      en ? "At most 200 characters" : "不超过200字");
+	w_int(&w, "order", 1);
+	w_str(&w, "description",
+	      en ? "A short title of the problem (default: the start of the description)"
+	         : "问题的简短标题（不填时取描述的开头）");
+	w_close(&w, false);
+	w_open(&w, NULL, "attribute", false);
+	w_bool(&w, "variable", true);
+	w_str(&w, "code", "lang");
+	w_str(&w, "datatype", "singlevaluelist");
+	w_bool(&w, "required", false);
+	w_str(&w, "datatype_description", NULL);
+	w_int(&w, "order", 2);
+	w_str(&w, "description", en ? "Language of the replies" : "答复使用的语言");
+	w_open(&w, "values", "values", true);
+	w_open(&w, NULL, "value", false);
+	w_str(&w, "key", "zh-CN");
+	w_str(&w, "name", "中文");
+	w_close(&w, false);
+	w_open(&w, NULL, "value", false);
+	w_str(&w, "key", "en");
+	w_str(&w, "name", "English");
+	w_close(&w, false);
+	w_close(&w, true);
+	w_close(&w, false);
+	w_close(&w, true);
+	w_close(&w, false);
+	send(resp, 200, xml, &sb);
+	return 0;
+}
+
+/* ---- requests ------------------------------------------------------------------------------- */
+
+static const char *media_url_of(arena_t *a, const char *data)
+{
+	if (!data || !strstr(data, "\"media_url\""))
+		return NULL;
+	json_t *j = json_loads(data, 0, NULL);
+	const char *u = json_string_value(json_object_get(j, "media_url"));
+	const char *r = u ? arena_strdup(a, u) : NULL;
+	json_decref(j);
+	return r;
+}
+
+static void write_request(o3w_t *w, http_req_t *req, const orgtree_t *t, const pa_case_t *cs)
+{
+	pa_app_t *app = api_app(req);
+	const wf_def_t *def = wf_registry_find(app->wf, cs->type);
+	const wf_category_t *cat = def ? wf_find_category(def, cs->category) : NULL;
+	const wf_state_t *st = def ? wf_find_state(def, cs->state) : NULL;
+	const pa_org_t *owner = orgtree_find(t, cs->owner_org_id);
+	bool en = streq(req->lang, "en");
+	w_open(w, NULL, "request", false);
+	w_str(w, "service_request_id", cs->number);
+	w_str(w, "status", cs->is_open ? "open" : "closed");
+	w_str(w, "status_notes", st ? lbl(&st->label, req->lang) : cs->state);
+	w_str(w, "service_name", cat ? lbl(&cat->label, req->lang) : cs->category);
+	w_str(w, "service_code", cat && cat->service_code ? cat->service_code : cs->category);
+	w_str(w, "description", cs->title);
+	w_str(w, "agency_responsible",
+	      owner ? (en && owner->name_en && *owner->name_en ? owner->name_en : owner->name) : NULL);
+	w_str(w, "service_notice", NULL);
+	w_time(w, app, "requested_datetime", cs->created_at);
+	w_time(w, app, "updated_datetime", cs->updated_at);
+	w_time(w, app, "expected_datetime", cs->is_open ? cs->due_at : 0);
+	w_str(w, "address", cs->address);
+	w_str(w, "address_id", NULL);
+	w_str(w, "zipcode", NULL);
+	if (cs->has_point) {
+		char lat[32], lng[32];
+		snprintf(lat, sizeof(lat), "%.6f", cs->lat);
+		snprintf(lng, sizeof(lng), "%.6f", cs->lng);
+		w_raw(w, "lat", lat, lat);
+		w_raw(w, "long", lng, lng);
+	} else {
+		w_str(w, "lat", NULL);
+		w_str(w, "long", NULL);
+	}
+	w_str(w, "media_url", media_url_of(req->arena, cs->data));
+	w_close(w, false);
+}
+
+/* Splits a comma list into at most max non-empty items; -1 when longer. */
+static int split_list(arena_t *a, const char *s, size_t max, const char ***out)
+{
+	const char **items = arena_alloc(a, (max + 1) * sizeof(*items));
+	int n = 0;
+	const char *p = s;
+	while (*p) {
+		const char *comma = strchr(p, ',');
+		size_t len = comma ? (size_t)(comma - p) : strlen(p);
+		while (len && p[0] == ' ')
+			p++, len--;
+		while (len && p[len - 1] == ' ')
+			len--;
+		if (len) {
+			if ((size_t)n == max)
+				return -1;
+			items[n++] = arena_strndup(a, p, len);
+		}
+		if (!comma)
+			break;
+		p = comma + 1;
+	}
+	*out = items;
+	return n;
+}
+
+static int request_list(http_req_t *req, http_resp_t *resp, bool xml, const char *one_id)
+{
+	pa_app_t *app = api_app(req);
+	arena_t *a = req->arena;
+	if (!jurisdiction_ok(req, http_query(req, "jurisdiction_id")))
+		return o3_error(req, resp, xml, 404, "no such jurisdiction_id");
+	open311_service_t *sv = NULL;
+	size_t nsv = open311_services(app->wf, a, &sv);
+	pa_open311_filter_t f = { .open = -1, .limit = OPEN311_MAX_RESULTS };
+	const char **ids = NULL, **codes = NULL;
+	int nids = 0, ncodes = 0;
+	const char *q;
+	if (one_id) {
+		ids = arena_alloc(a, sizeof(*ids));
+		ids[0] = one_id;
+		nids = 1;
+	} else if ((q = http_query(req, "service_request_id")) && *q) {
+		if ((nids = split_list(a, q, OPEN311_MAX_IDS, &ids)) < 0)
+			return o3_error(req, resp, xml, 400, "service_request_id: at most 100 ids");
+	}
+	pa_time_t now = pa_now();
+	if (nids) {
+		/* ids override every other parameter (the spec) */
+		f.from = 0;
+		f.to = INT64_MAX;
+	} else {
+		if ((q = http_query(req, "service_code")) && *q &&
+		    (ncodes = split_list(a, q, OPEN311_MAX_CODES, &codes)) < 0)
+			return o3_error(req, resp, xml, 400, "service_code: at most 100 codes");
+		const char *sd = http_query(req, "start_date"), *ed = http_query(req, "end_date");
+		pa_time_t from = 0, to = 0;
+		if (sd && *sd && pa_time_parse(sd, app->cfg->utc_offset_min, &from) < 0)
+			return o3_error(req, resp, xml, 400, "start_date: not an ISO 8601 time");
+		if (ed && *ed && pa_time_parse(ed, app->cfg->utc_offset_min, &to) < 0)
+			return o3_error(req, resp, xml, 400, "end_date: not an ISO 8601 time");
+		const pa_time_t span = (pa_time_t)OPEN311_DEFAULT_DAYS * 86400;
+		if (!to)
+			to = from ? from + span : now;
+		if (!from)
+			from = to - span;
+		if (to < from)
+			return o3_error(req, resp, xml, 400, "end_date: before start_date");
+		if (to - from > span)
+			return o3_error(req, resp, xml, 400, "start_date: the range may span at most 90 days");
+		f.from = from;
+		f.to = to;
+		if ((q = http_query(req, "status")) && *q) {
+			const char **st = NULL;
+			int nst = split_list(a, q, 2, &st);
+			bool o = false, c = false;
+			for (int i = 0; i < nst; i++) {
+				if (streq(st[i], "open"))
+					o = true;
+				else if (streq(st[i], "closed"))
+					c = true;
+				else
+					nst = -1;
+			}
+			if (nst < 0)
+				return o3_error(req, resp, xml, 400, "status: open, closed or both");
+			f.open = o && !c ? 1 : c && !o ? 0 : -1;
+		}
+	}
+	/* the categories asked for, grouped by case type */
+	const char **cats = arena_alloc(a, (nsv + 1) * sizeof(*cats));
+	strbuf_t sb = STRBUF_INIT;
+	o3w_t w;
+	w_begin(&w, &sb, xml, "service_requests");
+	orgtree_t *t = orgcache_get(app->orgs);
+	int left = OPEN311_MAX_RESULTS;
+	int rc = 0;
+	for (int code_i = 0; code_i < ncodes; code_i++) {
+		const wf_def_t *d = NULL;
+		if (!wf_registry_find_service(app->wf, codes[code_i], &d)) {
+			rc = -1;
+			break;
+		}
+	}
+	if (rc < 0) {
+		orgtree_release(t);
+		strbuf_release(&sb);
+		return o3_error(req, resp, xml, 404, "service_code: no such service");
+	}
+	for (size_t d = 0; app->wf && d < app->wf->ndefs && left > 0; d++) {
+		const wf_def_t *def = app->wf->defs[d];
+		size_t nc = 0;
+		for (size_t i = 0; i < nsv; i++) {
+			if (sv[i].def != def)
+				continue;
+			bool want = ncodes == 0;
+			for (int k = 0; k < ncodes && !want; k++)
+				want = streq(codes[k], sv[i].code);
+			if (want)
+				cats[nc++] = sv[i].cat->code;
+		}
+		if (nc == 0)
+			continue;
+		f.type = def->type;
+		f.all_categories = ncodes == 0;
+		f.categories = cats;
+		f.ncategories = nc;
+		f.numbers = ids;
+		f.nnumbers = (size_t)nids;
+		f.limit = left;
+		pa_case_t *cs = NULL;
+		size_t n = 0;
+		if ((rc = store_open311_requests(store_reader(app->store), a, &f, &cs, &n)) < 0)
+			break;
+		for (size_t i = 0; i < n; i++)
+			write_request(&w, req, t, &cs[i]);
+		left -= (int)n;
+	}
+	orgtree_release(t);
+	w_close(&w, true);
+	if (rc < 0) {
+		strbuf_release(&sb);
+		return o3_error(req, resp, xml, 503, "the service is temporarily unavailable");
+	}
+	if (one_id && left == OPEN311_MAX_RESULTS) {
+		strbuf_release(&sb);
+		return o3_error(req, resp, xml, 404, "no such service request");
+	}
+	send(resp, 200, xml, &sb);
+	return 0;
+}
+
+static int updates(http_req_t *req, http_resp_t *resp, bool xml)
+{
+	pa_app_t *app = api_app(req);
+	if (!jurisdiction_ok(req, http_query(req, "jurisdiction_id")))
+		return o3_error(req, resp, xml, 404, "no such jurisdiction_id");
+	const char *sd = http_query(req, "start_date"), *ed = http_query(req, "end_date");
+	pa_time_t from = 0, to = 0, now = pa_now();
+	if (sd && *sd && pa_time_parse(sd, app->cfg->utc_offset_min, &from) < 0)
+		return o3_error(req, resp, xml, 400, "start_date: not an ISO 8601 time");
+	if (ed && *ed && pa_time_parse(ed, app->cfg->utc_offset_min, &to) < 0)
+		return o3_error(req, resp, xml, 400, "end_date: not an ISO 8601 time");
+	const pa_time_t span = (pa_time_t)OPEN311_DEFAULT_DAYS * 86400;
+	if (!to)
+		to = from ? from + span : now;
+	if (!from)
+		from = to - span;
+	if (to < from || to - from > span)
+		return o3_error(req, resp, xml, 400, "start_date: the range may span at most 90 days");
+	open311_service_t *sv = NULL;
+	size_t nsv = open311_services(app->wf, req->arena, &sv);
+	strbuf_t sb = STRBUF_INIT;
+	o3w_t w;
+	w_begin(&w, &sb, xml, "service_request_updates");
+	int left = OPEN311_MAX_RESULTS;
+	for (size_t d = 0; app->wf && d < app->wf->ndefs && left > 0; d++) {
+		const wf_def_t *def = app->wf->defs[d];
+		bool has = false;
+		for (size_t i = 0; i < nsv && !has; i++)
+			has = sv[i].def == def;
+		if (!has)
+			continue;
+		pa_open311_update_t *up = NULL;
+		size_t n = 0;
+		if (store_open311_updates(store_reader(app->store), req->arena, def->type, from, to, left,
+		                          &up, &n) < 0) {
+			strbuf_release(&sb);
+			return o3_error(req, resp, xml, 503, "the service is temporarily unavailable");
+		}
+		for (size_t i = 0; i < n; i++) {
+			const wf_category_t *cat = wf_find_category(def, up[i].category);
+			if (!cat || !cat->service_code)
+				continue;
+			const wf_state_t *st = wf_find_state(def, up[i].state);
+			w_open(&w, NULL, "request_update", false);
+			w_str(&w, "update_id", arena_printf(req->arena, "%lld", (long long)up[i].event_id));
+			w_str(&w, "service_request_id", up[i].number);
+			w_str(&w, "status", st && st->terminal ? "closed" : "open");
+			w_time(&w, app, "updated_datetime", up[i].at);
+			w_str(&w, "description", st ? lbl(&st->label, req->lang) : up[i].state);
+			w_str(&w, "media_url", NULL);
+			w_close(&w, false);
+		}
+		left -= (int)n;
+	}
+	w_close(&w, true);
+	send(resp, 200, xml, &sb);
+	return 0;
+}
+
+/* ---- POST requests ---------------------------------------------------------------------------- */
+
+static void release_tree(void *t)
+{
+	orgtree_release(t);
+}
+
+static int post_request(http_req_t *req, http_resp_t *resp, bool xml)
+{
+	pa_app_t *app = api_app(req);
+	if (!req->content_type || !streq(req->content_type, "application/x-www-form-urlencoded"))
+		return o3_error(req, resp, xml, 400,
+		                "the body must be application/x-www-form-urlencoded");
+	http_kv_t *kv = NULL;
+	size_t n = 0;
+	if (http_query_parse(req->arena, req->body ? req->body : "", req->body_len, &kv, &n,
+	                     &req->err) < 0)
+		return o3_error(req, resp, xml, 400, "the form body is malformed");
+	open311_request_in_t in;
+	if (open311_parse_request(req->arena, kv, n, &in, &req->err) < 0)
+		return o3_fail(req, resp, xml);
+	if (!in.api_key)
+		return o3_error(req, resp, xml, 403, "api_key is required");
+	if (!jurisdiction_ok(req, in.jurisdiction_id))
+		return o3_error(req, resp, xml, 404, "no such jurisdiction_id");
+	pa_principal_t *p = arena_zalloc(req->arena, sizeof(*p));
+	pa_err_t kerr = { 0 };
+	if (accounts_from_token(app, req->arena, in.api_key, p, &kerr) < 0)
+		return o3_error(req, resp, xml, kerr.code == PA_EUNAVAIL ? 503 : 403, "invalid api_key");
+	p->client_ip = req->client_ip;
+	orgtree_t *t = orgcache_get(app->orgs);
+	arena_defer(req->arena, release_tree, t);
+	p->tree = t;
+	const char *number = NULL;
+	if (open311_submit(app, req->arena, p, &in, &number, &req->err) < 0)
+		return o3_fail(req, resp, xml);
+	strbuf_t sb = STRBUF_INIT;
+	o3w_t w;
+	w_begin(&w, &sb, xml, "service_requests");
+	w_open(&w, NULL, "request", false);
+	w_str(&w, "service_request_id", number);
+	w_str(&w, "token", number);
+	w_str(&w, "service_notice", NULL);
+	w_str(&w, "account_id", NULL);
+	w_close(&w, false);
+	w_close(&w, true);
+	send(resp, 200, xml, &sb);
+	return 0;
+}
+
+/* ---- routes ------------------------------------------------------------------------------------ */
+
+int h_open311_get(http_req_t *req, http_resp_t *resp)
+{
+	o3_target_t t;
+	if (!split_target(req, req->params[0], &t))
+		return o3_error(req, resp, false, 404, "no such resource (use .json or .xml)");
+	if (streq(t.name, "discovery"))
+		return discovery(req, resp, t.xml);
+	if (streq(t.name, "services")) {
+		if (!jurisdiction_ok(req, http_query(req, "jurisdiction_id")))
+			return o3_error(req, resp, t.xml, 404, "no such jurisdiction_id");
+		return services(req, resp, t.xml);
+	}
+	if (streq(t.name, "requests"))
+		return request_list(req, resp, t.xml, NULL);
+	if (streq(t.name, "servicerequestupdates"))
+		return updates(req, resp, t.xml);
+	return o3_error(req, resp, t.xml, 404, "no such resource");
+}
+
+int h_open311_post(http_req_t *req, http_resp_t *resp)
+{
+	o3_target_t t;
+	if (!split_target(req, req->params[0], &t))
+		return o3_error(req, resp, false, 404, "no such resource (use .json or .xml)");
+	if (streq(t.name, "requests"))
+		return post_request(req, resp, t.xml);
+	return o3_error(req, resp, t.xml, 404, "no such resource");
+}
+
+int h_open311_service(http_req_t *req, http_resp_t *resp)
+{
+	o3_target_t t;
+	if (!split_target(req, req->params[0], &t))
+		return o3_error(req, resp, false, 404, "no such resource (use .json or .xml)");
+	if (!jurisdiction_ok(req, http_query(req, "jurisdiction_id")))
+		return o3_error(req, resp, t.xml, 404, "no such jurisdiction_id");
+	return service_definition(req, resp, t.xml, t.name);
+}
+
+int h_open311_request(http_req_t *req, http_resp_t *resp)
+{
+	o3_target_t t;
+	if (!split_target(req, req->params[0], &t))
+		return o3_error(req, resp, false, 404, "no such resource (use .json or .xml)");
+	return request_list(req, resp, t.xml, t.name);
+}
+
+int h_open311_token(http_req_t *req, http_resp_t *resp)
+{
+	o3_target_t t;
+	if (!split_target(req, req->params[0], &t))
+		return o3_error(req, resp, false, 404, "no such resource (use .json or .xml)");
+	/* requests are created at once, so a token is the request's own id */
+	pa_case_t cs;
+	pa_app_t *app = api_app(req);
+	int rc = store_case_get_by_number(store_reader(app->store), req->arena, t.name, &cs);
+	const wf_def_t *def = rc == 0 ? wf_registry_find(app->wf, cs.type) : NULL;
+	const wf_category_t *cat = def ? wf_find_category(def, cs.category) : NULL;
+	if (rc == PA_ENOTFOUND || (rc == 0 && (!cat || !cat->service_code)))
+		return o3_error(req, resp, t.xml, 404, "no such token");
+	if (rc < 0)
+		return o3_error(req, resp, t.xml, 503, "the service is temporarily unavailable");
+	strbuf_t sb = STRBUF_INIT;
+	o3w_t w;
+	w_begin(&w, &sb, t.xml, "service_requests");
+	w_open(&w, NULL, "request", false);
+	w_str(&w, "service_request_id", cs.number);
+	w_str(&w, "token", cs.number);
+	w_close(&w, false);
+	w_close(&w, true);
+	send(resp, 200, t.xml, &sb);
+	return 0;
+}
