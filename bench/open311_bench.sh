@@ -158,7 +158,7 @@ SQL[one-id]="SELECT $COLS FROM cases WHERE category IN ($ALL_CATS) AND created_a
 SQL[one-path]=${SQL[one-id]}
 SQL[poll]="SELECT $COLS FROM cases WHERE category IN ('$POLL_CODE') AND created_at BETWEEN $(( NOW - 86400 )) AND $NOW AND is_open = 1 ORDER BY created_at DESC, id DESC LIMIT 1000;"
 SQL[poll-xml]=${SQL[poll]}
-SQL[default]="SELECT $COLS FROM cases WHERE type = 'grid_event' AND +category IN ($ALL_CATS) AND created_at BETWEEN $(( NOW - 90 * 86400 )) AND $NOW ORDER BY created_at DESC, id DESC LIMIT 1000;"
+SQL[default]="SELECT $COLS FROM cases WHERE type = 'grid_event' AND (category || '') IN ($ALL_CATS) AND created_at BETWEEN $(( NOW - 90 * 86400 )) AND $NOW ORDER BY created_at DESC, id DESC LIMIT 1000;"
 for name in one-id poll default; do
 	script=$TMP/$name.sql
 	{ echo ".output /dev/null"; for _ in $(seq "$SQL_REPS"); do echo "${SQL[$name]}"; done; } >"$script"

@@ -120,9 +120,6 @@ const char *sq_col_text(sq_row_t *r);  /* NULL stays NULL */
 pa_blob_t sq_col_blob(sq_row_t *r);
 bool sq_col_double_or_null(sq_row_t *r, double *v);  /* false (and 0) for NULL */
 
-/* Reads a row of SQ_CASE_COLS (sqlite_cases.c). */
-void sq_case_row(sqlite3_stmt *st, arena_t *a, pa_case_t *cs);
-
 /* Makes room for element n of an arena array, doubling its capacity. */
 void *sq_grow(arena_t *a, void *arr, size_t n, size_t *cap, size_t size);
 /* 1..STORE_LIST_MAX, else PA_EINVAL. */

@@ -738,7 +738,7 @@ int store_case_search(store_conn_t *c, arena_t *a, const pa_search_query_t *q,
 /* The indexed notes of a case ("" when none), for snippets. */
 int store_case_search_notes(store_conn_t *c, arena_t *a, pa_id_t case_id, const char **notes);
 
-/* ---- Open311 (core/open311.c, api/open311.c; SQL in sqlite_open311.c) ------------------------- */
+/* ---- Open311 (core/open311.c, api/open311.c; SQL at the end of sqlite_cases.c) ------------------------- */
 
 #define STORE_OPEN311_MAX 1000
 
