@@ -143,6 +143,14 @@ int h_open311_post(http_req_t *, http_resp_t *);
 int h_open311_service(http_req_t *, http_resp_t *);
 int h_open311_request(http_req_t *, http_resp_t *);
 int h_open311_token(http_req_t *, http_resp_t *);
+/* records, approvals and participants: records.c */
+int h_case_records_list(http_req_t *, http_resp_t *);
+int h_case_record_add(http_req_t *, http_resp_t *);
+int h_case_approval(http_req_t *, http_resp_t *);
+int h_case_participant_add(http_req_t *, http_resp_t *);
+int h_case_participant_stage(http_req_t *, http_resp_t *);
+/* The case detail's "records", "pending_approval" and "participants" members. */
+void api_case_records_into(http_req_t *req, json_t *j, const pa_case_t *cs);
 int h_test_clock(http_req_t *, http_resp_t *);
 int h_test_tick(http_req_t *, http_resp_t *);
 

@@ -317,6 +317,7 @@ int h_case_get(http_req_t *req, http_resp_t *resp)
 	json_object_set_new(j, "ratings", ratings);
 	json_object_set_new(j, "supervision", api_case_supervision_json(req, p->tree, &cs));
 	json_object_set_new(j, "links", api_case_links_json(req, &cs));
+	api_case_records_into(req, j, &cs);
 	http_resp_json(resp, 200, j);
 	return 0;
 }
@@ -381,8 +382,13 @@ int h_case_action(http_req_t *req, http_resp_t *resp)
 	pa_principal_t *p = api_principal(req);
 	rc = cases_transition(api_app(req), req->arena, p, &cs, req->params[1], fields,
 	                      version ? (int)json_integer_value(version) : 0, &out, &req->err);
-	if (rc == 0)
-		http_resp_json(resp, 200, api_case_json(req, p->tree, &out));
+	if (rc == 0) {
+		/* a step that needs approval was only proposed: 202, pending_approval set */
+		json_t *j = api_case_json(req, p->tree, &out);
+		api_case_records_into(req, j, &out);
+		bool proposed = json_is_object(json_object_get(j, "pending_approval"));
+		http_resp_json(resp, proposed ? 202 : 200, j);
+	}
 out:
 	json_decref(body);
 	return rc;

@@ -259,9 +259,14 @@ json_t *api_action_json(http_req_t *req, const pa_case_t *cs, const wf_transitio
 	for (size_t i = 0; i < t->nfields; i++)
 		json_array_append_new(fields, field_json(&t->fields[i], req->lang));
 	pa_time_t wend = cases_window_end(api_app(req), cs, t);
-	return json_pack("{s:s, s:s, s:s, s:o, s:o}", "name", t->name, "label",
+	json_t *requires = json_array();
+	for (size_t i = 0; i < t->nrequires; i++)
+		json_array_append_new(requires, json_string(t->requires[i]));
+	return json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:b, s:o}", "name", t->name, "label",
 	                 wf_label(&t->label, req->lang), "to", t->to, "fields", fields, "window_end",
-	                 wend ? api_time(api_app(req), wend) : json_null());
+	                 wend ? api_time(api_app(req), wend) : json_null(), "requires", requires,
+	                 "needs_approval", t->napproval_roles > 0, "handover_type",
+	                 t->handover_type ? json_string(t->handover_type) : json_null());
 }
 
 json_t *api_user_json(const pa_user_t *u)

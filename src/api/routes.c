@@ -74,6 +74,15 @@ const http_route_t api_routes[] = {
 	{ "POST", "/api/v1/cases/{id}/links", S, h_case_link_create, "case_link_create" },
 	{ "POST", "/api/v1/cases/{id}/merge", S, h_case_merge, "case_merge" },
 
+	/* records, approvals and participants (workflow records:, approval:, participants:): api/records.c */
+	{ "GET", "/api/v1/cases/{id}/records", S, h_case_records_list, "case_records_list" },
+	{ "POST", "/api/v1/cases/{id}/records/{kind}", S, h_case_record_add, "case_record_add" },
+	{ "POST", "/api/v1/cases/{id}/approval", S, h_case_approval, "case_approval" },
+	{ "POST", "/api/v1/cases/{id}/participants", S, h_case_participant_add,
+	  "case_participant_add" },
+	{ "POST", "/api/v1/cases/{id}/participants/{org}/stage", S, h_case_participant_stage,
+	  "case_participant_stage" },
+
 	{ "POST", "/api/test/clock", ROUTE_TEST, h_test_clock, "test_clock" },
 	{ "POST", "/api/test/tick", ROUTE_TEST, h_test_tick, "test_tick" },
 	/* written documents (文书): api/documents.c */

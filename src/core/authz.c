@@ -72,12 +72,67 @@ static bool accused_hidden(const pa_principal_t *p, const pa_case_t *c)
 	return false;
 }
 
+/*
+ * Rule 5: a case of a type with `participants: { visibility: participants }`
+ * (joint cases) carries data.participants_only; it is visible only to those
+ * holding a role in its owning unit (the political-legal committee) or in a
+ * participating unit (data.participants[].org_id) — not to overseers above.
+ */
+/* Roles that work on or oversee cases (not admin, auditor). */
+static bool case_role(const char *role)
+{
+	return is_worker(role) || is_overseer(role);
+}
+
+static bool participants_hide(const pa_principal_t *p, const pa_case_t *c)
+{
+	if (!c->data || !strstr(c->data, "\"participants_only\":true"))
+		return false;
+	for (size_t i = 0; i < p->nroles; i++)
+		if (p->roles[i].org_id == c->owner_org_id && case_role(p->roles[i].role))
+			return false;
+	json_t *d = json_loads(c->data, 0, NULL);
+	json_t *parts = json_object_get(d, "participants"), *v;
+	size_t k;
+	bool hide = true;
+	json_array_foreach(parts, k, v) {
+		pa_id_t org = json_integer_value(json_object_get(v, "org_id"));
+		for (size_t i = 0; i < p->nroles && hide; i++)
+			if (org && p->roles[i].org_id == org && case_role(p->roles[i].role))
+				hide = false;
+	}
+	json_decref(d);
+	return hide;
+}
+
+bool authz_is_participant(const pa_principal_t *p, const pa_case_t *c, pa_id_t org_id)
+{
+	if (p->kind != PRINCIPAL_STAFF || !c->data || !strstr(c->data, "\"participants\""))
+		return false;
+	json_t *d = json_loads(c->data, 0, NULL);
+	json_t *parts = json_object_get(d, "participants"), *v;
+	size_t k;
+	bool found = false;
+	json_array_foreach(parts, k, v) {
+		pa_id_t org = json_integer_value(json_object_get(v, "org_id"));
+		if (org_id && org != org_id)
+			continue;
+		for (size_t i = 0; i < p->nroles && !found; i++)
+			if (org && p->roles[i].org_id == org && case_role(p->roles[i].role))
+				found = true;
+	}
+	json_decref(d);
+	return found;
+}
+
 bool authz_can_see_case(const pa_principal_t *p, const pa_case_t *c)
 {
 	if (p->kind == PRINCIPAL_SYSTEM)
 		return true;
 	if (p->kind != PRINCIPAL_STAFF || accused_hidden(p, c))
 		return false;
+	if (c->data && strstr(c->data, "\"participants_only\":true"))
+		return !participants_hide(p, c);
 	for (size_t i = 0; i < p->nroles; i++) {
 		const pa_membership_t *m = &p->roles[i];
 		if (is_worker(m->role) && m->org_id == c->owner_org_id)

@@ -13,6 +13,11 @@
  *  3. intake, handler, mediator and grid_worker roles see cases owned by the
  *     unit they hold the role in.
  *  4. admin and auditor roles see no case by themselves.
+ *  5. A case limited to its participants (data.participants_only, set for
+ *     types whose definition says `participants: { visibility:
+ *     participants }`, i.e. joint cases) is seen only by those holding a
+ *     role in its owning unit or in a participating unit — rule 2 does not
+ *     reach it (rule 1 still applies).
  *
  * An invisible case is answered 404, exactly as a missing one.  A
  * transition may be taken when the principal holds one of the transition's
@@ -58,6 +63,8 @@ void authz_case_filter(const pa_principal_t *p, arena_t *a, pa_case_filter_t *f)
 /* Whether p may take t on c; *as_role gets the role that allowed it. */
 bool authz_may_take(const pa_principal_t *p, const pa_case_t *c, const wf_transition_t *t,
                     const char **as_role);
+/* Whether p holds a role in a participating unit of c (org_id, or any when 0). */
+bool authz_is_participant(const pa_principal_t *p, const pa_case_t *c, pa_id_t org_id);
 /* "user:12 zhangsan", "public 127.0.0.1", "system" — for audit records. */
 const char *authz_actor(const pa_principal_t *p, arena_t *a);
 /* The first unit in which p holds role, or 0. */

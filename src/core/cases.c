@@ -100,6 +100,8 @@ static const struct { const char *code, *zh, *en; bool staff, public; } channels
 	{ "web", "网上信访", "Online", true, true },
 	{ "grid", "网格上报", "Grid report", true, false },
 	{ "open311", "Open311 接口", "Open311", true, false },
+	/* a case opened by another case's hand-over transition (访调对接 ...) */
+	{ "handover", "移交", "Hand-over", false, false },
 };
 
 const char *case_channel_label(const char *channel, const char *lang)
@@ -552,7 +554,7 @@ int cases_create(pa_app_t *app, arena_t *a, const pa_principal_t *p, const case_
 	 * similar text within repeat.window_days gets a repeat_of link. */
 	cases_find_repeat(app, a, in->title, in->body, x.party.phone_hash, x.party.id_hash, now,
 	                  &x.repeat_of, &x.repeat_similarity);
-	if (x.repeat_of || in->media_url) {
+	if (x.repeat_of || in->media_url || def->participants_only) {
 		json_t *d = json_object();
 		if (x.repeat_of) {
 			json_object_set_new(d, "repeat", json_true());
@@ -560,6 +562,10 @@ int cases_create(pa_app_t *app, arena_t *a, const pa_principal_t *p, const case_
 		}
 		if (in->media_url)
 			json_object_set_new(d, "media_url", json_string(in->media_url));
+		if (def->participants_only) {  /* authz rule 5 */
+			json_object_set_new(d, "participants", json_array());
+			json_object_set_new(d, "participants_only", json_true());
+		}
 		char *txt = json_dumps(d, JSON_COMPACT);
 		x.cs.data = arena_strdup(a, txt ? txt : "{}");
 		free(txt);
@@ -650,6 +656,14 @@ int cases_list(pa_app_t *app, arena_t *a, const pa_principal_t *p, pa_case_filte
 	if (rc < 0)
 		return pa_fail(err, rc, rc == PA_EINVAL ? "validation" : "unavailable", NULL,
 		               "could not list cases");
+	/* authz rule 5 (cases limited to their participants) is not part of the
+	 * SQL visibility filter: drop what the viewer may not see.  A page may
+	 * come back shorter; its cursor still moves on. */
+	size_t k = 0;
+	for (size_t i = 0; i < *n; i++)
+		if (authz_can_see_case(p, &(*out)[i]))
+			(*out)[k++] = (*out)[i];
+	*n = k;
 	return 0;
 }
 
@@ -667,6 +681,8 @@ size_t cases_allowed_actions(pa_app_t *app, arena_t *a, const pa_principal_t *p,
 	*out = NULL;
 	if (!def || case_merged_into(cs))
 		return 0;
+	if (cs->data && strstr(cs->data, "\"pending_approval\""))
+		return 0;  /* a proposal waits: it is decided first (records.h) */
 	const wf_transition_t **list = arena_alloc(a, (def->ntransitions + 1) * sizeof(*list));
 	size_t n = 0;
 	pa_time_t now = pa_now();
@@ -696,7 +712,68 @@ struct act_tx {
 	pa_time_t now;
 	pa_case_t out;
 	pa_err_t *err;
+	/* approvals (workflow `approval:`): propose records a pending proposal
+	 * instead of taking the step; approved applies a pending one (the
+	 * approver need not hold the step's roles; approval_data goes on the
+	 * event).  See the "approvals" block below. */
+	bool propose;
+	bool approved;
+	json_t *approval_data;
+	int depth;                 /* nested hand-over ends (bounded by WF_HANDOVER_DEPTH) */
 };
+
+static int ext_check_tx(store_tx_t *tx, struct act_tx *x, const pa_case_t *cs);
+static int record_vars_tx(store_tx_t *tx, struct act_tx *x, const orgtree_t *tree,
+                          pa_id_t case_id, json_t *vzh, json_t *ven);
+/* A step that requires records fills its notice and document from them too:
+ * the fields of the current record of each required kind, under their own
+ * names (the step's own fields win).  Enums give their label, org fields the
+ * unit's name, as for a step's fields. */
+static int record_vars_tx(store_tx_t *tx, struct act_tx *x, const orgtree_t *tree,
+                          pa_id_t case_id, json_t *vzh, json_t *ven)
+{
+	pa_record_t *rs = NULL;
+	size_t n = 0;
+	int rc = store_records_of_case(store_tx_conn(tx), x->a, case_id, &rs, &n);
+	if (rc < 0)
+		return rc;
+	for (size_t i = 0; i < x->t->nrequires; i++) {
+		const wf_record_kind_t *rk = wf_find_record_kind(x->def, x->t->requires[i]);
+		const pa_record_t *cur = NULL;
+		for (size_t k = 0; k < n; k++)
+			if (!rs[k].superseded && streq(rs[k].kind, x->t->requires[i]))
+				cur = &rs[k];
+		json_t *f = cur && rk ? json_loads(cur->fields, 0, NULL) : NULL;
+		for (size_t k = 0; f && k < rk->nfields; k++) {
+			const wf_field_t *fd = &rk->fields[k];
+			json_t *v = json_object_get(f, fd->name);
+			if (!v || json_object_get(vzh, fd->name))
+				continue;
+			for (int lang = 0; lang < 2; lang++) {
+				json_t *vars = lang ? ven : vzh;
+				const char *l = lang ? "en" : "zh-CN";
+				if (fd->type == WF_FIELD_ENUM) {
+					for (size_t m = 0; m < fd->nvalues; m++)
+						if (streq(json_string_value(v), fd->values[m].code))
+							json_object_set_new(vars, fd->name,
+							                    json_string(wf_label(&fd->values[m].label, l)));
+				} else if (fd->type == WF_FIELD_ORG && json_is_integer(v)) {
+					json_object_set_new(vars, fd->name,
+					                    json_string(org_name(tree, json_integer_value(v), l)));
+				} else if (!json_is_boolean(v)) {
+					json_object_set(vars, fd->name, v);
+				}
+			}
+		}
+		json_decref(f);
+	}
+	return 0;
+}
+
+static int propose_tx(store_tx_t *tx, struct act_tx *x, const pa_case_t *cs);
+static int handover_open_tx(store_tx_t *tx, struct act_tx *x, const orgtree_t *tree,
+                            const pa_case_t *from, pa_case_t *opened);
+static int handover_end_tx(store_tx_t *tx, struct act_tx *x, const pa_case_t *ended);
 
 /* Vars for notice templates: built-ins and the action's fields, enums as labels. */
 static json_t *notice_vars(pa_app_t *app, const orgtree_t *tree, const wf_transition_t *t,
@@ -789,9 +866,13 @@ static int act_tx_fn(store_tx_t *tx, void *arg)
 	if (!wf_window_open(x->app->cal, t, cs.created_at, cs.state_entered_at, x->now))
 		return pa_fail(err, PA_ECONFLICT, "window-closed", NULL,
 		               "the time window for '%s' has closed", t->name);
-	if (x->p->kind != PRINCIPAL_SYSTEM && !authz_may_take(x->p, &cs, t, NULL))
+	if (x->p->kind != PRINCIPAL_SYSTEM && !x->approved && !authz_may_take(x->p, &cs, t, NULL))
 		return pa_fail(err, PA_EFORBIDDEN, "forbidden", NULL, "you may not take '%s' on this case",
 		               t->name);
+	if ((rc = ext_check_tx(tx, x, &cs)) < 0)
+		return rc;
+	if (x->propose)
+		return propose_tx(tx, x, &cs);
 
 	orgtree_t *tree = orgcache_get(x->app->orgs);
 	pa_case_t nc = cs;
@@ -874,14 +955,17 @@ static int act_tx_fn(store_tx_t *tx, void *arg)
 		nc.due_at = due ? due : PA_NO_DUE;
 		nc.overdue = false;
 	}
-	if (t->once) {
+	if (t->once || x->approved) {
 		json_t *d = case_data(&cs);
-		json_t *once = json_object_get(d, "once");
-		if (!json_is_array(once)) {
-			once = json_array();
-			json_object_set_new(d, "once", once);
+		if (t->once) {
+			json_t *once = json_object_get(d, "once");
+			if (!json_is_array(once)) {
+				once = json_array();
+				json_object_set_new(d, "once", once);
+			}
+			json_array_append_new(once, json_string(t->name));
 		}
-		json_array_append_new(once, json_string(t->name));
+		json_object_del(d, "pending_approval");
 		nc.data = json_text(x->a, d);
 		json_decref(d);
 	}
@@ -899,6 +983,8 @@ static int act_tx_fn(store_tx_t *tx, void *arg)
 	pa_id_t actor_org = x->p->kind == PRINCIPAL_STAFF ? cs.owner_org_id : 0;
 	json_t *data = json_object();
 	json_object_set(data, "fields", (json_t *)(x->fields ? x->fields : json_object()));
+	if (x->approval_data)
+		json_object_set(data, "approval", x->approval_data);
 	if (new_owner != cs.owner_org_id) {
 		json_object_set_new(data, "from_org_id", json_integer(cs.owner_org_id));
 		json_object_set_new(data, "to_org_id", json_integer(new_owner));
@@ -907,6 +993,18 @@ static int act_tx_fn(store_tx_t *tx, void *arg)
 		char due[32];
 		pa_time_format(nc.due_at, x->app->cfg->utc_offset_min, due);
 		json_object_set_new(data, "due_at", json_string(due));
+	}
+	if (t->handover_type) {
+		/* the case it opens: its number goes on this step's event, which the
+		 * handler sees even when the new case belongs to another unit */
+		pa_case_t opened = { 0 };
+		if ((rc = handover_open_tx(tx, x, tree, &nc, &opened)) < 0) {
+			orgtree_release(tree);
+			json_decref(data);
+			return rc;
+		}
+		json_object_set_new(data, "handover_case", json_string(opened.number));
+		json_object_set_new(data, "handover_case_id", json_integer(opened.id));
 	}
 	pa_event_t ev = {
 		.case_id = cs.id, .at = x->now, .kind = "transition", .action = t->name,
@@ -920,6 +1018,13 @@ static int act_tx_fn(store_tx_t *tx, void *arg)
 		const wf_notice_t *nt = wf_find_notice(x->def, t->notice);
 		json_t *vzh = notice_vars(x->app, tree, t, &nc, x->fields, "zh-CN");
 		json_t *ven = notice_vars(x->app, tree, t, &nc, x->fields, "en");
+		if (t->nrequires && (rc = record_vars_tx(tx, x, tree, cs.id, vzh, ven)) < 0) {
+			json_decref(vzh);
+			json_decref(ven);
+			orgtree_release(tree);
+			json_decref(data);
+			return rc;
+		}
 		char *title_zh = NULL, *title_en = NULL;
 		char *body_zh = wf_render_notice(x->a, nt, "zh-CN", vzh, &title_zh);
 		char *body_en = wf_render_notice(x->a, nt, "en", ven, &title_en);
@@ -963,6 +1068,272 @@ static int act_tx_fn(store_tx_t *tx, void *arg)
 	if (rc < 0)
 		return rc;
 	x->out = nc;
+	if (to->terminal && cs.is_open)
+		return handover_end_tx(tx, x, &nc);
+	return 0;
+}
+
+/* ---- records, approvals and hand-over inside a transition ------------------------------ */
+/*
+ * What the workflow keys `requires`, `approval` and `handover` (and a
+ * state's `handover_end`) add to act_tx_fn, kept apart from the core of the
+ * step:
+ *   ext_check_tx      refuses a step while a proposal waits for approval,
+ *                     and a step whose required records are missing;
+ *   propose_tx        instead of the step, records data.pending_approval and
+ *                     an "approval_requested" event (cases_decide_approval
+ *                     in records.c approves or declines it);
+ *   handover_open_tx  opens the case of the hand-over's type, linked from
+ *                     this one (links.c, kind handover), in the same write;
+ *   handover_end_tx   when a case reaches a terminal state, every open case
+ *                     that handed over to it and waits in a state with
+ *                     handover_end takes that (system) step, with the fields
+ *                     outcome (the terminal state) and handover_case (its
+ *                     number) when the step declares them.
+ */
+
+static int ext_check_tx(store_tx_t *tx, struct act_tx *x, const pa_case_t *cs)
+{
+	pa_err_t *err = store_tx_err(tx);
+	if (!x->approved && cs->data && strstr(cs->data, "\"pending_approval\""))
+		return pa_fail(err, PA_ECONFLICT, "approval-pending", NULL,
+		               "a proposed step waits for approval; approve or decline it first");
+	if (x->t->nrequires == 0)
+		return 0;
+	pa_record_t *rs = NULL;
+	size_t n = 0;
+	int rc = store_records_of_case(store_tx_conn(tx), x->a, cs->id, &rs, &n);
+	if (rc < 0)
+		return rc;
+	for (size_t i = 0; i < x->t->nrequires; i++) {
+		bool found = false;
+		for (size_t k = 0; k < n && !found; k++)
+			found = !rs[k].superseded && streq(rs[k].kind, x->t->requires[i]);
+		if (!found) {
+			const wf_record_kind_t *rk = wf_find_record_kind(x->def, x->t->requires[i]);
+			return pa_fail(err, PA_ECONFLICT, "record-required",
+			               arena_printf(x->a, "records.%s", x->t->requires[i]),
+			               "'%s' needs a record '%s' (%s) first", x->t->name,
+			               x->t->requires[i], rk ? wf_label(&rk->label, "zh") : "");
+		}
+	}
+	return 0;
+}
+
+static int propose_tx(store_tx_t *tx, struct act_tx *x, const pa_case_t *cs)
+{
+	pa_case_t nc = *cs;
+	json_t *d = case_data(cs);
+	json_t *pending = json_pack("{s:s, s:O, s:I, s:s, s:I}", "action", x->t->name, "fields",
+	                            x->fields ? (json_t *)x->fields : json_object(), "by_user_id",
+	                            (json_int_t)x->p->user_id, "by_name",
+	                            x->p->display_name ? x->p->display_name : "", "at",
+	                            (json_int_t)x->now);
+	json_object_set(d, "pending_approval", pending);
+	nc.data = json_text(x->a, d);
+	json_decref(d);
+	nc.updated_at = x->now;
+	int rc = store_tx_case_update(tx, &nc);
+	if (rc < 0) {
+		json_decref(pending);
+		return rc;
+	}
+	nc.version++;
+	json_t *ed = json_pack("{s:O, s:o}", "fields", json_object_get(pending, "fields"), "roles",
+	                       json_array());
+	for (size_t i = 0; i < x->t->napproval_roles; i++)
+		json_array_append_new(json_object_get(ed, "roles"), json_string(x->t->approval_roles[i]));
+	pa_event_t ev = {
+		.case_id = cs->id, .at = x->now, .kind = "approval_requested", .action = x->t->name,
+		.from_state = cs->state, .to_state = cs->state, .actor_user_id = x->p->user_id,
+		.actor_name = x->p->display_name, .actor_org_id = cs->owner_org_id, .public = false,
+		.data = json_text(x->a, ed),
+	};
+	json_decref(ed);
+	json_decref(pending);
+	pa_id_t ev_id;
+	if ((rc = store_tx_event_insert(tx, &ev, &ev_id)) < 0)
+		return rc;
+	rc = audit_append(tx, x->now, authz_actor(x->p, x->a), "case.approval_request",
+	                  arena_printf(x->a, "case:%lld", (long long)cs->id),
+	                  arena_printf(x->a, "{\"action\":\"%s\",\"event_id\":%lld}", x->t->name,
+	                               (long long)ev_id));
+	if (rc == 0)
+		x->out = nc;
+	return rc;
+}
+
+int cases_apply_approved_tx(store_tx_t *tx, pa_app_t *app, arena_t *a, const pa_principal_t *p,
+                            const pa_case_t *cs, const json_t *pending, json_t *approval_data,
+                            pa_time_t now, pa_case_t *out)
+{
+	const wf_def_t *def = def_of(app, cs);
+	const char *action = json_string_value(json_object_get(pending, "action"));
+	const wf_transition_t *t = def && action ? wf_find_transition(def, action) : NULL;
+	if (!t)
+		return pa_fail(store_tx_err(tx), PA_ECONFLICT, "invalid-state", NULL,
+		               "the proposed step no longer exists in the definition");
+	json_t *fields = json_object_get(pending, "fields");
+	struct act_tx x = { .app = app, .a = a, .p = p, .def = def, .t = t,
+		                .fields = json_is_object(fields) ? fields : NULL, .case_id = cs->id,
+		                .now = now, .err = store_tx_err(tx), .approved = true,
+		                .approval_data = approval_data };
+	json_t *empty = x.fields ? NULL : json_object();
+	if (empty)
+		x.fields = empty;
+	int rc = act_tx_fn(tx, &x);
+	json_decref(empty);
+	if (rc == 0)
+		*out = x.out;
+	return rc;
+}
+
+static int handover_open_tx(store_tx_t *tx, struct act_tx *x, const orgtree_t *tree,
+                            const pa_case_t *from, pa_case_t *opened)
+{
+	pa_err_t *err = store_tx_err(tx);
+	const wf_transition_t *t = x->t;
+	const wf_def_t *to_def = wf_registry_find(x->app->wf, t->handover_type);
+	if (!to_def)
+		return pa_fail(err, PA_EUNAVAIL, "unavailable", NULL, "no case type '%s' is loaded",
+		               t->handover_type);
+	const char *category = t->handover_category;
+	if (!strncmp(category, "field:", 6))
+		category = json_string_value(json_object_get(x->fields, category + 6));
+	const wf_category_t *cat = category ? wf_find_category(to_def, category) : NULL;
+	if (!cat)
+		return pa_fail(err, PA_EINVAL, "validation",
+		               !strncmp(t->handover_category, "field:", 6)
+		                   ? arena_printf(x->a, "fields.%s", t->handover_category + 6)
+		                   : NULL,
+		               "'%s' is not a category of a %s", category ? category : "",
+		               to_def->type);
+	pa_id_t owner = from->owner_org_id;
+	const char *o = t->handover_owner;
+	const char *ofield = NULL;
+	if (!strncmp(o, "field:", 6)) {
+		ofield = arena_printf(x->a, "fields.%s", o + 6);
+		owner = json_integer_value(json_object_get(x->fields, o + 6));
+		const pa_org_t *org = orgtree_find(tree, owner);
+		if (!org || !org->is_unit || org->disabled)
+			return pa_fail(err, PA_EINVAL, "validation", ofield, "no active unit with id %lld",
+			               (long long)owner);
+	} else if (!strncmp(o, "kind:", 5)) {
+		owner = orgtree_nearest_kind(tree, from->owner_org_id, o + 5);
+		if (!owner)
+			return pa_fail(err, PA_EUNPROCESSABLE, "unprocessable", NULL,
+			               "there is no %s unit to hand this case over to", o + 5);
+	}
+	if (from->accused_org_id && orgtree_is_within(tree, owner, from->accused_org_id))
+		return pa_fail(err, PA_EUNPROCESSABLE, "unprocessable", ofield,
+		               "a case may never go to the unit it accuses, or a unit under it");
+
+	const wf_state_t *st = wf_find_state(to_def, to_def->initial);
+	pa_time_t due = 0;
+	wf_case_state_due(x->app->cal, to_def, cat->code, st, x->now, x->now, &due);
+	/* Nobody holds the new case's query code: the public follows the case
+	 * that was handed over, whose timeline records the outcome. */
+	char code[PA_QUERY_CODE_LEN + 1];
+	query_code_new(code);
+	char *qhash = arena_alloc(x->a, PA_HASH_HEX);
+	pii_lookup_hash(x->app->keys, "query", code, qhash);
+	pa_case_t nc = {
+		.type = to_def->type, .category = cat->code, .title = from->title, .body = from->body,
+		.channel = "handover", .state = st->name, .is_open = !st->terminal,
+		.intake_org_id = from->intake_org_id, .owner_org_id = owner,
+		.accused_org_id = from->accused_org_id, .created_at = x->now, .updated_at = x->now,
+		.state_entered_at = x->now, .due_at = due ? due : PA_NO_DUE, .query_hash = qhash,
+		.version = 1,
+	};
+	nc.data = arena_printf(x->a, "{\"handover_from\":%lld%s}", (long long)from->id,
+	                       to_def->participants_only ? ",\"participants\":[],\"participants_only\":true"
+	                                                 : "");
+	int year;
+	local_year(x->app, x->now, &year);
+	int64_t seq;
+	int rc = store_tx_next_number(tx, to_def->number_prefix, year, &seq);
+	if (rc < 0)
+		return rc;
+	nc.number = arena_printf(x->a, "%s-%d-%06lld", to_def->number_prefix, year, (long long)seq);
+	if ((rc = store_tx_case_insert(tx, &nc, &nc.id)) < 0)
+		return rc;
+	pa_event_t ev = {
+		.case_id = nc.id, .at = x->now, .kind = "created", .to_state = nc.state,
+		.actor_user_id = x->p->kind == PRINCIPAL_STAFF ? x->p->user_id : 0,
+		.actor_name = x->p->kind == PRINCIPAL_STAFF ? x->p->display_name : "system",
+		.actor_org_id = x->p->kind == PRINCIPAL_STAFF ? from->owner_org_id : 0, .public = false,
+		.data = arena_printf(x->a, "{\"channel\":\"handover\",\"handover_from\":%lld}",
+		                     (long long)from->id),
+	};
+	pa_id_t ev_id;
+	if ((rc = store_tx_event_insert(tx, &ev, &ev_id)) < 0)
+		return rc;
+	strbuf_t d = STRBUF_INIT;
+	strbuf_adds(&d, "{\"number\":");
+	strbuf_add_json_str(&d, nc.number);
+	strbuf_addf(&d, ",\"type\":\"%s\",\"state\":\"%s\",\"owner_org_id\":%lld,\"handover_from\":%lld}",
+	            nc.type, nc.state, (long long)nc.owner_org_id, (long long)from->id);
+	rc = audit_append(tx, x->now, authz_actor(x->p, x->a), "case.create",
+	                  arena_printf(x->a, "case:%lld", (long long)nc.id), d.buf);
+	strbuf_release(&d);
+	if (rc < 0)
+		return rc;
+	*opened = nc;
+	return cases_link_tx(tx, x->a, x->p, from, &nc, "handover", t->name, x->now, NULL);
+}
+
+/* Fields of a handover_end step: outcome and handover_case when it declares them. */
+static json_t *handover_end_fields(const wf_transition_t *t, const pa_case_t *ended)
+{
+	json_t *f = json_object();
+	for (size_t i = 0; i < t->nfields; i++) {
+		const char *name = t->fields[i].name;
+		if (streq(name, "outcome"))
+			json_object_set_new(f, name, json_string(ended->state));
+		else if (streq(name, "handover_case"))
+			json_object_set_new(f, name, json_string(ended->number));
+	}
+	return f;
+}
+
+static int handover_end_tx(store_tx_t *tx, struct act_tx *x, const pa_case_t *ended)
+{
+	if (x->depth >= WF_HANDOVER_DEPTH)
+		return 0;
+	pa_case_link_t *ls = NULL;
+	size_t n = 0;
+	int rc = store_links_of_case(store_tx_conn(tx), x->a, ended->id, &ls, &n);
+	if (rc < 0)
+		return rc;
+	pa_principal_t sys = { .kind = PRINCIPAL_SYSTEM };
+	for (size_t i = 0; i < n; i++) {
+		if (!streq(ls[i].kind, "handover") || ls[i].to_case_id != ended->id)
+			continue;
+		pa_case_t w;
+		if ((rc = store_case_get(store_tx_conn(tx), x->a, ls[i].from_case_id, &w)) < 0)
+			return rc;
+		const wf_def_t *def = def_of(x->app, &w);
+		const wf_state_t *st = def ? wf_find_state(def, w.state) : NULL;
+		if (!w.is_open || !st || !st->handover_end || case_merged_into(&w))
+			continue;
+		const wf_transition_t *t = wf_find_transition(def, st->handover_end);
+		json_t *fields = handover_end_fields(t, ended);
+		pa_err_t ferr = { 0 };
+		if (wf_validate_fields(t, fields, &ferr) != 0) {
+			/* a definition mismatch must not block the ending case */
+			log_warn("case %s: handover_end step '%s' refused its fields: %s", w.number,
+			         t->name, ferr.detail);
+			json_decref(fields);
+			continue;
+		}
+		struct act_tx ax = { .app = x->app, .a = x->a, .p = &sys, .def = def, .t = t,
+			                 .fields = fields, .case_id = w.id, .now = x->now,
+			                 .err = store_tx_err(tx), .depth = x->depth + 1 };
+		rc = act_tx_fn(tx, &ax);
+		json_decref(fields);
+		if (rc < 0)
+			return rc;
+	}
 	return 0;
 }
 
@@ -977,7 +1348,8 @@ static int run_transition(pa_app_t *app, arena_t *a, const pa_principal_t *p, pa
 	if (rc == 0) {
 		struct act_tx x = { .app = app, .a = a, .p = p, .def = def, .t = t, .fields = fields,
 		                    .case_id = cs->id, .expected_version = expected_version,
-		                    .now = pa_now(), .err = err };
+		                    .now = pa_now(), .err = err,
+		                    .propose = t->napproval_roles > 0 && p->kind == PRINCIPAL_STAFF };
 		rc = store_write(app->store, act_tx_fn, &x, err);
 		if (rc == PA_ECONFLICT && !err->type[0])
 			pa_fail(err, rc, "conflict", NULL, "the case changed meanwhile; reload and retry");

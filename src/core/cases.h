@@ -136,6 +136,16 @@ int cases_parties(pa_app_t *app, arena_t *a, const pa_principal_t *p, const pa_c
 int cases_attach(pa_app_t *app, arena_t *a, const pa_principal_t *p, const pa_case_t *cs,
                  const case_file_t *files, size_t n, pa_attachment_t **out, pa_err_t *err);
 
+/*
+ * Inside a write: applies the step proposed in `pending` (the case's
+ * data.pending_approval) to cs as approved by p — p need not hold the
+ * step's roles; every other check of the step applies.  approval_data goes
+ * on the step's event.  For core/records.c.
+ */
+int cases_apply_approved_tx(store_tx_t *tx, pa_app_t *app, arena_t *a, const pa_principal_t *p,
+                            const pa_case_t *cs, const json_t *pending, json_t *approval_data,
+                            pa_time_t now, pa_case_t *out);
+
 /* One timer pass: applies timeouts and marks overdue items; safe to run
  * from several threads or processes — each item changes exactly once. */
 int cases_timer_tick(pa_app_t *app, pa_time_t now, int *applied, int *marked, pa_err_t *err);

@@ -86,6 +86,13 @@ const demo_user_t demo_users[] = {
 	{ "chengguan", "卫街道", "chengguan-office", "handler" },
 	{ "mediator", "蒋调解", "chengguan-mediation", "mediator" },
 	{ "grid", "沈网格", "chengguan-office", "grid_worker" },
+	/* joint cases (协同案件): the committee opens and coordinates them, the
+	 * agencies take part; disputes' risk reports reach the committee */
+	{ "plcsup", "杨政法", "district-plc", "intake,supervisor" },
+	{ "plcleader", "朱书记", "district-plc", "leader" },
+	{ "procurator", "秦检察", "district-procuratorate", "handler" },
+	{ "judge", "尤法官", "district-court", "handler" },
+	{ "mediator2", "许调解", "hexi-mediation", "mediator" },
 };
 const size_t demo_nusers = ARRAY_SIZE(demo_users);
 

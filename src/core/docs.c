@@ -900,6 +900,13 @@ int docs_check_workflows(const docs_t *d, const struct wf_registry *wf, pa_err_t
 					bool has = false;
 					for (size_t q = 0; q < tr->nfields; q++)
 						has = has || streq(tr->fields[q].name, t->fields[f]);
+					/* or a field of a record the step requires (its
+					 * current version fills the document) */
+					for (size_t r = 0; r < tr->nrequires && !has; r++) {
+						const wf_record_kind_t *rk = wf_find_record_kind(def, tr->requires[r]);
+						for (size_t q = 0; rk && q < rk->nfields; q++)
+							has = has || streq(rk->fields[q].name, t->fields[f]);
+					}
 					if (!has)
 						return pa_fail(err, PA_EINVAL, "template",
 						               "fields",

@@ -203,6 +203,8 @@ typedef struct loader {
 	yaml_node_t *root;
 	yaml_node_t **state_key;       /* per state: its key (for marks) */
 	yaml_node_t **state_timeout;   /* per state: the timeout value, or NULL */
+	yaml_node_t **state_hend;      /* per state: the handover_end value, or NULL */
+	yaml_node_t **trans_handover;  /* per transition: the handover mapping, or NULL */
 	yaml_node_t **trans_action;    /* per transition: public_action value, or NULL */
 	yaml_node_t *(*notice_tpl)[NT_NTPL]; /* per notice: its template nodes */
 	yaml_node_t **cat_due;         /* per category: its due overrides, read after the states */
@@ -808,9 +810,11 @@ static int parse_states(loader_t *l, yaml_node_t *n)
 	def->states = arena_zalloc(def->arena, count * sizeof(wf_state_t));
 	l->state_key = arena_zalloc(l->tmp, count * sizeof(yaml_node_t *));
 	l->state_timeout = arena_zalloc(l->tmp, count * sizeof(yaml_node_t *));
+	l->state_hend = arena_zalloc(l->tmp, count * sizeof(yaml_node_t *));
 	for (size_t i = 0; i < count; i++) {
-		enum { K_LABEL, K_TERMINAL, K_DUE, K_TIMEOUT, K_RATING, K_N };
-		static const char *const keys[K_N] = { "label", "terminal", "due", "timeout", "rating" };
+		enum { K_LABEL, K_TERMINAL, K_DUE, K_TIMEOUT, K_RATING, K_HEND, K_N };
+		static const char *const keys[K_N] = { "label", "terminal", "due", "timeout", "rating",
+			                                   "handover_end" };
 		yaml_node_t *key, *val, *k[K_N], *v[K_N];
 		wf_state_t *s = &def->states[i];
 		if ((rc = pair_name(l, n, i, path, &key, &val, &s->name)))
@@ -845,6 +849,14 @@ static int parse_states(loader_t *l, yaml_node_t *n)
 			if ((rc = want_name(l, v[K_TIMEOUT], tpath, &s->timeout)))
 				return rc;
 			l->state_timeout[i] = v[K_TIMEOUT];
+		}
+		if (v[K_HEND]) {
+			const char *hpath = join(l, spath, "handover_end");
+			if (s->terminal)
+				return fail_at(l, k[K_HEND], hpath, "a terminal state waits for nothing");
+			if ((rc = want_name(l, v[K_HEND], hpath, &s->handover_end)))
+				return rc;
+			l->state_hend[i] = v[K_HEND];
 		}
 		def->nstates = i + 1;
 	}
@@ -914,10 +926,52 @@ static int parse_notices(loader_t *l, yaml_node_t *n)
 	return 0;
 }
 
+/* An enum's values (or a track's stages): a list of distinct {code, label}. */
+static int parse_enum_values(loader_t *l, yaml_node_t *vals, const char *vpath, wf_field_t *f)
+{
+	int rc;
+	if (vals->type != YAML_SEQUENCE_NODE)
+		return fail_at(l, vals, vpath, "expected a list of {code, label}, found a %s",
+		               node_kind(vals));
+	size_t count = seq_size(vals);
+	if (count == 0)
+		return fail_at(l, vals, vpath, "an enum needs at least one value");
+	if (count > WF_MAX_ENUM_VALUES)
+		return fail_at(l, vals, vpath, "too many values (%zu; at most %d)", count,
+		               WF_MAX_ENUM_VALUES);
+	if ((rc = charge(l, vals, vpath, count * count / 2 + 1)))
+		return rc;
+	f->values = arena_zalloc(l->def->arena, count * sizeof(wf_enum_value_t));
+	for (size_t i = 0; i < count; i++) {
+		static const char *const vkeys[] = { "code", "label" };
+		yaml_node_t *item = node_at(l, vals->data.sequence.items.start[i]), *vk[2], *vv[2];
+		const char *ipath = arena_printf(l->tmp, "%s[%zu]", vpath, i);
+		if (!item)
+			return fail_at(l, vals, vpath, "malformed list");
+		if ((rc = read_map(l, item, ipath, vkeys, 2, vk, vv)))
+			return rc;
+		wf_enum_value_t *ev = &f->values[i];
+		if (!vv[0])
+			return missing(l, item, ipath, "code");
+		if (!vv[1])
+			return missing(l, item, ipath, "label");
+		if ((rc = want_code(l, vv[0], join(l, ipath, "code"), &ev->code)) ||
+		    (rc = parse_label(l, vv[1], join(l, ipath, "label"), &ev->label)))
+			return rc;
+		for (size_t j = 0; j < i; j++)
+			if (streq(f->values[j].code, ev->code))
+				return fail_at(l, vv[0], join(l, ipath, "code"),
+				               "duplicate value code '%s'", ev->code);
+		f->nvalues = i + 1;
+	}
+	return 0;
+}
+
 static int parse_field(loader_t *l, yaml_node_t *val, const char *fpath, wf_field_t *f)
 {
-	enum { K_TYPE, K_LABEL, K_REQUIRED, K_MIN, K_MAX, K_VALUES, K_N };
-	static const char *const keys[K_N] = { "type", "label", "required", "min", "max", "values" };
+	enum { K_TYPE, K_LABEL, K_REQUIRED, K_MIN, K_MAX, K_VALUES, K_MUST_TRUE, K_N };
+	static const char *const keys[K_N] = { "type", "label", "required", "min", "max", "values",
+		                                   "must_be_true" };
 	yaml_node_t *k[K_N], *v[K_N];
 	int rc = read_map(l, val, fpath, keys, K_N, k, v);
 	if (rc)
@@ -954,6 +1008,18 @@ static int parse_field(loader_t *l, yaml_node_t *val, const char *fpath, wf_fiel
 	if (v[K_VALUES] && !allow_values)
 		return fail_at(l, k[K_VALUES], join(l, fpath, "values"),
 		               "values apply to enum fields only");
+	/* must_be_true: a bool that must be given as true (a signature, a
+	 * consent, a checked condition) */
+	if (v[K_MUST_TRUE]) {
+		const char *mpath = join(l, fpath, "must_be_true");
+		if (f->type != WF_FIELD_BOOL)
+			return fail_at(l, k[K_MUST_TRUE], mpath, "must_be_true applies to bool fields only");
+		if ((rc = want_bool(l, v[K_MUST_TRUE], mpath, &f->must_be_true)))
+			return rc;
+		if (f->must_be_true && !f->required)
+			return fail_at(l, k[K_MUST_TRUE], mpath,
+			               "a field that must be true must also be required: true");
+	}
 
 	f->min = f->max = 0;
 	if (f->type == WF_FIELD_TEXT) {
@@ -977,63 +1043,36 @@ static int parse_field(loader_t *l, yaml_node_t *val, const char *fpath, wf_fiel
 		const char *vpath = join(l, fpath, "values");
 		if (!v[K_VALUES])
 			return missing(l, val, fpath, "values");
-		yaml_node_t *vals = v[K_VALUES];
-		if (vals->type != YAML_SEQUENCE_NODE)
-			return fail_at(l, vals, vpath, "expected a list of {code, label}, found a %s",
-			               node_kind(vals));
-		size_t count = seq_size(vals);
-		if (count == 0)
-			return fail_at(l, vals, vpath, "an enum needs at least one value");
-		if (count > WF_MAX_ENUM_VALUES)
-			return fail_at(l, vals, vpath, "too many values (%zu; at most %d)", count,
-			               WF_MAX_ENUM_VALUES);
-		if ((rc = charge(l, vals, vpath, count * count / 2 + 1)))
-			return rc;
-		f->values = arena_zalloc(l->def->arena, count * sizeof(wf_enum_value_t));
-		for (size_t i = 0; i < count; i++) {
-			static const char *const vkeys[] = { "code", "label" };
-			yaml_node_t *item = node_at(l, vals->data.sequence.items.start[i]), *vk[2], *vv[2];
-			const char *ipath = arena_printf(l->tmp, "%s[%zu]", vpath, i);
-			if (!item)
-				return fail_at(l, vals, vpath, "malformed list");
-			if ((rc = read_map(l, item, ipath, vkeys, 2, vk, vv)))
-				return rc;
-			wf_enum_value_t *ev = &f->values[i];
-			if (!vv[0])
-				return missing(l, item, ipath, "code");
-			if (!vv[1])
-				return missing(l, item, ipath, "label");
-			if ((rc = want_code(l, vv[0], join(l, ipath, "code"), &ev->code)) ||
-			    (rc = parse_label(l, vv[1], join(l, ipath, "label"), &ev->label)))
-				return rc;
-			for (size_t j = 0; j < i; j++)
-				if (streq(f->values[j].code, ev->code))
-					return fail_at(l, vv[0], join(l, ipath, "code"),
-					               "duplicate value code '%s'", ev->code);
-			f->nvalues = i + 1;
-		}
+		return parse_enum_values(l, v[K_VALUES], vpath, f);
 	}
 	return 0;
 }
 
-static const wf_field_t *find_field(const wf_transition_t *t, const char *name)
+static const wf_field_t *find_field_in(const wf_field_t *fields, size_t n, const char *name)
 {
-	for (size_t i = 0; i < t->nfields; i++)
-		if (streq(t->fields[i].name, name))
-			return &t->fields[i];
+	for (size_t i = 0; i < n; i++)
+		if (streq(fields[i].name, name))
+			return &fields[i];
 	return NULL;
 }
 
-static int parse_fields(loader_t *l, yaml_node_t *n, const char *path, wf_transition_t *t)
+static const wf_field_t *find_field(const wf_transition_t *t, const char *name)
+{
+	return find_field_in(t->fields, t->nfields, name);
+}
+
+/* A mapping of fields by name (a transition's or a record kind's). */
+static int parse_field_map(loader_t *l, yaml_node_t *n, const char *path, wf_field_t **out,
+                           size_t *nout)
 {
 	int rc = check_named_map(l, n, path, WF_MAX_FIELDS, "fields", true);
 	if (rc)
 		return rc;
 	size_t count = map_size(n);
-	t->fields = arena_zalloc(l->def->arena, (count ? count : 1) * sizeof(wf_field_t));
+	*out = arena_zalloc(l->def->arena, (count ? count : 1) * sizeof(wf_field_t));
 	for (size_t i = 0; i < count; i++) {
 		yaml_node_t *key, *val;
-		wf_field_t *f = &t->fields[i];
+		wf_field_t *f = &(*out)[i];
 		if ((rc = pair_name(l, n, i, path, &key, &val, &f->name)))
 			return rc;
 		const char *fpath = join(l, path, f->name);
@@ -1043,9 +1082,14 @@ static int parse_fields(loader_t *l, yaml_node_t *n, const char *path, wf_transi
 			               "choose another field name", f->name, f->name);
 		if ((rc = parse_field(l, val, fpath, f)))
 			return rc;
-		t->nfields = i + 1;
+		*nout = i + 1;
 	}
 	return 0;
+}
+
+static int parse_fields(loader_t *l, yaml_node_t *n, const char *path, wf_transition_t *t)
+{
+	return parse_field_map(l, n, path, &t->fields, &t->nfields);
 }
 
 static int state_index(const wf_def_t *def, const char *name)
@@ -1168,16 +1212,313 @@ static int parse_due_add(loader_t *l, yaml_node_t *n, const char *path, wf_trans
 	return 0;
 }
 
+/* ------------------------------------------------------------------ */
+/* Records, approvals, hand-over and participants                      */
+/*
+ * These keys extend a definition beyond states and transitions:
+ *   records:       kinds of records kept on a case (typed fields, who adds
+ *                  them, in which states);
+ *   participants:  units that join a case, each with its own stage track,
+ *                  and whether only they (and the owner) see it;
+ *   transition requires / approval / handover, state handover_end.
+ * Each is parsed where its section is read; references to another
+ * definition (a hand-over's type and category) are checked once the whole
+ * registry is loaded (wf_registry_check_refs).
+ */
+
+/* A non-empty list of distinct known roles; staff_only refuses public and system. */
+static int parse_roles(loader_t *l, yaml_node_t *n, const char *path, bool staff_only,
+                       const char ***out, size_t *nout)
+{
+	yaml_node_t **items;
+	size_t count;
+	int rc = name_list(l, n, path, ARRAY_SIZE(known_roles), &items, &count);
+	if (rc)
+		return rc;
+	if (count == 0)
+		return fail_at(l, n, path, "is empty: list at least one role");
+	const char **roles = arena_alloc(l->def->arena, count * sizeof(char *));
+	for (size_t i = 0; i < count; i++) {
+		const char *s;
+		if ((rc = want_scalar(l, items[i], path, &s)))
+			return rc;
+		if (!in_list(known_roles, ARRAY_SIZE(known_roles), s))
+			return fail_at(l, items[i], path,
+			               "unknown role '%.64s' (expected public, system, intake, handler, "
+			               "mediator, grid_worker, supervisor, leader, admin or auditor)", s);
+		if (staff_only && (streq(s, "public") || streq(s, "system")))
+			return fail_at(l, items[i], path, "role '%s' is not a staff role here", s);
+		for (size_t j = 0; j < i; j++)
+			if (streq(roles[j], s))
+				return fail_at(l, items[i], path, "role '%s' is listed twice", s);
+		roles[i] = arena_strdup(l->def->arena, s);
+	}
+	*out = roles;
+	*nout = count;
+	return 0;
+}
+
+static int parse_requires(loader_t *l, yaml_node_t *n, const char *path, wf_transition_t *t)
+{
+	yaml_node_t **items;
+	size_t count;
+	int rc = name_list(l, n, path, WF_MAX_RECORD_KINDS, &items, &count);
+	if (rc)
+		return rc;
+	if (count == 0)
+		return fail_at(l, n, path, "is empty: list the record kinds that must exist");
+	t->requires = arena_alloc(l->def->arena, count * sizeof(char *));
+	for (size_t i = 0; i < count; i++) {
+		const char *s;
+		if ((rc = want_name(l, items[i], path, &s)))
+			return rc;
+		if (!wf_find_record_kind(l->def, s))
+			return fail_at(l, items[i], path, "record kind '%s' is not defined under records",
+			               s);
+		for (size_t j = 0; j < i; j++)
+			if (streq(t->requires[j], s))
+				return fail_at(l, items[i], path, "record kind '%s' is listed twice", s);
+		t->requires[i] = s;
+		t->nrequires = i + 1;
+	}
+	return 0;
+}
+
+static int parse_approval(loader_t *l, yaml_node_t *n, const char *path, wf_transition_t *t)
+{
+	static const char *const keys[] = { "roles" };
+	yaml_node_t *k[1], *v[1];
+	int rc = read_map(l, n, path, keys, 1, k, v);
+	if (rc)
+		return rc;
+	if (!v[0])
+		return missing(l, n, path, "roles");
+	if (wf_transition_allows_role(t, "public") || wf_transition_allows_role(t, "system"))
+		return fail_at(l, n, path,
+		               "a step the public or the timer takes cannot wait for an approval");
+	return parse_roles(l, v[0], join(l, path, "roles"), true, &t->approval_roles,
+	                   &t->napproval_roles);
+}
+
+static int parse_handover(loader_t *l, yaml_node_t *n, const char *path, wf_transition_t *t)
+{
+	enum { K_TYPE, K_CATEGORY, K_OWNER, K_N };
+	static const char *const keys[K_N] = { "type", "category", "owner" };
+	yaml_node_t *k[K_N], *v[K_N];
+	int rc = read_map(l, n, path, keys, K_N, k, v);
+	if (rc)
+		return rc;
+	if (!v[K_TYPE])
+		return missing(l, n, path, "type");
+	if (!v[K_CATEGORY])
+		return missing(l, n, path, "category");
+	if ((rc = want_name(l, v[K_TYPE], join(l, path, "type"), &t->handover_type)))
+		return rc;
+	const char *cpath = join(l, path, "category"), *c;
+	if ((rc = want_string(l, v[K_CATEGORY], cpath, &c)))
+		return rc;
+	if (!strncmp(c, "field:", 6)) {
+		const wf_field_t *f = find_field(t, c + 6);
+		if (!f || (f->type != WF_FIELD_ENUM && f->type != WF_FIELD_TEXT) || !f->required)
+			return fail_at(l, v[K_CATEGORY], cpath,
+			               "'%.64s' is not a required enum or text field of this transition",
+			               c + 6);
+	} else if (!valid_name(c)) {
+		return fail_at(l, v[K_CATEGORY], cpath,
+		               "expected a category code of type '%s' or field:NAME, found '%.64s'",
+		               t->handover_type, c);
+	}
+	t->handover_category = c;
+	t->handover_owner = "keep";
+	if (v[K_OWNER]) {
+		/* the same forms as a transition's owner, except intake and superior */
+		const char *opath = join(l, path, "owner"), *o;
+		if ((rc = want_string(l, v[K_OWNER], opath, &o)))
+			return rc;
+		if (streq(o, "intake") || streq(o, "superior"))
+			return fail_at(l, v[K_OWNER], opath,
+			               "expected keep, field:NAME or kind:KIND for the new case's owner");
+		wf_transition_t probe = *t;
+		if ((rc = parse_owner(l, v[K_OWNER], opath, &probe)))
+			return rc;
+		t->handover_owner = probe.owner;
+	}
+	return 0;
+}
+
+/* States with handover_end wait for the case a hand-over opened: they are
+ * the `to` of a hand-over transition, and the system leaves them. */
+static int check_handover_ends(loader_t *l)
+{
+	wf_def_t *def = l->def;
+	for (size_t i = 0; i < def->nstates; i++) {
+		const wf_state_t *s = &def->states[i];
+		if (!s->handover_end)
+			continue;
+		yaml_node_t *n = l->state_hend[i];
+		const char *path = arena_printf(l->tmp, "states.%s.handover_end", s->name);
+		const wf_transition_t *t = wf_find_transition(def, s->handover_end);
+		if (!t)
+			return fail_at(l, n, path, "unknown transition '%s'", s->handover_end);
+		if (!wf_transition_leaves(t, s->name) || !wf_transition_allows_role(t, "system"))
+			return fail_at(l, n, path,
+			               "transition '%s' must leave state '%s' and allow the role 'system'",
+			               t->name, s->name);
+		bool fed = false;
+		for (size_t j = 0; j < def->ntransitions && !fed; j++)
+			fed = def->transitions[j].handover_type && streq(def->transitions[j].to, s->name);
+		if (!fed)
+			return fail_at(l, n, path,
+			               "no hand-over transition leads to state '%s', so it would wait "
+			               "for nothing", s->name);
+	}
+	return 0;
+}
+
+static int parse_records(loader_t *l, yaml_node_t *n)
+{
+	const char *path = "records";
+	int rc = check_named_map(l, n, path, WF_MAX_RECORD_KINDS, "record kinds", true);
+	if (rc)
+		return rc;
+	wf_def_t *def = l->def;
+	size_t count = map_size(n);
+	def->records = arena_zalloc(def->arena, (count ? count : 1) * sizeof(wf_record_kind_t));
+	for (size_t i = 0; i < count; i++) {
+		enum { K_LABEL, K_ROLES, K_STATES, K_FIELDS, K_N };
+		static const char *const keys[K_N] = { "label", "roles", "states", "fields" };
+		yaml_node_t *key, *val, *k[K_N], *v[K_N];
+		wf_record_kind_t *rk = &def->records[i];
+		if ((rc = pair_name(l, n, i, path, &key, &val, &rk->name)))
+			return rc;
+		const char *rpath = join(l, path, rk->name);
+		if ((rc = read_map(l, val, rpath, keys, K_N, k, v)))
+			return rc;
+		if ((rc = parse_opt_label(l, v[K_LABEL], join(l, rpath, "label"), rk->name,
+		                          &rk->label)))
+			return rc;
+		if (!v[K_ROLES])
+			return fail_at(l, key, join(l, rpath, "roles"),
+			               "is required: a record kind no role may add is never used");
+		if ((rc = parse_roles(l, v[K_ROLES], join(l, rpath, "roles"), true, &rk->roles,
+		                      &rk->nroles)))
+			return rc;
+		if (!v[K_FIELDS])
+			return missing(l, val, rpath, "fields");
+		if ((rc = parse_field_map(l, v[K_FIELDS], join(l, rpath, "fields"), &rk->fields,
+		                          &rk->nfields)))
+			return rc;
+		if (rk->nfields == 0)
+			return fail_at(l, v[K_FIELDS], join(l, rpath, "fields"),
+			               "a record needs at least one field");
+		if (v[K_STATES]) {
+			const char *spath = join(l, rpath, "states");
+			yaml_node_t **items;
+			size_t ns;
+			if ((rc = name_list(l, v[K_STATES], spath, WF_MAX_STATES, &items, &ns)))
+				return rc;
+			if (ns == 0)
+				return fail_at(l, v[K_STATES], spath,
+				               "is empty: leave it out to allow every open state");
+			rk->states = arena_alloc(def->arena, ns * sizeof(char *));
+			for (size_t j = 0; j < ns; j++) {
+				const char *s;
+				if ((rc = want_state(l, items[j], spath, &s)))
+					return rc;
+				if (def->states[state_index(def, s)].terminal)
+					return fail_at(l, items[j], spath,
+					               "state '%s' is terminal: nothing is added to a finished "
+					               "case", s);
+				for (size_t m = 0; m < j; m++)
+					if (streq(rk->states[m], s))
+						return fail_at(l, items[j], spath, "state '%s' is listed twice", s);
+				rk->states[j] = s;
+				rk->nstates = j + 1;
+			}
+		}
+		def->nrecords = i + 1;
+	}
+	return 0;
+}
+
+static int parse_tracks(loader_t *l, yaml_node_t *n, const char *path)
+{
+	int rc = check_named_map(l, n, path, ARRAY_SIZE(org_kinds), "tracks", false);
+	if (rc)
+		return rc;
+	wf_def_t *def = l->def;
+	size_t count = map_size(n);
+	def->tracks = arena_zalloc(def->arena, count * sizeof(wf_track_t));
+	for (size_t i = 0; i < count; i++) {
+		static const char *const keys[] = { "label", "stages" };
+		yaml_node_t *key, *val, *k[2], *v[2];
+		wf_track_t *tr = &def->tracks[i];
+		if ((rc = pair_name(l, n, i, path, &key, &val, &tr->kind)))
+			return rc;
+		const char *tpath = join(l, path, tr->kind);
+		if (!in_list(org_kinds, ARRAY_SIZE(org_kinds), tr->kind))
+			return fail_at(l, key, tpath,
+			               "unknown unit kind '%.64s' (expected petition_office, "
+			               "political_legal_committee, police, procuratorate, court, "
+			               "justice_bureau, discipline_commission, mediation_committee, "
+			               "department or government)", tr->kind);
+		if ((rc = read_map(l, val, tpath, keys, 2, k, v)))
+			return rc;
+		if ((rc = parse_opt_label(l, v[0], join(l, tpath, "label"), tr->kind, &tr->label)))
+			return rc;
+		if (!v[1])
+			return missing(l, val, tpath, "stages");
+		/* stages: a list of {code, label} in order, like an enum's values */
+		wf_field_t probe = { .name = "stages", .type = WF_FIELD_ENUM };
+		if ((rc = parse_enum_values(l, v[1], join(l, tpath, "stages"), &probe)))
+			return rc;
+		tr->stages = probe.values;
+		tr->nstages = probe.nvalues;
+		def->ntracks = i + 1;
+	}
+	return 0;
+}
+
+static int parse_participants(loader_t *l, yaml_node_t *n)
+{
+	enum { K_ROLES, K_VISIBILITY, K_TRACKS, K_N };
+	static const char *const keys[K_N] = { "roles", "visibility", "tracks" };
+	const char *path = "participants";
+	yaml_node_t *k[K_N], *v[K_N];
+	int rc = read_map(l, n, path, keys, K_N, k, v);
+	if (rc)
+		return rc;
+	wf_def_t *def = l->def;
+	if (!v[K_ROLES])
+		return missing(l, n, path, "roles");
+	if (!v[K_TRACKS])
+		return missing(l, n, path, "tracks");
+	if ((rc = parse_roles(l, v[K_ROLES], "participants.roles", true, &def->participant_roles,
+	                      &def->nparticipant_roles)))
+		return rc;
+	if (v[K_VISIBILITY]) {
+		const char *s;
+		if ((rc = want_scalar(l, v[K_VISIBILITY], "participants.visibility", &s)))
+			return rc;
+		if (streq(s, "participants"))
+			def->participants_only = true;
+		else if (!streq(s, "units"))
+			return fail_at(l, v[K_VISIBILITY], "participants.visibility",
+			               "expected participants or units, found '%.64s'", s);
+	}
+	return parse_tracks(l, v[K_TRACKS], "participants.tracks");
+}
+
 static int parse_transition(loader_t *l, size_t idx, yaml_node_t *key, yaml_node_t *val,
                             const char *tpath, wf_transition_t *t)
 {
 	enum {
 		K_LABEL, K_FROM, K_TO, K_ROLES, K_FIELDS, K_NOTICE, K_PUBLIC, K_ONCE, K_WINDOW,
-		K_DUE_ADD, K_OWNER, K_ACTION, K_N
+		K_DUE_ADD, K_OWNER, K_ACTION, K_REQUIRES, K_APPROVAL, K_HANDOVER, K_N
 	};
 	static const char *const keys[K_N] = {
 		"label", "from", "to", "roles", "fields", "notice", "public", "once", "window",
-		"due_add", "owner", "public_action",
+		"due_add", "owner", "public_action", "requires", "approval", "handover",
 	};
 	yaml_node_t *k[K_N], *v[K_N];
 	wf_def_t *def = l->def;
@@ -1284,6 +1625,17 @@ static int parse_transition(loader_t *l, size_t idx, yaml_node_t *key, yaml_node
 			               "a public action must allow the role 'public'");
 		l->trans_action[idx] = v[K_ACTION];
 	}
+	if (v[K_REQUIRES] &&
+	    (rc = parse_requires(l, v[K_REQUIRES], join(l, tpath, "requires"), t)))
+		return rc;
+	if (v[K_APPROVAL] &&
+	    (rc = parse_approval(l, v[K_APPROVAL], join(l, tpath, "approval"), t)))
+		return rc;
+	if (v[K_HANDOVER]) {
+		if ((rc = parse_handover(l, v[K_HANDOVER], join(l, tpath, "handover"), t)))
+			return rc;
+		l->trans_handover[idx] = v[K_HANDOVER];
+	}
 	return 0;
 }
 
@@ -1297,6 +1649,7 @@ static int parse_transitions(loader_t *l, yaml_node_t *n)
 	size_t count = map_size(n);
 	def->transitions = arena_zalloc(def->arena, count * sizeof(wf_transition_t));
 	l->trans_action = arena_zalloc(l->tmp, count * sizeof(yaml_node_t *));
+	l->trans_handover = arena_zalloc(l->tmp, count * sizeof(yaml_node_t *));
 	for (size_t i = 0; i < count; i++) {
 		yaml_node_t *key, *val;
 		wf_transition_t *t = &def->transitions[i];
@@ -1479,14 +1832,15 @@ static int check_public_actions(loader_t *l)
 static int parse_definition(loader_t *l)
 {
 	enum { D_TYPE, D_LABEL, D_PREFIX, D_INITIAL, D_CATEGORIES, D_STATES, D_TRANSITIONS,
-	       D_NOTICES, D_REGISTER, D_CONTACT, D_LOCATION, D_N };
+	       D_NOTICES, D_REGISTER, D_CONTACT, D_LOCATION, D_RECORDS, D_PARTICIPANTS, D_N };
 	static const char *const keys[D_N] = {
 		"type", "label", "number_prefix", "initial", "categories", "states", "transitions",
-		"notices", "register", "contact", "location",
+		"notices", "register", "contact", "location", "records", "participants",
 	};
 	static const bool optional[D_N] = { [D_CATEGORIES] = true, [D_NOTICES] = true,
 		                                [D_REGISTER] = true, [D_CONTACT] = true,
-		                                [D_LOCATION] = true };
+		                                [D_LOCATION] = true, [D_RECORDS] = true,
+		                                [D_PARTICIPANTS] = true };
 	yaml_node_t *k[D_N], *v[D_N], *root = l->root;
 	wf_def_t *def = l->def;
 	int rc = read_map(l, root, "", keys, D_N, k, v);
@@ -1531,7 +1885,14 @@ static int parse_definition(loader_t *l)
 	def->notices = arena_zalloc(def->arena, sizeof(wf_notice_t));
 	if (v[D_NOTICES] && (rc = parse_notices(l, v[D_NOTICES])))
 		return rc;
-	if ((rc = parse_transitions(l, v[D_TRANSITIONS])) || (rc = check_timeouts(l)) ||
+	def->records = arena_zalloc(def->arena, sizeof(wf_record_kind_t));
+	if (v[D_RECORDS] && (rc = parse_records(l, v[D_RECORDS])))
+		return rc;
+	def->tracks = arena_zalloc(def->arena, sizeof(wf_track_t));
+	if (v[D_PARTICIPANTS] && (rc = parse_participants(l, v[D_PARTICIPANTS])))
+		return rc;
+	if ((rc = parse_transitions(l, v[D_TRANSITIONS])) || (rc = check_handover_ends(l)) ||
+	    (rc = check_timeouts(l)) ||
 	    (rc = check_graph(l)) || (rc = check_notice_placeholders(l)) ||
 	    (rc = check_public_actions(l)))
 		return rc;
@@ -1796,6 +2157,10 @@ int wf_registry_load_dir(const char *dir, wf_registry_t **out, pa_err_t *err)
 	}
 	if (!reg->ndefs)
 		log_warn("workflows: no *.yaml definition in %s", dir);
+	if ((rc = wf_registry_check_refs(reg, err))) {
+		wf_registry_free(reg);
+		return rc;
+	}
 	*out = reg;
 	return 0;
 }
@@ -2022,12 +2387,16 @@ static int check_value(const wf_field_t *f, const json_t *v, pa_err_t *err)
 	case WF_FIELD_BOOL:
 		if (!json_is_boolean(v))
 			return field_fail(err, f->name, "must be true or false");
+		if (f->must_be_true && !json_is_true(v))
+			return field_fail(err, f->name, "must be true");
 		return 0;
 	}
 	return field_fail(err, f->name, "has an unknown type");
 }
 
-int wf_validate_fields(const wf_transition_t *t, const json_t *fields, pa_err_t *err)
+/* Checks input against a list of fields; `what` names the action or record kind. */
+static int validate_field_list(const wf_field_t *list, size_t nlist, const char *what_kind,
+                               const char *what, const json_t *fields, pa_err_t *err)
 {
 	if (fields && json_is_null(fields))
 		fields = NULL;
@@ -2037,12 +2406,12 @@ int wf_validate_fields(const wf_transition_t *t, const json_t *fields, pa_err_t 
 		const char *key;
 		json_t *val;
 		json_object_foreach((json_t *)fields, key, val) {
-			if (!find_field(t, key))
-				return field_fail(err, key, "unknown field for action '%s'", t->name);
+			if (!find_field_in(list, nlist, key))
+				return field_fail(err, key, "unknown field for %s '%s'", what_kind, what);
 		}
 	}
-	for (size_t i = 0; i < t->nfields; i++) {
-		const wf_field_t *f = &t->fields[i];
+	for (size_t i = 0; i < nlist; i++) {
+		const wf_field_t *f = &list[i];
 		json_t *v = fields ? json_object_get(fields, f->name) : NULL;
 		if (!v || json_is_null(v)) {
 			if (f->required)
@@ -2052,6 +2421,105 @@ int wf_validate_fields(const wf_transition_t *t, const json_t *fields, pa_err_t 
 		int rc = check_value(f, v, err);
 		if (rc)
 			return rc;
+	}
+	return 0;
+}
+
+int wf_validate_fields(const wf_transition_t *t, const json_t *fields, pa_err_t *err)
+{
+	return validate_field_list(t->fields, t->nfields, "action", t->name, fields, err);
+}
+
+int wf_validate_record(const wf_record_kind_t *rk, const json_t *fields, pa_err_t *err)
+{
+	return validate_field_list(rk->fields, rk->nfields, "record", rk->name, fields, err);
+}
+
+const wf_record_kind_t *wf_find_record_kind(const wf_def_t *def, const char *name)
+{
+	for (size_t i = 0; name && i < def->nrecords; i++)
+		if (streq(def->records[i].name, name))
+			return &def->records[i];
+	return NULL;
+}
+
+const wf_track_t *wf_find_track(const wf_def_t *def, const char *org_kind)
+{
+	for (size_t i = 0; org_kind && i < def->ntracks; i++)
+		if (streq(def->tracks[i].kind, org_kind))
+			return &def->tracks[i];
+	return NULL;
+}
+
+int wf_track_stage(const wf_track_t *tr, const char *stage)
+{
+	for (size_t i = 0; stage && i < tr->nstages; i++)
+		if (streq(tr->stages[i].code, stage))
+			return (int)i;
+	return -1;
+}
+
+bool wf_record_allowed_in(const wf_record_kind_t *rk, const wf_state_t *state)
+{
+	if (!state || state->terminal)
+		return false;
+	if (rk->nstates == 0)
+		return true;
+	for (size_t i = 0; i < rk->nstates; i++)
+		if (streq(rk->states[i], state->name))
+			return true;
+	return false;
+}
+
+int wf_registry_check_refs(const wf_registry_t *reg, pa_err_t *err)
+{
+	for (size_t d = 0; d < reg->ndefs; d++) {
+		const wf_def_t *def = reg->defs[d];
+		for (size_t i = 0; i < def->ntransitions; i++) {
+			const wf_transition_t *t = &def->transitions[i];
+			if (!t->handover_type)
+				continue;
+			const wf_def_t *to = wf_registry_find(reg, t->handover_type);
+			if (!to)
+				return pa_fail(err, PA_EINVAL, "workflow", "handover.type",
+				               "%s: transitions.%s.handover.type: no definition of type '%s'",
+				               def->source, t->name, t->handover_type);
+			if (strncmp(t->handover_category, "field:", 6) != 0 &&
+			    !wf_find_category(to, t->handover_category))
+				return pa_fail(err, PA_EINVAL, "workflow", "handover.category",
+				               "%s: transitions.%s.handover.category: type '%s' has no "
+				               "category '%s'", def->source, t->name, to->type,
+				               t->handover_category);
+			if (!strncmp(t->handover_category, "field:", 6)) {
+				/* every code of an enum field must be a category of the target */
+				const wf_field_t *f = find_field(t, t->handover_category + 6);
+				for (size_t k = 0; f && f->type == WF_FIELD_ENUM && k < f->nvalues; k++)
+					if (!wf_find_category(to, f->values[k].code))
+						return pa_fail(err, PA_EINVAL, "workflow", "handover.category",
+						               "%s: transitions.%s.fields.%s: '%s' is not a "
+						               "category of type '%s'", def->source, t->name,
+						               f->name, f->values[k].code, to->type);
+			}
+			/* the waiting state's step records the outcome: an enum outcome
+			 * must know every terminal state of the other type */
+			const wf_state_t *wait = wf_find_state(def, t->to);
+			const wf_transition_t *end = wait && wait->handover_end
+			                                 ? wf_find_transition(def, wait->handover_end)
+			                                 : NULL;
+			const wf_field_t *of = end ? find_field(end, "outcome") : NULL;
+			for (size_t k = 0; of && k < to->nstates; k++) {
+				if (!to->states[k].terminal)
+					continue;
+				bool known = of->type != WF_FIELD_ENUM;
+				for (size_t m = 0; !known && m < of->nvalues; m++)
+					known = streq(of->values[m].code, to->states[k].name);
+				if (!known)
+					return pa_fail(err, PA_EINVAL, "workflow", "handover_end",
+					               "%s: transitions.%s.fields.outcome: '%s' (a terminal "
+					               "state of type '%s') is not one of its codes",
+					               def->source, end->name, to->states[k].name, to->type);
+			}
+		}
 	}
 	return 0;
 }
@@ -2168,9 +2636,12 @@ static json_t *field_json(const wf_field_t *f)
 	json_t *min = f->type == WF_FIELD_INT ? json_integer(f->min) : json_null();
 	json_t *max = f->type == WF_FIELD_INT || f->type == WF_FIELD_TEXT ? json_integer(f->max)
 	                                                                   : json_null();
-	return json_pack("{s:s, s:o, s:s, s:b, s:o, s:o, s:o}", "name", f->name, "label",
-	                 label_json(&f->label), "type", field_type_names[f->type], "required",
-	                 f->required, "min", min, "max", max, "values", values);
+	json_t *j = json_pack("{s:s, s:o, s:s, s:b, s:o, s:o, s:o}", "name", f->name, "label",
+	                      label_json(&f->label), "type", field_type_names[f->type], "required",
+	                      f->required, "min", min, "max", max, "values", values);
+	if (f->must_be_true)
+		json_object_set_new(j, "must_be_true", json_true());
+	return j;
 }
 
 static json_t *transition_json(const wf_transition_t *t)
@@ -2202,7 +2673,59 @@ static json_t *transition_json(const wf_transition_t *t)
 	json_object_set_new(o, "due_add", due_add);
 	json_object_set_new(o, "owner", json_string(t->owner));
 	json_object_set_new(o, "public_action", str_or_null(t->public_action));
+	json_t *req = json_array(), *appr = json_array();
+	for (size_t i = 0; i < t->nrequires; i++)
+		json_array_append_new(req, json_string(t->requires[i]));
+	for (size_t i = 0; i < t->napproval_roles; i++)
+		json_array_append_new(appr, json_string(t->approval_roles[i]));
+	json_object_set_new(o, "requires", req);
+	json_object_set_new(o, "approval", t->napproval_roles ? json_pack("{s:o}", "roles", appr)
+	                                                      : (json_decref(appr), json_null()));
+	json_object_set_new(o, "handover",
+	                    t->handover_type ? json_pack("{s:s, s:s, s:s}", "type", t->handover_type,
+	                                                 "category", t->handover_category, "owner",
+	                                                 t->handover_owner)
+	                                     : json_null());
 	return o;
+}
+
+/* records and participants of the JSON view */
+static json_t *ext_json(const wf_def_t *def)
+{
+	json_t *recs = json_array();
+	for (size_t i = 0; i < def->nrecords; i++) {
+		const wf_record_kind_t *rk = &def->records[i];
+		json_t *roles = json_array(), *states = json_array(), *fields = json_array();
+		for (size_t k = 0; k < rk->nroles; k++)
+			json_array_append_new(roles, json_string(rk->roles[k]));
+		for (size_t k = 0; k < rk->nstates; k++)
+			json_array_append_new(states, json_string(rk->states[k]));
+		for (size_t k = 0; k < rk->nfields; k++)
+			json_array_append_new(fields, field_json(&rk->fields[k]));
+		json_array_append_new(recs, json_pack("{s:s, s:o, s:o, s:o, s:o}", "name", rk->name,
+		                                      "label", label_json(&rk->label), "roles", roles,
+		                                      "states", states, "fields", fields));
+	}
+	json_t *parts = json_null();
+	if (def->ntracks) {
+		json_t *roles = json_array(), *tracks = json_array();
+		for (size_t k = 0; k < def->nparticipant_roles; k++)
+			json_array_append_new(roles, json_string(def->participant_roles[k]));
+		for (size_t k = 0; k < def->ntracks; k++) {
+			const wf_track_t *tr = &def->tracks[k];
+			json_t *stages = json_array();
+			for (size_t m = 0; m < tr->nstages; m++)
+				json_array_append_new(stages, json_pack("{s:s, s:o}", "code",
+				                                        tr->stages[m].code, "label",
+				                                        label_json(&tr->stages[m].label)));
+			json_array_append_new(tracks, json_pack("{s:s, s:o, s:o}", "kind", tr->kind,
+			                                        "label", label_json(&tr->label),
+			                                        "stages", stages));
+		}
+		parts = json_pack("{s:o, s:s, s:o}", "roles", roles, "visibility",
+		                  def->participants_only ? "participants" : "units", "tracks", tracks);
+	}
+	return json_pack("{s:o, s:o}", "records", recs, "participants", parts);
 }
 
 json_t *wf_def_to_json(const wf_def_t *def)
@@ -2238,6 +2761,10 @@ json_t *wf_def_to_json(const wf_def_t *def)
 	json_t *reveal = json_array();
 	for (size_t i = 0; i < def->nreveal_roles; i++)
 		json_array_append_new(reveal, json_string(def->reveal_roles[i]));
+	json_t *ext = ext_json(def);
+	for (size_t i = 0; i < def->nstates; i++)
+		json_object_set_new(json_array_get(states, i), "handover_end",
+		                    str_or_null(def->states[i].handover_end));
 	json_t *j = json_pack("{s:s, s:o, s:s, s:s, s:o, s:o, s:o}", "type", def->type, "label",
 	                      label_json(&def->label), "number_prefix", def->number_prefix, "initial",
 	                      def->initial, "categories", cats, "states", states, "transitions", trans);
@@ -2247,5 +2774,7 @@ json_t *wf_def_to_json(const wf_def_t *def)
 	                                            "anonymous", def->contact_anonymous, "sealed",
 	                                            def->contact_sealed, "reveal_roles", reveal));
 	json_object_set_new(j, "location", json_string(location_names[def->location]));
+	json_object_update(j, ext);
+	json_decref(ext);
 	return j;
 }

@@ -93,6 +93,8 @@
 #define WF_MAX_TRANSITIONS 128
 #define WF_MAX_FIELDS 32
 #define WF_MAX_CATEGORIES 256
+#define WF_MAX_RECORD_KINDS 32
+#define WF_HANDOVER_DEPTH 8     /* hand-over ends that may trigger one another in one write */
 #define WF_TEXT_DEFAULT_MAX 4000
 
 typedef struct wf_label {
@@ -126,6 +128,7 @@ typedef struct wf_field {
 	int64_t min, max;          /* int: value range; text: max characters (min unused) */
 	wf_enum_value_t *values;   /* enum */
 	size_t nvalues;
+	bool must_be_true;         /* bool: only true is accepted (a signature, a consent) */
 } wf_field_t;
 
 typedef struct wf_state {
@@ -136,6 +139,9 @@ typedef struct wf_state {
 	wf_due_t due;
 	const char *timeout;   /* transition name, or NULL */
 	bool rating;
+	/* system transition taken when the case handed over from this state
+	 * reaches a terminal state (the case waits for the outcome); NULL = none */
+	const char *handover_end;
 } wf_state_t;
 
 typedef struct wf_transition {
@@ -159,6 +165,18 @@ typedef struct wf_transition {
 	wf_due_t window;
 	const char *owner;         /* "keep", "field:NAME", "superior", "intake", "previous", "kind:KIND" */
 	const char *public_action; /* e.g. "review"; NULL */
+	/* records that must exist (current, not superseded) before it is taken */
+	const char **requires;
+	size_t nrequires;
+	/* approval: taking it only proposes it; one of these roles over the case
+	 * approves (then it takes effect) or declines.  napproval_roles 0 = none. */
+	const char **approval_roles;
+	size_t napproval_roles;
+	/* hand-over: taking it also opens a case of handover_type, linked from
+	 * this one (kind handover); NULL = none */
+	const char *handover_type;
+	const char *handover_category;  /* a category code of that type, or "field:NAME" */
+	const char *handover_owner;     /* "keep" (this case's owner), "field:NAME", "kind:KIND" */
 } wf_transition_t;
 
 /* A category's own limit for one state (overrides the state's due). */
@@ -166,6 +184,28 @@ typedef struct wf_category_due {
 	const char *state;
 	wf_due_t due;
 } wf_category_due_t;
+/* A kind of record kept on a case (a party, a mediation session, an
+ * agreement, a consultation, a task, an asset ...): typed fields validated
+ * like a transition's, added by the roles listed while the case is in one
+ * of `states` (none listed = any non-terminal state). */
+typedef struct wf_record_kind {
+	const char *name;
+	wf_label_t label;
+	const char **roles;
+	size_t nroles;
+	const char **states;
+	size_t nstates;
+	wf_field_t *fields;
+	size_t nfields;
+} wf_record_kind_t;
+
+/* A participant's stage track (joint cases): an org kind and its stages in order. */
+typedef struct wf_track {
+	const char *kind;          /* org kind: police, procuratorate, court, ... */
+	wf_label_t label;
+	wf_enum_value_t *stages;
+	size_t nstages;
+} wf_track_t;
 
 typedef struct wf_category {
 	const char *code;
@@ -215,6 +255,16 @@ typedef struct wf_def {
 	const char **reveal_roles;
 	size_t nreveal_roles;
 	wf_location_t location;    /* location: none | optional | required */
+	wf_record_kind_t *records;
+	size_t nrecords;
+	/* participants (joint cases): units that join the case, each with its
+	 * own stage track; with participants_only the case is visible to the
+	 * owning unit and the participants only. */
+	wf_track_t *tracks;
+	size_t ntracks;
+	const char **participant_roles;   /* who (in the owning unit) adds participants */
+	size_t nparticipant_roles;
+	bool participants_only;
 	arena_t *arena;            /* owns everything above */
 } wf_def_t;
 
@@ -259,6 +309,20 @@ const wf_transition_t *wf_find_public_action(const wf_def_t *def, const char *st
  * unknown enum codes, bad dates.  On error names the field ("fields.days").
  */
 int wf_validate_fields(const wf_transition_t *t, const json_t *fields, pa_err_t *err);
+/* The same check for a record of kind rk (errors name "fields.NAME"). */
+int wf_validate_record(const wf_record_kind_t *rk, const json_t *fields, pa_err_t *err);
+
+const wf_record_kind_t *wf_find_record_kind(const wf_def_t *def, const char *name);
+const wf_track_t *wf_find_track(const wf_def_t *def, const char *org_kind);
+/* Index of stage in the track, -1 when it is not one of its stages. */
+int wf_track_stage(const wf_track_t *tr, const char *stage);
+/* Whether record kind rk may be added in state. */
+bool wf_record_allowed_in(const wf_record_kind_t *rk, const wf_state_t *state);
+/*
+ * Checks what one definition refers to in the others (hand-over types and
+ * their categories): run after all of a registry's definitions are loaded.
+ */
+int wf_registry_check_refs(const wf_registry_t *reg, pa_err_t *err);
 
 /* The due time of `state` for a case created at `created` that entered the
  * state at `entered`; *due = 0 when the state has no limit. */

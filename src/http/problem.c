@@ -54,6 +54,8 @@ static const struct problem_kind kinds[] = {
 	{ "once-only", 0, "此操作只能执行一次", "This can only be done once" },
 	{ "token-used", 0, "此邀请码已使用", "This invitation has been used" },
 	{ "survey-closed", 0, "调查未开放或已结束", "The survey is not open" },
+	{ "record-required", 0, "缺少此操作所需的记录", "A record this step requires is missing" },
+	{ "approval-pending", 0, "有待审批的操作，请先审批", "A proposed step waits for approval" },
 	{ "conflict", 409, "与现有数据冲突", "Conflicts with the current data" },
 	{ "too-large", 413, "请求内容过大", "Request body too large" },
 	{ "unsupported-media-type", 415, "不支持的内容类型", "Unsupported media type" },

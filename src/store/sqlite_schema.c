@@ -553,6 +553,29 @@ static const char migration_11[] =
 	"CREATE INDEX cases_category_created ON cases(category, created_at);\n"
 	"CREATE INDEX events_public_at ON events(at) WHERE public = 1;\n";
 
+/* Records kept on a case (core/records.c): appended, never changed; a new
+ * version names the one it supersedes, and each is superseded at most once. */
+static const char migration_12[] =
+	"CREATE TABLE case_records (\n"
+	"  id            INTEGER PRIMARY KEY,\n"
+	"  case_id       INTEGER NOT NULL REFERENCES cases(id),\n"
+	"  kind          TEXT NOT NULL CHECK (length(kind) >= 1),\n"
+	"  version       INTEGER NOT NULL DEFAULT 1 CHECK (version >= 1),\n"
+	"  supersedes_id INTEGER UNIQUE REFERENCES case_records(id),\n"
+	"  fields        TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(fields)),\n"
+	"  created_by    INTEGER REFERENCES users(id),\n"
+	"  org_id        INTEGER REFERENCES orgs(id),\n"
+	"  created_at    INTEGER NOT NULL,\n"
+	"  event_id      INTEGER REFERENCES events(id)\n"
+	");\n"
+	"CREATE INDEX case_records_case ON case_records(case_id, kind);\n"
+	"CREATE TRIGGER case_records_no_update BEFORE UPDATE ON case_records BEGIN\n"
+	"  SELECT RAISE(ABORT, 'case records never change: add a new version');\n"
+	"END;\n"
+	"CREATE TRIGGER case_records_no_delete BEFORE DELETE ON case_records BEGIN\n"
+	"  SELECT RAISE(ABORT, 'case records are never deleted');\n"
+	"END;\n";
+
 const char *const sq_migrations[] = {
 	NULL,         /* version 0: empty database */
 	migration_1,
@@ -566,6 +589,7 @@ const char *const sq_migrations[] = {
 	migration_9,  /* case location: lat, lng, address */
 	migration_10, /* full-text search: search_text, search_grams */
 	migration_11, /* Open311 request and update lists */
+	migration_12, /* case records (parties, sessions, agreements, tasks, assets ...) */
 };
 
 const int sq_schema_latest = (int)ARRAY_SIZE(sq_migrations) - 1;

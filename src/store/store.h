@@ -770,5 +770,27 @@ typedef struct pa_open311_update {
 /* Public steps (created, transition) of cases of `type` with at in [from, to], oldest first. */
 int store_open311_updates(store_conn_t *c, arena_t *a, const char *type, pa_time_t from,
                           pa_time_t to, int limit, pa_open311_update_t **out, size_t *n);
+/* ---- records kept on a case (core/records.c) ------------------------------------------------ */
+
+typedef struct pa_record {
+	pa_id_t id;
+	pa_id_t case_id;
+	const char *kind;             /* a record kind of the case's definition */
+	int version;                  /* 1, or 1 + the version it supersedes */
+	pa_id_t supersedes_id;        /* 0 = a first version */
+	bool superseded;              /* reads only: a later version replaced it */
+	const char *fields;           /* JSON object text */
+	pa_id_t created_by;           /* 0 = the system */
+	const char *created_by_name;  /* reads only */
+	pa_id_t org_id;               /* the unit it was added for; 0 = none */
+	pa_time_t created_at;
+	pa_id_t event_id;             /* the timeline event that records it */
+} pa_record_t;
+
+/* PA_ECONFLICT when r->supersedes_id is already superseded. */
+int store_tx_record_insert(store_tx_t *tx, const pa_record_t *r, pa_id_t *id);
+/* The case's records (every version), in id order. */
+int store_records_of_case(store_conn_t *c, arena_t *a, pa_id_t case_id, pa_record_t **out,
+                          size_t *n);
 
 #endif

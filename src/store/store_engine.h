@@ -120,6 +120,8 @@ typedef struct store_hdr {
 	  size_t *n), (c, a, case_id, out, n)) \
 	X(link_exists, (store_conn_t *c, pa_id_t a, pa_id_t b, const char *kind, \
 	  bool either_way, bool *exists), (c, a, b, kind, either_way, exists)) \
+	X(records_of_case, (store_conn_t *c, arena_t *a, pa_id_t case_id, pa_record_t **out, \
+	  size_t *n), (c, a, case_id, out, n)) \
 	X(survey_get, (store_conn_t *c, arena_t *a, pa_id_t id, pa_survey_t *out), (c, a, id, out)) \
 	X(surveys_list, (store_conn_t *c, arena_t *a, const char *state, const char *series, \
 	  pa_id_t before_id, int limit, pa_survey_t **out, size_t *n), \
@@ -198,6 +200,7 @@ typedef struct store_hdr {
 	X(tx_supervision_mark_overdue, (store_tx_t *tx, pa_id_t id, pa_time_t at, \
 	  bool *changed), (tx, id, at, changed)) \
 	X(tx_link_insert, (store_tx_t *tx, const pa_case_link_t *l, pa_id_t *id), (tx, l, id)) \
+	X(tx_record_insert, (store_tx_t *tx, const pa_record_t *r, pa_id_t *id), (tx, r, id)) \
 	X(tx_survey_insert, (store_tx_t *tx, const pa_survey_t *s, pa_id_t *id), (tx, s, id)) \
 	X(tx_survey_set_state, (store_tx_t *tx, pa_id_t id, const char *from, const char *to, \
 	  pa_time_t at), (tx, id, from, to, at)) \

@@ -682,6 +682,7 @@ class ServerTestCase(Case):
 
 SAMPLE_PARAMS = {
     "id": "1", "party": "1", "type": "petition", "action": "accept", "sha": "0" * 64,
+    "kind": "party", "org": "1",
 }
 PROBE_BODY = {"__probe__": True}  # every JSON handler refuses it (or ignores it) before doing anything
 

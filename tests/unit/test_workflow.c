@@ -80,6 +80,7 @@ static bool in_csv(const char *csv, const char *name)
 static const char *const all_states[] = {
 	"registered", "forwarded", "handling", "replied", "reviewing",
 	"reviewed", "rechecking", "finalized", "refused", "closed",
+	"in_mediation", "mediated",
 };
 
 static const char *const all_roles[] = {
@@ -97,12 +98,15 @@ static const struct {
 	{ "object", "forwarded", "registered", "handler,intake" },
 	{ "refuse", "registered,forwarded", "refused", "intake,handler" },
 	{ "extend", "handling", "handling", "handler" },
-	{ "reply", "handling", "replied", "handler" },
+	{ "reply", "handling,mediated", "replied", "handler" },
 	{ "request_review", "replied,refused", "reviewing", "public" },
 	{ "review_reply", "reviewing", "reviewed", "handler,supervisor" },
 	{ "request_recheck", "reviewed", "rechecking", "public" },
 	{ "recheck_reply", "rechecking", "finalized", "handler,supervisor" },
 	{ "close", "replied,reviewed,refused", "closed", "system" },
+	{ "hand_over", "handling", "in_mediation", "handler" },
+	{ "mediation_ended", "in_mediation", "mediated", "system" },
+	{ "take_back", "in_mediation", "handling", "handler,supervisor" },
 };
 
 static void test_petition_shape(void **state)
@@ -172,10 +176,11 @@ static void test_petition_roles(void **state)
 	}
 	assert_true(wf_transition_allows_role(tr("request_review"), "public"));
 	assert_false(wf_transition_allows_role(tr("accept"), "public"));
-	/* system takes close and nothing else */
+	/* system takes close, and mediation_ended when a handed-over dispute ends */
 	for (size_t i = 0; i < petition->ntransitions; i++) {
 		const wf_transition_t *t = &petition->transitions[i];
-		assert_int_equal(wf_transition_allows_role(t, "system"), streq(t->name, "close"));
+		assert_int_equal(wf_transition_allows_role(t, "system"),
+		                 streq(t->name, "close") || streq(t->name, "mediation_ended"));
 	}
 	assert_false(wf_transition_allows_role(tr("accept"), "nobody"));
 }
@@ -199,6 +204,8 @@ static void test_petition_states(void **state)
 		{ "finalized", 0, WF_FROM_STATE, NULL, true, true },
 		{ "refused", 30, WF_FROM_STATE, "close", false, false },
 		{ "closed", 0, WF_FROM_STATE, NULL, false, true },
+		{ "in_mediation", 0, WF_FROM_STATE, NULL, false, false },
+		{ "mediated", 15, WF_FROM_STATE, NULL, false, false },
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(want); i++) {
 		const wf_state_t *s = st(want[i].name);
@@ -259,10 +266,11 @@ static void test_petition_flags(void **state)
 	assert_string_equal(tr("accept")->owner, "keep");
 	assert_string_equal(tr("close")->owner, "keep");
 
-	/* public timeline: everything but object */
+	/* public timeline: everything but object and take_back */
 	for (size_t i = 0; i < petition->ntransitions; i++)
 		assert_int_equal(petition->transitions[i].public,
-		                 !streq(petition->transitions[i].name, "object"));
+		                 !streq(petition->transitions[i].name, "object") &&
+		                     !streq(petition->transitions[i].name, "take_back"));
 
 	/* public actions */
 	for (size_t i = 0; i < petition->ntransitions; i++) {

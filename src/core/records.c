@@ -1,0 +1,532 @@
+/*
+ * records.c — records, approvals and participants of a case (records.h).
+ *
+ * Each write follows cases.c: the checks that need no writer first (the
+ * definition, the input, the principal's roles), then one store_write()
+ * whose function re-reads the case on the writer connection, checks again
+ * what may have changed meanwhile (state, a proposal decided, a
+ * participant added), and writes the change, the timeline event and the
+ * audit record together.  Approvals and participants live in the case's
+ * JSON data (pending_approval, participants), written with the case row.
+ */
+#include "base/common.h"
+#include "core/records.h"
+#include "core/audit.h"
+#include "core/cases.h"
+#include "core/links.h"
+
+#include <stdio.h>
+
+static const char *json_text(arena_t *a, json_t *j)
+{
+	char *s = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+	const char *r = arena_strdup(a, s ? s : "{}");
+	free(s);
+	return r;
+}
+
+static json_t *data_of(const pa_case_t *cs)
+{
+	json_t *d = cs->data ? json_loads(cs->data, 0, NULL) : NULL;
+	if (!json_is_object(d)) {
+		json_decref(d);
+		d = json_object();
+	}
+	return d;
+}
+
+/* p holds one of roles for cs: in its owning unit (overseers: over it), as
+ * a transition's roles are checked. */
+static bool holds_role_over(const pa_principal_t *p, const pa_case_t *cs, const char **roles,
+                            size_t nroles)
+{
+	wf_transition_t probe = { .name = "", .roles = roles, .nroles = nroles };
+	return p->kind == PRINCIPAL_STAFF && authz_may_take(p, cs, &probe, NULL);
+}
+
+/* p holds one of roles in a participating unit of cs. */
+static bool holds_role_as_participant(const pa_principal_t *p, const pa_case_t *cs,
+                                      const char **roles, size_t nroles)
+{
+	for (size_t i = 0; i < p->nroles; i++)
+		for (size_t k = 0; k < nroles; k++)
+			if (streq(p->roles[i].role, roles[k]) &&
+			    authz_is_participant(p, cs, p->roles[i].org_id))
+				return true;
+	return false;
+}
+
+static const char *actor_name(const pa_principal_t *p)
+{
+	return p->kind == PRINCIPAL_STAFF ? p->display_name : p->kind == PRINCIPAL_PUBLIC ? "public"
+	                                                                                 : "system";
+}
+
+/* ---- records ----------------------------------------------------------------------------- */
+
+bool cases_may_add_record(const pa_principal_t *p, const pa_case_t *cs, const wf_def_t *def,
+                          const wf_record_kind_t *rk)
+{
+	if (holds_role_over(p, cs, rk->roles, rk->nroles))
+		return true;
+	return def->ntracks && holds_role_as_participant(p, cs, rk->roles, rk->nroles);
+}
+
+struct record_tx {
+	pa_app_t *app;
+	arena_t *a;
+	const pa_principal_t *p;
+	const wf_def_t *def;
+	const wf_record_kind_t *rk;
+	const json_t *fields;
+	pa_id_t case_id;
+	pa_id_t supersedes;
+	pa_id_t org_id;
+	pa_time_t now;
+	pa_record_t out;
+};
+
+static int record_tx_fn(store_tx_t *tx, void *arg)
+{
+	struct record_tx *x = arg;
+	pa_err_t *err = store_tx_err(tx);
+	store_conn_t *c = store_tx_conn(tx);
+	pa_case_t cs;
+	int rc = store_case_get(c, x->a, x->case_id, &cs);
+	if (rc < 0)
+		return rc;
+	if (case_merged_into(&cs))
+		return pa_fail(err, PA_ECONFLICT, "invalid-state", NULL,
+		               "the case was merged into another case; add records there");
+	if (!wf_record_allowed_in(x->rk, wf_find_state(x->def, cs.state)))
+		return pa_fail(err, PA_ECONFLICT, "invalid-state", NULL,
+		               "a record '%s' cannot be added in state '%s'", x->rk->name, cs.state);
+	int version = 1;
+	if (x->supersedes) {
+		pa_record_t *rs = NULL;
+		size_t n = 0;
+		if ((rc = store_records_of_case(c, x->a, cs.id, &rs, &n)) < 0)
+			return rc;
+		const pa_record_t *old = NULL;
+		for (size_t i = 0; i < n && !old; i++)
+			if (rs[i].id == x->supersedes)
+				old = &rs[i];
+		if (!old || !streq(old->kind, x->rk->name))
+			return pa_fail(err, PA_EUNPROCESSABLE, "unprocessable", "supersedes",
+			               "no record '%s' %lld on this case", x->rk->name,
+			               (long long)x->supersedes);
+		if (old->superseded)
+			return pa_fail(err, PA_ECONFLICT, "conflict", "supersedes",
+			               "record %lld was already replaced by a later version; reload",
+			               (long long)x->supersedes);
+		version = old->version + 1;
+	}
+	json_t *ed = json_pack("{s:s, s:i, s:O}", "kind", x->rk->name, "version", version, "fields",
+	                       (json_t *)x->fields);
+	if (x->supersedes)
+		json_object_set_new(ed, "supersedes", json_integer(x->supersedes));
+	pa_event_t ev = {
+		.case_id = cs.id, .at = x->now, .kind = "record", .action = NULL,
+		.from_state = cs.state, .to_state = cs.state,
+		.actor_user_id = x->p->kind == PRINCIPAL_STAFF ? x->p->user_id : 0,
+		.actor_name = actor_name(x->p), .actor_org_id = x->org_id, .public = false,
+		.data = json_text(x->a, ed),
+	};
+	json_decref(ed);
+	pa_id_t ev_id;
+	if ((rc = store_tx_event_insert(tx, &ev, &ev_id)) < 0)
+		return rc;
+	pa_record_t r = {
+		.case_id = cs.id, .kind = x->rk->name, .version = version,
+		.supersedes_id = x->supersedes, .fields = json_text(x->a, (json_t *)x->fields),
+		.created_by = x->p->kind == PRINCIPAL_STAFF ? x->p->user_id : 0, .org_id = x->org_id,
+		.created_at = x->now, .event_id = ev_id,
+	};
+	if ((rc = store_tx_record_insert(tx, &r, &r.id)) < 0) {
+		if (rc == PA_ECONFLICT)
+			return pa_fail(err, rc, "conflict", "supersedes",
+			               "that version was replaced meanwhile; reload");
+		return rc;
+	}
+	/* the audit record names the record, not its contents (they may hold
+	 * personal data; the record itself is the evidence) */
+	rc = audit_append(tx, x->now, authz_actor(x->p, x->a), "case.record",
+	                  arena_printf(x->a, "case:%lld", (long long)cs.id),
+	                  arena_printf(x->a, "{\"kind\":\"%s\",\"record_id\":%lld,\"version\":%d}",
+	                               x->rk->name, (long long)r.id, version));
+	if (rc < 0)
+		return rc;
+	r.created_by_name = x->p->kind == PRINCIPAL_STAFF ? x->p->display_name : NULL;
+	x->out = r;
+	return 0;
+}
+
+/* org fields of a record name active units */
+static int check_org_fields(pa_app_t *app, const wf_record_kind_t *rk, const json_t *fields,
+                            arena_t *a, pa_err_t *err)
+{
+	orgtree_t *tree = orgcache_get(app->orgs);
+	int rc = 0;
+	for (size_t i = 0; i < rk->nfields && rc == 0; i++) {
+		const wf_field_t *f = &rk->fields[i];
+		json_t *v = json_object_get(fields, f->name);
+		if (f->type != WF_FIELD_ORG || !json_is_integer(v))
+			continue;
+		const pa_org_t *o = orgtree_find(tree, json_integer_value(v));
+		if (!o || !o->is_unit || o->disabled)
+			rc = pa_fail(err, PA_EUNPROCESSABLE, "unprocessable",
+			             arena_printf(a, "fields.%s", f->name), "no active unit with id %lld",
+			             (long long)json_integer_value(v));
+	}
+	orgtree_release(tree);
+	return rc;
+}
+
+int cases_record_add(pa_app_t *app, arena_t *a, const pa_principal_t *p, const pa_case_t *cs,
+                     const char *kind, const json_t *fields, pa_id_t supersedes, pa_record_t *out,
+                     pa_err_t *err)
+{
+	const wf_def_t *def = wf_registry_find(app->wf, cs->type);
+	const wf_record_kind_t *rk = def ? wf_find_record_kind(def, kind) : NULL;
+	if (!rk)
+		return pa_fail(err, PA_ENOTFOUND, "not-found", "kind", "a %s keeps no record '%s'",
+		               cs->type, kind);
+	if (!cases_may_add_record(p, cs, def, rk))
+		return pa_fail(err, PA_EFORBIDDEN, "forbidden", NULL,
+		               "your roles do not allow adding a '%s' to this case", kind);
+	int rc;
+	json_t *empty = NULL;
+	if (!fields)
+		fields = empty = json_object();
+	if ((rc = wf_validate_record(rk, fields, err)) < 0 ||
+	    (rc = check_org_fields(app, rk, fields, a, err)) < 0) {
+		json_decref(empty);
+		return rc;
+	}
+	/* the unit it is added for: the owner, or the participant the user works in */
+	pa_id_t org = cs->owner_org_id;
+	if (!holds_role_over(p, cs, rk->roles, rk->nroles))
+		for (size_t i = 0; i < p->nroles; i++)
+			if (authz_is_participant(p, cs, p->roles[i].org_id)) {
+				org = p->roles[i].org_id;
+				break;
+			}
+	struct record_tx x = { .app = app, .a = a, .p = p, .def = def, .rk = rk, .fields = fields,
+		                   .case_id = cs->id, .supersedes = supersedes, .org_id = org,
+		                   .now = pa_now() };
+	rc = store_write(app->store, record_tx_fn, &x, err);
+	json_decref(empty);
+	if (rc == 0)
+		*out = x.out;
+	return rc;
+}
+
+int cases_records(pa_app_t *app, arena_t *a, const pa_case_t *cs, pa_record_t **out, size_t *n,
+                  pa_err_t *err)
+{
+	int rc = store_records_of_case(store_reader(app->store), a, cs->id, out, n);
+	if (rc < 0)
+		return pa_fail(err, rc, "unavailable", NULL, "could not read the case's records");
+	return 0;
+}
+
+/* ---- approvals ------------------------------------------------------------------------------ */
+
+static const wf_transition_t *pending_step(pa_app_t *app, const pa_case_t *cs, json_t **pending)
+{
+	*pending = NULL;
+	if (!cs->data || !strstr(cs->data, "\"pending_approval\""))
+		return NULL;
+	const wf_def_t *def = wf_registry_find(app->wf, cs->type);
+	json_t *d = data_of(cs);
+	json_t *pa = json_object_get(d, "pending_approval");
+	const char *action = json_string_value(json_object_get(pa, "action"));
+	const wf_transition_t *t = def && action ? wf_find_transition(def, action) : NULL;
+	if (t)
+		*pending = json_incref(pa);
+	json_decref(d);
+	return t;
+}
+
+bool cases_may_decide(pa_app_t *app, const pa_principal_t *p, const pa_case_t *cs)
+{
+	json_t *pending;
+	const wf_transition_t *t = pending_step(app, cs, &pending);
+	bool ok = t && holds_role_over(p, cs, t->approval_roles, t->napproval_roles) &&
+	          json_integer_value(json_object_get(pending, "by_user_id")) != p->user_id;
+	json_decref(pending);
+	return ok;
+}
+
+struct decide_tx {
+	pa_app_t *app;
+	arena_t *a;
+	const pa_principal_t *p;
+	pa_id_t case_id;
+	int version;
+	bool approve;
+	const char *reason;
+	pa_time_t now;
+	pa_case_t out;
+};
+
+static int decide_tx_fn(store_tx_t *tx, void *arg)
+{
+	struct decide_tx *x = arg;
+	pa_err_t *err = store_tx_err(tx);
+	pa_case_t cs;
+	int rc = store_case_get(store_tx_conn(tx), x->a, x->case_id, &cs);
+	if (rc < 0)
+		return rc;
+	json_t *pending;
+	const wf_transition_t *t = pending_step(x->app, &cs, &pending);
+	if (!t || cs.version != x->version) {
+		json_decref(pending);
+		return pa_fail(err, PA_ECONFLICT, "invalid-state", NULL,
+		               "the proposal was decided or changed meanwhile; reload");
+	}
+	json_t *info = json_pack("{s:s, s:O, s:s, s:I, s:s?}", "decision",
+	                         x->approve ? "approved" : "declined", "proposed_by",
+	                         json_object_get(pending, "by_name"), "by_name",
+	                         x->p->display_name ? x->p->display_name : "", "by_user_id",
+	                         (json_int_t)x->p->user_id, "reason", x->reason);
+	json_object_set(info, "proposed_by_user_id", json_object_get(pending, "by_user_id"));
+	pa_event_t ev = {
+		.case_id = cs.id, .at = x->now, .kind = x->approve ? "approval_approved" : "approval_declined",
+		.action = t->name, .from_state = cs.state, .to_state = cs.state,
+		.actor_user_id = x->p->user_id, .actor_name = x->p->display_name,
+		.actor_org_id = cs.owner_org_id, .public = false, .text = x->reason,
+		.data = json_text(x->a, info),
+	};
+	pa_id_t ev_id;
+	if ((rc = store_tx_event_insert(tx, &ev, &ev_id)) < 0)
+		goto out;
+	if ((rc = audit_append(tx, x->now, authz_actor(x->p, x->a),
+	                       x->approve ? "case.approval_approve" : "case.approval_decline",
+	                       arena_printf(x->a, "case:%lld", (long long)cs.id),
+	                       arena_printf(x->a, "{\"action\":\"%s\",\"event_id\":%lld}", t->name,
+	                                    (long long)ev_id))) < 0)
+		goto out;
+	if (x->approve) {
+		/* the step itself, with every check it has (state, records,
+		 * window...) done again now */
+		rc = cases_apply_approved_tx(tx, x->app, x->a, x->p, &cs, pending, info, x->now,
+		                             &x->out);
+	} else {
+		pa_case_t nc = cs;
+		json_t *d = data_of(&cs);
+		json_object_del(d, "pending_approval");
+		nc.data = json_text(x->a, d);
+		json_decref(d);
+		nc.updated_at = x->now;
+		if ((rc = store_tx_case_update(tx, &nc)) == 0) {
+			nc.version++;
+			x->out = nc;
+		}
+	}
+out:
+	json_decref(info);
+	json_decref(pending);
+	return rc;
+}
+
+int cases_decide_approval(pa_app_t *app, arena_t *a, const pa_principal_t *p, const pa_case_t *cs,
+                          bool approve, const char *reason, pa_case_t *out, pa_err_t *err)
+{
+	json_t *pending;
+	const wf_transition_t *t = pending_step(app, cs, &pending);
+	if (!t)
+		return pa_fail(err, PA_ECONFLICT, "invalid-state", NULL,
+		               "no proposed step waits for approval on this case");
+	bool own = json_integer_value(json_object_get(pending, "by_user_id")) == p->user_id;
+	json_decref(pending);
+	if (!holds_role_over(p, cs, t->approval_roles, t->napproval_roles))
+		return pa_fail(err, PA_EFORBIDDEN, "forbidden", NULL,
+		               "your roles do not allow deciding on '%s'", t->name);
+	if (own)
+		return pa_fail(err, PA_EFORBIDDEN, "forbidden", NULL,
+		               "a proposal is decided by someone other than who proposed it");
+	int rc = cases_check_text(reason, "reason", !approve, RECORD_REASON_MAX, err);
+	if (rc < 0)
+		return rc;
+	struct decide_tx x = { .app = app, .a = a, .p = p, .case_id = cs->id, .version = cs->version,
+		                   .approve = approve, .reason = reason && *reason ? reason : NULL,
+		                   .now = pa_now() };
+	if ((rc = store_write(app->store, decide_tx_fn, &x, err)) < 0)
+		return rc;
+	*out = x.out;
+	return 0;
+}
+
+/* ---- participants ----------------------------------------------------------------------------- */
+
+struct part_tx {
+	pa_app_t *app;
+	arena_t *a;
+	const pa_principal_t *p;
+	const wf_def_t *def;
+	pa_id_t case_id;
+	pa_id_t org_id;
+	const char *org_kind;
+	const char *stage;      /* NULL: add */
+	const char *note;
+	pa_time_t now;
+	pa_case_t out;
+};
+
+static int part_tx_fn(store_tx_t *tx, void *arg)
+{
+	struct part_tx *x = arg;
+	pa_err_t *err = store_tx_err(tx);
+	pa_case_t cs;
+	int rc = store_case_get(store_tx_conn(tx), x->a, x->case_id, &cs);
+	if (rc < 0)
+		return rc;
+	if (!cs.is_open || case_merged_into(&cs))
+		return pa_fail(err, PA_ECONFLICT, "invalid-state", NULL,
+		               "the case is closed: its participants no longer change");
+	const wf_track_t *tr = wf_find_track(x->def, x->org_kind);
+	json_t *d = data_of(&cs);
+	json_t *parts = json_object_get(d, "participants"), *v, *mine = NULL;
+	if (!json_is_array(parts)) {
+		parts = json_array();
+		json_object_set_new(d, "participants", parts);
+	}
+	size_t k;
+	json_array_foreach(parts, k, v)
+		if (json_integer_value(json_object_get(v, "org_id")) == x->org_id)
+			mine = v;
+	const char *from_stage = mine ? json_string_value(json_object_get(mine, "stage")) : NULL;
+	const char *to_stage;
+	if (!x->stage) {
+		if (mine) {
+			json_decref(d);
+			return pa_fail(err, PA_ECONFLICT, "conflict", "org_id",
+			               "that unit already participates");
+		}
+		to_stage = tr->stages[0].code;
+		json_array_append_new(parts, json_pack("{s:I, s:s, s:s, s:I}", "org_id",
+		                                       (json_int_t)x->org_id, "kind", tr->kind, "stage",
+		                                       to_stage, "since", (json_int_t)x->now));
+	} else {
+		if (!mine) {
+			json_decref(d);
+			return pa_fail(err, PA_ENOTFOUND, "not-found", "org_id",
+			               "that unit does not participate in this case");
+		}
+		if (wf_track_stage(tr, x->stage) <= wf_track_stage(tr, from_stage)) {
+			json_decref(d);
+			return pa_fail(err, PA_ECONFLICT, "invalid-state", "stage",
+			               "stage '%s' does not come after the current stage '%s'", x->stage,
+			               from_stage ? from_stage : "");
+		}
+		to_stage = x->stage;
+		from_stage = arena_strdup(x->a, from_stage ? from_stage : "");
+		json_object_set_new(mine, "stage", json_string(to_stage));
+		json_object_set_new(mine, "since", json_integer(x->now));
+	}
+	if (x->def->participants_only)
+		json_object_set_new(d, "participants_only", json_true());
+	pa_case_t nc = cs;
+	nc.data = json_text(x->a, d);
+	json_decref(d);
+	nc.updated_at = x->now;
+	if ((rc = store_tx_case_update(tx, &nc)) < 0)
+		return rc;
+	nc.version++;
+	json_t *ed = json_pack("{s:I, s:s, s:s, s:s?, s:s?}", "org_id", (json_int_t)x->org_id, "kind",
+	                       tr->kind, "stage", to_stage, "from_stage", x->stage ? from_stage : NULL,
+	                       "note", x->note);
+	pa_event_t ev = {
+		.case_id = cs.id, .at = x->now, .kind = x->stage ? "participant_stage" : "participant_added",
+		.from_state = cs.state, .to_state = cs.state, .actor_user_id = x->p->user_id,
+		.actor_name = x->p->display_name, .actor_org_id = x->org_id, .public = false,
+		.text = x->note, .data = json_text(x->a, ed),
+	};
+	pa_id_t ev_id;
+	rc = store_tx_event_insert(tx, &ev, &ev_id);
+	if (rc == 0)
+		rc = audit_append(tx, x->now, authz_actor(x->p, x->a),
+		                  x->stage ? "case.participant_stage" : "case.participant_add",
+		                  arena_printf(x->a, "case:%lld", (long long)cs.id), ev.data);
+	json_decref(ed);
+	if (rc == 0)
+		x->out = nc;
+	return rc;
+}
+
+static int participant_org(pa_app_t *app, arena_t *a, const wf_def_t *def, pa_id_t org_id,
+                           const char **kind, pa_err_t *err)
+{
+	orgtree_t *tree = orgcache_get(app->orgs);
+	const pa_org_t *o = orgtree_find(tree, org_id);
+	int rc = 0;
+	if (!o || !o->is_unit || o->disabled)
+		rc = pa_fail(err, PA_EUNPROCESSABLE, "unprocessable", "org_id",
+		             "no active unit with id %lld", (long long)org_id);
+	else if (!wf_find_track(def, o->kind))
+		rc = pa_fail(err, PA_EUNPROCESSABLE, "unprocessable", "org_id",
+		             "a %s has no stage track in a %s", o->kind, def->type);
+	else
+		*kind = arena_strdup(a, o->kind);
+	orgtree_release(tree);
+	return rc;
+}
+
+int cases_participant_add(pa_app_t *app, arena_t *a, const pa_principal_t *p, const pa_case_t *cs,
+                          pa_id_t org_id, pa_case_t *out, pa_err_t *err)
+{
+	const wf_def_t *def = wf_registry_find(app->wf, cs->type);
+	if (!def || !def->ntracks)
+		return pa_fail(err, PA_ENOTFOUND, "not-found", NULL, "a %s has no participants",
+		               cs->type);
+	if (!holds_role_over(p, cs, def->participant_roles, def->nparticipant_roles))
+		return pa_fail(err, PA_EFORBIDDEN, "forbidden", NULL,
+		               "your roles do not allow adding participants to this case");
+	struct part_tx x = { .app = app, .a = a, .p = p, .def = def, .case_id = cs->id,
+		                 .org_id = org_id, .now = pa_now() };
+	int rc = participant_org(app, a, def, org_id, &x.org_kind, err);
+	if (rc < 0)
+		return rc;
+	if (cs->accused_org_id) {
+		orgtree_t *tree = orgcache_get(app->orgs);
+		bool within = orgtree_is_within(tree, org_id, cs->accused_org_id);
+		orgtree_release(tree);
+		if (within)
+			return pa_fail(err, PA_EUNPROCESSABLE, "unprocessable", "org_id",
+			               "a case may never go to the unit it accuses, or a unit under it");
+	}
+	if ((rc = store_write(app->store, part_tx_fn, &x, err)) < 0)
+		return rc;
+	*out = x.out;
+	return 0;
+}
+
+int cases_participant_stage(pa_app_t *app, arena_t *a, const pa_principal_t *p,
+                            const pa_case_t *cs, pa_id_t org_id, const char *stage,
+                            const char *note, pa_case_t *out, pa_err_t *err)
+{
+	const wf_def_t *def = wf_registry_find(app->wf, cs->type);
+	if (!def || !def->ntracks)
+		return pa_fail(err, PA_ENOTFOUND, "not-found", NULL, "a %s has no participants",
+		               cs->type);
+	if (!authz_is_participant(p, cs, org_id) &&
+	    !holds_role_over(p, cs, def->participant_roles, def->nparticipant_roles))
+		return pa_fail(err, PA_EFORBIDDEN, "forbidden", NULL,
+		               "only the unit itself or the case's coordinators move its stage");
+	struct part_tx x = { .app = app, .a = a, .p = p, .def = def, .case_id = cs->id,
+		                 .org_id = org_id, .stage = stage, .now = pa_now() };
+	int rc = participant_org(app, a, def, org_id, &x.org_kind, err);
+	if (rc < 0)
+		return rc;
+	if (wf_track_stage(wf_find_track(def, x.org_kind), stage) < 0)
+		return pa_fail(err, PA_EINVAL, "validation", "stage",
+		               "'%s' is not a stage of a %s's track", stage ? stage : "", x.org_kind);
+	if ((rc = cases_check_text(note, "note", false, RECORD_REASON_MAX, err)) < 0)
+		return rc;
+	x.note = note && *note ? note : NULL;
+	if ((rc = store_write(app->store, part_tx_fn, &x, err)) < 0)
+		return rc;
+	*out = x.out;
+	return 0;
+}

@@ -1,0 +1,85 @@
+/*
+ * sqlite_records.c — records kept on a case (table case_records).
+ *
+ * Rows are only ever inserted (triggers refuse UPDATE and DELETE).  A new
+ * version of a record is a new row naming the one it supersedes; the UNIQUE
+ * constraint on supersedes_id makes "supersede" happen at most once, so two
+ * editors racing on one version cannot both win.  Statements are prepared
+ * per call (sq_prepare), as in sqlite_supervision.c: they run a few times
+ * per case detail or record write.
+ */
+#include "base/common.h"
+#include "store/sqlite_internal.h"
+
+int sq_tx_record_insert(store_tx_t *tx, const pa_record_t *r, pa_id_t *id)
+{
+	store_conn_t *c = tx->conn;
+	sqlite3_stmt *st;
+	int rc = sq_prepare(c,
+	                    "INSERT INTO case_records(case_id, kind, version, supersedes_id, fields, "
+	                    "created_by, org_id, created_at, event_id) VALUES (?1, ?2, ?3, "
+	                    "NULLIF(?4, 0), ?5, NULLIF(?6, 0), NULLIF(?7, 0), ?8, NULLIF(?9, 0))",
+	                    &st, tx->err);
+	if (rc < 0)
+		return rc;
+	sq_bind_t b = SQ_BIND(st);
+	sq_bind_int(&b, r->case_id);
+	sq_bind_text(&b, r->kind);
+	sq_bind_int(&b, r->version > 0 ? r->version : 1);
+	sq_bind_int(&b, r->supersedes_id);
+	sq_bind_text(&b, r->fields ? r->fields : "{}");
+	sq_bind_int(&b, r->created_by);
+	sq_bind_int(&b, r->org_id);
+	sq_bind_int(&b, r->created_at);
+	sq_bind_int(&b, r->event_id);
+	rc = b.rc ? sq_bind_error(c, b.rc, tx->err) : sq_step(c, st, tx->err);
+	sqlite3_finalize(st);
+	if (rc < 0)
+		return rc;
+	if (id)
+		*id = sqlite3_last_insert_rowid(c->db);
+	return 0;
+}
+
+int sq_records_of_case(store_conn_t *c, arena_t *a, pa_id_t case_id, pa_record_t **out,
+                          size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	sqlite3_stmt *st;
+	int rc = sq_prepare(c,
+	                    "SELECT r.id, r.case_id, r.kind, r.version, IFNULL(r.supersedes_id, 0), "
+	                    "EXISTS (SELECT 1 FROM case_records s WHERE s.supersedes_id = r.id), "
+	                    "r.fields, IFNULL(r.created_by, 0), u.display_name, IFNULL(r.org_id, 0), "
+	                    "r.created_at, IFNULL(r.event_id, 0) FROM case_records r "
+	                    "LEFT JOIN users u ON u.id = r.created_by WHERE r.case_id = ?1 ORDER BY r.id",
+	                    &st, NULL);
+	if (rc < 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, case_id);
+	pa_record_t *arr = NULL;
+	size_t cnt = 0, cap = 0;
+	while ((rc = sq_step(c, st, NULL)) == SQ_ROW) {
+		arr = sq_grow(a, arr, cnt, &cap, sizeof(*arr));
+		pa_record_t *r = &arr[cnt++];
+		sq_row_t row = SQ_ROW_READER(st, a);
+		r->id = sq_col_int(&row);
+		r->case_id = sq_col_int(&row);
+		r->kind = sq_col_text(&row);
+		r->version = (int)sq_col_int(&row);
+		r->supersedes_id = sq_col_int(&row);
+		r->superseded = sq_col_bool(&row);
+		r->fields = sq_col_text(&row);
+		r->created_by = sq_col_int(&row);
+		r->created_by_name = sq_col_text(&row);
+		r->org_id = sq_col_int(&row);
+		r->created_at = sq_col_int(&row);
+		r->event_id = sq_col_int(&row);
+	}
+	sqlite3_finalize(st);
+	if (rc < 0)
+		return rc;
+	*out = arr;
+	*n = cnt;
+	return 0;
+}
