@@ -105,9 +105,10 @@ static int public_case_get(http_req_t *req, http_resp_t *resp)
 	json_object_set_new(j, "created_at", api_time(app, cs.created_at));
 	json_object_set_new(j, "handling_unit", api_org_ref(pub->tree, cs.owner_org_id, req->lang));
 	json_object_set_new(j, "due_at", has_due ? api_time(app, cs.due_at) : json_null());
-	if (st && st->has_due && cs.is_open)
-		json_object_set_new(j, "limit", json_pack("{s:i, s:s, s:s?}", "amount", st->due.amount, "unit",
-		                                          due_unit_name(st->due.unit), "basis", st->due.basis));
+	const wf_due_t *lim = st ? wf_category_state_due(def, cs.category, st) : NULL;
+	if (lim && cs.is_open)
+		json_object_set_new(j, "limit", json_pack("{s:i, s:s, s:s?}", "amount", lim->amount, "unit",
+		                                          due_unit_name(lim->unit), "basis", lim->basis));
 	else
 		json_object_set_new(j, "limit", json_null());
 
