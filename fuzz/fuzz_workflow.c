@@ -3,7 +3,8 @@
  *
  * Feeds the bytes to wf_load_buffer() (the loader's fuzz seam).  When a
  * definition loads, it also runs the helpers that walk it — the JSON view,
- * notice rendering and field validation with an empty input — and frees it,
+ * notice rendering, field validation with an empty input, and the records'
+ * and participants' lookups — and frees it,
  * so LeakSanitizer catches anything the loader or the helpers keep.
  *
  * Build with CMake (-DPINGAN_FUZZ=ON -DPINGAN_SANITIZE=ON, CC=clang) or by
@@ -38,6 +39,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	json_t *empty = json_object();
 	for (size_t i = 0; i < def->ntransitions; i++)
 		wf_validate_fields(&def->transitions[i], empty, &err);
+	/* records, participants' tracks and the lookups the engine makes on them */
+	json_t *on = json_pack("{s:b}", "x", 1);
+	for (size_t i = 0; i < def->nrecords; i++) {
+		const wf_record_kind_t *rk = &def->records[i];
+		wf_validate_record(rk, empty, &err);
+		wf_validate_record(rk, on, &err);
+		for (size_t s = 0; s < def->nstates; s++)
+			wf_record_allowed_in(rk, &def->states[s]);
+		if (wf_find_record_kind(def, rk->name) != rk)
+			__builtin_trap();
+	}
+	for (size_t i = 0; i < def->ntracks; i++) {
+		const wf_track_t *tr = &def->tracks[i];
+		for (size_t s = 0; s < tr->nstages; s++)
+			if (wf_track_stage(tr, tr->stages[s].code) < 0)
+				__builtin_trap();
+	}
+	json_decref(on);
 	json_decref(empty);
 	json_decref(vars);
 	arena_free(a);
