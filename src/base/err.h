@@ -11,6 +11,7 @@
 #ifndef PA_ERR_H
 #define PA_ERR_H
 
+#include <stdarg.h>
 #include <stddef.h>
 
 enum pa_errcode {
@@ -37,19 +38,40 @@ enum pa_errcode {
  * document's type URI (e.g. "validation", "invalid-state", "window-closed");
  * `field` is a JSON path-ish name of the input at fault ("contact.phone"),
  * empty when none; `detail` is a human sentence in English used in logs and
- * as the problem's detail (titles are localized from `type`).
+ * as the problem's detail for English requests; `detail_zh` is the same
+ * sentence in zh-CN, formatted from the catalog (base/messages.h) — or the
+ * English one when the catalog has no translation — and is what a zh-CN
+ * request sees (titles are localized from `type`).  Both are cut on a UTF-8
+ * character boundary when too long.  pa_err_t is copied by value; copy the
+ * whole struct so both sentences travel together.
  */
 typedef struct pa_err {
 	int code;
 	char type[48];
 	char field[96];
 	char detail[256];
+	char detail_zh[512]; /* a CJK character is 3 bytes */
 	int retry_after;  /* seconds, for 429/503; 0 = none */
 } pa_err_t;
 
-/* Records the failure in `e` (which may be NULL) and returns `code`. */
+/*
+ * Records the failure in `e` (which may be NULL) and returns `code`.  `fmt`
+ * is an English printf format and the key of the zh-CN catalog: keep it a
+ * string literal so scripts/messages-missing finds it (docs/i18n.md).
+ */
 int pa_fail(pa_err_t *e, int code, const char *type, const char *field,
             const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/*
+ * For a function that takes a format and forwards it here: both sentences
+ * are `prefix` (verbatim, not translated; may be NULL) followed by fmt
+ * formatted in English and in zh-CN.  Declare such a wrapper with
+ * PA_FAIL_FMT(fmt_index, first_arg_index) so the compiler checks its
+ * formats and scripts/messages-missing collects them as it does pa_fail's.
+ */
+int pa_vfail(pa_err_t *e, int code, const char *type, const char *field, const char *prefix,
+             const char *fmt, va_list ap) __attribute__((format(printf, 6, 0)));
+#define PA_FAIL_FMT(fmt_index, first_arg) __attribute__((format(printf, fmt_index, first_arg)))
 
 void pa_err_clear(pa_err_t *e);
 

@@ -2324,18 +2324,19 @@ static bool blank(const char *s)
 	return true;
 }
 
-static int field_fail(pa_err_t *err, const char *name, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+static int field_fail(pa_err_t *err, const char *name, const char *fmt, ...) PA_FAIL_FMT(3, 4);
 
+/* "fields.<name>: <fmt>", the sentence in both languages (err.h) */
 static int field_fail(pa_err_t *err, const char *name, const char *fmt, ...)
 {
-	char path[WF_MAX_NAME + 16], msg[200];
+	char path[WF_MAX_NAME + 16], prefix[WF_MAX_NAME + 18];
 	snprintf(path, sizeof(path), "fields.%.*s", WF_MAX_NAME, name);
+	snprintf(prefix, sizeof(prefix), "%s: ", path);
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	int rc = pa_vfail(err, PA_EINVAL, "validation", path, prefix, fmt, ap);
 	va_end(ap);
-	return pa_fail(err, PA_EINVAL, "validation", path, "%s: %s", path, msg);
+	return rc;
 }
 
 static int check_value(const wf_field_t *f, const json_t *v, pa_err_t *err)

@@ -6,7 +6,9 @@
  * localized title.  The slug in pa_err_t.type picks the title; an empty or
  * unknown slug falls back to the slug that belongs to the status, so a
  * problem document always has a type and title we ship translations for.
- * 5xx documents never carry the internal detail (that goes to the log).
+ * The detail is err->detail_zh (zh-CN, the default) or, for an English
+ * request, err->detail; 5xx documents never carry the internal detail (that
+ * goes to the log, in English).
  */
 #include "base/common.h"
 #include "http/http.h"
@@ -116,7 +118,7 @@ void http_problem(const http_req_t *req, http_resp_t *resp, const pa_err_t *err)
 	else if (status >= 500)
 		detail = "An internal error occurred.";
 	else if (err && err->detail[0])
-		detail = err->detail;
+		detail = en || !err->detail_zh[0] ? err->detail : err->detail_zh;
 	if (detail) {
 		strbuf_adds(&resp->body, ",\"detail\":");
 		strbuf_add_json_str(&resp->body, detail);

@@ -50,6 +50,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -554,17 +555,29 @@ static void fail_response(struct request_state *st, http_resp_t *resp, int rc)
 		          req->err.detail[0] ? req->err.detail : "(no detail)");
 }
 
-static enum MHD_Result answer_error(struct request_state *st, struct MHD_Connection *con,
-                                    int code, const char *type, const char *field,
-                                    const char *detail)
+static enum MHD_Result send_error(struct request_state *st, struct MHD_Connection *con, int code)
 {
 	http_resp_t resp;
 	resp_init(&resp);
-	pa_fail(&st->req.err, code, type, field, "%s", detail);
 	fail_response(st, &resp, code);
 	if (code == PA_EMETHOD && st->allow)
 		http_resp_header(&resp, "Allow", st->allow);
 	return send_response(st, con, &resp);
+}
+
+static enum MHD_Result answer_error(struct request_state *st, struct MHD_Connection *con,
+                                    int code, const char *type, const char *field,
+                                    const char *fmt, ...) PA_FAIL_FMT(6, 7);
+
+static enum MHD_Result answer_error(struct request_state *st, struct MHD_Connection *con,
+                                    int code, const char *type, const char *field,
+                                    const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	pa_vfail(&st->req.err, code, type, field, NULL, fmt, ap);
+	va_end(ap);
+	return send_error(st, con, code);
 }
 
 /* First call: headers are in, the body is not. */
@@ -721,9 +734,10 @@ static enum MHD_Result finish(struct request_state *st, struct MHD_Connection *c
 			return sret;
 		return answer_error(st, con, PA_ENOTFOUND, "not-found", "", "no such resource");
 	}
-	if (st->query_rc < 0)
-		return answer_error(st, con, st->query_err.code, st->query_err.type,
-		                    st->query_err.field, st->query_err.detail);
+	if (st->query_rc < 0) {
+		req->err = st->query_err; /* whole struct: both sentences */
+		return send_error(st, con, st->query_err.code);
+	}
 	if (st->keep_body && st->body.len) {
 		req->body = st->body.buf;
 		req->body_len = st->body.len;

@@ -115,6 +115,49 @@ class Bad(H.ApiTestCase):
         # exactly 200 characters is fine (Chinese characters count as one each)
         self.assertStatus(self.post_case(H.petition_body(title="字" * 200)), 201)
 
+    def test_problem_details_follow_the_language(self):
+        # The detail says what is wrong with which field: in zh-CN by default and
+        # for a Chinese Accept-Language, in English for en (header or ?lang=en).
+        zh, en = SRV.public(lang="zh-CN,zh;q=0.9"), SRV.public(lang="en")
+        default = SRV.public()
+        phone = H.petition_body(contact={"name": "张三", "phone": "12ab"})
+        for c in (zh, default):
+            d = self.bad(c.post("/api/public/cases", phone), 400, "validation", "contact.phone")
+            self.assertEqual(d["detail"], "contact.phone 不是有效的电话号码", d)
+        d = self.bad(en.post("/api/public/cases", phone), 400, "validation", "contact.phone")
+        self.assertEqual(d["detail"], "contact.phone is not a phone number", d)
+        d = self.bad(default.post("/api/public/cases?lang=en", phone), 400, "validation", "contact.phone")
+        self.assertEqual(d["detail"], "contact.phone is not a phone number", d)
+        # a number formatted into the sentence, in both
+        long_title = H.petition_body(title="字" * 201)
+        d = self.bad(zh.post("/api/public/cases", long_title), 400, "validation", "title")
+        self.assertEqual(d["detail"], "title 超过 200 个字符", d)
+        d = self.bad(en.post("/api/public/cases", long_title), 400, "validation", "title")
+        self.assertEqual(d["detail"], "title is longer than 200 characters", d)
+        # staff get the same, from the HTTP layer too (bad JSON, unknown path)
+        staff_en = SRV.client("intake", fresh=True, lang="en")
+        r = self.intake.post("/api/v1/cases", b'{"a":1,\n"b":}', content_type="application/json")
+        self.assertIn("第 2 行", self.bad(r, 400, "bad-json", "body")["detail"])
+        r = staff_en.post("/api/v1/cases", b'{"a":1,\n"b":}', content_type="application/json")
+        self.assertIn("at line 2", self.bad(r, 400, "bad-json", "body")["detail"])
+        self.assertEqual(self.bad(zh.get("/api/v1/nothing"), 404, "not-found")["detail"], "资源不存在")
+        self.assertEqual(self.bad(en.get("/api/v1/nothing"), 404, "not-found")["detail"], "no such resource")
+        # every refused submission of test_validation_names_the_field says it in Chinese
+        bad_bodies = [
+            H.petition_body(title=""), H.petition_body(title=5), H.petition_body(foo=1),
+            H.petition_body(contact={"name": "张三", "nickname": "三儿"}),
+            H.petition_body(contact="张三 13812345678"), H.petition_body(accused_org_id="x"),
+            H.petition_body(contact={"name": "张三", "id_number": "12345"}),
+            H.petition_body(category="wish"), H.petition_body(category=None),
+            H.petition_body(type="complaint"), H.petition_body(contact=None),
+        ]
+        for body in bad_bodies:
+            with self.subTest(body=json.dumps(body, ensure_ascii=False)[:120]):
+                d = self.bad(zh.post("/api/public/cases", body), 400, "validation")
+                self.assertRegex(d.get("detail", ""), "[\u4e00-\u9fff]", d)
+                d = self.bad(en.post("/api/public/cases", body), 400, "validation")
+                self.assertNotRegex(d.get("detail", ""), "[\u4e00-\u9fff]", d)
+
     def test_blank_title_and_body_are_missing(self):
         # A title or body of only spaces is no title: the workflow's own
         # required text fields say "must not be blank", the case fields should too.

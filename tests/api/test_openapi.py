@@ -45,7 +45,7 @@ ADMIN_PASSWORD = "Admin-Pass-2026"
 DEMO_PASSWORD = "Demo-Pass-2026"
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 # How src/http/server.c words the 404 of a path no route matches.
-UNKNOWN_PATH_DETAIL = "no such resource"
+UNKNOWN_PATH_DETAIL = "资源不存在"  # "no such resource" in zh-CN, the default language
 
 ROUTE_RE = re.compile(r'\{\s*"(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS)"\s*,\s*"([^"]+)"\s*,\s*([^,]+?)\s*,')
 

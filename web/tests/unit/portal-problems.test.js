@@ -46,9 +46,14 @@ describe('what the person is told', () => {
     expect(problemMessage(problem(422, 'unprocessable', 'accused_org_id', 'no unit outside …'), 'accused_org_id', 'zh-CN')).toEqual({ key: 'accusedNoReceiver' })
   })
 
-  it('otherwise shows the server title, and its English detail only in English', () => {
-    const e = problem(400, 'validation', 'contact.address', 'contact.address contains a control character', '请求参数有误')
-    expect(problemMessage(e, 'contact.address', 'zh-CN')).toEqual({ text: '请求参数有误' })
+  it('understands the required and too-long details in Chinese too', () => {
+    expect(problemMessage(problem(400, 'validation', 'title', 'title 为必填项'), 'title', 'zh-CN')).toEqual({ key: 'required' })
+    expect(problemMessage(problem(400, 'validation', 'body', 'body 超过 20000 个字符'), 'body', 'zh-CN')).toEqual({ key: 'tooLongServer', params: { max: 20000 } })
+  })
+
+  it('otherwise shows the server title and detail, both in the person\'s language', () => {
+    const e = problem(400, 'validation', 'contact.address', 'contact.address 含有控制字符', '请求参数有误')
+    expect(problemMessage(e, 'contact.address', 'zh-CN')).toEqual({ text: '请求参数有误：contact.address 含有控制字符' })
     const en = problem(400, 'validation', 'contact.address', 'contact.address contains a control character', 'Invalid request field')
     expect(problemMessage(en, 'contact.address', 'en')).toEqual({ text: 'Invalid request field: contact.address contains a control character' })
   })
@@ -59,7 +64,7 @@ describe('what the person is told', () => {
     expect(generalMessage(problem(503, 'unavailable', null, ''), 'zh-CN')).toEqual({ key: 'unavailable' })
     expect(generalMessage(problem(409, 'window-closed', null, ''), 'zh-CN')).toEqual({ key: 'windowClosed' })
     expect(generalMessage(problem(409, 'invalid-state', null, ''), 'zh-CN')).toEqual({ key: 'changed' })
-    expect(generalMessage(problem(500, 'internal', null, 'boom', '服务器内部错误'), 'zh-CN')).toEqual({ text: '服务器内部错误' })
+    expect(generalMessage(problem(500, 'internal', null, undefined, '服务器内部错误'), 'zh-CN')).toEqual({ text: '服务器内部错误' })
   })
 
   it('renders a message with t', () => {

@@ -43,16 +43,14 @@ export function problemMessage(err, fieldKey, lang) {
   if (type === 'too-large' && fieldKey === 'files') return { key: 'filesTooLarge' }
   if (type === 'unsupported-media-type') return { key: 'fileTypeServer' }
   if (type === 'rate-limited') return { key: 'rateLimited' }
-  if (type === 'validation' && err.detail && /longer than (\d+) characters/.test(err.detail)) {
-    const max = Number(/longer than (\d+)/.exec(err.detail)[1])
-    return { key: 'tooLongServer', params: { max } }
-  }
-  if (type === 'validation' && err.detail && /is required/.test(err.detail)) return { key: 'required' }
+  // the server's detail is in the request's language (zh-CN or en)
+  const tooLong = err.detail && /(?:longer than|超过) (\d+) (?:characters|个字符)/.exec(err.detail)
+  if (type === 'validation' && tooLong) return { key: 'tooLongServer', params: { max: Number(tooLong[1]) } }
+  if (type === 'validation' && err.detail && /is required|为必填项/.test(err.detail)) return { key: 'required' }
   if (type === 'validation' && BY_FIELD[fieldKey]) return { key: BY_FIELD[fieldKey] }
   if (type === 'unprocessable' && fieldKey === 'accused_org_id') return { key: 'accusedNoReceiver' }
-  // The server's title is in the person's language; its detail is written
-  // for developers, in English, so it is added only in English.
-  const text = [err.title, lang === 'en' ? err.detail : null].filter(Boolean).join(': ')
+  // The server's title and detail are both in the person's language.
+  const text = [err.title, err.detail].filter(Boolean).join(lang === 'en' ? ': ' : '：')
   return text ? { text } : { key: 'unknown' }
 }
 
@@ -64,7 +62,7 @@ export function generalMessage(err, lang) {
   if (err.type === 'window-closed') return { key: 'windowClosed' }
   if (err.type === 'invalid-state' || err.status === 409) return { key: 'changed' }
   if (err.type === 'too-large') return { key: 'filesTooLarge' }
-  const text = [err.title, lang === 'en' ? err.detail : null].filter(Boolean).join(': ')
+  const text = [err.title, err.detail].filter(Boolean).join(lang === 'en' ? ': ' : '：')
   return text ? { text } : { key: 'unknown' }
 }
 
