@@ -498,6 +498,7 @@ static void test_store_errors(void **state)
 	assert_int_equal(attach_store(dir, "x", 1, sha, &err), PA_EIO);
 	assert_string_equal(err.type, "internal");
 	assert_null(strstr(err.detail, tmpdir)); /* no server path in what a client sees */
+	assert_null(strstr(err.detail_zh, tmpdir));
 	free(dir);
 
 	/* a read-only directory (root ignores permissions, so only as a user) */
