@@ -679,6 +679,8 @@ const struct pa_message pa_messages_zh[] = {
 	  "指标按比率计算，但量表没有正面选项" },
 	{ "the index uses the score, but the scale has no points",
 	  "指标按分值计算，但量表没有设置分值" },
+	{ "the informant's identity is sealed: only the unit that registered the case may reveal it",
+	  "举报人身份已密封，只有登记本案件的单位才能查看" },
 	{ "the invitation could not be read",
 	  "无法读取邀请码" },
 	{ "the order is %s; only an open or overdue order is replied to",
