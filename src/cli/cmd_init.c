@@ -224,7 +224,7 @@ int cmd_seed(int argc, char **argv)
 	if (rc < 0)
 		cli_error(&err);
 	else
-		printf("generated %lld petitions in %.1f s\n", n, (double)(pa_mono_us() - t0) / 1e6);
+		printf("generated %lld cases in %.1f s\n", n, (double)(pa_mono_us() - t0) / 1e6);
 	app_close(&app);
 	config_free(&cfg);
 	return rc < 0 ? EXIT_FAIL : EXIT_OK;

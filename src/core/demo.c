@@ -1,7 +1,8 @@
 /*
  * demo.c — a small but complete district to try Pingan with, and a fast
  * generator of realistic petitions for benchmarks (Chinese titles and
- * bodies, all units, categories, states and the past year).
+ * bodies, all units, categories, states and the past year), with a share of
+ * disputes (1 in 10) and joint cases (1 in 20) when those types are loaded.
  */
 #include "base/common.h"
 #include "core/demo.h"
@@ -161,6 +162,9 @@ struct gen_tx {
 	pa_app_t *app;
 	arena_t *a;
 	const wf_def_t *def;
+	const wf_def_t *dispute;   /* 1 case in 10, when the type is loaded */
+	const wf_def_t *joint;     /* 1 case in 20, owned by the committee */
+	pa_id_t committee;
 	int64_t count;
 	uint32_t *seed;
 	pa_id_t *units;
@@ -174,13 +178,20 @@ static int gen_tx_fn(store_tx_t *tx, void *arg)
 	struct gen_tx *g = arg;
 	for (int64_t i = 0; i < g->count; i++) {
 		uint32_t r = rnd(g->seed);
+		const wf_def_t *def = g->def;
+		bool joint = false;
+		uint32_t pick = (r >> 16) % 20;   /* the low bits choose the state */
+		if (g->joint && pick == 7)
+			def = g->joint, joint = true;
+		else if (g->dispute && pick % 10 == 3)
+			def = g->dispute;
 		pa_time_t created = g->now - (pa_time_t)(rnd(g->seed) % (365u * 86400u));
-		const wf_state_t *st = &g->def->states[r % g->def->nstates];
-		const wf_category_t *cat = &g->def->categories[rnd(g->seed) % g->def->ncategories];
+		const wf_state_t *st = &def->states[r % def->nstates];
+		const wf_category_t *cat = &def->categories[rnd(g->seed) % def->ncategories];
 		int year, m, d;
 		calendar_local_date(g->app->cal, created, &year, &m, &d);
 		int64_t seq;
-		int rc = store_tx_next_number(tx, g->def->number_prefix, year, &seq);
+		int rc = store_tx_next_number(tx, def->number_prefix, year, &seq);
 		if (rc < 0)
 			return rc;
 		pa_time_t entered = created + (pa_time_t)(rnd(g->seed) % (20u * 86400u));
@@ -203,16 +214,18 @@ static int gen_tx_fn(store_tx_t *tx, void *arg)
 		char qh[PA_HASH_HEX];
 		random_hex(qh, 32);
 		pa_case_t cs = {
-			.number = arena_printf(g->a, "%s-%d-%06lld", g->def->number_prefix, year, (long long)seq),
-			.type = g->def->type, .category = cat->code,
+			.number = arena_printf(g->a, "%s-%d-%06lld", def->number_prefix, year, (long long)seq),
+			.type = def->type, .category = cat->code,
 			.title = arena_printf(g->a, "%s%s", places[rnd(g->seed) % ARRAY_SIZE(places)],
 			                      topics[rnd(g->seed) % ARRAY_SIZE(topics)]),
 			.body = bodies[rnd(g->seed) % ARRAY_SIZE(bodies)],
 			.channel = (rnd(g->seed) & 1) ? "web" : "visit", .state = st->name, .is_open = !st->terminal,
-			.intake_org_id = g->intake, .owner_org_id = g->units[rnd(g->seed) % g->nunits],
+			.intake_org_id = g->intake,
+			.owner_org_id = joint && g->committee ? g->committee : g->units[rnd(g->seed) % g->nunits],
 			.created_at = created, .updated_at = entered, .state_entered_at = entered,
 			.due_at = due && !st->terminal ? due : PA_NO_DUE, .overdue = overdue, .query_hash = arena_strdup(g->a, qh),
-			.data = "{}", .version = 1,
+			/* a joint case is its participants' only (authz rule 5) */
+			.data = joint ? "{\"participants\":[],\"participants_only\":true}" : "{}", .version = 1,
 		};
 		pa_id_t id;
 		if ((rc = store_tx_case_insert(tx, &cs, &id)) < 0)
@@ -245,6 +258,10 @@ int demo_generate(pa_app_t *app, int64_t n, uint32_t seed, void (*progress)(doub
 			units[nu++] = orgtree_at(t, i)->id;
 	const pa_org_t *intake = orgtree_find_code(t, app->cfg->intake_org);
 	pa_id_t intake_id = intake ? intake->id : (nu ? units[0] : 0);
+	pa_id_t committee = 0;
+	for (size_t i = 0; i < orgtree_count(t) && !committee; i++)
+		if (streq(orgtree_at(t, i)->kind, "political_legal_committee"))
+			committee = orgtree_at(t, i)->id;
 	orgtree_release(t);
 	if (!nu) {
 		arena_free(a);
@@ -256,7 +273,10 @@ int demo_generate(pa_app_t *app, int64_t n, uint32_t seed, void (*progress)(doub
 	const int64_t batch = 2000;
 	for (int64_t done = 0; done < n && rc == 0;) {
 		arena_t *ba = arena_new();
-		struct gen_tx g = { .app = app, .a = ba, .def = def, .count = n - done < batch ? n - done : batch,
+		struct gen_tx g = { .app = app, .a = ba, .def = def,
+		                    .dispute = wf_registry_find(app->wf, "dispute"),
+		                    .joint = wf_registry_find(app->wf, "joint_case"), .committee = committee,
+		                    .count = n - done < batch ? n - done : batch,
 		                    .seed = &seed, .units = units, .nunits = nu, .intake = intake_id,
 		                    .now = pa_now() };
 		rc = store_write(app->store, gen_tx_fn, &g, err);
