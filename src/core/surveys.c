@@ -648,10 +648,12 @@ static int state_tx(store_tx_t *tx, void *ctx)
 	struct def_tx *c = ctx;
 	const char *from = streq(c->to, "open") ? "draft" : "open";
 	int rc = store_tx_survey_set_state(tx, c->id, from, c->to, c->now);
+	if (rc == PA_ENOTFOUND && streq(c->to, "open"))
+		return pa_fail(store_tx_err(tx), PA_ECONFLICT, "invalid-state", "state",
+		               "only a draft survey can be opened");
 	if (rc == PA_ENOTFOUND)
 		return pa_fail(store_tx_err(tx), PA_ECONFLICT, "invalid-state", "state",
-		               "only a %s survey can be %s", from,
-		               streq(c->to, "open") ? "opened" : "closed");
+		               "only an open survey can be closed");
 	if (rc < 0)
 		return rc;
 	return audit_append(tx, c->now, authz_actor(c->p, c->a),
