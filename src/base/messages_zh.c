@@ -863,8 +863,6 @@ const struct pa_message pa_messages_zh[] = {
 	  "未知的类别“%s”" },
 	{ "unknown field for %s '%s'",
 	  "%s“%s”不接受此字段" },
-	{ "unknown field for action '%s'",
-	  "操作“%s”不接受此字段" },
 	{ "unknown member \"%.40s\"",
 	  "未知的成员“%.40s”" },
 	{ "unknown member '%s'",
