@@ -67,7 +67,7 @@ static void w_open(o3w_t *w, const char *key, const char *tag, bool array)
 	}
 	w->depth++;
 	w->more[w->depth] = false;
-	w->tag[w->depth] = array ? tag : tag;
+	w->tag[w->depth] = tag;
 }
 
 static void w_close(o3w_t *w, bool array)
