@@ -88,6 +88,7 @@ int h_workflows_list(http_req_t *, http_resp_t *);
 int h_workflows_get(http_req_t *, http_resp_t *);
 int h_cases_list(http_req_t *, http_resp_t *);
 int h_search_cases(http_req_t *, http_resp_t *);
+int h_export_cases(http_req_t *, http_resp_t *);
 int h_search_similar(http_req_t *, http_resp_t *);
 int h_case_similar(http_req_t *, http_resp_t *);
 int h_cases_create(http_req_t *, http_resp_t *);

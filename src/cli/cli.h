@@ -60,6 +60,7 @@ int cmd_version(int argc, char **argv);
 int cmd_config(int argc, char **argv);
 int cmd_workflow(int argc, char **argv);
 int cmd_outbox(int argc, char **argv);
+int cmd_export(int argc, char **argv);
 
 int cmd_doc(int argc, char **argv);
 

@@ -85,6 +85,16 @@ typedef struct http_resp {
 	size_t nheaders;
 	int fd;              /* >= 0: send this file instead of body (glue closes it) */
 	int64_t fd_size;
+	/* A streamed body (exports): when `stream` is set, the glue sends the
+	 * headers, then calls stream(stream_ctx, buf, max) on the connection's
+	 * worker thread for each chunk (chunked transfer encoding) until it
+	 * returns 0 (end) or < 0 (error: the connection is closed); then, or
+	 * when the client goes away, stream_free(stream_ctx) once.  The context
+	 * must not use the request's arena, which is reset before the body is
+	 * sent. */
+	int64_t (*stream)(void *ctx, char *buf, size_t max);
+	void (*stream_free)(void *ctx);
+	void *stream_ctx;
 } http_resp_t;
 
 enum http_route_flags {

@@ -448,7 +448,31 @@ static void resp_clear(http_resp_t *resp)
 	strbuf_release(&resp->body);
 	if (resp->fd >= 0)
 		close(resp->fd);
+	if (resp->stream && resp->stream_free)
+		resp->stream_free(resp->stream_ctx);
 	resp_init(resp);
+}
+
+#define HTTP_STREAM_BLOCK (64 * 1024)  /* bytes asked of a stream per call */
+
+static ssize_t stream_reader(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	(void)pos;
+	http_resp_t *r = cls;
+	int64_t n = r->stream(r->stream_ctx, buf, max);
+	if (n == 0)
+		return MHD_CONTENT_READER_END_OF_STREAM;
+	if (n < 0)
+		return MHD_CONTENT_READER_END_WITH_ERROR;
+	return (ssize_t)n;
+}
+
+static void stream_done(void *cls)
+{
+	http_resp_t *r = cls;
+	if (r->stream_free)
+		r->stream_free(r->stream_ctx);
+	free(r);
 }
 
 static bool resp_has_header(const http_resp_t *resp, const char *name)
@@ -478,7 +502,20 @@ static enum MHD_Result send_response(struct request_state *st, struct MHD_Connec
 	http_req_t *req = &st->req;
 	int status = resp->status > 0 ? resp->status : 200;
 	struct MHD_Response *r;
-	if (resp->fd >= 0) {
+	if (resp->stream) {
+		/* the callbacks outlive this response struct: give them a copy */
+		http_resp_t *copy = xcalloc(1, sizeof(*copy));
+		copy->stream = resp->stream;
+		copy->stream_free = resp->stream_free;
+		copy->stream_ctx = resp->stream_ctx;
+		resp->stream = NULL;
+		resp->stream_free = NULL;
+		r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, HTTP_STREAM_BLOCK, stream_reader,
+		                                      copy, stream_done);
+		if (!r)
+			stream_done(copy);
+		strbuf_release(&resp->body);
+	} else if (resp->fd >= 0) {
 		struct stat sb;
 		int64_t size = resp->fd_size;
 		if (size <= 0 && fstat(resp->fd, &sb) == 0)

@@ -165,14 +165,45 @@ static void build_case_list(const pa_case_filter_t *f, struct list_query *q)
 	sq_query_init(q, SQ_FILTER_PARAMS(f));
 	strbuf_adds(&q->sql, "SELECT " SQ_CASE_COLS " FROM cases WHERE 1");
 	sq_case_filter_where(f, q);
-	if (f->has_cursor) {
-		strbuf_adds(&q->sql, " AND due_at >= ? AND (due_at > ? OR id > ?)");
-		q_int(q, f->after_due);
-		q_int(q, f->after_due);
-		q_int(q, f->after_id);
+	if (f->by_id) {
+		if (f->has_cursor) {
+			strbuf_adds(&q->sql, " AND id > ?");
+			q_int(q, f->after_id);
+		}
+		strbuf_adds(&q->sql, " ORDER BY id LIMIT ?");
+	} else {
+		if (f->has_cursor) {
+			strbuf_adds(&q->sql, " AND due_at >= ? AND (due_at > ? OR id > ?)");
+			q_int(q, f->after_due);
+			q_int(q, f->after_due);
+			q_int(q, f->after_id);
+		}
+		strbuf_adds(&q->sql, " ORDER BY due_at, id LIMIT ?");
 	}
-	strbuf_adds(&q->sql, " ORDER BY due_at, id LIMIT ?");
 	q_int(q, (int64_t)f->limit + 1);
+}
+
+int sq_case_count(store_conn_t *c, const pa_case_filter_t *f, int64_t *count)
+{
+	*count = 0;
+	if (sq_case_filter_check(f) < 0)
+		return PA_EINVAL;
+	if (!f->all_orgs && f->nvisible == 0)
+		return 0;
+	struct list_query q;
+	sq_query_init(&q, SQ_FILTER_PARAMS(f));
+	strbuf_adds(&q.sql, "SELECT count(*) FROM cases WHERE 1");
+	sq_case_filter_where(f, &q);
+	sqlite3_stmt *st = NULL;
+	int rc = sq_stmt_dyn(c, q.sql.buf, q.sql.len, &st);
+	if (rc < 0)
+		st = NULL;
+	else if ((rc = sq_query_bind(c, &q, st)) == 0 && (rc = sq_step(c, st, NULL)) == SQ_ROW)
+		*count = sqlite3_column_int64(st, 0);
+	if (st)
+		sq_done(st);
+	sq_query_release(&q);
+	return rc < 0 ? rc : 0;
 }
 
 void sq_case_filter_where(const pa_case_filter_t *f, struct list_query *q)

@@ -259,14 +259,19 @@ typedef struct pa_case_filter {
 	pa_time_t after_due;
 	pa_id_t after_id;
 	int limit;                  /* 1..STORE_LIST_MAX */
+	/* Exports: id order instead, the cursor being after_id alone (a walk of
+	 * the primary key, one pass over the table however many pages). */
+	bool by_id;
 } pa_case_filter_t;
 
 int store_case_get(store_conn_t *c, arena_t *a, pa_id_t id, pa_case_t *out);
 int store_case_get_by_number(store_conn_t *c, arena_t *a, const char *number, pa_case_t *out);
-/* Sorted by due_at then id. *more tells whether another page exists. */
+/* Sorted by due_at then id (f->by_id: by id). *more tells whether another page exists. */
 int store_case_list(store_conn_t *c, arena_t *a, const pa_case_filter_t *f, pa_case_t **out,
                     size_t *n, bool *more);
 int store_case_counts(store_conn_t *c, pa_time_t now, int64_t *open, int64_t *overdue);
+/* How many cases f lets through (its cursor and limit are ignored). */
+int store_case_count(store_conn_t *c, const pa_case_filter_t *f, int64_t *count);
 
 /* Next sequence number for (prefix, year), starting at 1. */
 int store_tx_next_number(store_tx_t *tx, const char *prefix, int year, int64_t *seq);

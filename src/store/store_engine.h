@@ -132,6 +132,7 @@ typedef struct store_hdr {
 	  size_t *n), (c, a, survey, out, n)) \
 	X(survey_place_counts, (store_conn_t *c, arena_t *a, pa_id_t survey, \
 	  pa_survey_place_count_t **out, size_t *n), (c, a, survey, out, n)) \
+	X(case_count, (store_conn_t *c, const pa_case_filter_t *f, int64_t *count), (c, f, count)) \
 	X(case_search, (store_conn_t *c, arena_t *a, const pa_search_query_t *q, \
 	  const pa_case_filter_t *f, pa_search_hit_t **out, size_t *n, bool *more, \
 	  bool *window_full), (c, a, q, f, out, n, more, window_full)) \

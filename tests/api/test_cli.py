@@ -17,7 +17,7 @@ import harness
 from harness import PINGAN_BIN, Server, submit_petition
 
 COMMANDS = ["serve", "init", "migrate", "seed", "user", "org", "audit", "backup", "restore",
-            "workflow", "config", "calendar", "version", "outbox"]
+            "workflow", "config", "calendar", "version", "outbox", "export"]
 
 
 def run(*args, env=None, stdin=None, timeout=60):

@@ -1,0 +1,175 @@
+/*
+ * cmd_export.c — `pingan export`: cases as CSV or XLSX (docs/exports.md).
+ *
+ * The operator of the data directory sees every case (a system principal);
+ * the export is audited with the actor "cli".  CSV goes to --out or to
+ * standard output as it is read, one page at a time, so memory stays flat
+ * however many rows; XLSX needs a file.  A progress bar shows on a terminal
+ * (stderr), nothing otherwise.
+ */
+#include "base/common.h"
+#include "cli/cli.h"
+#include "core/export.h"
+#include "core/workflow.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+static const cli_opt_t export_opts[] = {
+	{ "format", 'f', true, "csv (default) or xlsx" },
+	{ "out", 'o', true, "output file (CSV: default standard output; XLSX: required)" },
+	{ "q", 'q', true, "only cases matching this search (docs/search.md)" },
+	{ "type", 0, true, "only this case type" },
+	{ "state", 0, true, "only cases in this state" },
+	{ "open", 0, true, "true, false or any (default)" },
+	{ "overdue", 0, true, "true, false or any (default)" },
+	{ "unmask", 0, false, "personal data in clear (audited)" },
+	{ "lang", 0, true, "zh-CN (default) or en: headers and labels" },
+};
+
+static int tri(const char *v, int *out)
+{
+	if (!v || streq(v, "any"))
+		*out = -1;
+	else if (streq(v, "true"))
+		*out = 1;
+	else if (streq(v, "false"))
+		*out = 0;
+	else
+		return -1;
+	return 0;
+}
+
+struct progress {
+	export_job_t *job;
+	int last;  /* per mille shown */
+};
+
+static void show(struct progress *pg, bool end)
+{
+	int64_t rows, total;
+	export_progress(pg->job, &rows, &total);
+	if (total <= 0)
+		return;
+	int pm = end ? 1000 : (int)(rows * 1000 / total);
+	if (pm > 1000)
+		pm = 1000;
+	if (pm == pg->last)
+		return;
+	pg->last = pm;
+	cli_progress("exporting", pm / 1000.0);
+}
+
+int cmd_export(int argc, char **argv)
+{
+	cli_args_t a;
+	int rc = cli_parse(argc, argv,
+	                   "usage: pingan export [--format csv|xlsx] [--out FILE] [--q TEXT] [--type T] "
+	                   "[--state S] [--open B] [--overdue B] [--unmask] [--lang L]",
+	                   export_opts, ARRAY_SIZE(export_opts), &a);
+	if (rc)
+		return rc < 0 ? EXIT_OK : rc;
+	export_spec_t spec = { .filter = { .open = -1, .overdue = -1 }, .count = true };
+	const char *format = cli_get(&a, "format");
+	if (!format || streq(format, "csv"))
+		spec.format = EXPORT_CSV;
+	else if (streq(format, "xlsx"))
+		spec.format = EXPORT_XLSX;
+	else {
+		fprintf(stderr, "pingan: --format must be csv or xlsx\n");
+		return EXIT_USAGE;
+	}
+	const char *out = cli_get(&a, "out");
+	if (spec.format == EXPORT_XLSX && (!out || streq(out, "-"))) {
+		fprintf(stderr, "pingan: an XLSX export needs --out FILE\n");
+		return EXIT_USAGE;
+	}
+	if (tri(cli_get(&a, "open"), &spec.filter.open) < 0 ||
+	    tri(cli_get(&a, "overdue"), &spec.filter.overdue) < 0) {
+		fprintf(stderr, "pingan: --open and --overdue take true, false or any\n");
+		return EXIT_USAGE;
+	}
+	const char *lang = cli_get(&a, "lang");
+	if (lang && !streq(lang, "zh-CN") && !streq(lang, "en")) {
+		fprintf(stderr, "pingan: --lang must be zh-CN or en\n");
+		return EXIT_USAGE;
+	}
+	spec.lang = lang;
+	spec.query = cli_get(&a, "q");
+	spec.filter.type = cli_get(&a, "type");
+	spec.filter.state = cli_get(&a, "state");
+	spec.unmask = cli_has(&a, "unmask");
+
+	pa_config_t cfg;
+	if ((rc = cli_config(&a, &cfg)) != 0)
+		return rc;
+	pa_err_t err = { 0 };
+	pa_app_t app;
+	if ((rc = app_open(&app, &cfg, 0, &err)) < 0) {
+		cli_error(&err);
+		config_free(&cfg);
+		return EXIT_CONFIG;
+	}
+	int status = EXIT_OK;
+	export_job_t *job = NULL;
+	FILE *fp = NULL;
+	if (spec.filter.type && !wf_registry_find(app.wf, spec.filter.type)) {
+		fprintf(stderr, "pingan: unknown case type '%s'\n", spec.filter.type);
+		status = EXIT_USAGE;
+		goto out;
+	}
+	pa_principal_t sys = { .kind = PRINCIPAL_SYSTEM };
+	if ((rc = export_open(&app, &sys, "cli", &spec, &job, &err)) < 0) {
+		cli_error(&err);
+		status = rc == PA_EINVAL ? EXIT_USAGE : EXIT_FAIL;
+		goto out;
+	}
+	struct progress pg = { job, -1 };
+	bool complete = false;
+	if (spec.format == EXPORT_XLSX) {
+		rc = export_xlsx_write(job, out);
+		complete = rc == 0;
+	} else {
+		fp = out && !streq(out, "-") ? fopen(out, "wb") : stdout;
+		if (!fp) {
+			perror(out);
+			status = EXIT_FAIL;
+			goto out;
+		}
+		static char buf[256 * 1024];
+		int64_t n;
+		while ((n = export_csv_read(job, buf, sizeof(buf))) > 0) {
+			if (fwrite(buf, 1, (size_t)n, fp) != (size_t)n) {
+				perror(out ? out : "stdout");
+				rc = PA_EIO;
+				break;
+			}
+			show(&pg, false);
+		}
+		if (n < 0)
+			rc = (int)n;
+		if (fflush(fp) != 0 && rc == 0)
+			rc = PA_EIO;
+		complete = rc == 0;
+	}
+	if (rc < 0) {
+		if (export_error(job)->code)
+			cli_error(export_error(job));
+		status = EXIT_FAIL;
+	} else {
+		show(&pg, true);
+		int64_t rows, total;
+		export_progress(job, &rows, &total);
+		fprintf(stderr, "exported %lld cases\n", (long long)rows);
+	}
+	if (export_close(job, complete) < 0)
+		status = EXIT_FAIL;
+	job = NULL;
+out:
+	if (fp && fp != stdout)
+		fclose(fp);
+	export_close(job, false);
+	app_close(&app);
+	config_free(&cfg);
+	return status;
+}
