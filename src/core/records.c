@@ -396,7 +396,9 @@ static int part_tx_fn(store_tx_t *tx, void *arg)
 	json_array_foreach(parts, k, v)
 		if (json_integer_value(json_object_get(v, "org_id")) == x->org_id)
 			mine = v;
+	/* a copy: d (which holds the string) is released on the error paths */
 	const char *from_stage = mine ? json_string_value(json_object_get(mine, "stage")) : NULL;
+	from_stage = from_stage ? arena_strdup(x->a, from_stage) : NULL;
 	const char *to_stage;
 	if (!x->stage) {
 		if (mine) {
@@ -421,7 +423,8 @@ static int part_tx_fn(store_tx_t *tx, void *arg)
 			               from_stage ? from_stage : "");
 		}
 		to_stage = x->stage;
-		from_stage = arena_strdup(x->a, from_stage ? from_stage : "");
+		if (!from_stage)
+			from_stage = "";
 		json_object_set_new(mine, "stage", json_string(to_stage));
 		json_object_set_new(mine, "since", json_integer(x->now));
 	}
