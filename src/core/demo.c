@@ -1,8 +1,10 @@
 /*
  * demo.c — a small but complete district to try Pingan with, and a fast
- * generator of realistic petitions for benchmarks (Chinese titles and
- * bodies, all units, categories, states and the past year), with a share of
- * disputes (1 in 10) and joint cases (1 in 20) when those types are loaded.
+ * generator of realistic cases for benchmarks: every loaded case type in a
+ * district's mix (type_mix), Chinese titles and bodies, all units, leaf
+ * categories, states and the past year, each case's limit as the engine
+ * computes it (the category's own), grid events with a location, some
+ * accusations naming a unit that never owns them.
  */
 #include "base/common.h"
 #include "core/demo.h"
@@ -158,45 +160,86 @@ static const char *const bodies[] = {
 	"据了解，类似问题在本区其他地方也有发生。建议加强日常监管，建立长效机制，避免问题反复出现。",
 };
 
+/*
+ * The mix of case types a district sees (share of all cases, per mille), by
+ * type name; a loaded type not listed gets DEMO_OTHER_SHARE.  Grid events
+ * are the bulk of a district's matters, then petitions and disputes; tips
+ * and joint cases are few.  Types not loaded are skipped.
+ */
+static const struct { const char *type; int share; } type_mix[] = {
+	{ "grid_event", 450 }, { "petition", 300 }, { "dispute", 160 }, { "tip", 40 },
+	{ "joint_case", 50 },
+};
+#define DEMO_OTHER_SHARE 50
+
+/* Per-type titles; the generic topics serve types without their own. */
+static const char *const grid_topics[] = {
+	"暴露垃圾无人清运", "井盖缺失存在安全隐患", "路灯损坏夜间无照明", "占道经营影响通行",
+	"违规张贴小广告", "施工工地夜间噪音扰民", "行道树倒伏阻断道路", "自来水管破裂路面积水",
+};
+static const char *const tip_topics[] = {
+	"举报有人在农贸市场强揽生意、欺行霸市", "举报某村干部为非法采砂团伙充当保护伞",
+	"举报地下赌场长期聚赌", "举报有人以暴力手段催收高利贷",
+};
+
+struct gen_type {
+	const wf_def_t *def;
+	const wf_category_t **cats;  /* leaf categories */
+	size_t ncats;
+	int share;
+};
+
 struct gen_tx {
 	pa_app_t *app;
 	arena_t *a;
-	const wf_def_t *def;
-	const wf_def_t *dispute;   /* 1 case in 10, when the type is loaded */
-	const wf_def_t *joint;     /* 1 case in 20, owned by the committee */
-	pa_id_t committee;
+	struct gen_type *types;
+	size_t ntypes;
+	int total_share;
 	int64_t count;
 	uint32_t *seed;
 	pa_id_t *units;
 	size_t nunits;
 	pa_id_t intake;
+	const orgtree_t *tree;
+	pa_id_t committee;         /* the political-legal committee: owns joint cases */
 	pa_time_t now;
 };
+
+static const struct gen_type *pick_type(struct gen_tx *g)
+{
+	int r = (int)(rnd(g->seed) % (uint32_t)g->total_share);
+	for (size_t i = 0; i < g->ntypes; i++) {
+		if (r < g->types[i].share)
+			return &g->types[i];
+		r -= g->types[i].share;
+	}
+	return &g->types[0];
+}
 
 static int gen_tx_fn(store_tx_t *tx, void *arg)
 {
 	struct gen_tx *g = arg;
 	for (int64_t i = 0; i < g->count; i++) {
+		const struct gen_type *gt = pick_type(g);
+		const wf_def_t *def = gt->def;
 		uint32_t r = rnd(g->seed);
-		const wf_def_t *def = g->def;
-		bool joint = false;
-		uint32_t pick = (r >> 16) % 20;   /* the low bits choose the state */
-		if (g->joint && pick == 7)
-			def = g->joint, joint = true;
-		else if (g->dispute && pick % 10 == 3)
-			def = g->dispute;
+		/* a joint case is owned by the committee, its participants' only (authz rule 5) */
+		bool joint = streq(def->type, "joint_case");
 		pa_time_t created = g->now - (pa_time_t)(rnd(g->seed) % (365u * 86400u));
 		const wf_state_t *st = &def->states[r % def->nstates];
-		const wf_category_t *cat = &def->categories[rnd(g->seed) % def->ncategories];
+		const wf_category_t *cat = gt->ncats ? gt->cats[rnd(g->seed) % gt->ncats] : NULL;
+		const char *cat_code = cat ? cat->code : "";
 		int year, m, d;
 		calendar_local_date(g->app->cal, created, &year, &m, &d);
 		int64_t seq;
 		int rc = store_tx_next_number(tx, def->number_prefix, year, &seq);
 		if (rc < 0)
 			return rc;
-		pa_time_t entered = created + (pa_time_t)(rnd(g->seed) % (20u * 86400u));
+		/* grid events move in hours, the others in days */
+		uint32_t span = def->location != WF_LOCATION_NONE ? 2u * 86400u : 20u * 86400u;
+		pa_time_t entered = created + (pa_time_t)(rnd(g->seed) % span);
 		pa_time_t due = 0;
-		wf_state_due(g->app->cal, st, created, entered, &due);
+		wf_case_state_due(g->app->cal, def, cat_code, st, created, entered, &due);
 		/* Leave the data as the server would have: a state whose window closes
 		 * by itself has not passed it yet, and a late case is marked overdue —
 		 * so the first timer pass has nothing to repair. */
@@ -206,32 +249,64 @@ static int gen_tx_fn(store_tx_t *tx, void *arg)
 				entered = g->now - (pa_time_t)(rnd(g->seed) % (5u * 86400u));
 				if (entered < created)
 					entered = created;
-				wf_state_due(g->app->cal, st, created, entered, &due);
+				wf_case_state_due(g->app->cal, def, cat_code, st, created, entered, &due);
 			} else {
 				overdue = true;
 			}
+		}
+		/* the initial state is with the registering unit; later ones anywhere */
+		pa_id_t owner = streq(st->name, def->initial) ? g->intake
+		                                              : g->units[rnd(g->seed) % g->nunits];
+		if (joint && g->committee)
+			owner = g->committee;
+		/* a sixth of accusations name a unit: never the owner or one above it */
+		pa_id_t accused = 0;
+		if (cat && cat->accusation && rnd(g->seed) % 6 == 0) {
+			accused = g->units[rnd(g->seed) % g->nunits];
+			if (orgtree_is_within(g->tree, owner, accused) ||
+			    orgtree_is_within(g->tree, g->intake, accused))
+				accused = 0;
+		}
+		const char *title;
+		const char *channel = (rnd(g->seed) & 1) ? "web" : "visit";
+		if (def->location != WF_LOCATION_NONE) {
+			title = arena_printf(g->a, "%s%s", places[rnd(g->seed) % ARRAY_SIZE(places)],
+			                     grid_topics[rnd(g->seed) % ARRAY_SIZE(grid_topics)]);
+			channel = (rnd(g->seed) % 4) ? "grid" : "hotline";
+		} else if (def->contact_sealed) {
+			title = tip_topics[rnd(g->seed) % ARRAY_SIZE(tip_topics)];
+			channel = (rnd(g->seed) % 3) ? "web" : "letter";
+		} else {
+			title = arena_printf(g->a, "%s%s", places[rnd(g->seed) % ARRAY_SIZE(places)],
+			                     topics[rnd(g->seed) % ARRAY_SIZE(topics)]);
 		}
 		char qh[PA_HASH_HEX];
 		random_hex(qh, 32);
 		pa_case_t cs = {
 			.number = arena_printf(g->a, "%s-%d-%06lld", def->number_prefix, year, (long long)seq),
-			.type = def->type, .category = cat->code,
-			.title = arena_printf(g->a, "%s%s", places[rnd(g->seed) % ARRAY_SIZE(places)],
-			                      topics[rnd(g->seed) % ARRAY_SIZE(topics)]),
+			.type = def->type, .category = cat_code, .title = title,
 			.body = bodies[rnd(g->seed) % ARRAY_SIZE(bodies)],
-			.channel = (rnd(g->seed) & 1) ? "web" : "visit", .state = st->name, .is_open = !st->terminal,
-			.intake_org_id = g->intake,
-			.owner_org_id = joint && g->committee ? g->committee : g->units[rnd(g->seed) % g->nunits],
+			.channel = channel, .state = st->name, .is_open = !st->terminal,
+			.intake_org_id = g->intake, .owner_org_id = owner, .accused_org_id = accused,
 			.created_at = created, .updated_at = entered, .state_entered_at = entered,
-			.due_at = due && !st->terminal ? due : PA_NO_DUE, .overdue = overdue, .query_hash = arena_strdup(g->a, qh),
-			/* a joint case is its participants' only (authz rule 5) */
+			.due_at = due && !st->terminal ? due : PA_NO_DUE, .overdue = overdue,
+			.query_hash = arena_strdup(g->a, qh),
 			.data = joint ? "{\"participants\":[],\"participants_only\":true}" : "{}", .version = 1,
 		};
+		if (def->location != WF_LOCATION_NONE) {
+			/* around the district's centre, within about 5 km */
+			cs.has_point = true;
+			cs.lat = 26.0745 + ((double)(rnd(g->seed) % 10001) - 5000.0) / 100000.0;
+			cs.lng = 119.2965 + ((double)(rnd(g->seed) % 10001) - 5000.0) / 100000.0;
+			cs.address = arena_printf(g->a, "%s%u号附近", places[rnd(g->seed) % ARRAY_SIZE(places)],
+			                          rnd(g->seed) % 200 + 1);
+		}
 		pa_id_t id;
 		if ((rc = store_tx_case_insert(tx, &cs, &id)) < 0)
 			return rc;
 		pa_event_t ev = { .case_id = id, .at = created, .kind = "created", .to_state = st->name,
-		                  .actor_name = "public", .public = true, .data = "{\"channel\":\"web\"}" };
+		                  .actor_name = "public", .public = true,
+		                  .data = arena_printf(g->a, "{\"channel\":\"%s\"}", channel) };
 		pa_id_t evid;
 		if ((rc = store_tx_event_insert(tx, &ev, &evid)) < 0)
 			return rc;
@@ -246,11 +321,31 @@ static int seed_audit_fn(store_tx_t *tx, void *detail)
 
 int demo_generate(pa_app_t *app, int64_t n, uint32_t seed, void (*progress)(double), pa_err_t *err)
 {
-	const wf_def_t *def = wf_registry_find(app->wf, "petition");
-	if (!def)
-		return pa_fail(err, PA_ENOTFOUND, "config", NULL, "no petition workflow is loaded");
-	orgtree_t *t = orgcache_get(app->orgs);
 	arena_t *a = arena_new();
+	const wf_registry_t *reg = app->wf;
+	struct gen_type *types = arena_zalloc(a, (reg ? reg->ndefs : 0) * sizeof(*types) + sizeof(*types));
+	size_t nt = 0;
+	int total = 0;
+	for (size_t i = 0; reg && i < reg->ndefs; i++) {
+		const wf_def_t *def = reg->defs[i];
+		struct gen_type *gt = &types[nt];
+		gt->def = def;
+		gt->share = DEMO_OTHER_SHARE;
+		for (size_t k = 0; k < ARRAY_SIZE(type_mix); k++)
+			if (streq(type_mix[k].type, def->type))
+				gt->share = type_mix[k].share;
+		gt->cats = arena_alloc(a, (def->ncategories + 1) * sizeof(*gt->cats));
+		for (size_t k = 0; k < def->ncategories; k++)
+			if (!def->categories[k].has_children)
+				gt->cats[gt->ncats++] = &def->categories[k];
+		total += gt->share;
+		nt++;
+	}
+	if (!nt) {
+		arena_free(a);
+		return pa_fail(err, PA_ENOTFOUND, "config", NULL, "no workflow is loaded");
+	}
+	orgtree_t *t = orgcache_get(app->orgs);
 	pa_id_t *units = arena_alloc(a, (orgtree_count(t) + 1) * sizeof(pa_id_t));
 	size_t nu = 0;
 	for (size_t i = 0; i < orgtree_count(t); i++)
@@ -262,8 +357,8 @@ int demo_generate(pa_app_t *app, int64_t n, uint32_t seed, void (*progress)(doub
 	for (size_t i = 0; i < orgtree_count(t) && !committee; i++)
 		if (streq(orgtree_at(t, i)->kind, "political_legal_committee"))
 			committee = orgtree_at(t, i)->id;
-	orgtree_release(t);
 	if (!nu) {
+		orgtree_release(t);
 		arena_free(a);
 		return pa_fail(err, PA_ENOTFOUND, "config", NULL, "there are no units: run `pingan init --demo` first");
 	}
@@ -273,11 +368,9 @@ int demo_generate(pa_app_t *app, int64_t n, uint32_t seed, void (*progress)(doub
 	const int64_t batch = 2000;
 	for (int64_t done = 0; done < n && rc == 0;) {
 		arena_t *ba = arena_new();
-		struct gen_tx g = { .app = app, .a = ba, .def = def,
-		                    .dispute = wf_registry_find(app->wf, "dispute"),
-		                    .joint = wf_registry_find(app->wf, "joint_case"), .committee = committee,
-		                    .count = n - done < batch ? n - done : batch,
-		                    .seed = &seed, .units = units, .nunits = nu, .intake = intake_id,
+		struct gen_tx g = { .app = app, .a = ba, .types = types, .ntypes = nt, .total_share = total,
+		                    .count = n - done < batch ? n - done : batch, .seed = &seed,
+		                    .units = units, .nunits = nu, .intake = intake_id, .tree = t, .committee = committee,
 		                    .now = pa_now() };
 		rc = store_write(app->store, gen_tx_fn, &g, err);
 		arena_free(ba);
@@ -290,6 +383,7 @@ int demo_generate(pa_app_t *app, int64_t n, uint32_t seed, void (*progress)(doub
 		snprintf(detail, sizeof(detail), "{\"generated\":%lld}", (long long)n);
 		rc = store_write(app->store, seed_audit_fn, detail, err);
 	}
+	orgtree_release(t);
 	arena_free(a);
 	return rc;
 }

@@ -21,8 +21,9 @@ extern const size_t demo_nusers;
  * staff_password for everyone else. */
 int demo_seed(pa_app_t *app, const char *admin_password, const char *staff_password, pa_err_t *err);
 
-/* Generates n realistic petitions spread over units, categories, states and
- * the past year; progress(fraction) is called as it goes. */
+/* Generates n realistic cases of every loaded type (a district's mix),
+ * spread over units, categories, states and the past year; progress(fraction)
+ * is called as it goes. */
 int demo_generate(pa_app_t *app, int64_t n, uint32_t seed, void (*progress)(double), pa_err_t *err);
 
 #endif

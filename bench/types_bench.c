@@ -1,0 +1,372 @@
+/*
+ * types_bench.c — issue 3's "How fast" on a database of generated cases of
+ * every type (pingan seed): the timer's scan of due items, the inbox query,
+ * and actions (a transition with its audit, outbox and timeline writes),
+ * each beside a baseline measured in the same run.
+ *
+ *   types_bench SHARE_DIR DATA_DIR INBOX_QUERIES ACTIONS THREADS
+ *
+ * DATA_DIR holds a demo district seeded by `pingan seed` (the script does
+ * it).  Phases, each printing one "BENCH phase=… key=value…" line:
+ *
+ *   scan       one cases_timer_tick() pass at now — the deadline timer's
+ *              walk of the due items (open, not yet overdue, due_at <= now)
+ *              with its writes (none are left on generated data) — and a
+ *              second pass; baseline: the same walk as one bare SQL count
+ *              on the index (scan_sql).
+ *   inbox      INBOX_QUERIES cases_list() calls, the first page (50) of a
+ *              unit's open cases by deadline, round robin over every demo
+ *              user with a working role (their visibility rules applied):
+ *              p50 / p99 / max latency; baseline: the bare SQL of the same
+ *              page for one unit (inbox_sql).
+ *   actions    THREADS threads each accepting its share of ACTIONS
+ *              registered petitions as the intake user through
+ *              cases_transition(): state change, timeline event, notice
+ *              event, outbox messages, document queued and audit record,
+ *              durable (synchronous=FULL, group commit); baseline: the same
+ *              row writes (1 update + 5 inserts) as bare SQL in durable
+ *              transactions of 64 actions on a scratch database (actions_sql).
+ *
+ * Built by bench/types_bench.sh against build/libpingan_lib.a.
+ */
+#include "base/common.h"
+#include "core/cases.h"
+#include "core/demo.h"
+
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#define INBOX_PAGE 50
+#define SQL_BATCH 64
+
+static double now_s(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+static double pct(double *v, size_t n, double p)
+{
+	size_t i = (size_t)(p * (double)(n - 1) + 0.5);
+	return v[i < n ? i : n - 1];
+}
+
+static void die(const char *what, const pa_err_t *err)
+{
+	fprintf(stderr, "types_bench: %s: %s\n", what, err ? err->detail : "");
+	exit(1);
+}
+
+static pa_principal_t principal(pa_app_t *app, arena_t *a, const char *username,
+                                const orgtree_t *tree)
+{
+	pa_user_t u;
+	if (store_user_get_by_name(store_reader(app->store), a, username, &u) < 0)
+		die(username, NULL);
+	return (pa_principal_t){ .kind = PRINCIPAL_STAFF, .user_id = u.id, .username = u.username,
+		                     .display_name = u.display_name, .roles = u.roles,
+		                     .nroles = u.nroles, .tree = tree };
+}
+
+/* ---- scan ------------------------------------------------------------------ */
+
+static void bench_scan(pa_app_t *app, const char *db)
+{
+	pa_err_t err = { 0 };
+	int applied = 0, marked = 0;
+	pa_time_t now = pa_now();
+	double t0 = now_s();
+	if (cases_timer_tick(app, now, &applied, &marked, &err) < 0)
+		die("timer", &err);
+	double first = now_s() - t0;
+	int applied2 = 0, marked2 = 0;
+	t0 = now_s();
+	if (cases_timer_tick(app, pa_now(), &applied2, &marked2, &err) < 0)
+		die("timer", &err);
+	double second = now_s() - t0;
+
+	sqlite3 *s;
+	sqlite3_open_v2(db, &s, SQLITE_OPEN_READONLY, NULL);
+	sqlite3_stmt *st;
+	sqlite3_prepare_v2(s, "SELECT count(*) FROM cases WHERE is_open = 1 AND overdue = 0 AND due_at <= ?1",
+	                   -1, &st, NULL);
+	sqlite3_bind_int64(st, 1, now);
+	t0 = now_s();
+	sqlite3_step(st);
+	long long due = sqlite3_column_int64(st, 0);
+	double sql = now_s() - t0;
+	sqlite3_finalize(st);
+	int64_t open = 0, overdue = 0;
+	store_case_counts(store_reader(app->store), now, &open, &overdue);
+	sqlite3_close(s);
+	printf("BENCH phase=scan first_ms=%.1f second_ms=%.1f applied=%d marked=%d pending=%lld "
+	       "open=%lld overdue=%lld sql_ms=%.2f\n", first * 1e3, second * 1e3, applied + applied2,
+	       marked + marked2, due, (long long)open, (long long)overdue, sql * 1e3);
+}
+
+/* ---- inbox ------------------------------------------------------------------- */
+
+static void bench_inbox(pa_app_t *app, const char *db, int queries)
+{
+	arena_t *ua = arena_new(), *qa = arena_new();
+	orgtree_t *tree = orgcache_get(app->orgs);
+	pa_principal_t users[64];
+	size_t nu = 0;
+	for (size_t i = 0; i < demo_nusers && nu < ARRAY_SIZE(users); i++) {
+		const char *r = demo_users[i].roles;
+		if (strstr(r, "handler") || strstr(r, "intake") || strstr(r, "grid_worker") ||
+		    strstr(r, "mediator") || strstr(r, "supervisor"))
+			users[nu++] = principal(app, ua, demo_users[i].username, tree);
+	}
+	double *lat = xcalloc((size_t)queries, sizeof(double));
+	size_t rows = 0;
+	pa_err_t err = { 0 };
+	for (int i = 0; i < queries; i++) {
+		arena_reset(qa);
+		pa_case_filter_t f = { .overdue = -1, .open = 1, .limit = INBOX_PAGE };
+		pa_case_t *out;
+		size_t n;
+		bool more;
+		double t0 = now_s();
+		if (cases_list(app, qa, &users[(size_t)i % nu], &f, &out, &n, &more, &err) < 0)
+			die("inbox", &err);
+		lat[i] = now_s() - t0;
+		rows += n;
+	}
+	qsort(lat, (size_t)queries, sizeof(double), cmp_double);
+
+	/* baseline: the bare SQL of one unit's first page */
+	sqlite3 *s;
+	sqlite3_open_v2(db, &s, SQLITE_OPEN_READONLY, NULL);
+	sqlite3_stmt *st;
+	sqlite3_prepare_v2(s, "SELECT id, number, type, category, title, state, due_at FROM cases "
+	                      "WHERE owner_org_id = ?1 AND is_open = 1 ORDER BY due_at, id LIMIT 51",
+	                   -1, &st, NULL);
+	double *blat = xcalloc((size_t)queries, sizeof(double));
+	for (int i = 0; i < queries; i++) {
+		pa_id_t org = users[(size_t)i % nu].roles[0].org_id;
+		double t0 = now_s();
+		sqlite3_bind_int64(st, 1, org);
+		while (sqlite3_step(st) == SQLITE_ROW)
+			;
+		sqlite3_reset(st);
+		blat[i] = now_s() - t0;
+	}
+	sqlite3_finalize(st);
+	sqlite3_close(s);
+	qsort(blat, (size_t)queries, sizeof(double), cmp_double);
+	printf("BENCH phase=inbox queries=%d users=%zu rows=%zu p50_ms=%.3f p99_ms=%.3f max_ms=%.3f "
+	       "sql_p50_ms=%.3f sql_p99_ms=%.3f\n", queries, nu, rows, pct(lat, (size_t)queries, 0.5) * 1e3,
+	       pct(lat, (size_t)queries, 0.99) * 1e3, lat[queries - 1] * 1e3,
+	       pct(blat, (size_t)queries, 0.5) * 1e3, pct(blat, (size_t)queries, 0.99) * 1e3);
+	free(lat);
+	free(blat);
+	orgtree_release(tree);
+	arena_free(qa);
+	arena_free(ua);
+}
+
+/* ---- actions ------------------------------------------------------------------ */
+
+struct act_arg {
+	pa_app_t *app;
+	const pa_principal_t *p;
+	pa_id_t *ids;
+	size_t from, to;
+	int failed;
+};
+
+static void *act_worker(void *v)
+{
+	struct act_arg *w = v;
+	arena_t *a = arena_new();
+	for (size_t i = w->from; i < w->to; i++) {
+		arena_reset(a);
+		pa_err_t err = { 0 };
+		pa_case_t cs, out;
+		if (cases_get(w->app, a, w->p, w->ids[i], false, &cs, &err) < 0 ||
+		    cases_transition(w->app, a, w->p, &cs, "accept", NULL, 0, &out, &err) < 0)
+			w->failed++;
+	}
+	arena_free(a);
+	return NULL;
+}
+
+static double sql_actions(const char *path, int n)
+{
+	sqlite3 *s;
+	remove(path);
+	sqlite3_open(path, &s);
+	sqlite3_exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+	                "CREATE TABLE c(id INTEGER PRIMARY KEY, state TEXT, due_at INT, version INT, data TEXT);"
+	                "CREATE TABLE e(id INTEGER PRIMARY KEY, case_id INT, at INT, kind TEXT, data TEXT);"
+	                "CREATE INDEX e_case ON e(case_id, id);"
+	                "CREATE TABLE a(seq INTEGER PRIMARY KEY, at INT, actor TEXT, action TEXT, object TEXT,"
+	                " detail TEXT, prev_hash TEXT, hash TEXT);"
+	                "CREATE TABLE o(id INTEGER PRIMARY KEY, uid TEXT UNIQUE, case_id INT, body TEXT,"
+	                " status TEXT, next_attempt_at INT);"
+	                "CREATE INDEX o_due ON o(status, next_attempt_at);",
+	             NULL, NULL, NULL);
+	sqlite3_exec(s, "BEGIN", NULL, NULL, NULL);
+	sqlite3_stmt *ins;
+	sqlite3_prepare_v2(s, "INSERT INTO c(id, state, due_at, version, data) VALUES (?1, 'registered', 0, 1, '{}')",
+	                   -1, &ins, NULL);
+	for (int i = 1; i <= n; i++) {
+		sqlite3_bind_int(ins, 1, i);
+		sqlite3_step(ins);
+		sqlite3_reset(ins);
+	}
+	sqlite3_finalize(ins);
+	sqlite3_exec(s, "COMMIT", NULL, NULL, NULL);
+	sqlite3_stmt *up, *ev, *au, *ob;
+	sqlite3_prepare_v2(s, "UPDATE c SET state = 'handling', due_at = ?2, version = version + 1 "
+	                      "WHERE id = ?1 AND version = 1", -1, &up, NULL);
+	sqlite3_prepare_v2(s, "INSERT INTO e(case_id, at, kind, data) VALUES (?1, ?2, ?3, "
+	                      "'{\"fields\":{},\"from\":\"registered\",\"to\":\"handling\"}')", -1, &ev, NULL);
+	sqlite3_prepare_v2(s, "INSERT INTO a(at, actor, action, object, detail, prev_hash, hash) VALUES "
+	                      "(?1, 'user:2 intake', 'case.transition', 'case:1', '{}', "
+	                      "'0000000000000000000000000000000000000000000000000000000000000000', "
+	                      "'1111111111111111111111111111111111111111111111111111111111111111')", -1, &au, NULL);
+	sqlite3_prepare_v2(s, "INSERT INTO o(uid, case_id, body, status, next_attempt_at) VALUES "
+	                      "(?1, ?2, '您反映的信访事项已受理。', 'pending', ?3)", -1, &ob, NULL);
+	double t0 = now_s();
+	for (int i = 1; i <= n; i++) {
+		if ((i - 1) % SQL_BATCH == 0)
+			sqlite3_exec(s, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+		sqlite3_bind_int(up, 1, i);
+		sqlite3_bind_int(up, 2, i);
+		sqlite3_step(up);
+		sqlite3_reset(up);
+		for (int k = 0; k < 2; k++) {  /* transition and notice events */
+			sqlite3_bind_int(ev, 1, i);
+			sqlite3_bind_int(ev, 2, i);
+			sqlite3_bind_text(ev, 3, k ? "notice" : "transition", -1, SQLITE_STATIC);
+			sqlite3_step(ev);
+			sqlite3_reset(ev);
+		}
+		sqlite3_bind_int(au, 1, i);
+		sqlite3_step(au);
+		sqlite3_reset(au);
+		for (int k = 0; k < 2; k++) {  /* the unit's webhook and the person's SMS */
+			char uid[32];
+			snprintf(uid, sizeof(uid), "u%d-%d", i, k);
+			sqlite3_bind_text(ob, 1, uid, -1, SQLITE_TRANSIENT);
+			sqlite3_bind_int(ob, 2, i);
+			sqlite3_bind_int(ob, 3, i);
+			sqlite3_step(ob);
+			sqlite3_reset(ob);
+		}
+		if (i % SQL_BATCH == 0 || i == n)
+			sqlite3_exec(s, "COMMIT", NULL, NULL, NULL);
+	}
+	double dt = now_s() - t0;
+	sqlite3_finalize(up);
+	sqlite3_finalize(ev);
+	sqlite3_finalize(au);
+	sqlite3_finalize(ob);
+	sqlite3_close(s);
+	remove(path);
+	return (double)n / dt;
+}
+
+static void bench_actions(pa_app_t *app, const char *data, int n, int threads)
+{
+	arena_t *a = arena_new();
+	orgtree_t *tree = orgcache_get(app->orgs);
+	pa_principal_t intake = principal(app, a, "intake", tree);
+	pa_principal_t pub = { .kind = PRINCIPAL_PUBLIC, .client_ip = "127.0.0.1", .tree = tree };
+	pa_id_t *ids = xcalloc((size_t)n, sizeof(pa_id_t));
+	pa_err_t err = { 0 };
+	/* the petitions to accept: registered, with a contact (so the notice goes
+	 * out by SMS as well as to the unit), created outside the measured time */
+	arena_t *la = arena_new();
+	for (int i = 0; i < n; i++) {
+		arena_reset(la);
+		char title[96], phone[16];
+		snprintf(title, sizeof(title), "小区电梯长期故障无人维修（压测%d）", i);
+		snprintf(phone, sizeof(phone), "139%08d", i);
+		case_input_t in = { .type = "petition", .category = "grievance", .title = title,
+			                .body = "三号楼电梯停运两个月，物业不予维修。", .has_contact = true,
+			                .contact = { .name = "张三", .phone = phone } };
+		pa_case_t cs;
+		char code[PA_QUERY_CODE_LEN + 1];
+		if (cases_create(app, la, &pub, &in, &cs, code, &err) < 0)
+			die("create", &err);
+		ids[i] = cs.id;
+	}
+	arena_free(la);
+	int64_t c0, w0, c1, w1;
+	store_stats(app->store, &c0, &w0);
+	if (threads < 1 || threads > 256)
+		threads = 1;
+	pthread_t th[256];
+	struct act_arg args[256];
+	double t0 = now_s();
+	for (int i = 0; i < threads; i++) {
+		args[i] = (struct act_arg){ app, &intake, ids, (size_t)n * (size_t)i / (size_t)threads,
+			                        (size_t)n * (size_t)(i + 1) / (size_t)threads, 0 };
+		pthread_create(&th[i], NULL, act_worker, &args[i]);
+	}
+	int failed = 0;
+	for (int i = 0; i < threads; i++) {
+		pthread_join(th[i], NULL);
+		failed += args[i].failed;
+	}
+	double dt = now_s() - t0;
+	store_stats(app->store, &c1, &w1);
+	char scratch[4096];
+	snprintf(scratch, sizeof(scratch), "%s/../actions_baseline.db", data);
+	double sql = sql_actions(scratch, n);
+	printf("BENCH phase=actions actions=%d threads=%d failed=%d seconds=%.3f per_s=%.1f "
+	       "commits=%lld sql_per_s=%.1f\n", n, threads, failed, dt, (double)(n - failed) / dt,
+	       (long long)(c1 - c0), sql);
+	free(ids);
+	orgtree_release(tree);
+	arena_free(a);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 6) {
+		fprintf(stderr, "usage: types_bench SHARE_DIR DATA_DIR INBOX_QUERIES ACTIONS THREADS\n");
+		return 2;
+	}
+	const char *share = argv[1], *data = argv[2];
+	int queries = atoi(argv[3]), actions = atoi(argv[4]), threads = atoi(argv[5]);
+	if (queries < 1 || actions < 1)
+		return 2;
+	pa_config_t cfg;
+	config_init(&cfg);
+	pa_err_t err = { 0 };
+	if (config_set(&cfg, "data", data, "bench", &err) < 0 ||
+	    config_set(&cfg, "share_dir", share, "bench", &err) < 0 ||
+	    /* channels on, so every notice writes outbox rows (nothing is sent:
+	     * the sender thread does not run here) */
+	    config_set(&cfg, "notify.webhook_url", "http://127.0.0.1:9/pingan", "bench", &err) < 0 ||
+	    config_set(&cfg, "notify.webhook_secret", "types-bench-secret-0123456789", "bench", &err) < 0 ||
+	    config_set(&cfg, "notify.sms_url", "http://127.0.0.1:9/sms", "bench", &err) < 0 ||
+	    config_finalize(&cfg, &err) < 0 ||
+	    crypto_init() < 0)
+		die("config", &err);
+	pa_app_t app;
+	if (app_open(&app, &cfg, APP_MIGRATE, &err) < 0)
+		die("open", &err);
+	char db[4096];
+	snprintf(db, sizeof(db), "%s/pingan.db", data);
+	bench_scan(&app, db);
+	bench_inbox(&app, db, queries);
+	bench_actions(&app, data, actions, threads);
+	app_close(&app);
+	config_free(&cfg);
+	return 0;
+}

@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# bench/types_bench.sh — issue 3's "How fast": the deadline timer's scan of
+# due items, the inbox query and actions, on a database of generated cases
+# of every type, each beside a baseline from the same run.
+#
+# Builds bench/types_bench.c against build/libpingan_lib.a (cc -O2), then in
+# a fresh temp directory:
+#
+#   1. `pingan init --demo` and `pingan seed --cases $TYPES_CASES` (every
+#      loaded case type in a district's mix: src/core/demo.c);
+#   2. types_bench: scan (one timer pass, cases_timer_tick), inbox
+#      (TYPES_QUERIES first pages of 50 open cases, round robin over the demo
+#      staff), actions (TYPES_ACTIONS petitions accepted by TYPES_THREADS
+#      threads: transition, timeline, notice, outbox, document, audit —
+#      durable, group commit); baselines: the same scan and page as bare SQL
+#      on the same file, the same row writes as bare SQL in transactions of
+#      64 (see the comment at the top of bench/types_bench.c);
+#   3. prints one Markdown table on stdout (progress on stderr).
+#
+# Environment (defaults in brackets):
+#   TYPES_CASES [1000000]  cases generated before the runs
+#   TYPES_QUERIES [20000]  inbox queries
+#   TYPES_ACTIONS [20000]  actions
+#   TYPES_THREADS [32]     threads taking actions (the server's HTTP pool size)
+#   BENCH_TMPDIR [$TMPDIR or /tmp]; BENCH_KEEP [0] keeps the temp dir
+#   PINGAN_BIN [build/pingan], BUILD [build]
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD=${BUILD:-$ROOT/build}
+BIN=${PINGAN_BIN:-$BUILD/pingan}
+CASES=${TYPES_CASES:-1000000}
+QUERIES=${TYPES_QUERIES:-20000}
+ACTIONS=${TYPES_ACTIONS:-20000}
+THREADS=${TYPES_THREADS:-32}
+TMPBASE=${BENCH_TMPDIR:-${TMPDIR:-/tmp}}
+
+# Targets of issue 3.
+T_SCAN_MS=1000 T_INBOX_P99_MS=10 T_ACTIONS_PER_S=3000
+
+log() { printf 'types-bench: %s\n' "$*" >&2; }
+die() { printf 'types-bench: error: %s\n' "$*" >&2; exit 1; }
+
+for v in CASES QUERIES ACTIONS THREADS; do
+	[[ ${!v} =~ ^[0-9]+$ ]] && (( ${!v} > 0 )) || die "$v must be a positive integer (got '${!v}')"
+done
+[[ -x $BIN ]] || die "$BIN not found: build first"
+[[ -f $BUILD/libpingan_lib.a ]] || die "$BUILD/libpingan_lib.a not found: build first"
+command -v cc >/dev/null || die "cc is not installed"
+
+TMP=$(mktemp -d "$TMPBASE/pingan-types-bench.XXXXXX")
+cleanup() { if [[ ${BENCH_KEEP:-0} == 1 ]]; then log "kept $TMP"; else rm -rf "$TMP"; fi; }
+trap cleanup EXIT
+
+# link with what the build links pingan with (the library set grows as Pingan does)
+LINK=$BUILD/CMakeFiles/pingan.dir/link.txt
+[[ -f $LINK ]] || die "$LINK not found: build with CMake first"
+read -r -a LIBS <<<"$(tr ' ' '\n' <"$LINK" | grep -E '^(/.*\.so|-l.*)$' | tr '\n' ' ')"
+log "compiling bench/types_bench.c"
+cc -O2 -std=c17 -D_GNU_SOURCE -I"$ROOT/src" $(pkg-config --cflags jansson) "$ROOT/bench/types_bench.c" \
+	"$BUILD/libpingan_lib.a" "${LIBS[@]}" -lm -lpthread -o "$TMP/types_bench"
+
+DATA=$TMP/data
+export PINGAN_ADMIN_PASSWORD=Bench-Admin-2026 PINGAN_DEMO_PASSWORD=Bench-Demo-2026
+"$BIN" init --data "$DATA" --demo >"$TMP/init.log" 2>&1 || die "init failed: $(tail -3 "$TMP/init.log")"
+log "seeding $CASES cases of every type"
+t0=$(date +%s)
+"$BIN" seed --data "$DATA" --cases "$CASES" >"$TMP/seed.log" 2>&1 || die "seed failed: $(tail -3 "$TMP/seed.log")"
+SEED_S=$(( $(date +%s) - t0 ))
+MIX=$(sqlite3 "$DATA/pingan.db" "SELECT group_concat(type || ' ' || n, ', ') FROM
+      (SELECT type, count(*) AS n FROM cases GROUP BY type ORDER BY n DESC)" 2>/dev/null || echo "?")
+DB_MB=$(( $(stat -c %s "$DATA/pingan.db") / 1048576 ))
+
+log "measuring"
+OUT=$("$TMP/types_bench" "$ROOT" "$DATA" "$QUERIES" "$ACTIONS" "$THREADS" 2>"$TMP/bench.log") \
+	|| die "types_bench failed: $(tail -3 "$TMP/bench.log")"
+printf '%s\n' "$OUT" >&2
+
+field() { printf '%s\n' "$OUT" | grep "phase=$1 " | sed -n "s/.* $2=\([0-9.]*\).*/\1/p" | head -n1; }
+ok() { awk -v a="$1" -v op="$2" -v b="$3" 'BEGIN { r = (op == "<") ? a < b : a >= b; print r ? "yes" : "**no**" }'; }
+
+SCAN=$(field scan first_ms) SCAN2=$(field scan second_ms) SCAN_SQL=$(field scan sql_ms)
+PENDING=$(field scan pending) OPEN=$(field scan open)
+P50=$(field inbox p50_ms) P99=$(field inbox p99_ms) PMAX=$(field inbox max_ms)
+SP50=$(field inbox sql_p50_ms) SP99=$(field inbox sql_p99_ms)
+APS=$(field actions per_s) FAILED=$(field actions failed) COMMITS=$(field actions commits)
+SQL_APS=$(field actions sql_per_s)
+
+cat <<TABLE
+| workload | measured | target | met | baseline (bare SQL, same run) |
+|---|---|---|---|---|
+| timer scan of due items (one pass over $OPEN open cases) | ${SCAN} ms (next pass ${SCAN2} ms) | < ${T_SCAN_MS} ms | $(ok "$SCAN" "<" "$T_SCAN_MS") | ${SCAN_SQL} ms (count of $PENDING due items) |
+| inbox query, first page of 50 open cases | p50 ${P50} ms, p99 ${P99} ms (max ${PMAX}) | p99 < ${T_INBOX_P99_MS} ms | $(ok "$P99" "<" "$T_INBOX_P99_MS") | p50 ${SP50} ms, p99 ${SP99} ms |
+| action: transition + timeline + notice + outbox + document + audit, durable | ${APS}/s (${THREADS} threads, ${COMMITS} commits, ${FAILED} failed) | ≥ ${T_ACTIONS_PER_S}/s | $(ok "$APS" ">=" "$T_ACTIONS_PER_S") | ${SQL_APS}/s (same rows, 64 per commit) |
+
+data: $CASES generated cases (seed ${SEED_S} s, database ${DB_MB} MB): $MIX
+run: $(date -u '+%Y-%m-%d %H:%M UTC'), $(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo unknown), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)
+TABLE
