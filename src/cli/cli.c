@@ -17,7 +17,7 @@ static const struct command {
 	{ "serve", cmd_serve, "serve the API and web assets" },
 	{ "init", cmd_init, "create a data directory (with --demo: a demo district)" },
 	{ "migrate", cmd_migrate, "apply pending database migrations" },
-	{ "seed", cmd_seed, "generate realistic petitions (for benchmarks)" },
+	{ "seed", cmd_seed, "generate realistic cases of every type (for benchmarks)" },
 	{ "user", cmd_user, "staff accounts: add, list, passwd, disable, enable" },
 	{ "org", cmd_org, "the org tree: list, add" },
 	{ "audit", cmd_audit, "the audit log: verify, tail" },
