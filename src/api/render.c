@@ -197,6 +197,10 @@ json_t *api_event_json(http_req_t *req, const wf_def_t *def, const pa_event_t *e
 		json_object_set_new(j, "title", title ? json_string(title) : json_null());
 		if (en && json_string_value(json_object_get(data, "text_en")))
 			text = json_string_value(json_object_get(data, "text_en"));
+	} else if (streq(ev->kind, "document") && data) {
+		/* the document's own title (in the language it was issued in) */
+		const char *title = json_string_value(json_object_get(data, "title"));
+		json_object_set_new(j, "title", title ? json_string(title) : json_null());
 	}
 	json_object_set_new(j, "text", text ? json_string(text) : json_null());
 	if (public_view) {

@@ -2,9 +2,11 @@
 // sessionStorage (a preference, not a secret) and sent to the API as
 // Accept-Language so problem titles come back in the same language.
 import { createI18n } from 'vue-i18n'
+//
+// The console's messages are loaded with the console (loadConsoleMessages, from
+// its route guard), so the portal's first load does not carry them.
 import common from './locales/common.js'
 import portal from './portal/locales.js'
-import consoleMessages from './console/locales.js'
 
 const LANGS = ['zh-CN', 'en']
 
@@ -24,7 +26,7 @@ export const i18n = createI18n({
   legacy: false,
   locale: initialLocale(),
   fallbackLocale: 'zh-CN',
-  messages: merge(common, portal, consoleMessages),
+  messages: merge(common, portal),
 })
 
 export function setLocale(lang) {
@@ -35,3 +37,18 @@ export function setLocale(lang) {
 }
 
 export const languages = LANGS
+
+let consoleLoaded = null
+
+/** Adds the console's messages (once; a chunk of their own). */
+export function loadConsoleMessages() {
+  if (!consoleLoaded) {
+    consoleLoaded = import('./console/locales.js').then((m) => {
+      for (const lang of LANGS) i18n.global.mergeLocaleMessage(lang, m.default[lang] || {})
+    })
+    consoleLoaded.catch(() => {
+      consoleLoaded = null // a failed chunk load is tried again on the next navigation
+    })
+  }
+  return consoleLoaded
+}

@@ -7,10 +7,21 @@
 // leaf, since a parent's beforeEnter does not run between its children).
 import { useSession } from './session.js'
 import { CASE_ROLES, hasAnyRole, homePath } from './lib/menu.js'
+import { loadConsoleMessages } from '../i18n.js'
+
+/** Starts loading the lazy components of a route (the router would only after the guards). */
+function preload(to) {
+  for (const r of to.matched || []) {
+    const c = r.components && r.components.default
+    if (typeof c === 'function') c().catch(() => {})
+  }
+}
 
 export async function consoleGuard(to) {
   const session = useSession()
-  await session.restore()
+  // the page's chunks and the console's messages load while the session is asked
+  preload(to)
+  await Promise.all([session.restore(), loadConsoleMessages()])
   if (to.meta.public) {
     if (session.loggedIn && to.name === 'console-login') return homePath(session.roles)
     return true
@@ -39,7 +50,7 @@ export default [
         component: () => import('./views/Home.vue'),
         beforeEnter: async (to) => {
           const session = useSession()
-          await session.restore()
+          await Promise.all([session.restore(), loadConsoleMessages()])
           if (!session.loggedIn) return { name: 'console-login', query: { redirect: to.fullPath } }
           return homePath(session.roles)
         },
@@ -47,6 +58,9 @@ export default [
       page('home', 'console-home', () => import('./views/Home.vue'), { title: 'console.menu.home', crumbs: [] }),
       page('inbox', 'console-inbox', () => import('./views/Inbox.vue'), {
         roles: CASE_ROLES, title: 'console.menu.inbox', crumbs: ['console.menu.inbox'],
+      }),
+      page('supervision', 'console-supervision', () => import('./views/Supervision.vue'), {
+        roles: CASE_ROLES, title: 'console.menu.supervision', crumbs: ['console.menu.supervision'],
       }),
       page('cases/:id(\\d+)', 'console-case', () => import('./views/CaseDetail.vue'), {
         roles: CASE_ROLES, title: 'console.case.title', crumbs: ['console.menu.inbox', 'console.case.title'],

@@ -400,6 +400,8 @@ describe('staff console', () => {
     await page.locator('[data-testid=org-tree]', { hasText: '东门社区第三网格' }).waitFor()
 
     await page.locator('[data-menu=workflows]').click()
+    // one tab per case type (more types land over time): the petition's
+    await page.locator('.el-tabs__item', { hasText: '(petition)' }).click()
     await page.locator('[data-testid=wf-states]', { hasText: '信访工作条例' }).waitFor()
     await page.locator('[data-menu=calendars]').click()
     await page.locator('[data-testid=calendars]', { hasText: '没有管理界面或接口' }).waitFor()

@@ -2,11 +2,14 @@
 // Element Plus in happy-dom: required fields are enforced before anything
 // is sent, the request carries {fields, version}, and a server 400 naming
 // "fields.<name>" lands on that form item.
-import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest'
+import { afterEach, beforeAll, beforeEach, describe, expect, test, vi } from 'vitest'
 import { flushPromises, mount } from '@vue/test-utils'
 import { createPinia } from 'pinia'
-import { i18n } from '../../src/i18n.js'
+import { i18n, loadConsoleMessages } from '../../src/i18n.js'
 import ActionDialog from '../../src/console/components/ActionDialog.vue'
+
+// the console's messages are a chunk of their own, loaded by the console's route guard
+beforeAll(() => loadConsoleMessages())
 
 const EXTEND = {
   name: 'extend',

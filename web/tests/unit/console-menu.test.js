@@ -8,13 +8,13 @@ import { buildOrgTree, unitOptions } from '../../src/console/lib/orgs.js'
 const keys = (menu) => menu.map((m) => (m.children ? `${m.key}(${m.children.map((c) => c.key).join(',')})` : m.key))
 
 describe('menu by role', () => {
-  test('intake: inbox, intake, dashboard', () => {
-    expect(keys(visibleMenu(['intake']))).toEqual(['inbox', 'intake', 'dashboard'])
+  test('intake: inbox, supervision, intake, dashboard', () => {
+    expect(keys(visibleMenu(['intake']))).toEqual(['inbox', 'supervision', 'intake', 'dashboard'])
     expect(homePath(['intake'])).toBe('/console/inbox')
   })
   test('handler and supervisor: no intake', () => {
-    expect(keys(visibleMenu(['handler']))).toEqual(['inbox', 'dashboard'])
-    expect(keys(visibleMenu(['supervisor']))).toEqual(['inbox', 'dashboard'])
+    expect(keys(visibleMenu(['handler']))).toEqual(['inbox', 'supervision', 'dashboard'])
+    expect(keys(visibleMenu(['supervisor']))).toEqual(['inbox', 'supervision', 'dashboard'])
   })
   test('admin: administration only; auditor: the audit log only', () => {
     expect(keys(visibleMenu(['admin']))).toEqual(['admin(orgs,users,workflows,calendars)'])
@@ -23,7 +23,7 @@ describe('menu by role', () => {
     expect(homePath(['auditor'])).toBe('/console/audit')
   })
   test('several roles add up; no roles, no menu', () => {
-    expect(keys(visibleMenu(['handler', 'auditor']))).toEqual(['inbox', 'dashboard', 'audit'])
+    expect(keys(visibleMenu(['handler', 'auditor']))).toEqual(['inbox', 'supervision', 'dashboard', 'audit'])
     expect(visibleMenu([])).toEqual([])
     expect(homePath([])).toBe('/console/home')
   })

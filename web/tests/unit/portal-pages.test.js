@@ -116,6 +116,18 @@ describe('tracking page', () => {
   })
 })
 
+// The submit page asks for the workflow and for the attachment limits: answer by URL.
+const LIMITS = { attachments: { max_file_bytes: 2 * 1024 * 1024, max_files: 2, max_body_bytes: 8 * 1024 * 1024, types: [{ mime: 'text/plain; charset=utf-8', extensions: ['txt'] }, { mime: 'application/pdf', extensions: ['pdf'] }] } }
+function routeFetch(post) {
+  fetchMock.mockImplementation(async (url, opts = {}) => {
+    if (url === '/api/public/limits') return json(200, LIMITS)
+    if (url === '/api/public/workflows/petition') return json(200, workflow)
+    if (opts.method === 'POST' && post) return post(url, opts)
+    throw new Error('unexpected ' + url)
+  })
+}
+const calls = (path) => fetchMock.mock.calls.filter(([u]) => u === path)
+
 describe('submit page', () => {
   it('takes the case type from the route and refuses unknown ones', async () => {
     const { w } = await mountAt(Submit, '/submit/no-such-type')
@@ -125,18 +137,17 @@ describe('submit page', () => {
   })
 
   it('sends multipart (case JSON + files) and shows a server 400 on its field', async () => {
-    fetchMock.mockResolvedValueOnce(json(200, workflow))
+    routeFetch(async () => json(400, { type: 'urn:pingan:problem:validation', title: '请求参数有误', status: 400, field: 'contact.phone', detail: 'contact.phone is not a phone number' }))
     const { w } = await mountAt(Submit, '/submit/petition')
-    expect(fetchMock.mock.calls[0][0]).toBe('/api/public/workflows/petition')
+    expect(calls('/api/public/workflows/petition').length).toBe(1)
     await w.get('#f-category-grievance').setValue(true)
     await w.get('#f-title').setValue('标题')
     await w.get('#f-body').setValue('内容')
     await w.get('#f-contact-name').setValue('张三')
     await w.get('#f-contact-phone').setValue('13812345678')
-    fetchMock.mockResolvedValueOnce(json(400, { type: 'urn:pingan:problem:validation', title: '请求参数有误', status: 400, field: 'contact.phone', detail: 'contact.phone is not a phone number' }))
     await w.get('[data-test="submit-form"]').trigger('submit')
     await flushPromises()
-    const [url, opts] = fetchMock.mock.calls[1]
+    const [url, opts] = calls('/api/public/cases')[0]
     expect(url).toBe('/api/public/cases')
     expect(opts.method).toBe('POST')
     expect(opts.body).toBeInstanceOf(FormData)
@@ -150,13 +161,22 @@ describe('submit page', () => {
   })
 
   it('checks before sending: nothing goes to the server when a field is wrong', async () => {
-    fetchMock.mockResolvedValueOnce(json(200, workflow))
+    routeFetch()
     const { w } = await mountAt(Submit, '/submit/petition')
     await w.get('[data-test="submit-form"]').trigger('submit')
     await flushPromises()
-    expect(fetchMock).toHaveBeenCalledTimes(1)
+    expect(calls('/api/public/cases')).toEqual([])
     expect(w.get('.p-errors').text()).toContain('请选择事项类别')
     expect(w.get('#f-title').attributes('aria-invalid')).toBe('true')
+    w.unmount()
+  })
+
+  it("uses the server's attachment limits: count, size and types", async () => {
+    routeFetch()
+    const { w } = await mountAt(Submit, '/submit/petition')
+    expect(calls('/api/public/limits').length).toBe(1)
+    expect(w.text()).toContain('最多 2 个文件，每个不超过 2 MB')
+    expect(w.get('input[type="file"]').attributes('accept')).toBe('.txt,text/plain,.pdf,application/pdf')
     w.unmount()
   })
 })

@@ -211,3 +211,22 @@ describe('the tracking page forms', () => {
     expect(validateLookup('XF-2026-000001', 'h3wc7-gdgnk')).toEqual({})
   })
 })
+
+describe('limits from the server (GET /api/public/limits)', () => {
+  it('reads count, size and types; keeps the defaults for anything malformed', async () => {
+    const { limitsFromServer, checkFiles, FILE_LIMITS } = await import('../../src/portal/lib/validation.js')
+    const l = limitsFromServer({ attachments: { max_files: 1, max_file_bytes: 1024, types: [{ mime: 'text/plain; charset=utf-8', extensions: ['TXT'] }] } })
+    expect(l.maxFiles).toBe(1)
+    expect(l.maxBytes).toBe(1024)
+    expect(l.types).toEqual([{ ext: ['txt'], mime: ['text/plain'] }])
+    const f = (name, size, type = '') => ({ name, size, type })
+    expect(checkFiles([f('a.txt', 10), f('b.txt', 10)], l)).toEqual({ key: 'tooManyFiles', params: { max: 1 } })
+    expect(checkFiles([f('a.txt', 2048)], l).key).toBe('fileTooLarge')
+    expect(checkFiles([f('a.pdf', 10, 'application/pdf')], l).key).toBe('fileType')
+    expect(checkFiles([f('a.txt', 10, 'text/plain')], l)).toBe(null)
+    const d = limitsFromServer({ attachments: { max_files: -1, max_file_bytes: 'big', types: 'x' } })
+    expect([d.maxFiles, d.maxBytes]).toEqual([FILE_LIMITS.maxFiles, FILE_LIMITS.maxBytes])
+    expect(limitsFromServer(null).types.length).toBe(8)
+  })
+})
+

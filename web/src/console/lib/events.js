@@ -49,3 +49,19 @@ export function mergeEvents(events, page) {
   const seen = new Set(events.map((e) => e.id))
   return events.concat((page || []).filter((e) => !seen.has(e.id)))
 }
+
+/**
+ * Every kind of timeline event the server writes (src/core: cases.c,
+ * docgen.c, links.c, supervision.c, reminders.c); each has its words under
+ * console.event.kinds in both languages.
+ */
+export const EVENT_KINDS = [
+  'created', 'transition', 'notice', 'document', 'comment', 'attachment', 'rating', 'overdue',
+  'link', 'merge', 'supervision_issued', 'supervision_replied', 'supervision_closed', 'supervision_overdue',
+  'reminder', 'escalation',
+]
+
+/** The words for an event kind; a kind this console does not know yet is "other record". */
+export function eventKindLabel(kind, t, te) {
+  return te(`console.event.kinds.${kind}`) ? t(`console.event.kinds.${kind}`) : t('console.event.otherKind')
+}

@@ -8,6 +8,7 @@ export const CASE_ROLES = ['intake', 'handler', 'mediator', 'grid_worker', 'supe
 
 export const MENU = [
   { key: 'inbox', path: '/console/inbox', roles: CASE_ROLES },
+  { key: 'supervision', path: '/console/supervision', roles: CASE_ROLES },
   { key: 'intake', path: '/console/intake', roles: ['intake'] },
   { key: 'dashboard', path: '/console/dashboard', roles: CASE_ROLES },
   {

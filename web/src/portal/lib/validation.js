@@ -20,12 +20,13 @@ export const LIMITS = {
   comment: 1000,
 }
 
-// Attachments: the server's defaults (limits.max_file, limits.max_files in
-// docs/configuration.md). The public API does not publish the configured
-// values, so a district that changes them should change these too.
+// Attachments: the server's configured limits and accepted types come from
+// GET /api/public/limits (limitsFromServer); these are the server's defaults
+// (limits.max_file, limits.max_files in docs/configuration.md), used until
+// that answer arrives or when it cannot be read.
 export const FILE_LIMITS = { maxFiles: 5, maxBytes: 10 * 1024 * 1024 }
 
-// What src/core/attach.c accepts, by extension and browser-reported type.
+// What src/core/attach.c accepts by default, by extension and browser-reported type.
 export const FILE_TYPES = [
   { ext: ['pdf'], mime: ['application/pdf'] },
   { ext: ['png'], mime: ['image/png'] },
@@ -36,7 +37,35 @@ export const FILE_TYPES = [
   { ext: ['docx'], mime: ['application/vnd.openxmlformats-officedocument.wordprocessingml.document'] },
   { ext: ['xlsx'], mime: ['application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'] },
 ]
-export const FILE_ACCEPT = FILE_TYPES.flatMap((t) => t.ext.map((e) => '.' + e).concat(t.mime)).join(',')
+/** The accept attribute of a file input for these types. */
+export function fileAccept(types = FILE_TYPES) {
+  return types.flatMap((t) => t.ext.map((e) => '.' + e).concat(t.mime)).join(',')
+}
+export const FILE_ACCEPT = fileAccept(FILE_TYPES)
+
+/**
+ * The limits of GET /api/public/limits as the form uses them:
+ * { maxFiles, maxBytes, types: [{ ext, mime }] }. Anything missing or
+ * malformed keeps the default (the server still checks every upload).
+ */
+export function limitsFromServer(data) {
+  const a = data && typeof data === 'object' ? data.attachments : null
+  const out = { ...FILE_LIMITS, types: FILE_TYPES }
+  if (!a || typeof a !== 'object') return out
+  if (Number.isInteger(a.max_files) && a.max_files >= 0) out.maxFiles = a.max_files
+  if (Number.isInteger(a.max_file_bytes) && a.max_file_bytes > 0) out.maxBytes = a.max_file_bytes
+  if (Array.isArray(a.types) && a.types.length) {
+    const types = a.types
+      .filter((t) => t && typeof t.mime === 'string' && Array.isArray(t.extensions))
+      .map((t) => ({
+        ext: t.extensions.filter((e) => typeof e === 'string').map((e) => e.toLowerCase()),
+        // "text/plain; charset=utf-8" → "text/plain" (what browsers report)
+        mime: [t.mime.split(';')[0].trim().toLowerCase()],
+      }))
+    if (types.length) out.types = types
+  }
+  return out
+}
 
 /** Number of characters (code points) of s, as the server counts them. */
 export function chars(s) {
@@ -190,10 +219,10 @@ function extOf(name) {
 }
 
 /** True when a file's name or reported type is one the server accepts. */
-export function fileTypeAllowed(file) {
+export function fileTypeAllowed(file, types = FILE_TYPES) {
   const ext = extOf(file.name)
   const mime = (file.type || '').toLowerCase()
-  return FILE_TYPES.some((t) => t.ext.includes(ext) || (mime && t.mime.includes(mime)))
+  return types.some((t) => t.ext.includes(ext) || (mime && t.mime.includes(mime)))
 }
 
 /** Checks the chosen attachments: returns null or { key, params }. */
@@ -202,7 +231,7 @@ export function checkFiles(files, limits = FILE_LIMITS) {
   for (const f of files) {
     if (f.size === 0) return { key: 'fileEmpty', params: { name: f.name } }
     if (f.size > limits.maxBytes) return { key: 'fileTooLarge', params: { name: f.name, max: formatMB(limits.maxBytes) } }
-    if (!fileTypeAllowed(f)) return { key: 'fileType', params: { name: f.name } }
+    if (!fileTypeAllowed(f, limits.types || FILE_TYPES)) return { key: 'fileType', params: { name: f.name } }
   }
   return null
 }
@@ -214,10 +243,11 @@ function formatMB(bytes) {
 /**
  * Checks a submission as the server will (cases_check_input). `form` is the
  * page's model; `category` the chosen category object from the workflow
- * ({ code, accusation }). Returns { fieldKey: { key, params } } — empty when
+ * ({ code, accusation }); `limits` those of limitsFromServer (default: the
+ * server's defaults). Returns { fieldKey: { key, params } } — empty when
  * the form may be sent. Field keys are the API's names ("contact.phone").
  */
-export function validateSubmission(form, category, files = []) {
+export function validateSubmission(form, category, files = [], limits = FILE_LIMITS) {
   const e = {}
   const put = (k, err) => {
     if (err) e[k] = err
@@ -239,7 +269,7 @@ export function validateSubmission(form, category, files = []) {
     }
     put('contact.address', checkText(c.address, { max: LIMITS.address }))
   }
-  put('files', checkFiles(files))
+  put('files', checkFiles(files, limits))
   return e
 }
 
