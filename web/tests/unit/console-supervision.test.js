@@ -102,7 +102,8 @@ describe('timeline event kinds', () => {
     const found = new Set()
     for (const f of readdirSync(core).filter((n) => n.endsWith('.c'))) {
       const src = readFileSync(join(core, f), 'utf8')
-      for (const m of src.matchAll(/\.kind = "([a-z_]+)"/g)) found.add(m[1])
+      // .kind = "x", and .kind = cond ? "x" : "y"
+      for (const m of src.matchAll(/\.kind = ([^,;]*)/g)) for (const k of m[1].matchAll(/"([a-z_]+)"/g)) found.add(k[1])
       for (const m of src.matchAll(/record_step\([^;]*?"(supervision_[a-z]+)"/gs)) found.add(m[1])
       for (const m of src.matchAll(/kind_names\[\] = \{([^}]*)\}/g)) for (const k of m[1].matchAll(/"([a-z_]+)"/g)) found.add(k[1])
     }

@@ -52,13 +52,14 @@ export function mergeEvents(events, page) {
 
 /**
  * Every kind of timeline event the server writes (src/core: cases.c,
- * docgen.c, links.c, supervision.c, reminders.c); each has its words under
+ * docgen.c, links.c, supervision.c, reminders.c, records.c); each has its words under
  * console.event.kinds in both languages.
  */
 export const EVENT_KINDS = [
   'created', 'transition', 'notice', 'document', 'comment', 'attachment', 'rating', 'overdue',
   'link', 'merge', 'supervision_issued', 'supervision_replied', 'supervision_closed', 'supervision_overdue',
-  'reminder', 'escalation',
+  'reminder', 'escalation', 'record', 'approval_requested', 'approval_approved', 'approval_declined',
+  'participant_added', 'participant_stage',
 ]
 
 /** The words for an event kind; a kind this console does not know yet is "other record". */
