@@ -589,6 +589,8 @@ const struct pa_message pa_messages_zh[] = {
 	  "用户 %lld 不存在" },
 	{ "no user with id %lld",
 	  "没有 id 为 %lld 的用户" },
+	{ "no workflow is loaded",
+	  "未加载任何流程" },
 	{ "no working-hours spec",
 	  "未设置工作时间" },
 	{ "not a browser session",
