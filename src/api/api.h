@@ -152,6 +152,14 @@ int h_case_participant_add(http_req_t *, http_resp_t *);
 int h_case_participant_stage(http_req_t *, http_resp_t *);
 /* The case detail's "records", "pending_approval" and "participants" members. */
 void api_case_records_into(http_req_t *req, json_t *j, const pa_case_t *cs);
+/* indicators, workload, campaigns: indicators.c */
+int h_indicators(http_req_t *, http_resp_t *);
+int h_indicators_workload(http_req_t *, http_resp_t *);
+int h_indicator_cases(http_req_t *, http_resp_t *);
+int h_campaigns_list(http_req_t *, http_resp_t *);
+int h_campaigns_create(http_req_t *, http_resp_t *);
+int h_campaign_get(http_req_t *, http_resp_t *);
+int h_campaign_board(http_req_t *, http_resp_t *);
 int h_test_clock(http_req_t *, http_resp_t *);
 int h_test_tick(http_req_t *, http_resp_t *);
 

@@ -89,7 +89,8 @@ int api_case_input(http_req_t *req, json_t *body, bool staff, case_input_t *in)
 	static const char *const allowed_public[] = { "type", "category", "title", "body", "contact",
 		                                          "accused_org_id", "location", NULL };
 	static const char *const allowed_staff[] = { "type", "category", "title", "body", "contact",
-		                                         "accused_org_id", "channel", "location", NULL };
+		                                         "accused_org_id", "channel", "location",
+		                                         "enterprise_related", NULL };
 	static const char *const contact_members[] = { "name", "phone", "id_number", "address", "email",
 		                                           NULL };
 	int rc;
@@ -100,6 +101,13 @@ int api_case_input(http_req_t *req, json_t *body, bool staff, case_input_t *in)
 	    (rc = api_get_string(req, body, "body", true, &in->body)) < 0 ||
 	    (staff && (rc = api_get_string(req, body, "channel", false, &in->channel)) < 0))
 		return rc;
+	json_t *ent = staff ? json_object_get(body, "enterprise_related") : NULL;
+	if (ent && !json_is_null(ent)) {
+		if (!json_is_boolean(ent))
+			return pa_fail(&req->err, PA_EINVAL, "validation", "enterprise_related",
+			               "enterprise_related must be true or false");
+		in->enterprise_related = json_is_true(ent);
+	}
 	json_t *acc = json_object_get(body, "accused_org_id");
 	if (acc && !json_is_null(acc)) {
 		if (!json_is_integer(acc) || json_integer_value(acc) <= 0)

@@ -84,6 +84,14 @@ const http_route_t api_routes[] = {
 	  "case_participant_add" },
 	{ "POST", "/api/v1/cases/{id}/participants/{org}/stage", S, h_case_participant_stage,
 	  "case_participant_stage" },
+	/* indicators, workload and campaigns (专项行动): api/indicators.c */
+	{ "GET", "/api/v1/indicators", S, h_indicators, "indicators" },
+	{ "GET", "/api/v1/indicators/workload", S, h_indicators_workload, "indicators_workload" },
+	{ "GET", "/api/v1/indicators/{indicator}/cases", S, h_indicator_cases, "indicator_cases" },
+	{ "GET", "/api/v1/campaigns", S, h_campaigns_list, "campaigns_list" },
+	{ "POST", "/api/v1/campaigns", S, h_campaigns_create, "campaigns_create" },
+	{ "GET", "/api/v1/campaigns/{id}", S, h_campaign_get, "campaign_get" },
+	{ "GET", "/api/v1/campaigns/{id}/board", S, h_campaign_board, "campaign_board" },
 
 	{ "POST", "/api/test/clock", ROUTE_TEST, h_test_clock, "test_clock" },
 	{ "POST", "/api/test/tick", ROUTE_TEST, h_test_tick, "test_tick" },

@@ -1,5 +1,6 @@
 #include "base/common.h"
 #include "core/app.h"
+#include "core/indicators.h"
 #include "core/notify.h"
 #include "core/docs.h"
 
@@ -76,6 +77,8 @@ int app_open(pa_app_t *app, pa_config_t *cfg, unsigned flags, pa_err_t *err)
 	app->code_rl = ratelimit_new(cfg->code_rate, cfg->code_rate);
 	app->survey_rl = ratelimit_new(cfg->survey_rate, cfg->survey_burst);
 	app->started_at = pa_now();
+	if (app->cal && !(flags & APP_READ_ONLY))
+		indicators_attach(app);
 	return 0;
 fail:
 	app_close(app);

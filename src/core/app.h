@@ -31,6 +31,7 @@ typedef struct pa_app {
 	struct docs *docs;      /* document templates (core/docs.h); NULL with APP_NO_DEFS */
 	struct docgen *docgen;  /* document generator threads (core/docgen.h); serve only */
 	struct notify *notify;  /* notification templates and channels (core/notify.h); NULL with APP_NO_DEFS */
+	store_observer_t observer; /* keeps the indicator facts (core/indicators.c); not with APP_NO_DEFS */
 } pa_app_t;
 
 enum app_flags {

@@ -356,6 +356,29 @@ void calendar_local_date(const calendar_t *cal, pa_time_t t, int *y, int *m, int
 	civil_from_days(floor_div(local, 86400), y, m, d);
 }
 
+int64_t calendar_local_day(const calendar_t *cal, pa_time_t t)
+{
+	return floor_div(t + (int64_t)cal->utc_offset_min * 60, 86400);
+}
+
+int calendar_working_days_between(const calendar_t *cal, pa_time_t start, pa_time_t end)
+{
+	int64_t from = calendar_local_day(cal, start), to = calendar_local_day(cal, end);
+	if (to - from > CALENDAR_MAX_SPAN)
+		to = from + CALENDAR_MAX_SPAN;
+	int n = 0;
+	if (to <= from)
+		return 0;
+	day_cursor_t c;
+	cursor_init(&c, cal, from);
+	for (int64_t d = from; d < to; d++) {
+		cursor_next(&c);
+		if (cursor_working(&c))
+			n++;
+	}
+	return n;
+}
+
 int due_unit_parse(const char *s, due_unit_t *out)
 {
 	static const struct {

@@ -71,4 +71,17 @@ int calendar_add(const calendar_t *cal, pa_time_t start, int amount, due_unit_t 
 /* Local civil date of t: fills y/m/d. */
 void calendar_local_date(const calendar_t *cal, pa_time_t t, int *y, int *m, int *d);
 
+/* The local day of t as days since 1970-01-01 (for grouping by date). */
+int64_t calendar_local_day(const calendar_t *cal, pa_time_t t);
+
+/*
+ * Working days from `start` to `end`, counted as a limit is (民事诉讼法
+ * art. 85): the local day of `start` is not counted, every working day after
+ * it up to and including the local day of `end` is.  0 when end is on the
+ * same day as start or before it.  Spans longer than CALENDAR_MAX_SPAN days
+ * are counted up to that many days.
+ */
+#define CALENDAR_MAX_SPAN 3660
+int calendar_working_days_between(const calendar_t *cal, pa_time_t start, pa_time_t end);
+
 #endif

@@ -554,7 +554,8 @@ int cases_create(pa_app_t *app, arena_t *a, const pa_principal_t *p, const case_
 	 * similar text within repeat.window_days gets a repeat_of link. */
 	cases_find_repeat(app, a, in->title, in->body, x.party.phone_hash, x.party.id_hash, now,
 	                  &x.repeat_of, &x.repeat_similarity);
-	if (x.repeat_of || in->media_url || def->participants_only) {
+	if (x.repeat_of || in->media_url || def->participants_only ||
+	    in->enterprise_related) {
 		json_t *d = json_object();
 		if (x.repeat_of) {
 			json_object_set_new(d, "repeat", json_true());
@@ -566,6 +567,8 @@ int cases_create(pa_app_t *app, arena_t *a, const pa_principal_t *p, const case_
 			json_object_set_new(d, "participants", json_array());
 			json_object_set_new(d, "participants_only", json_true());
 		}
+		if (in->enterprise_related)
+			json_object_set_new(d, "enterprise_related", json_true());
 		char *txt = json_dumps(d, JSON_COMPACT);
 		x.cs.data = arena_strdup(a, txt ? txt : "{}");
 		free(txt);

@@ -53,6 +53,7 @@ typedef struct case_input {
 	bool has_contact;
 	case_contact_t contact;
 	const char *lang;          /* the submitter's language (zh-CN, en) for notices; NULL = default */
+	bool enterprise_related;   /* 涉企: kept as data.enterprise_related (staff only) */
 	case_file_t *files;
 	size_t nfiles;
 	/* where (the type's `location:`): a WGS-84 point and/or an address */

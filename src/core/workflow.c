@@ -1829,18 +1829,142 @@ static int check_public_actions(loader_t *l)
 	return 0;
 }
 
+/* A list of state names (or of transition names), each of which must exist. */
+static int ref_list(loader_t *l, yaml_node_t *n, const char *path, bool transitions,
+                    const char ***out, size_t *count)
+{
+	yaml_node_t **items;
+	int rc = name_list(l, n, path, transitions ? WF_MAX_TRANSITIONS : WF_MAX_STATES, &items,
+	                   count);
+	if (rc)
+		return rc;
+	*out = arena_zalloc(l->def->arena, (*count + 1) * sizeof(char *));
+	for (size_t i = 0; i < *count; i++) {
+		const char *ipath = arena_printf(l->tmp, "%s[%zu]", path, i);
+		if (transitions) {
+			if ((rc = want_name(l, items[i], ipath, &(*out)[i])))
+				return rc;
+			if (!wf_find_transition(l->def, (*out)[i]))
+				return fail_at(l, items[i], ipath, "unknown transition '%s'", (*out)[i]);
+		} else if ((rc = want_state(l, items[i], ipath, &(*out)[i]))) {
+			return rc;
+		}
+	}
+	return 0;
+}
+
+int wf_find_count(const wf_def_t *def, const char *name)
+{
+	for (size_t i = 0; name && i < def->indicators.ncounts; i++)
+		if (streq(def->indicators.counts[i].name, name))
+			return (int)i;
+	return -1;
+}
+
+static int parse_indicators(loader_t *l, yaml_node_t *n)
+{
+	enum { I_ACCEPTANCE, I_HANDLING, I_COUNTS, I_RATES, I_N };
+	static const char *const keys[I_N] = { "acceptance", "handling", "counts", "rates" };
+	yaml_node_t *k[I_N], *v[I_N];
+	wf_indicators_t *ind = &l->def->indicators;
+	int rc = read_map(l, n, "indicators", keys, I_N, k, v);
+	if (rc)
+		return rc;
+	if (v[I_ACCEPTANCE] && (rc = ref_list(l, v[I_ACCEPTANCE], "indicators.acceptance", false,
+	                                      &ind->acceptance, &ind->nacceptance)))
+		return rc;
+	if (v[I_HANDLING] && (rc = ref_list(l, v[I_HANDLING], "indicators.handling", false,
+	                                    &ind->handling, &ind->nhandling)))
+		return rc;
+	if (v[I_COUNTS]) {
+		const char *path = "indicators.counts";
+		if ((rc = check_named_map(l, v[I_COUNTS], path, WF_MAX_COUNTS, "counts", true)))
+			return rc;
+		size_t count = map_size(v[I_COUNTS]);
+		ind->counts = arena_zalloc(l->def->arena, (count + 1) * sizeof(wf_count_t));
+		for (size_t i = 0; i < count; i++) {
+			enum { C_LABEL, C_STATES, C_TRANSITIONS, C_N };
+			static const char *const ckeys[C_N] = { "label", "states", "transitions" };
+			yaml_node_t *key, *val, *ck[C_N], *cv[C_N];
+			wf_count_t *c = &ind->counts[i];
+			if ((rc = pair_name(l, v[I_COUNTS], i, path, &key, &val, &c->name)))
+				return rc;
+			const char *cpath = join(l, path, c->name);
+			if (streq(c->name, "cases"))
+				return fail_at(l, key, cpath, "'cases' is the name of every case; pick another");
+			if ((rc = read_map(l, val, cpath, ckeys, C_N, ck, cv)) ||
+			    (rc = parse_opt_label(l, cv[C_LABEL], join(l, cpath, "label"), c->name,
+			                          &c->label)))
+				return rc;
+			if (!cv[C_STATES] && !cv[C_TRANSITIONS])
+				return fail_at(l, val, cpath, "needs states, transitions or both");
+			if (cv[C_STATES] && (rc = ref_list(l, cv[C_STATES], join(l, cpath, "states"), false,
+			                                   &c->states, &c->nstates)))
+				return rc;
+			if (cv[C_TRANSITIONS] &&
+			    (rc = ref_list(l, cv[C_TRANSITIONS], join(l, cpath, "transitions"), true,
+			                   &c->transitions, &c->ntransitions)))
+				return rc;
+			ind->ncounts = i + 1;
+		}
+	}
+	if (v[I_RATES]) {
+		const char *path = "indicators.rates";
+		if ((rc = check_named_map(l, v[I_RATES], path, WF_MAX_RATES, "rates", true)))
+			return rc;
+		size_t count = map_size(v[I_RATES]);
+		ind->rates = arena_zalloc(l->def->arena, (count + 1) * sizeof(wf_rate_t));
+		for (size_t i = 0; i < count; i++) {
+			enum { R_LABEL, R_NUM, R_DEN, R_EXCLUDE, R_N };
+			static const char *const rkeys[R_N] = { "label", "numerator", "denominator",
+				                                    "exclude" };
+			yaml_node_t *key, *val, *rk[R_N], *rv[R_N];
+			wf_rate_t *r = &ind->rates[i];
+			if ((rc = pair_name(l, v[I_RATES], i, path, &key, &val, &r->name)))
+				return rc;
+			const char *rpath = join(l, path, r->name);
+			if ((rc = read_map(l, val, rpath, rkeys, R_N, rk, rv)) ||
+			    (rc = parse_opt_label(l, rv[R_LABEL], join(l, rpath, "label"), r->name,
+			                          &r->label)))
+				return rc;
+			if (!rv[R_NUM])
+				return missing(l, val, rpath, "numerator");
+			if (!rv[R_DEN])
+				return missing(l, val, rpath, "denominator");
+			struct { yaml_node_t *n; const char *key; const char **out; bool cases; } refs[] = {
+				{ rv[R_NUM], "numerator", &r->numerator, false },
+				{ rv[R_DEN], "denominator", &r->denominator, true },
+				{ rv[R_EXCLUDE], "exclude", &r->exclude, false },
+			};
+			for (size_t j = 0; j < ARRAY_SIZE(refs); j++) {
+				if (!refs[j].n)
+					continue;
+				const char *rp = join(l, rpath, refs[j].key);
+				if ((rc = want_name(l, refs[j].n, rp, refs[j].out)))
+					return rc;
+				if (!(refs[j].cases && streq(*refs[j].out, "cases")) &&
+				    wf_find_count(l->def, *refs[j].out) < 0)
+					return fail_at(l, refs[j].n, rp, "unknown count '%s'%s", *refs[j].out,
+					               refs[j].cases ? " (expected a count or cases)" : "");
+			}
+			ind->nrates = i + 1;
+		}
+	}
+	return 0;
+}
+
 static int parse_definition(loader_t *l)
 {
 	enum { D_TYPE, D_LABEL, D_PREFIX, D_INITIAL, D_CATEGORIES, D_STATES, D_TRANSITIONS,
-	       D_NOTICES, D_REGISTER, D_CONTACT, D_LOCATION, D_RECORDS, D_PARTICIPANTS, D_N };
+	       D_NOTICES, D_REGISTER, D_CONTACT, D_LOCATION, D_RECORDS, D_PARTICIPANTS, D_INDICATORS, D_N };
 	static const char *const keys[D_N] = {
 		"type", "label", "number_prefix", "initial", "categories", "states", "transitions",
-		"notices", "register", "contact", "location", "records", "participants",
+		"notices", "register", "contact", "location", "records", "participants", "indicators",
 	};
 	static const bool optional[D_N] = { [D_CATEGORIES] = true, [D_NOTICES] = true,
 		                                [D_REGISTER] = true, [D_CONTACT] = true,
 		                                [D_LOCATION] = true, [D_RECORDS] = true,
-		                                [D_PARTICIPANTS] = true };
+		                                [D_PARTICIPANTS] = true, [D_INDICATORS] = true };
 	yaml_node_t *k[D_N], *v[D_N], *root = l->root;
 	wf_def_t *def = l->def;
 	int rc = read_map(l, root, "", keys, D_N, k, v);
@@ -1895,6 +2019,8 @@ static int parse_definition(loader_t *l)
 	    (rc = check_timeouts(l)) ||
 	    (rc = check_graph(l)) || (rc = check_notice_placeholders(l)) ||
 	    (rc = check_public_actions(l)))
+		return rc;
+	if (v[D_INDICATORS] && (rc = parse_indicators(l, v[D_INDICATORS])))
 		return rc;
 	return 0;
 }

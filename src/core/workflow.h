@@ -229,6 +229,53 @@ typedef struct wf_notice {
 	wf_label_t body;
 } wf_notice_t;
 
+/*
+ * What the indicators count for this type (core/indicators.c; docs/indicators.md).
+ * Optional section `indicators:` of a definition:
+ *
+ *   indicators:
+ *     acceptance: [registered, forwarded]  # leaving these states in time = accepted on time
+ *     handling: [handling]                 # leaving these in time = handled on time; the
+ *                                          # working days from registration = handling time
+ *     counts:                              # named facts a case reaches at most once
+ *       replied: { label: {...}, states: [replied] }           # entered one of these states
+ *       reviewed: { label: {...}, transitions: [request_review] } # or took one of these
+ *     rates:                               # numerator / denominator over counts
+ *       review_rate: { label: {...}, numerator: reviewed, denominator: replied }
+ *       # denominator `cases` = every case of the type; `exclude: NAME` leaves out
+ *       # the cases that reached NAME from the denominator (and the numerator)
+ */
+#define WF_MAX_COUNTS 40
+#define WF_MAX_RATES 24
+
+typedef struct wf_count {
+	const char *name;
+	wf_label_t label;
+	const char **states;
+	size_t nstates;
+	const char **transitions;
+	size_t ntransitions;
+} wf_count_t;
+
+typedef struct wf_rate {
+	const char *name;
+	wf_label_t label;
+	const char *numerator;     /* a count name */
+	const char *denominator;   /* a count name, or "cases" */
+	const char *exclude;       /* a count name, or NULL */
+} wf_rate_t;
+
+typedef struct wf_indicators {
+	const char **acceptance;
+	size_t nacceptance;
+	const char **handling;
+	size_t nhandling;
+	wf_count_t *counts;
+	size_t ncounts;
+	wf_rate_t *rates;
+	size_t nrates;
+} wf_indicators_t;
+
 typedef struct wf_def {
 	const char *type;
 	wf_label_t label;
@@ -265,6 +312,7 @@ typedef struct wf_def {
 	const char **participant_roles;   /* who (in the owning unit) adds participants */
 	size_t nparticipant_roles;
 	bool participants_only;
+	wf_indicators_t indicators; /* all empty when the definition has none */
 	arena_t *arena;            /* owns everything above */
 } wf_def_t;
 
@@ -297,6 +345,8 @@ const wf_due_t *wf_category_state_due(const wf_def_t *def, const char *category,
 bool wf_register_allows_role(const wf_def_t *def, const char *role);
 bool wf_reveal_allows_role(const wf_def_t *def, const char *role);
 const wf_notice_t *wf_find_notice(const wf_def_t *def, const char *name);
+/* Index of a count of the indicators section, or -1. */
+int wf_find_count(const wf_def_t *def, const char *name);
 bool wf_transition_leaves(const wf_transition_t *t, const char *state);
 bool wf_transition_allows_role(const wf_transition_t *t, const char *role);
 /* The transition with this public_action that leaves `state`, or NULL. */

@@ -419,9 +419,11 @@ int sq_tx_case_insert(store_tx_t *tx, const pa_case_t *cs, pa_id_t *id)
 	sq_done(st);
 	if (rc < 0)
 		return rc;
+	pa_case_t ins = *cs;
+	ins.id = sqlite3_last_insert_rowid(c->db);
 	if (id)
-		*id = sqlite3_last_insert_rowid(c->db);
-	return 0;
+		*id = ins.id;
+	return sq_observe_case(tx, &ins, true);
 }
 
 int sq_tx_case_update(store_tx_t *tx, const pa_case_t *cs)
@@ -450,7 +452,7 @@ int sq_tx_case_update(store_tx_t *tx, const pa_case_t *cs)
 	if (rc < 0)
 		return rc;
 	if (changed)
-		return 0;
+		return sq_observe_case(tx, cs, false);
 
 	/* nothing matched: a moved version or no such case */
 	rc = sq_stmt(c, SQ_CASE_EXISTS, &st, tx->err);
@@ -496,7 +498,7 @@ int sq_tx_event_insert(store_tx_t *tx, const pa_event_t *ev, pa_id_t *id)
 		return rc;
 	if (id)
 		*id = sqlite3_last_insert_rowid(c->db);
-	return 0;
+	return sq_observe_event(tx, ev);
 }
 
 int sq_events_list(store_conn_t *c, arena_t *a, pa_id_t case_id, pa_id_t after_id, int limit,
@@ -777,7 +779,7 @@ int sq_tx_rating_insert(store_tx_t *tx, const pa_rating_t *r, pa_id_t *id)
 		return rc;
 	if (id)
 		*id = sqlite3_last_insert_rowid(c->db);
-	return 0;
+	return sq_observe_rating(tx, r);
 }
 
 int sq_ratings_list(store_conn_t *c, arena_t *a, pa_id_t case_id, pa_rating_t **out, size_t *n)

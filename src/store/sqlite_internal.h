@@ -16,6 +16,7 @@
  *   sqlite_outbox.c  the notification outbox, deadline alerts (case_alerts),
  *                    a unit's members
  *   sqlite_search.c  full-text search over cases (search_text, search_grams)
+ *   sqlite_indicators.c  case facts, indicator aggregates, workload, campaigns
  *
  * A store_conn_t is used by one thread only: the writer connection by the
  * writer thread (tx functions reach it through store_tx_conn()), each read
@@ -179,6 +180,12 @@ void sq_stats(store_t *s, int64_t *commits, int64_t *writes);
 STORE_CONN_FUNCS(SQ_DECLARE)
 STORE_TX_FUNCS(SQ_DECLARE)
 #undef SQ_DECLARE
+
+/* The observer of case writes (store_set_observer), or NULL; sqlite_indicators.c. */
+const store_observer_t *store_sqlite_observer(store_t *s);
+int sq_observe_case(store_tx_t *tx, const pa_case_t *cs, bool inserted);
+int sq_observe_event(store_tx_t *tx, const pa_event_t *ev);
+int sq_observe_rating(store_tx_t *tx, const pa_rating_t *r);
 
 /* Test seams (tests/unit/test_store.c). */
 /* The SQL store_case_list would run for f (xmalloc'd), or NULL if f is invalid. */

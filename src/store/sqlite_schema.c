@@ -494,6 +494,92 @@ static const char migration_7[] =
 /* The issuing unit's short name (机关代字) for document numbers: 平信〔2026〕1号. */
 static const char migration_8[] =
 	"ALTER TABLE orgs ADD COLUMN abbr TEXT NOT NULL DEFAULT '' CHECK (length(abbr) <= 32);\n";
+/* Version 13: indicators (core/indicators.c, docs/indicators.md) and campaigns.
+ * - case_facts: one row per case with what the indicators need (dimensions,
+ *   the last state and due seen, flags, handling time, ratings), keyed by
+ *   (day, case_id) so a range of registration days is one sequential read.
+ * - indicator_month: counters per month and dimensions; indicator_metric: the
+ *   named counts of each type's definition; indicator_days: the handling-time
+ *   histogram (working days) per month, type and unit.
+ * - indicator_workload: open and overdue cases per unit and assignee (0 =
+ *   unassigned); indicator_closed: cases closed per week, unit and assignee.
+ * All of them are written only by store_tx_facts_put, in the transaction of
+ * the case change, so they stay exact.  Rows are kept at zero rather than
+ * deleted.
+ * - campaigns (专项行动): a named period over types, categories and units,
+ *   with goals. */
+static const char migration_13[] =
+	"CREATE TABLE case_facts (\n"
+	"  day         INTEGER NOT NULL,\n"
+	"  case_id     INTEGER NOT NULL REFERENCES cases(id),\n"
+	"  month       INTEGER NOT NULL,\n"
+	"  type        TEXT NOT NULL,\n"
+	"  category    TEXT NOT NULL,\n"
+	"  org_id      INTEGER NOT NULL,\n"
+	"  street_id   INTEGER NOT NULL DEFAULT 0,\n"
+	"  assignee_id INTEGER NOT NULL DEFAULT 0,\n"
+	"  enterprise  INTEGER NOT NULL DEFAULT 0 CHECK (enterprise IN (0, 1)),\n"
+	"  state       TEXT NOT NULL,\n"
+	"  due_at      INTEGER NOT NULL,\n"
+	"  is_open     INTEGER NOT NULL CHECK (is_open IN (0, 1)),\n"
+	"  overdue     INTEGER NOT NULL CHECK (overdue IN (0, 1)),\n"
+	"  flags       INTEGER NOT NULL,\n"
+	"  wdays       INTEGER NOT NULL DEFAULT -1,\n"
+	"  r1 INTEGER NOT NULL DEFAULT 0, r2 INTEGER NOT NULL DEFAULT 0,\n"
+	"  r3 INTEGER NOT NULL DEFAULT 0, r4 INTEGER NOT NULL DEFAULT 0,\n"
+	"  r5 INTEGER NOT NULL DEFAULT 0,\n"
+	"  closed_day  INTEGER NOT NULL DEFAULT -1,\n"
+	"  PRIMARY KEY (day, case_id)\n"
+	") WITHOUT ROWID;\n"
+	"CREATE UNIQUE INDEX case_facts_case ON case_facts(case_id);\n"
+	"CREATE TABLE indicator_month (\n"
+	"  month INTEGER NOT NULL, type TEXT NOT NULL, category TEXT NOT NULL,\n"
+	"  org_id INTEGER NOT NULL, street_id INTEGER NOT NULL, enterprise INTEGER NOT NULL,\n"
+	"  cases INTEGER NOT NULL DEFAULT 0, open INTEGER NOT NULL DEFAULT 0,\n"
+	"  closed INTEGER NOT NULL DEFAULT 0, overdue INTEGER NOT NULL DEFAULT 0,\n"
+	"  acc_due INTEGER NOT NULL DEFAULT 0, acc_on_time INTEGER NOT NULL DEFAULT 0,\n"
+	"  hnd_due INTEGER NOT NULL DEFAULT 0, hnd_on_time INTEGER NOT NULL DEFAULT 0,\n"
+	"  handled INTEGER NOT NULL DEFAULT 0, wdays_sum INTEGER NOT NULL DEFAULT 0,\n"
+	"  repeat INTEGER NOT NULL DEFAULT 0,\n"
+	"  r1 INTEGER NOT NULL DEFAULT 0, r2 INTEGER NOT NULL DEFAULT 0,\n"
+	"  r3 INTEGER NOT NULL DEFAULT 0, r4 INTEGER NOT NULL DEFAULT 0,\n"
+	"  r5 INTEGER NOT NULL DEFAULT 0,\n"
+	"  PRIMARY KEY (month, type, category, org_id, street_id, enterprise)\n"
+	") WITHOUT ROWID;\n"
+	"CREATE TABLE indicator_metric (\n"
+	"  month INTEGER NOT NULL, type TEXT NOT NULL, category TEXT NOT NULL,\n"
+	"  org_id INTEGER NOT NULL, street_id INTEGER NOT NULL, enterprise INTEGER NOT NULL,\n"
+	"  metric TEXT NOT NULL, n INTEGER NOT NULL DEFAULT 0,\n"
+	"  PRIMARY KEY (month, type, metric, category, org_id, street_id, enterprise)\n"
+	") WITHOUT ROWID;\n"
+	"CREATE TABLE indicator_days (\n"
+	"  month INTEGER NOT NULL, type TEXT NOT NULL, org_id INTEGER NOT NULL,\n"
+	"  street_id INTEGER NOT NULL, wdays INTEGER NOT NULL, n INTEGER NOT NULL DEFAULT 0,\n"
+	"  PRIMARY KEY (month, type, org_id, street_id, wdays)\n"
+	") WITHOUT ROWID;\n"
+	"CREATE TABLE indicator_workload (\n"
+	"  org_id INTEGER NOT NULL, assignee_id INTEGER NOT NULL,\n"
+	"  open INTEGER NOT NULL DEFAULT 0, overdue INTEGER NOT NULL DEFAULT 0,\n"
+	"  PRIMARY KEY (org_id, assignee_id)\n"
+	") WITHOUT ROWID;\n"
+	"CREATE TABLE indicator_closed (\n"
+	"  week INTEGER NOT NULL, org_id INTEGER NOT NULL, assignee_id INTEGER NOT NULL,\n"
+	"  n INTEGER NOT NULL DEFAULT 0,\n"
+	"  PRIMARY KEY (week, org_id, assignee_id)\n"
+	") WITHOUT ROWID;\n"
+	"CREATE TABLE campaigns (\n"
+	"  id          INTEGER PRIMARY KEY,\n"
+	"  name        TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 200),\n"
+	"  description TEXT NOT NULL DEFAULT '',\n"
+	"  start_day   INTEGER NOT NULL,\n"
+	"  end_day     INTEGER NOT NULL CHECK (end_day >= start_day),\n"
+	"  types       TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(types)),\n"
+	"  categories  TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(categories)),\n"
+	"  orgs        TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(orgs)),\n"
+	"  goals       TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(goals)),\n"
+	"  created_by  INTEGER REFERENCES users(id),\n"
+	"  created_at  INTEGER NOT NULL\n"
+	");\n";
 
 /* Where a case happened: a WGS-84 point (both or neither) and the address
  * of the place (grid events; the workflow's `location:` key). */
@@ -590,6 +676,7 @@ const char *const sq_migrations[] = {
 	migration_10, /* full-text search: search_text, search_grams */
 	migration_11, /* Open311 request and update lists */
 	migration_12, /* case records (parties, sessions, agreements, tasks, assets ...) */
+	migration_13, /* indicators: case facts, aggregates, workload; campaigns */
 };
 
 const int sq_schema_latest = (int)ARRAY_SIZE(sq_migrations) - 1;

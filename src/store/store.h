@@ -742,6 +742,165 @@ int store_case_search(store_conn_t *c, arena_t *a, const pa_search_query_t *q,
                       bool *window_full);
 /* The indexed notes of a case ("" when none), for snippets. */
 int store_case_search_notes(store_conn_t *c, arena_t *a, pa_id_t case_id, const char **notes);
+/* ---- indicators: per-case facts and pre-aggregated counts (core/indicators.c) ---------------
+ *
+ * Exactness.  Every write of a case, timeline event or rating calls the store's observer
+ * (store_set_observer) inside the same write function, on the writer thread, before the
+ * savepoint ends: core/indicators.c derives the case's facts and moves the aggregate rows
+ * with store_tx_facts_put() in that transaction.  A write that fails rolls the aggregates
+ * back with it, so the aggregates always equal what the facts table says.
+ *
+ * Tables (schema 13): case_facts (one row per case), indicator_month (counts per month and
+ * dimensions: type, category, owning unit, street, enterprise-related, metric, value),
+ * indicator_workload (open and overdue per unit and assignee) and indicator_closed (cases
+ * closed per week, unit and assignee). */
+
+typedef struct store_observer {
+	int (*case_written)(store_tx_t *tx, void *ctx, const pa_case_t *cs, bool inserted);
+	int (*event_written)(store_tx_t *tx, void *ctx, const pa_event_t *ev);
+	int (*rating_written)(store_tx_t *tx, void *ctx, const pa_rating_t *r);
+	void *ctx;
+} store_observer_t;
+
+/* Set before writes start; NULL turns it off.  The observer must outlive the store. */
+void store_set_observer(store_t *s, const store_observer_t *obs);
+
+#define PA_RATING_LEVELS 5
+
+typedef struct pa_facts {
+	pa_id_t case_id;
+	const char *type;
+	const char *category;
+	pa_id_t org_id;           /* owning unit */
+	pa_id_t street_id;        /* street (街道) of the owning unit; 0 = district level */
+	pa_id_t assignee_id;      /* 0 = none */
+	bool enterprise;          /* 涉企 */
+	int64_t day;              /* local day of registration, days since 1970-01-01 */
+	int month;                /* yyyymm of day */
+	const char *state;        /* last state seen */
+	pa_time_t due_at;         /* its due (PA_NO_DUE = none) */
+	bool is_open;
+	bool overdue;
+	int64_t flags;            /* bits named in core/indicators.c */
+	int wdays;                /* working days from registration to handled; -1 = not yet */
+	int ratings[PA_RATING_LEVELS];  /* count per level, very_satisfied first */
+	int64_t closed_day;       /* local day it closed; -1 = open */
+} pa_facts_t;
+
+/* Counters of indicator_month, one column each (the schema's order). */
+enum pa_ind_col {
+	PA_IND_CASES, PA_IND_OPEN, PA_IND_CLOSED, PA_IND_OVERDUE,
+	PA_IND_ACC_DUE, PA_IND_ACC_ON_TIME, PA_IND_HND_DUE, PA_IND_HND_ON_TIME,
+	PA_IND_HANDLED, PA_IND_WDAYS_SUM, PA_IND_REPEAT,
+	PA_IND_R1, PA_IND_R2, PA_IND_R3, PA_IND_R4, PA_IND_R5,
+	PA_IND_NCOLS
+};
+
+/* A named count of a case type's definition ("count.accepted", "rate.x.num", ...). */
+typedef struct pa_metric {
+	const char *name;
+	int64_t n;
+} pa_metric_t;
+
+/* What one case adds to the aggregates. */
+typedef struct pa_ind_contrib {
+	int64_t col[PA_IND_NCOLS];
+	int wdays;                 /* handling-time histogram bucket; -1 = none */
+	pa_metric_t *metrics;
+	size_t nmetrics;
+} pa_ind_contrib_t;
+
+int store_tx_facts_get(store_tx_t *tx, arena_t *a, pa_id_t case_id, pa_facts_t *out);
+/* Writes f and moves the aggregates: minus `old` at prev's dimensions (prev NULL for a new
+ * case), plus `cur` at f's.  Also moves the workload and weekly-closed counts. */
+int store_tx_facts_put(store_tx_t *tx, const pa_facts_t *prev, const pa_ind_contrib_t *old,
+                       const pa_facts_t *f, const pa_ind_contrib_t *cur);
+
+typedef struct pa_ind_filter {
+	const char *const *types;       /* NULL/0 = any */
+	size_t ntypes;
+	const char *const *categories;  /* NULL/0 = any */
+	size_t ncategories;
+	bool all_orgs;                  /* else org_id IN orgs (empty = nothing) */
+	const pa_id_t *orgs;
+	size_t norgs;
+	pa_id_t street_id;              /* 0 = any */
+	int enterprise;                 /* -1 any, 0 no, 1 yes */
+	const char *group_by;           /* NULL, type, category, org, street, month */
+} pa_ind_filter_t;
+
+typedef struct pa_ind_group {
+	const char *group;              /* the group's key as text ("" without group_by) */
+	const char *type;
+	int64_t col[PA_IND_NCOLS];
+} pa_ind_group_t;
+
+typedef struct pa_ind_row {
+	const char *group;
+	const char *type;
+	const char *metric;             /* NULL for the histogram */
+	int64_t val;                    /* histogram: working days */
+	int64_t n;
+} pa_ind_row_t;
+
+/* Sums over months [month_from, month_to] (yyyymm) by (group, type): the counters, the
+ * named metrics, and the handling-time histogram (which has no category or enterprise
+ * dimension: PA_EINVAL when f filters or groups by them). */
+int store_indicator_month_sums(store_conn_t *c, arena_t *a, const pa_ind_filter_t *f,
+                               int month_from, int month_to, pa_ind_group_t **out, size_t *n);
+int store_indicator_metric_sums(store_conn_t *c, arena_t *a, const pa_ind_filter_t *f,
+                                int month_from, int month_to, pa_ind_row_t **out, size_t *n);
+int store_indicator_days_sums(store_conn_t *c, arena_t *a, const pa_ind_filter_t *f,
+                              int month_from, int month_to, pa_ind_row_t **out, size_t *n);
+/* Calls fn for every facts row registered on local days [day_from, day_to] matching f. */
+int store_facts_scan(store_conn_t *c, arena_t *a, const pa_ind_filter_t *f, int64_t day_from,
+                     int64_t day_to, int (*fn)(void *ctx, const pa_facts_t *row), void *ctx);
+/* The cases behind a number: facts rows on days [day_from, day_to] matching f with
+ * (flags & all) == all and (flags & none) == 0 and not hidden by vis->hidden_accused
+ * (f carries the visible units), after the keyset (after_day, after_id), in (day, case id)
+ * order — registration order.  *days gets each case's day (for the next cursor). */
+int store_facts_cases(store_conn_t *c, arena_t *a, const pa_ind_filter_t *f, int64_t day_from,
+                      int64_t day_to, int64_t all, int64_t none, const pa_case_filter_t *vis,
+                      int64_t after_day, pa_id_t after_id, int limit, pa_case_t **out,
+                      int64_t **days, size_t *n, bool *more);
+
+typedef struct pa_workload_row {
+	pa_id_t org_id;
+	pa_id_t assignee_id;      /* 0 = the unit's unassigned cases (per-unit rows: 0) */
+	const char *assignee_name;
+	int64_t open;
+	int64_t due_soon;         /* open, not overdue, due within the window */
+	int64_t overdue;
+	int64_t closed[4];        /* closed in the week `week` - 3 … `week` */
+} pa_workload_row_t;
+
+/* Workload of the units in orgs (all when all_orgs), per unit (by_assignee false) or per
+ * unit and assignee.  due_soon counts open cases with now < due_at <= soon. week: the
+ * current week number (days since 1970-01-05 / 7). */
+int store_workload(store_conn_t *c, arena_t *a, bool all_orgs, const pa_id_t *orgs,
+                   size_t norgs, bool by_assignee, pa_time_t now, pa_time_t soon, int64_t week,
+                   pa_workload_row_t **out, size_t *n);
+
+/* ---- campaigns (专项行动; core/indicators.c) ---------------------------------------------- */
+
+typedef struct pa_campaign {
+	pa_id_t id;
+	const char *name;
+	const char *description;
+	int64_t start_day;        /* local days, inclusive */
+	int64_t end_day;
+	const char *types;        /* JSON array of type names ([] = any) */
+	const char *categories;   /* JSON array of category codes ([] = any) */
+	const char *orgs;         /* JSON array of target unit ids ([] = every visible unit) */
+	const char *goals;        /* JSON object: indicator name -> target value */
+	pa_id_t created_by;
+	pa_time_t created_at;
+} pa_campaign_t;
+
+int store_tx_campaign_insert(store_tx_t *tx, const pa_campaign_t *cp, pa_id_t *id);
+int store_campaign_get(store_conn_t *c, arena_t *a, pa_id_t id, pa_campaign_t *out);
+/* Newest first. */
+int store_campaigns_list(store_conn_t *c, arena_t *a, pa_campaign_t **out, size_t *n);
 
 /* ---- Open311 (core/open311.c, api/open311.c; SQL at the end of sqlite_cases.c) ------------------------- */
 

@@ -100,7 +100,18 @@ struct store {
 	store_conn_t *readers;
 
 	atomic_int fault_countdown;   /* sq_fault_inject */
+	const store_observer_t *observer; /* store_set_observer; read by the writer only */
 };
+
+void store_set_observer(store_t *s, const store_observer_t *obs)
+{
+	s->observer = obs;
+}
+
+const store_observer_t *store_sqlite_observer(store_t *s)
+{
+	return s->observer;
+}
 
 /* The store whose writer thread this is, if any. */
 static _Thread_local store_t *tl_writer_of;

@@ -683,6 +683,7 @@ class ServerTestCase(Case):
 SAMPLE_PARAMS = {
     "id": "1", "party": "1", "type": "petition", "action": "accept", "sha": "0" * 64,
     "kind": "party", "org": "1",
+    "indicator": "cases",
 }
 PROBE_BODY = {"__probe__": True}  # every JSON handler refuses it (or ignores it) before doing anything
 

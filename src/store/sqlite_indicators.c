@@ -1,0 +1,831 @@
+/*
+ * sqlite_indicators.c — case facts, the indicator aggregates, workload and
+ * campaigns (schema 13; core/indicators.c decides what they contain).
+ *
+ * Writes.  store_tx_facts_put() is the only writer of case_facts and the
+ * aggregate tables.  It runs inside the write function of the case change
+ * (the observer is called from store_tx_case_insert/update, event and rating
+ * inserts), so the aggregates commit or roll back with the change itself.
+ * Each aggregate move is an UPSERT adding a delta: the old contribution is
+ * subtracted at the case's old dimensions and the new one added at its new
+ * dimensions; when both keys are equal the two are merged into one write,
+ * and a zero delta writes nothing.
+ *
+ * Reads.  Statements are built from the filter (IN lists, optional group
+ * column) and kept in the connection's dynamic statement cache.  Group keys
+ * come back as text so that every group_by has one shape.
+ */
+#include "base/common.h"
+#include "base/strbuf.h"
+#include "store/sqlite_internal.h"
+
+static const char *const ind_cols[PA_IND_NCOLS] = {
+	"cases", "open", "closed", "overdue", "acc_due", "acc_on_time", "hnd_due", "hnd_on_time",
+	"handled", "wdays_sum", "repeat", "r1", "r2", "r3", "r4", "r5",
+};
+
+/* ---- observer ----------------------------------------------------------------------------- */
+
+static const store_observer_t *observer_of(store_t *s);
+
+int sq_observe_case(store_tx_t *tx, const pa_case_t *cs, bool inserted)
+{
+	const store_observer_t *o = observer_of(tx->s);
+	return o && o->case_written ? o->case_written(tx, o->ctx, cs, inserted) : 0;
+}
+
+int sq_observe_event(store_tx_t *tx, const pa_event_t *ev)
+{
+	const store_observer_t *o = observer_of(tx->s);
+	return o && o->event_written ? o->event_written(tx, o->ctx, ev) : 0;
+}
+
+int sq_observe_rating(store_tx_t *tx, const pa_rating_t *r)
+{
+	const store_observer_t *o = observer_of(tx->s);
+	return o && o->rating_written ? o->rating_written(tx, o->ctx, r) : 0;
+}
+
+static const store_observer_t *observer_of(store_t *s)
+{
+	return store_sqlite_observer(s);
+}
+
+/* ---- facts ------------------------------------------------------------------------------- */
+
+#define FACT_COLS                                                                                 \
+	"case_id, type, category, org_id, street_id, assignee_id, enterprise, day, month, state, "  \
+	"due_at, is_open, overdue, flags, wdays, r1, r2, r3, r4, r5, closed_day"
+
+static void read_facts(sqlite3_stmt *st, arena_t *a, pa_facts_t *f)
+{
+	sq_row_t r = SQ_ROW_READER(st, a);
+	f->case_id = sq_col_int(&r);
+	f->type = sq_col_text(&r);
+	f->category = sq_col_text(&r);
+	f->org_id = sq_col_int(&r);
+	f->street_id = sq_col_int(&r);
+	f->assignee_id = sq_col_int(&r);
+	f->enterprise = sq_col_bool(&r);
+	f->day = sq_col_int(&r);
+	f->month = (int)sq_col_int(&r);
+	f->state = sq_col_text(&r);
+	f->due_at = sq_col_int(&r);
+	f->is_open = sq_col_bool(&r);
+	f->overdue = sq_col_bool(&r);
+	f->flags = sq_col_int(&r);
+	f->wdays = (int)sq_col_int(&r);
+	for (int i = 0; i < PA_RATING_LEVELS; i++)
+		f->ratings[i] = (int)sq_col_int(&r);
+	f->closed_day = sq_col_int(&r);
+}
+
+int store_tx_facts_get(store_tx_t *tx, arena_t *a, pa_id_t case_id, pa_facts_t *out)
+{
+	static const char sql[] = "SELECT " FACT_COLS " FROM case_facts WHERE case_id = ?1";
+	sqlite3_stmt *st;
+	int rc = sq_stmt_dyn(tx->conn, sql, sizeof(sql) - 1, &st);
+	if (rc < 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, case_id);
+	rc = sq_step(tx->conn, st, tx->err);
+	if (rc == SQ_ROW)
+		read_facts(st, a, out);
+	sq_done(st);
+	return rc == SQ_ROW ? 0 : rc == SQ_DONE ? PA_ENOTFOUND : rc;
+}
+
+static int write_facts(store_tx_t *tx, const pa_facts_t *f, bool replace_day)
+{
+	store_conn_t *c = tx->conn;
+	sqlite3_stmt *st;
+	int rc;
+	if (replace_day) {
+		static const char del[] = "DELETE FROM case_facts WHERE case_id = ?1";
+		if ((rc = sq_stmt_dyn(c, del, sizeof(del) - 1, &st)) < 0)
+			return rc;
+		sqlite3_bind_int64(st, 1, f->case_id);
+		rc = sq_step(c, st, tx->err);
+		sq_done(st);
+		if (rc < 0)
+			return rc;
+	}
+	static const char sql[] =
+		"INSERT INTO case_facts(" FACT_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
+		"?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21) "
+		"ON CONFLICT (day, case_id) DO UPDATE SET type = excluded.type, "
+		"category = excluded.category, org_id = excluded.org_id, "
+		"street_id = excluded.street_id, assignee_id = excluded.assignee_id, "
+		"enterprise = excluded.enterprise, month = excluded.month, state = excluded.state, "
+		"due_at = excluded.due_at, is_open = excluded.is_open, overdue = excluded.overdue, "
+		"flags = excluded.flags, wdays = excluded.wdays, r1 = excluded.r1, r2 = excluded.r2, "
+		"r3 = excluded.r3, r4 = excluded.r4, r5 = excluded.r5, closed_day = excluded.closed_day";
+	if ((rc = sq_stmt_dyn(c, sql, sizeof(sql) - 1, &st)) < 0)
+		return rc;
+	sq_bind_t b = SQ_BIND(st);
+	sq_bind_int(&b, f->case_id);
+	sq_bind_text0(&b, f->type);
+	sq_bind_text0(&b, f->category);
+	sq_bind_int(&b, f->org_id);
+	sq_bind_int(&b, f->street_id);
+	sq_bind_int(&b, f->assignee_id);
+	sq_bind_bool(&b, f->enterprise);
+	sq_bind_int(&b, f->day);
+	sq_bind_int(&b, f->month);
+	sq_bind_text0(&b, f->state);
+	sq_bind_int(&b, f->due_at);
+	sq_bind_bool(&b, f->is_open);
+	sq_bind_bool(&b, f->overdue);
+	sq_bind_int(&b, f->flags);
+	sq_bind_int(&b, f->wdays);
+	for (int i = 0; i < PA_RATING_LEVELS; i++)
+		sq_bind_int(&b, f->ratings[i]);
+	sq_bind_int(&b, f->closed_day);
+	rc = b.rc ? sq_bind_error(c, b.rc, tx->err) : sq_step(c, st, tx->err);
+	sq_done(st);
+	return rc < 0 ? rc : 0;
+}
+
+static bool same_dims(const pa_facts_t *a, const pa_facts_t *b)
+{
+	return a->month == b->month && streq(a->type, b->type) && streq(a->category, b->category) &&
+	       a->org_id == b->org_id && a->street_id == b->street_id &&
+	       a->enterprise == b->enterprise;
+}
+
+/* Adds delta[] to the indicator_month row of f's dimensions. */
+static int month_add(store_tx_t *tx, const pa_facts_t *f, const int64_t *delta)
+{
+	bool any = false;
+	for (int i = 0; i < PA_IND_NCOLS; i++)
+		any |= delta[i] != 0;
+	if (!any)
+		return 0;
+	static const char sql[] =
+		"INSERT INTO indicator_month(month, type, category, org_id, street_id, enterprise, "
+		"cases, open, closed, overdue, acc_due, acc_on_time, hnd_due, hnd_on_time, handled, "
+		"wdays_sum, repeat, r1, r2, r3, r4, r5) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
+		"?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22) "
+		"ON CONFLICT (month, type, category, org_id, street_id, enterprise) DO UPDATE SET "
+		"cases = cases + ?7, open = open + ?8, closed = closed + ?9, overdue = overdue + ?10, "
+		"acc_due = acc_due + ?11, acc_on_time = acc_on_time + ?12, hnd_due = hnd_due + ?13, "
+		"hnd_on_time = hnd_on_time + ?14, handled = handled + ?15, wdays_sum = wdays_sum + ?16, "
+		"repeat = repeat + ?17, r1 = r1 + ?18, r2 = r2 + ?19, r3 = r3 + ?20, r4 = r4 + ?21, "
+		"r5 = r5 + ?22";
+	sqlite3_stmt *st;
+	int rc = sq_stmt_dyn(tx->conn, sql, sizeof(sql) - 1, &st);
+	if (rc < 0)
+		return rc;
+	sq_bind_t b = SQ_BIND(st);
+	sq_bind_int(&b, f->month);
+	sq_bind_text0(&b, f->type);
+	sq_bind_text0(&b, f->category);
+	sq_bind_int(&b, f->org_id);
+	sq_bind_int(&b, f->street_id);
+	sq_bind_bool(&b, f->enterprise);
+	for (int i = 0; i < PA_IND_NCOLS; i++)
+		sq_bind_int(&b, delta[i]);
+	rc = b.rc ? sq_bind_error(tx->conn, b.rc, tx->err) : sq_step(tx->conn, st, tx->err);
+	sq_done(st);
+	return rc < 0 ? rc : 0;
+}
+
+static int metric_add(store_tx_t *tx, const pa_facts_t *f, const char *metric, int64_t n)
+{
+	if (!n)
+		return 0;
+	static const char sql[] =
+		"INSERT INTO indicator_metric(month, type, category, org_id, street_id, enterprise, "
+		"metric, n) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
+		"ON CONFLICT (month, type, metric, category, org_id, street_id, enterprise) "
+		"DO UPDATE SET n = n + ?8";
+	sqlite3_stmt *st;
+	int rc = sq_stmt_dyn(tx->conn, sql, sizeof(sql) - 1, &st);
+	if (rc < 0)
+		return rc;
+	sq_bind_t b = SQ_BIND(st);
+	sq_bind_int(&b, f->month);
+	sq_bind_text0(&b, f->type);
+	sq_bind_text0(&b, f->category);
+	sq_bind_int(&b, f->org_id);
+	sq_bind_int(&b, f->street_id);
+	sq_bind_bool(&b, f->enterprise);
+	sq_bind_text(&b, metric);
+	sq_bind_int(&b, n);
+	rc = b.rc ? sq_bind_error(tx->conn, b.rc, tx->err) : sq_step(tx->conn, st, tx->err);
+	sq_done(st);
+	return rc < 0 ? rc : 0;
+}
+
+static int days_add(store_tx_t *tx, const pa_facts_t *f, int wdays, int64_t n)
+{
+	if (wdays < 0 || !n)
+		return 0;
+	static const char sql[] =
+		"INSERT INTO indicator_days(month, type, org_id, street_id, wdays, n) "
+		"VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+		"ON CONFLICT (month, type, org_id, street_id, wdays) DO UPDATE SET n = n + ?6";
+	sqlite3_stmt *st;
+	int rc = sq_stmt_dyn(tx->conn, sql, sizeof(sql) - 1, &st);
+	if (rc < 0)
+		return rc;
+	sq_bind_t b = SQ_BIND(st);
+	sq_bind_int(&b, f->month);
+	sq_bind_text0(&b, f->type);
+	sq_bind_int(&b, f->org_id);
+	sq_bind_int(&b, f->street_id);
+	sq_bind_int(&b, wdays);
+	sq_bind_int(&b, n);
+	rc = b.rc ? sq_bind_error(tx->conn, b.rc, tx->err) : sq_step(tx->conn, st, tx->err);
+	sq_done(st);
+	return rc < 0 ? rc : 0;
+}
+
+static int workload_add(store_tx_t *tx, const pa_facts_t *f, int64_t sign)
+{
+	int64_t open = f->is_open ? sign : 0, overdue = f->is_open && f->overdue ? sign : 0;
+	if (!open)
+		return 0;
+	static const char sql[] =
+		"INSERT INTO indicator_workload(org_id, assignee_id, open, overdue) "
+		"VALUES (?1, ?2, ?3, ?4) ON CONFLICT (org_id, assignee_id) "
+		"DO UPDATE SET open = open + ?3, overdue = overdue + ?4";
+	sqlite3_stmt *st;
+	int rc = sq_stmt_dyn(tx->conn, sql, sizeof(sql) - 1, &st);
+	if (rc < 0)
+		return rc;
+	sq_bind_t b = SQ_BIND(st);
+	sq_bind_int(&b, f->org_id);
+	sq_bind_int(&b, f->assignee_id);
+	sq_bind_int(&b, open);
+	sq_bind_int(&b, overdue);
+	rc = b.rc ? sq_bind_error(tx->conn, b.rc, tx->err) : sq_step(tx->conn, st, tx->err);
+	sq_done(st);
+	return rc < 0 ? rc : 0;
+}
+
+/* Weeks start on Monday: 1970-01-05 was one. */
+static int64_t week_of(int64_t day)
+{
+	return (day - 4) >= 0 ? (day - 4) / 7 : -((4 - day + 6) / 7);
+}
+
+static int closed_add(store_tx_t *tx, const pa_facts_t *f, int64_t sign)
+{
+	if (f->closed_day < 0)
+		return 0;
+	static const char sql[] =
+		"INSERT INTO indicator_closed(week, org_id, assignee_id, n) VALUES (?1, ?2, ?3, ?4) "
+		"ON CONFLICT (week, org_id, assignee_id) DO UPDATE SET n = n + ?4";
+	sqlite3_stmt *st;
+	int rc = sq_stmt_dyn(tx->conn, sql, sizeof(sql) - 1, &st);
+	if (rc < 0)
+		return rc;
+	sq_bind_t b = SQ_BIND(st);
+	sq_bind_int(&b, week_of(f->closed_day));
+	sq_bind_int(&b, f->org_id);
+	sq_bind_int(&b, f->assignee_id);
+	sq_bind_int(&b, sign);
+	rc = b.rc ? sq_bind_error(tx->conn, b.rc, tx->err) : sq_step(tx->conn, st, tx->err);
+	sq_done(st);
+	return rc < 0 ? rc : 0;
+}
+
+static int64_t metric_n(const pa_ind_contrib_t *c, const char *name)
+{
+	for (size_t i = 0; c && i < c->nmetrics; i++)
+		if (streq(c->metrics[i].name, name))
+			return c->metrics[i].n;
+	return 0;
+}
+
+int store_tx_facts_put(store_tx_t *tx, const pa_facts_t *prev, const pa_ind_contrib_t *old,
+                       const pa_facts_t *f, const pa_ind_contrib_t *cur)
+{
+	int rc;
+	bool moved_day = prev && prev->day != f->day;
+	if ((rc = write_facts(tx, f, moved_day)) < 0)
+		return rc;
+	int64_t delta[PA_IND_NCOLS];
+	bool same = prev && same_dims(prev, f);
+	if (prev && !same) {
+		for (int i = 0; i < PA_IND_NCOLS; i++)
+			delta[i] = -old->col[i];
+		if ((rc = month_add(tx, prev, delta)) < 0)
+			return rc;
+	}
+	for (int i = 0; i < PA_IND_NCOLS; i++)
+		delta[i] = cur->col[i] - (same ? old->col[i] : 0);
+	if ((rc = month_add(tx, f, delta)) < 0)
+		return rc;
+
+	/* named metrics: old ones absent now, then every current one */
+	for (size_t i = 0; prev && i < old->nmetrics; i++) {
+		int64_t n = old->metrics[i].n;
+		if (same)
+			n -= metric_n(cur, old->metrics[i].name);
+		else if ((rc = metric_add(tx, prev, old->metrics[i].name, -n)) < 0)
+			return rc;
+		if (same && (rc = metric_add(tx, f, old->metrics[i].name, -n)) < 0)
+			return rc;
+	}
+	for (size_t i = 0; i < cur->nmetrics; i++) {
+		int64_t n = cur->metrics[i].n;
+		if (same) {
+			/* counted above when the old list had it */
+			if (metric_n(old, cur->metrics[i].name) || !n)
+				continue;
+		}
+		if ((rc = metric_add(tx, f, cur->metrics[i].name, n)) < 0)
+			return rc;
+	}
+
+	bool same_days = prev && prev->month == f->month && streq(prev->type, f->type) &&
+	                 prev->org_id == f->org_id && prev->street_id == f->street_id &&
+	                 old->wdays == cur->wdays;
+	if (!same_days) {
+		if (prev && (rc = days_add(tx, prev, old->wdays, -1)) < 0)
+			return rc;
+		if ((rc = days_add(tx, f, cur->wdays, 1)) < 0)
+			return rc;
+	}
+	bool same_load = prev && prev->org_id == f->org_id && prev->assignee_id == f->assignee_id &&
+	                 prev->is_open == f->is_open && prev->overdue == f->overdue;
+	if (!same_load) {
+		if (prev && (rc = workload_add(tx, prev, -1)) < 0)
+			return rc;
+		if ((rc = workload_add(tx, f, 1)) < 0)
+			return rc;
+	}
+	bool same_closed = prev && prev->org_id == f->org_id &&
+	                   prev->assignee_id == f->assignee_id && prev->closed_day == f->closed_day;
+	if (!same_closed) {
+		if (prev && (rc = closed_add(tx, prev, -1)) < 0)
+			return rc;
+		if ((rc = closed_add(tx, f, 1)) < 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* ---- reads ------------------------------------------------------------------------------- */
+
+/* Appends " AND …" conditions for f; binds are collected in order by bind_filter. */
+static void where_filter_p(strbuf_t *sb, const char *p, const pa_ind_filter_t *f,
+                           bool with_category, bool with_enterprise)
+{
+	if (f->ntypes) {
+		strbuf_addf(sb, " AND %stype IN (", p);
+		for (size_t i = 0; i < f->ntypes; i++)
+			strbuf_adds(sb, i ? ", ?" : "?");
+		strbuf_addch(sb, ')');
+	}
+	if (with_category && f->ncategories) {
+		strbuf_addf(sb, " AND %scategory IN (", p);
+		for (size_t i = 0; i < f->ncategories; i++)
+			strbuf_adds(sb, i ? ", ?" : "?");
+		strbuf_addch(sb, ')');
+	}
+	if (!f->all_orgs) {
+		strbuf_addf(sb, " AND %sorg_id IN (", p);
+		for (size_t i = 0; i < f->norgs; i++)
+			strbuf_adds(sb, i ? ", ?" : "?");
+		if (!f->norgs)
+			strbuf_adds(sb, "NULL");
+		strbuf_addch(sb, ')');
+	}
+	if (f->street_id)
+		strbuf_addf(sb, " AND %sstreet_id = ?", p);
+	if (with_enterprise && f->enterprise >= 0)
+		strbuf_addf(sb, " AND %senterprise = ?", p);
+}
+
+static void where_filter(strbuf_t *sb, const pa_ind_filter_t *f, bool with_category,
+                         bool with_enterprise)
+{
+	where_filter_p(sb, "", f, with_category, with_enterprise);
+}
+
+static void bind_filter(sq_bind_t *b, const pa_ind_filter_t *f, bool with_category,
+                        bool with_enterprise)
+{
+	for (size_t i = 0; i < f->ntypes; i++)
+		sq_bind_text(b, f->types[i]);
+	for (size_t i = 0; with_category && i < f->ncategories; i++)
+		sq_bind_text(b, f->categories[i]);
+	for (size_t i = 0; !f->all_orgs && i < f->norgs; i++)
+		sq_bind_int(b, f->orgs[i]);
+	if (f->street_id)
+		sq_bind_int(b, f->street_id);
+	if (with_enterprise && f->enterprise >= 0)
+		sq_bind_int(b, f->enterprise);
+}
+
+/* The group column as text, or NULL for an unknown group_by. */
+static const char *group_expr(const char *group_by)
+{
+	if (!group_by || !*group_by)
+		return "''";
+	if (streq(group_by, "type"))
+		return "type";
+	if (streq(group_by, "category"))
+		return "category";
+	if (streq(group_by, "org"))
+		return "CAST(org_id AS TEXT)";
+	if (streq(group_by, "street"))
+		return "CAST(street_id AS TEXT)";
+	if (streq(group_by, "month"))
+		return "CAST(month AS TEXT)";
+	return NULL;
+}
+
+static bool filter_too_large(const pa_ind_filter_t *f)
+{
+	return f->ntypes > STORE_FILTER_IDS_MAX || f->ncategories > STORE_FILTER_IDS_MAX ||
+	       (!f->all_orgs && f->norgs > STORE_FILTER_IDS_MAX);
+}
+
+int store_indicator_month_sums(store_conn_t *c, arena_t *a, const pa_ind_filter_t *f,
+                               int month_from, int month_to, pa_ind_group_t **out, size_t *n)
+{
+	const char *g = group_expr(f->group_by);
+	if (!g || filter_too_large(f))
+		return PA_EINVAL;
+	strbuf_t sb = STRBUF_INIT;
+	strbuf_addf(&sb, "SELECT %s, type", g);
+	for (int i = 0; i < PA_IND_NCOLS; i++)
+		strbuf_addf(&sb, ", SUM(%s)", ind_cols[i]);
+	strbuf_adds(&sb, " FROM indicator_month WHERE month BETWEEN ? AND ?");
+	where_filter(&sb, f, true, true);
+	strbuf_adds(&sb, " GROUP BY 1, 2");
+	sqlite3_stmt *st;
+	int rc = sq_stmt_dyn(c, sb.buf, sb.len, &st);
+	strbuf_release(&sb);
+	if (rc < 0)
+		return rc;
+	sq_bind_t b = SQ_BIND(st);
+	sq_bind_int(&b, month_from);
+	sq_bind_int(&b, month_to);
+	bind_filter(&b, f, true, true);
+	if (b.rc) {
+		sq_done(st);
+		return sq_bind_error(c, b.rc, NULL);
+	}
+	pa_ind_group_t *arr = NULL;
+	size_t cnt = 0, cap = 0;
+	while ((rc = sq_step(c, st, NULL)) == SQ_ROW) {
+		arr = sq_grow(a, arr, cnt, &cap, sizeof(*arr));
+		sq_row_t r = SQ_ROW_READER(st, a);
+		arr[cnt].group = sq_col_text(&r);
+		arr[cnt].type = sq_col_text(&r);
+		for (int i = 0; i < PA_IND_NCOLS; i++)
+			arr[cnt].col[i] = sq_col_int(&r);
+		cnt++;
+	}
+	sq_done(st);
+	if (rc < 0)
+		return rc;
+	*out = arr;
+	*n = cnt;
+	return 0;
+}
+
+static int collect_rows(store_conn_t *c, sqlite3_stmt *st, arena_t *a, bool metric,
+                        pa_ind_row_t **out, size_t *n)
+{
+	pa_ind_row_t *arr = NULL;
+	size_t cnt = 0, cap = 0;
+	int rc;
+	while ((rc = sq_step(c, st, NULL)) == SQ_ROW) {
+		arr = sq_grow(a, arr, cnt, &cap, sizeof(*arr));
+		sq_row_t r = SQ_ROW_READER(st, a);
+		arr[cnt].group = sq_col_text(&r);
+		arr[cnt].type = sq_col_text(&r);
+		if (metric)
+			arr[cnt].metric = sq_col_text(&r);
+		else
+			arr[cnt].val = sq_col_int(&r);
+		arr[cnt].n = sq_col_int(&r);
+		cnt++;
+	}
+	sq_done(st);
+	if (rc < 0)
+		return rc;
+	*out = arr;
+	*n = cnt;
+	return 0;
+}
+
+int store_indicator_metric_sums(store_conn_t *c, arena_t *a, const pa_ind_filter_t *f,
+                                int month_from, int month_to, pa_ind_row_t **out, size_t *n)
+{
+	const char *g = group_expr(f->group_by);
+	if (!g || filter_too_large(f))
+		return PA_EINVAL;
+	strbuf_t sb = STRBUF_INIT;
+	strbuf_addf(&sb, "SELECT %s, type, metric, SUM(n) FROM indicator_metric "
+	                 "WHERE month BETWEEN ? AND ?", g);
+	where_filter(&sb, f, true, true);
+	strbuf_adds(&sb, " GROUP BY 1, 2, 3");
+	sqlite3_stmt *st;
+	int rc = sq_stmt_dyn(c, sb.buf, sb.len, &st);
+	strbuf_release(&sb);
+	if (rc < 0)
+		return rc;
+	sq_bind_t b = SQ_BIND(st);
+	sq_bind_int(&b, month_from);
+	sq_bind_int(&b, month_to);
+	bind_filter(&b, f, true, true);
+	if (b.rc) {
+		sq_done(st);
+		return sq_bind_error(c, b.rc, NULL);
+	}
+	return collect_rows(c, st, a, true, out, n);
+}
+
+int store_indicator_days_sums(store_conn_t *c, arena_t *a, const pa_ind_filter_t *f,
+                              int month_from, int month_to, pa_ind_row_t **out, size_t *n)
+{
+	const char *g = group_expr(f->group_by);
+	if (!g || filter_too_large(f) || f->ncategories || f->enterprise >= 0 ||
+	    streq(f->group_by, "category"))
+		return PA_EINVAL;
+	strbuf_t sb = STRBUF_INIT;
+	strbuf_addf(&sb, "SELECT %s, type, wdays, SUM(n) FROM indicator_days "
+	                 "WHERE month BETWEEN ? AND ?", g);
+	where_filter(&sb, f, false, false);
+	strbuf_adds(&sb, " GROUP BY 1, 2, 3");
+	sqlite3_stmt *st;
+	int rc = sq_stmt_dyn(c, sb.buf, sb.len, &st);
+	strbuf_release(&sb);
+	if (rc < 0)
+		return rc;
+	sq_bind_t b = SQ_BIND(st);
+	sq_bind_int(&b, month_from);
+	sq_bind_int(&b, month_to);
+	bind_filter(&b, f, false, false);
+	if (b.rc) {
+		sq_done(st);
+		return sq_bind_error(c, b.rc, NULL);
+	}
+	return collect_rows(c, st, a, false, out, n);
+}
+
+int store_facts_scan(store_conn_t *c, arena_t *a, const pa_ind_filter_t *f, int64_t day_from,
+                     int64_t day_to, int (*fn)(void *ctx, const pa_facts_t *row), void *ctx)
+{
+	if (filter_too_large(f))
+		return PA_EINVAL;
+	strbuf_t sb = STRBUF_INIT;
+	strbuf_adds(&sb, "SELECT " FACT_COLS " FROM case_facts WHERE day BETWEEN ? AND ?");
+	where_filter(&sb, f, true, true);
+	sqlite3_stmt *st;
+	int rc = sq_stmt_dyn(c, sb.buf, sb.len, &st);
+	strbuf_release(&sb);
+	if (rc < 0)
+		return rc;
+	sq_bind_t b = SQ_BIND(st);
+	sq_bind_int(&b, day_from);
+	sq_bind_int(&b, day_to);
+	bind_filter(&b, f, true, true);
+	if (b.rc) {
+		sq_done(st);
+		return sq_bind_error(c, b.rc, NULL);
+	}
+	(void)a;
+	arena_t *row_arena = arena_new();
+	while ((rc = sq_step(c, st, NULL)) == SQ_ROW) {
+		pa_facts_t row;
+		read_facts(st, row_arena, &row);
+		rc = fn(ctx, &row);
+		arena_reset(row_arena);
+		if (rc < 0)
+			break;
+	}
+	arena_free(row_arena);
+	sq_done(st);
+	return rc < 0 ? rc : 0;
+}
+
+int store_facts_cases(store_conn_t *c, arena_t *a, const pa_ind_filter_t *f, int64_t day_from,
+                      int64_t day_to, int64_t all, int64_t none, const pa_case_filter_t *vis,
+                      int64_t after_day, pa_id_t after_id, int limit, pa_case_t **out,
+                      int64_t **days, size_t *n, bool *more)
+{
+	if (filter_too_large(f) || vis->nhidden > STORE_FILTER_IDS_MAX || sq_check_limit(limit) < 0)
+		return PA_EINVAL;
+	strbuf_t sb = STRBUF_INIT;
+	strbuf_adds(&sb, "SELECT f.case_id, f.day FROM case_facts f");
+	if (vis->nhidden)
+		strbuf_adds(&sb, " JOIN cases c ON c.id = f.case_id");
+	strbuf_adds(&sb, " WHERE f.day BETWEEN ? AND ? AND (f.flags & ?) = ? AND (f.flags & ?) = 0"
+	                 " AND (f.day, f.case_id) > (?, ?)");
+	where_filter_p(&sb, "f.", f, true, true);
+	if (vis->nhidden) {
+		strbuf_adds(&sb, " AND c.accused_org_id NOT IN (");
+		for (size_t i = 0; i < vis->nhidden; i++)
+			strbuf_adds(&sb, i ? ", ?" : "?");
+		strbuf_addch(&sb, ')');
+	}
+	strbuf_adds(&sb, " ORDER BY f.day, f.case_id LIMIT ?");
+	sqlite3_stmt *st;
+	int rc = sq_stmt_dyn(c, sb.buf, sb.len, &st);
+	strbuf_release(&sb);
+	if (rc < 0)
+		return rc;
+	sq_bind_t b = SQ_BIND(st);
+	sq_bind_int(&b, day_from);
+	sq_bind_int(&b, day_to);
+	sq_bind_int(&b, all);
+	sq_bind_int(&b, all);
+	sq_bind_int(&b, none);
+	sq_bind_int(&b, after_day);
+	sq_bind_int(&b, after_id);
+	bind_filter(&b, f, true, true);
+	for (size_t i = 0; i < vis->nhidden; i++)
+		sq_bind_int(&b, vis->hidden_accused[i]);
+	sq_bind_int(&b, limit + 1);
+	if (b.rc) {
+		sq_done(st);
+		return sq_bind_error(c, b.rc, NULL);
+	}
+	pa_id_t *ids = arena_alloc(a, (size_t)(limit + 1) * sizeof(pa_id_t));
+	int64_t *ds = arena_alloc(a, (size_t)(limit + 1) * sizeof(int64_t));
+	size_t cnt = 0;
+	*more = false;
+	while ((rc = sq_step(c, st, NULL)) == SQ_ROW) {
+		if (cnt == (size_t)limit) {
+			*more = true;
+			break;
+		}
+		ids[cnt] = sqlite3_column_int64(st, 0);
+		ds[cnt++] = sqlite3_column_int64(st, 1);
+	}
+	sq_done(st);
+	if (rc < 0)
+		return rc;
+	pa_case_t *cases = arena_zalloc(a, (cnt + 1) * sizeof(pa_case_t));
+	for (size_t i = 0; i < cnt; i++)
+		if ((rc = store_case_get(c, a, ids[i], &cases[i])) < 0)
+			return rc;
+	*out = cases;
+	*days = ds;
+	*n = cnt;
+	return 0;
+}
+
+int store_workload(store_conn_t *c, arena_t *a, bool all_orgs, const pa_id_t *orgs,
+                   size_t norgs, bool by_assignee, pa_time_t now, pa_time_t soon, int64_t week,
+                   pa_workload_row_t **out, size_t *n)
+{
+	if (!all_orgs && norgs > STORE_FILTER_IDS_MAX)
+		return PA_EINVAL;
+	/* the units as ?4, ?5, … — one list used by all three sources */
+	strbuf_t ids = STRBUF_INIT;
+	for (size_t i = 0; i < norgs; i++)
+		strbuf_addf(&ids, "%s?%zu", i ? ", " : "", i + 4);
+	if (!norgs)
+		strbuf_adds(&ids, "NULL");
+	const char *in = all_orgs ? "" : arena_printf(a, " AND org_id IN (%s)", ids.buf);
+	const char *own = all_orgs ? "" : arena_printf(a, " AND owner_org_id IN (%s)", ids.buf);
+	strbuf_release(&ids);
+	const char *who = by_assignee ? "assignee_id" : "0";
+	strbuf_t sb = STRBUF_INIT;
+	strbuf_addf(&sb,
+	            "SELECT org_id, a, IFNULL(u.display_name, ''), SUM(o), SUM(s), SUM(d), SUM(w0), "
+	            "SUM(w1), SUM(w2), SUM(w3) FROM ("
+	            "SELECT org_id, %s AS a, open AS o, 0 AS s, overdue AS d, 0 AS w0, 0 AS w1, "
+	            "0 AS w2, 0 AS w3 FROM indicator_workload WHERE 1 = 1%s "
+	            "UNION ALL SELECT org_id, %s, 0, 0, 0, n * (week = ?3), n * (week = ?3 + 1), "
+	            "n * (week = ?3 + 2), n * (week = ?3 + 3) FROM indicator_closed "
+	            "WHERE week BETWEEN ?3 AND ?3 + 3%s "
+	            "UNION ALL SELECT owner_org_id, %s, 0, 1, 0, 0, 0, 0, 0 FROM cases "
+	            "WHERE is_open = 1 AND overdue = 0 AND due_at > ?1 AND due_at <= ?2%s"
+	            ") LEFT JOIN users u ON u.id = a GROUP BY 1, 2 "
+	            "HAVING SUM(o) + SUM(w0) + SUM(w1) + SUM(w2) + SUM(w3) > 0 ORDER BY 1, 2",
+	            who, in, who, in, by_assignee ? "IFNULL(assignee_id, 0)" : "0", own);
+	sqlite3_stmt *st;
+	int rc = sq_stmt_dyn(c, sb.buf, sb.len, &st);
+	strbuf_release(&sb);
+	if (rc < 0)
+		return rc;
+	sq_bind_t b = SQ_BIND(st);
+	sq_bind_int(&b, now);
+	sq_bind_int(&b, soon);
+	sq_bind_int(&b, week - 3);
+	for (size_t i = 0; !all_orgs && i < norgs; i++)
+		sq_bind_int(&b, orgs[i]);
+	if (b.rc) {
+		sq_done(st);
+		return sq_bind_error(c, b.rc, NULL);
+	}
+	pa_workload_row_t *arr = NULL;
+	size_t cnt = 0, cap = 0;
+	while ((rc = sq_step(c, st, NULL)) == SQ_ROW) {
+		arr = sq_grow(a, arr, cnt, &cap, sizeof(*arr));
+		sq_row_t r = SQ_ROW_READER(st, a);
+		pa_workload_row_t *w = &arr[cnt++];
+		w->org_id = sq_col_int(&r);
+		w->assignee_id = sq_col_int(&r);
+		w->assignee_name = sq_col_text(&r);
+		w->open = sq_col_int(&r);
+		w->due_soon = sq_col_int(&r);
+		w->overdue = sq_col_int(&r);
+		for (int k = 0; k < 4; k++)
+			w->closed[k] = sq_col_int(&r);
+	}
+	sq_done(st);
+	if (rc < 0)
+		return rc;
+	*out = arr;
+	*n = cnt;
+	return 0;
+}
+
+/* ---- campaigns ----------------------------------------------------------------------------- */
+
+#define CAMPAIGN_COLS                                                                             \
+	"id, name, description, start_day, end_day, types, categories, orgs, goals, "               \
+	"IFNULL(created_by, 0), created_at"
+
+static void read_campaign(sqlite3_stmt *st, arena_t *a, pa_campaign_t *cp)
+{
+	sq_row_t r = SQ_ROW_READER(st, a);
+	cp->id = sq_col_int(&r);
+	cp->name = sq_col_text(&r);
+	cp->description = sq_col_text(&r);
+	cp->start_day = sq_col_int(&r);
+	cp->end_day = sq_col_int(&r);
+	cp->types = sq_col_text(&r);
+	cp->categories = sq_col_text(&r);
+	cp->orgs = sq_col_text(&r);
+	cp->goals = sq_col_text(&r);
+	cp->created_by = sq_col_int(&r);
+	cp->created_at = sq_col_int(&r);
+}
+
+int store_tx_campaign_insert(store_tx_t *tx, const pa_campaign_t *cp, pa_id_t *id)
+{
+	store_conn_t *c = tx->conn;
+	sqlite3_stmt *st;
+	int rc = sq_prepare(c,
+	                    "INSERT INTO campaigns(name, description, start_day, end_day, types, "
+	                    "categories, orgs, goals, created_by, created_at) "
+	                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, NULLIF(?9, 0), ?10)",
+	                    &st, tx->err);
+	if (rc < 0)
+		return rc;
+	sq_bind_t b = SQ_BIND(st);
+	sq_bind_text(&b, cp->name);
+	sq_bind_text0(&b, cp->description);
+	sq_bind_int(&b, cp->start_day);
+	sq_bind_int(&b, cp->end_day);
+	sq_bind_text(&b, cp->types);
+	sq_bind_text(&b, cp->categories);
+	sq_bind_text(&b, cp->orgs);
+	sq_bind_text(&b, cp->goals);
+	sq_bind_int(&b, cp->created_by);
+	sq_bind_int(&b, cp->created_at);
+	rc = b.rc ? sq_bind_error(c, b.rc, tx->err) : sq_step(c, st, tx->err);
+	sqlite3_finalize(st);
+	if (rc < 0)
+		return rc;
+	if (id)
+		*id = sqlite3_last_insert_rowid(c->db);
+	return 0;
+}
+
+int store_campaign_get(store_conn_t *c, arena_t *a, pa_id_t id, pa_campaign_t *out)
+{
+	sqlite3_stmt *st;
+	int rc = sq_prepare(c, "SELECT " CAMPAIGN_COLS " FROM campaigns WHERE id = ?1", &st, NULL);
+	if (rc < 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, id);
+	rc = sq_step(c, st, NULL);
+	if (rc == SQ_ROW)
+		read_campaign(st, a, out);
+	sqlite3_finalize(st);
+	return rc == SQ_ROW ? 0 : rc == SQ_DONE ? PA_ENOTFOUND : rc;
+}
+
+int store_campaigns_list(store_conn_t *c, arena_t *a, pa_campaign_t **out, size_t *n)
+{
+	sqlite3_stmt *st;
+	int rc = sq_prepare(c, "SELECT " CAMPAIGN_COLS " FROM campaigns ORDER BY id DESC LIMIT 500",
+	                    &st, NULL);
+	if (rc < 0)
+		return rc;
+	pa_campaign_t *arr = NULL;
+	size_t cnt = 0, cap = 0;
+	while ((rc = sq_step(c, st, NULL)) == SQ_ROW) {
+		arr = sq_grow(a, arr, cnt, &cap, sizeof(*arr));
+		read_campaign(st, a, &arr[cnt++]);
+	}
+	sqlite3_finalize(st);
+	if (rc < 0)
+		return rc;
+	*out = arr;
+	*n = cnt;
+	return 0;
+}
