@@ -221,14 +221,15 @@ static void contrib(const wf_def_t *def, pa_facts_t *f, arena_t *a, pa_ind_contr
 	for (size_t i = 0; i < ind->nrates; i++) {
 		const wf_rate_t *r = &ind->rates[i];
 		int den = streq(r->denominator, "cases") ? -1 : wf_find_count(def, r->denominator);
-		int num = wf_find_count(def, r->numerator);
+		int num = r->numerator ? wf_find_count(def, r->numerator) : -1;
 		int exc = r->exclude ? wf_find_count(def, r->exclude) : -1;
+		int wo = r->without ? wf_find_count(def, r->without) : -1;
 		bool in_den = (den < 0 || (fl & COUNT_BIT(den))) && !(exc >= 0 && (fl & COUNT_BIT(exc)));
 		if (!in_den)
 			continue;
 		c->metrics[c->nmetrics++] =
 			(pa_metric_t){ arena_printf(a, "rate.%s.den", r->name), 1 };
-		if (num >= 0 && (fl & COUNT_BIT(num)))
+		if ((num < 0 || (fl & COUNT_BIT(num))) && !(wo >= 0 && (fl & COUNT_BIT(wo))))
 			c->metrics[c->nmetrics++] =
 				(pa_metric_t){ arena_printf(a, "rate.%s.num", r->name), 1 };
 	}
@@ -741,6 +742,10 @@ static void finish_group(pa_app_t *app, arena_t *a, const acc_t *x, const acc_gr
 			const char *denl = di >= 0 ? wf_label(&def->indicators.counts[di].label, lang)
 			                           : (en ? "cases" : "事项数");
 			const char *exl = xi >= 0 ? wf_label(&def->indicators.counts[xi].label, lang) : NULL;
+			int wi = rt->without ? wf_find_count(def, rt->without) : -1;
+			if (wi >= 0)
+				numl = arena_printf(a, en ? "%s without %s" : "%s中未%s", *numl ? numl : denl,
+				                    wf_label(&def->indicators.counts[wi].label, lang));
 			(void)nl;
 			v.formula = exl ? arena_printf(a, en ? "%s / %s (excluding %s)" : "%s ÷ %s（不含%s）",
 			                               numl, denl, exl)
@@ -879,10 +884,13 @@ int indicators_cases(pa_app_t *app, arena_t *a, const pa_principal_t *p, const i
 				continue;
 			found = true;
 			int di = streq(rt->denominator, "cases") ? -1 : wf_find_count(def, rt->denominator);
-			int ni = wf_find_count(def, rt->numerator);
+			int ni = rt->numerator ? wf_find_count(def, rt->numerator) : -1;
 			int xi = rt->exclude ? wf_find_count(def, rt->exclude) : -1;
-			all = F_CASES | (di >= 0 ? COUNT_BIT(di) : 0) | (numerator ? COUNT_BIT(ni) : 0);
-			none_mask = xi >= 0 ? COUNT_BIT(xi) : 0;
+			int wi = rt->without ? wf_find_count(def, rt->without) : -1;
+			all = F_CASES | (di >= 0 ? COUNT_BIT(di) : 0) |
+			      (numerator && ni >= 0 ? COUNT_BIT(ni) : 0);
+			none_mask = (xi >= 0 ? COUNT_BIT(xi) : 0) |
+			            (numerator && wi >= 0 ? COUNT_BIT(wi) : 0);
 			q.types[0] = def->type;
 			q.ntypes = 1;
 			if (q0->ntypes && !in_list(q0->types, q0->ntypes, def->type))

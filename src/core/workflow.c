@@ -1915,9 +1915,9 @@ static int parse_indicators(loader_t *l, yaml_node_t *n)
 		size_t count = map_size(v[I_RATES]);
 		ind->rates = arena_zalloc(l->def->arena, (count + 1) * sizeof(wf_rate_t));
 		for (size_t i = 0; i < count; i++) {
-			enum { R_LABEL, R_NUM, R_DEN, R_EXCLUDE, R_N };
+			enum { R_LABEL, R_NUM, R_DEN, R_EXCLUDE, R_WITHOUT, R_N };
 			static const char *const rkeys[R_N] = { "label", "numerator", "denominator",
-				                                    "exclude" };
+				                                    "exclude", "without" };
 			yaml_node_t *key, *val, *rk[R_N], *rv[R_N];
 			wf_rate_t *r = &ind->rates[i];
 			if ((rc = pair_name(l, v[I_RATES], i, path, &key, &val, &r->name)))
@@ -1927,7 +1927,7 @@ static int parse_indicators(loader_t *l, yaml_node_t *n)
 			    (rc = parse_opt_label(l, rv[R_LABEL], join(l, rpath, "label"), r->name,
 			                          &r->label)))
 				return rc;
-			if (!rv[R_NUM])
+			if (!rv[R_NUM] && !rv[R_WITHOUT])
 				return missing(l, val, rpath, "numerator");
 			if (!rv[R_DEN])
 				return missing(l, val, rpath, "denominator");
@@ -1935,6 +1935,7 @@ static int parse_indicators(loader_t *l, yaml_node_t *n)
 				{ rv[R_NUM], "numerator", &r->numerator, false },
 				{ rv[R_DEN], "denominator", &r->denominator, true },
 				{ rv[R_EXCLUDE], "exclude", &r->exclude, false },
+				{ rv[R_WITHOUT], "without", &r->without, false },
 			};
 			for (size_t j = 0; j < ARRAY_SIZE(refs); j++) {
 				if (!refs[j].n)

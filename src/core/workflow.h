@@ -243,7 +243,9 @@ typedef struct wf_notice {
  *     rates:                               # numerator / denominator over counts
  *       review_rate: { label: {...}, numerator: reviewed, denominator: replied }
  *       # denominator `cases` = every case of the type; `exclude: NAME` leaves out
- *       # the cases that reached NAME from the denominator (and the numerator)
+ *       # the cases that reached NAME from the denominator (and the numerator);
+ *       # `without: NAME` counts in the numerator only cases that did not reach NAME
+ *       # (numerator may then be left out: the denominator's cases without NAME)
  */
 #define WF_MAX_COUNTS 40
 #define WF_MAX_RATES 24
@@ -260,9 +262,10 @@ typedef struct wf_count {
 typedef struct wf_rate {
 	const char *name;
 	wf_label_t label;
-	const char *numerator;     /* a count name */
+	const char *numerator;     /* a count name, or NULL (with `without`) */
 	const char *denominator;   /* a count name, or "cases" */
 	const char *exclude;       /* a count name, or NULL */
+	const char *without;       /* numerator: cases of the denominator that did NOT reach it */
 } wf_rate_t;
 
 typedef struct wf_indicators {
