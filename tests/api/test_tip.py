@@ -16,6 +16,7 @@ not in the SQLite file or its WAL in clear text.
 Run: python3 tests/api/test_tip.py   (PINGAN_BIN = the binary)
 """
 import os
+import json
 import re
 import sys
 
@@ -142,7 +143,7 @@ class Tip(H.ApiTestCase):
         self.assertEqual(c["limit"]["amount"], 30)
 
         dc = self.discipline.case(cid)
-        self.assertEqual({a["name"] for a in dc["actions"]}, {"extend", "conclude", "transfer"})
+        self.assertEqual({a["name"] for a in dc["actions"]}, {"extend", "conclude", "transfer", "hand_over_joint"})
         self.forbidden(self.discipline, cid, "feedback", {"text": "x"})
         self.forbidden(self.sup, cid, "conclude", {"outcome": "substantiated", "findings": "x"})
         # a transfer may not name the accused unit either
@@ -296,6 +297,52 @@ class Tip(H.ApiTestCase):
         c = self.discipline.case(cid)
         self.assertEqual(c["owner_org"]["id"], self.org["district-discipline"])
         self.assertTrue(c["parties"][0]["sealed"])
+
+    def test_08_hand_over_into_a_joint_case(self):
+        # an organized-crime lead, verified by the police, becomes a joint case led by the committee
+        r = self.intake.post("/api/v1/cases", tip_body("organized_crime", channel="phone",
+                                                      contact=dict(INFORMANT)))
+        cid = self.assertStatus(r, 201)["id"]
+        self.intake.act(cid, "classify", {"track": "criminal"})
+        self.intake.act(cid, "assign_police")
+        plc = self.org["district-plc"]
+        fields = {"committee_id": plc, "joint_category": "organized_crime",
+                  "reason": "涉及多个部门，需政法委牵头协同办理"}
+        self.forbidden(self.sup, cid, "hand_over_joint", fields)
+        self.assertProblem(self.police.act(cid, "hand_over_joint", dict(fields, joint_category="x"),
+                                           expect=None), 400, "validation", field="fields.joint_category")
+        r = self.police.act(cid, "hand_over_joint", fields)
+        self.assertEqual(r.data["state"], "transferred")
+        # the tip went back to the registering unit (to tell the informant)
+        self.assertEqual(r.data["owner_org"]["id"], self.org["district-xfj"])
+        step = [e for e in self.intake.get("/api/v1/cases/%d/events?limit=500" % cid).data["items"]
+                if e.get("action") == "hand_over_joint"]
+        self.assertEqual(len(step), 1)
+        number = step[0]["data"]["handover_case"]
+        self.assertRegex(number, r"^XT-\d{4}-\d{6}$")
+        jid = step[0]["data"]["handover_case_id"]
+        # the committee owns the joint case; the police (not a participant yet) do not see it
+        jc = self.plc.case(jid)
+        self.assertEqual(jc["type"], "joint_case")
+        self.assertEqual(jc["category"], "organized_crime")
+        self.assertEqual(jc["owner_org"]["id"], plc)
+        self.assertEqual(jc["channel"], "handover")
+        self.assertProblem(self.police.get("/api/v1/cases/%d" % jid), 404)
+        # the informant's identity does not travel with it
+        text = json.dumps(jc, ensure_ascii=False)
+        for v in INFORMANT.values():
+            self.assertNotIn(v, text)
+        self.assertEqual(jc.get("parties") or [], [])
+        # the link is shown only to those who may see both cases: the committee,
+        # which may not see the tip, does not learn of it through the joint case
+        self.assertEqual([l for l in self.plc.case(jid)["links"] if l["kind"] == "handover"], [])
+        # a tip that accuses the committee cannot be handed to it
+        r = SRV.public().post("/api/public/cases", tip_body("organized_crime", accused=plc))
+        number2 = self.assertStatus(r, 201)["number"]
+        cid2 = H.find_case_id(self.intake, number2)
+        self.intake.act(cid2, "classify", {"track": "criminal"})
+        self.intake.act(cid2, "assign_police")
+        self.assertProblem(self.police.act(cid2, "hand_over_joint", fields, expect=None), 422)
 
     def test_07_public_rules(self):
         pub = SRV.public()

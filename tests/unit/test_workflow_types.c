@@ -202,6 +202,7 @@ static void test_tip_shape(void **state)
 		{ "extend", "verifying", "verifying", "handler,supervisor", "keep" },
 		{ "conclude", "verifying", "concluded", "handler", "intake" },
 		{ "transfer", "verifying", "transferred", "handler", "intake" },
+		{ "hand_over_joint", "verifying", "transferred", "handler", "intake" },
 		{ "feedback", "concluded,transferred", "fed_back", "intake", "keep" },
 		{ "archive", "fed_back", "archived", "system,intake", "keep" },
 	};
@@ -217,6 +218,12 @@ static void test_tip_shape(void **state)
 	/* every category may name the accused unit */
 	for (size_t i = 0; i < def->ncategories; i++)
 		assert_true(def->categories[i].accusation);
+	/* hand-over into a joint case (协同案件) led by the committee */
+	const wf_transition_t *ho = wf_find_transition(def, "hand_over_joint");
+	assert_non_null(ho);
+	assert_string_equal(ho->handover_type, "joint_case");
+	assert_string_equal(ho->handover_category, "field:joint_category");
+	assert_string_equal(ho->handover_owner, "field:committee_id");
 	/* the outcomes (查实 / 部分属实 / 查否) and the transfer (移送) */
 	const wf_transition_t *c = wf_find_transition(def, "conclude");
 	assert_int_equal(c->fields[0].type, WF_FIELD_ENUM);
