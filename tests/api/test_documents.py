@@ -195,6 +195,45 @@ class Documents(H.ApiTestCase):
                       "平安区信访局"):
                 self.assertIn(squeeze(w), text, "%r not in the order's PDF text" % w)
 
+    def test_mediation_agreement_carries_the_agreement(self):
+        # a dispute mediated to an agreement: the 人民调解协议书 is issued with
+        # the agreement record's contents and its signature area
+        mediator = SRV.client("mediator")
+        r = self.intake.post("/api/v1/cases", {
+            "type": "dispute", "category": "neighbourhood", "channel": "visit",
+            "title": "漏水纠纷文书测试", "body": "双方多次协商未果，申请人民调解。",
+            "contact": {"name": "张三", "phone": "13812345678"}})
+        self.assertEqual(r.status, 201, r.data)
+        cid = r.data["id"]
+        self.intake.act(cid, "refer", {"committee_id": self.org["chengguan-mediation"]})
+        party = {"designation": "申请人 张某", "role": "applicant", "party_kind": "person",
+                 "consent": "consents", "chosen_mediator": "蒋调解", "session_preference": "private"}
+        self.assertEqual(mediator.post("/api/v1/cases/%d/records/party" % cid, {"fields": party}).status, 201)
+        mediator.act(cid, "accept", {"mediator_name": "蒋调解", "chosen_by_parties": True,
+                                     "session_mode": "private"})
+        agreement = {"parties": "申请人张某，被申请人李某", "dispute_facts": "因楼上漏水损坏楼下装修发生纠纷。",
+                     "points": "维修费用的赔偿数额。", "responsibilities": "李某负主要责任。",
+                     "mediator": "蒋调解", "terms": "李某赔偿张某维修费3000元。",
+                     "performance": "2026年3月10日前在调解委员会当面现金支付。", "signed_on": "2026-03-02",
+                     "signed_by_parties": True, "signed_by_mediator": True, "committee_seal": True}
+        r = mediator.post("/api/v1/cases/%d/records/agreement" % cid, {"fields": agreement})
+        self.assertEqual(r.status, 201, r.data)
+        mediator.act(cid, "agree")
+        docs = [d for d in self.documents(cid, who=mediator, want=2) if d["kind"] == "mediation_agreement"]
+        self.assertEqual(len(docs), 1, docs)
+        doc = docs[0]
+        self.assertEqual(doc["status"], "done")
+        self.assertRegex(doc["number"], r"^城调〔20\d\d〕\d+号$")
+        pdf = mediator.get(doc["pdf_path"])
+        self.assertEqual(pdf.status, 200, pdf.data)
+        self.assertEqual(hashlib.sha256(pdf.raw).hexdigest(), doc["sha256"])
+        if HAVE_POPPLER:
+            text = pdf_text(pdf.raw)
+            for w in ("人民调解协议书", doc["number"], agreement["parties"], agreement["dispute_facts"],
+                      agreement["points"], agreement["responsibilities"], agreement["terms"],
+                      agreement["performance"]):
+                self.assertIn(squeeze(w), text, "%r not in the agreement's PDF text" % w)
+
     def test_numbers_start_with_the_units_abbreviation(self):
         admin = SRV.client("admin")
         xfj_id = self.org["district-xfj"]
