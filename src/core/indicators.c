@@ -26,6 +26,7 @@
 #include "core/audit.h"
 #include "core/cases.h"
 
+#include <pthread.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -245,12 +246,31 @@ static void reach_state_counts(const wf_def_t *def, pa_facts_t *f, const char *s
 			f->flags |= COUNT_BIT(i);
 }
 
+/* One scratch arena per writing thread, freed when the thread ends (the
+ * key's destructor), so a store's writer thread leaves nothing behind. */
 static _Thread_local arena_t *tl_arena;
+static pthread_key_t arena_key;
+static pthread_once_t arena_key_once = PTHREAD_ONCE_INIT;
+
+static void arena_key_free(void *p)
+{
+	arena_free(p);
+	tl_arena = NULL;
+}
+
+static void arena_key_make(void)
+{
+	if (pthread_key_create(&arena_key, arena_key_free) != 0)
+		abort();
+}
 
 static arena_t *scratch(void)
 {
-	if (!tl_arena)
+	if (!tl_arena) {
+		pthread_once(&arena_key_once, arena_key_make);
 		tl_arena = arena_new();
+		pthread_setspecific(arena_key, tl_arena);
+	}
 	arena_reset(tl_arena);
 	return tl_arena;
 }

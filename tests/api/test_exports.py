@@ -190,6 +190,11 @@ class FlatMemory(unittest.TestCase):
     """A large export's memory does not grow with the number of rows."""
 
     def test_peak_rss_is_flat(self):
+        if "ASAN_OPTIONS" in os.environ:
+            # AddressSanitizer keeps freed memory in quarantine and adds shadow
+            # memory: peak RSS says nothing about the exporter there. The plain
+            # build of the same suite (make test's first pass) measures it.
+            self.skipTest("peak RSS is not the exporter's under AddressSanitizer")
         tmp = tempfile.mkdtemp(prefix="pingan-export-")
         try:
             data = os.path.join(tmp, "data")
