@@ -49,7 +49,7 @@ static void *render_worker(void *p)
 	for (int i = r->from; i < r->to; i++) {
 		json_t *vars = doc_template_sample(t);
 		json_object_set_new(vars, "doc_number",
-		                    json_string(doc_template_number(a, t, "district-xfj", 2026, i + 1)));
+		                    json_string(doc_template_number(a, t, "district-xfj", "平信", 2026, i + 1)));
 		doc_render_in_t in = { t, vars };
 		int pages = 0;
 		pa_err_t err = { 0 };

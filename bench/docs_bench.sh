@@ -65,11 +65,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
-PKGS="libmicrohttpd sqlite3 jansson libsodium yaml-0.1 pangocairo pangoft2 fontconfig harfbuzz-subset libqrencode"
-log "compiling bench/docs_bench.c"
-# shellcheck disable=SC2046
-cc -O2 -std=c17 -D_GNU_SOURCE -I"$ROOT/src" $(pkg-config --cflags $PKGS) "$ROOT/bench/docs_bench.c" \
-	"$BUILD/libpingan_lib.a" $(pkg-config --libs $PKGS) -lm -lpthread -o "$TMP/docs_bench"
+# link with what the build links pingan with (the library set grows as Pingan does)
+LINK=$BUILD/CMakeFiles/pingan.dir/link.txt
+[[ -f $LINK ]] || { echo "docs_bench: $LINK not found: build with CMake first" >&2; exit 1; }
+read -r -a LIBS <<<"$(tr ' ' '\n' <"$LINK" | grep -E '^(/.*\.so|-l.*)$' | tr '\n' ' ')"
+cc -O2 -std=c17 -D_GNU_SOURCE -I"$ROOT/src" $(pkg-config --cflags jansson pangocairo) "$ROOT/bench/docs_bench.c" \
+	"$BUILD/libpingan_lib.a" "${LIBS[@]}" -lm -lpthread -o "$TMP/docs_bench"
 
 field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p" | head -n1; }
 
