@@ -868,6 +868,27 @@ int notify_tx_notice(pa_app_t *app, store_tx_t *tx, arena_t *a, const pa_case_t 
 	return rc;
 }
 
+/* The webhook's "recipients" array, and their names for the text (a person
+ * with both roles is named once). */
+static json_t *recipients(const pa_member_t *to, size_t nto, enum lang l, strbuf_t *names)
+{
+	json_t *rcpt = json_array();
+	for (size_t i = 0; i < nto && i < NOTIFY_RECIPIENTS_MAX; i++) {
+		json_array_append_new(rcpt, json_pack("{s:I, s:s, s:s, s:s}", "user_id",
+		                                      (json_int_t)to[i].user_id, "username", to[i].username,
+		                                      "display_name", to[i].display_name ? to[i].display_name : "",
+		                                      "role", to[i].role));
+		bool again = false;
+		for (size_t k = 0; k < i; k++)
+			again = again || to[k].user_id == to[i].user_id;
+		if (!again)
+			strbuf_addf(names, "%s%s", names->len ? (l == L_EN ? ", " : "、") : "",
+			            to[i].display_name && *to[i].display_name ? to[i].display_name
+			                                                       : to[i].username);
+	}
+	return rcpt;
+}
+
 int notify_tx_alert(pa_app_t *app, store_tx_t *tx, arena_t *a, const pa_case_t *cs,
                     const char *kind, const pa_member_t *to, size_t nto, int percent,
                     pa_time_t now)
@@ -879,21 +900,7 @@ int notify_tx_alert(pa_app_t *app, store_tx_t *tx, arena_t *a, const pa_case_t *
 	const pa_org_t *unit = orgtree_find(tree, cs->owner_org_id);
 	enum lang l = lang_of(app->cfg->notify_lang);
 	strbuf_t names = STRBUF_INIT;
-	json_t *rcpt = json_array();
-	for (size_t i = 0; i < nto && i < NOTIFY_RECIPIENTS_MAX; i++) {
-		json_array_append_new(rcpt, json_pack("{s:I, s:s, s:s, s:s}", "user_id",
-		                                      (json_int_t)to[i].user_id, "username", to[i].username,
-		                                      "display_name", to[i].display_name ? to[i].display_name : "",
-		                                      "role", to[i].role));
-		/* a person with both roles is named once */
-		bool again = false;
-		for (size_t k = 0; k < i; k++)
-			again = again || to[k].user_id == to[i].user_id;
-		if (!again)
-			strbuf_addf(&names, "%s%s", names.len ? (l == L_EN ? ", " : "、") : "",
-			            to[i].display_name && *to[i].display_name ? to[i].display_name
-			                                                       : to[i].username);
-	}
+	json_t *rcpt = recipients(to, nto, l, &names);
 	json_t *v = json_object();
 	json_object_set_new(v, "number", json_string(cs->number));
 	json_object_set_new(v, "title", json_string(cs->title && !sealed(cs) ? cs->title : ""));
@@ -943,20 +950,7 @@ int notify_tx_supervision_overdue(pa_app_t *app, store_tx_t *tx, arena_t *a, con
 	const pa_org_t *issuer = orgtree_find(tree, o->from_org_id);
 	enum lang l = lang_of(app->cfg->notify_lang);
 	strbuf_t names = STRBUF_INIT;
-	json_t *rcpt = json_array();
-	for (size_t i = 0; i < nto && i < NOTIFY_RECIPIENTS_MAX; i++) {
-		json_array_append_new(rcpt, json_pack("{s:I, s:s, s:s, s:s}", "user_id",
-		                                      (json_int_t)to[i].user_id, "username", to[i].username,
-		                                      "display_name", to[i].display_name ? to[i].display_name : "",
-		                                      "role", to[i].role));
-		bool again = false;
-		for (size_t k = 0; k < i; k++)
-			again = again || to[k].user_id == to[i].user_id;
-		if (!again)
-			strbuf_addf(&names, "%s%s", names.len ? (l == L_EN ? ", " : "、") : "",
-			            to[i].display_name && *to[i].display_name ? to[i].display_name
-			                                                       : to[i].username);
-	}
+	json_t *rcpt = recipients(to, nto, l, &names);
 	json_t *v = json_object();
 	json_object_set_new(v, "number", json_string(cs->number));
 	json_object_set_new(v, "title", json_string(cs->title && !sealed(cs) ? cs->title : ""));
