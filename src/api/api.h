@@ -14,6 +14,7 @@
 #include "core/app.h"
 #include "core/authz.h"
 #include "core/cases.h"
+#include "core/indicators.h"
 #include "http/http.h"
 
 #define API_DEFAULT_LIMIT 50
@@ -62,6 +63,10 @@ int api_collect_files(http_req_t *req, http_part_t *parts, size_t n, case_file_t
  * exports take the same. */
 int api_case_filter(http_req_t *req, pa_case_filter_t *f);
 
+/* The indicator routes' query (from, to, type, category, org, street, enterprise,
+ * group_by, campaign: api/indicators.c); the indicator export takes the same. */
+int api_indicator_query(http_req_t *req, ind_query_t *q, pa_campaign_t *cp, bool *has_campaign);
+
 /* Shared by cases.c and public.c. */
 int api_case_request(http_req_t *req, json_t **body, case_file_t **files, size_t *nfiles);
 int api_case_input(http_req_t *req, json_t *body, bool staff, case_input_t *in);
@@ -89,6 +94,7 @@ int h_workflows_get(http_req_t *, http_resp_t *);
 int h_cases_list(http_req_t *, http_resp_t *);
 int h_search_cases(http_req_t *, http_resp_t *);
 int h_export_cases(http_req_t *, http_resp_t *);
+int h_export_indicators(http_req_t *, http_resp_t *);
 int h_search_similar(http_req_t *, http_resp_t *);
 int h_case_similar(http_req_t *, http_resp_t *);
 int h_cases_create(http_req_t *, http_resp_t *);

@@ -9,6 +9,10 @@
  * zip's directory comes last): it is written to an unlinked temporary file
  * under the data directory in libxlsxwriter's constant-memory mode, then
  * sent from that file.
+ *
+ * GET /api/v1/exports/indicators: the indicator table of the query the
+ * indicator routes take (api_indicator_query), as CSV or XLSX — a few
+ * thousand rows at most, so made whole and sent as one body or file.
  */
 #include "base/common.h"
 #include "api/api.h"
@@ -100,5 +104,58 @@ int h_export_cases(http_req_t *req, http_resp_t *resp)
 	resp->stream = csv_chunk;
 	resp->stream_free = csv_end;
 	resp->stream_ctx = j;
+	return 0;
+}
+
+int h_export_indicators(http_req_t *req, http_resp_t *resp)
+{
+	pa_app_t *app = api_app(req);
+	ind_query_t q;
+	pa_campaign_t cp;
+	bool has_cp;
+	int rc = api_indicator_query(req, &q, &cp, &has_cp);
+	if (rc < 0)
+		return rc;
+	export_ind_spec_t spec = { .query = &q, .lang = req->lang };
+	const char *format = http_query(req, "format");
+	if (!format || !*format || streq(format, "csv"))
+		spec.format = EXPORT_CSV;
+	else if (streq(format, "xlsx"))
+		spec.format = EXPORT_XLSX;
+	else
+		return pa_fail(&req->err, PA_EINVAL, "validation", "format", "format must be csv or xlsx");
+	int64_t rows;
+	const char *name = export_indicators_file_name(req->arena, spec.format, pa_now(),
+	                                               app->cfg->utc_offset_min);
+	if (spec.format == EXPORT_CSV) {
+		spec.csv = &resp->body;
+		if ((rc = export_indicators(app, req->arena, api_principal(req), NULL, &spec, &rows,
+		                            &req->err)) < 0) {
+			strbuf_reset(&resp->body);
+			return rc;
+		}
+		resp->status = 200;
+		resp->content_type = "text/csv; charset=utf-8";
+	} else {
+		char *path = arena_printf(req->arena, "%s/.export-XXXXXX", app->cfg->data_dir);
+		int tmp = mkstemp(path);
+		if (tmp < 0)
+			return pa_fail(&req->err, PA_EIO, "internal", NULL,
+			               "cannot create a temporary file: %s", strerror(errno));
+		close(tmp);
+		spec.xlsx_path = path;
+		rc = export_indicators(app, req->arena, api_principal(req), NULL, &spec, &rows, &req->err);
+		int fd = rc == 0 ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+		unlink(path);
+		if (rc < 0)
+			return rc;
+		if (fd < 0)
+			return pa_fail(&req->err, PA_EIO, "internal", NULL, "cannot read the workbook back");
+		resp->status = 200;
+		resp->fd = fd;
+		resp->content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+	}
+	http_resp_header(resp, "Content-Disposition",
+	                 arena_printf(req->arena, "attachment; filename=\"%s\"", name));
 	return 0;
 }

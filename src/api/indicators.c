@@ -4,7 +4,8 @@
  * behind a number), GET /api/v1/indicators/workload, and campaigns
  * (/api/v1/campaigns, their board).  core/indicators.c holds the rules.
  *
- * Query parameters shared by the indicator routes (see ind_params):
+ * Query parameters shared by the indicator routes and the indicator export
+ * (api_indicator_query):
  *   from, to     YYYY-MM-DD, registration days, inclusive (default: the
  *                1st of the current month 11 months back … today)
  *   type, category   comma-separated lists
@@ -36,7 +37,7 @@ static int split_list(http_req_t *req, const char *key, const char **out, size_t
 	return 0;
 }
 
-static int ind_params(http_req_t *req, ind_query_t *q, pa_campaign_t *cp, bool *has_campaign)
+int api_indicator_query(http_req_t *req, ind_query_t *q, pa_campaign_t *cp, bool *has_campaign)
 {
 	pa_app_t *app = api_app(req);
 	memset(q, 0, sizeof(*q));
@@ -59,15 +60,7 @@ static int ind_params(http_req_t *req, ind_query_t *q, pa_campaign_t *cp, bool *
 		q->to_day = today;
 		if (to && *to && ind_parse_day(to, &q->to_day) < 0)
 			return pa_fail(&req->err, PA_EINVAL, "validation", "to", "to must be YYYY-MM-DD");
-		const char *def_from = ind_day_text(req->arena, q->to_day);
-		int y, m;
-		sscanf(def_from, "%d-%d", &y, &m);
-		m -= 11;
-		if (m < 1) {
-			m += 12;
-			y--;
-		}
-		ind_parse_day(arena_printf(req->arena, "%04d-%02d-01", y, m), &q->from_day);
+		q->from_day = ind_default_from(q->to_day);
 		if (from && *from && ind_parse_day(from, &q->from_day) < 0)
 			return pa_fail(&req->err, PA_EINVAL, "validation", "from", "from must be YYYY-MM-DD");
 		if ((rc = split_list(req, "type", q->types, &q->ntypes)) < 0 ||
@@ -150,7 +143,7 @@ int h_indicators(http_req_t *req, http_resp_t *resp)
 	ind_query_t q;
 	pa_campaign_t cp;
 	bool has_cp;
-	int rc = ind_params(req, &q, &cp, &has_cp);
+	int rc = api_indicator_query(req, &q, &cp, &has_cp);
 	if (rc < 0)
 		return rc;
 	ind_result_t r;
@@ -169,7 +162,7 @@ int h_indicator_cases(http_req_t *req, http_resp_t *resp)
 	ind_query_t q;
 	pa_campaign_t cp;
 	bool has_cp;
-	int rc = ind_params(req, &q, &cp, &has_cp);
+	int rc = api_indicator_query(req, &q, &cp, &has_cp);
 	if (rc < 0)
 		return rc;
 	int64_t limit;

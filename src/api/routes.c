@@ -46,6 +46,8 @@ const http_route_t api_routes[] = {
 	{ "POST", "/api/v1/search/similar", S, h_search_similar, "search_similar" },
 	/* exports (CSV streamed, XLSX): api/export.c */
 	{ "GET", "/api/v1/exports/cases", S | ROUTE_TEXT, h_export_cases, "export_cases" },
+	{ "GET", "/api/v1/exports/indicators", S | ROUTE_TEXT, h_export_indicators,
+	  "export_indicators" },
 	{ "POST", "/api/v1/cases/{id}/actions/{action}", S, h_case_action, "case_action" },
 	{ "POST", "/api/v1/cases/{id}/comments", S, h_case_comment, "case_comment" },
 	{ "POST", "/api/v1/cases/{id}/parties/{party}/reveal", S, h_case_reveal, "case_reveal" },

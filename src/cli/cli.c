@@ -26,7 +26,7 @@ static const struct command {
 	{ "calendar", cmd_calendar, "working-day calendars: check a file, compute a due time" },
 	{ "workflow", cmd_workflow, "case-type definitions: check, show" },
 	{ "outbox", cmd_outbox, "notifications: list, show, retry dead ones" },
-	{ "export", cmd_export, "cases as CSV or XLSX (streamed, audited)" },
+	{ "export", cmd_export, "cases (or `export indicators`: indicator tables) as CSV or XLSX, audited" },
 	{ "config", cmd_config, "list every setting with its default" },
 	{ "version", cmd_version, "print the version" },
 	{ "doc", cmd_doc, "document templates: render (with sample data), check, list" },

@@ -6,10 +6,15 @@
  * standard output as it is read, one page at a time, so memory stays flat
  * however many rows; XLSX needs a file.  A progress bar shows on a terminal
  * (stderr), nothing otherwise.
+ *
+ * `pingan export indicators` writes the indicator table of a query (the
+ * parameters of GET /api/v1/indicators) the same way, as the operator: every
+ * unit's numbers.
  */
 #include "base/common.h"
 #include "cli/cli.h"
 #include "core/export.h"
+#include "core/indicators.h"
 #include "core/workflow.h"
 
 #include <stdio.h>
@@ -60,8 +65,188 @@ static void show(struct progress *pg, bool end)
 	cli_progress("exporting", pm / 1000.0);
 }
 
+/* ---- pingan export indicators ------------------------------------------------------------ */
+
+static const cli_opt_t ind_opts[] = {
+	{ "format", 'f', true, "csv (default) or xlsx" },
+	{ "out", 'o', true, "output file (CSV: default standard output; XLSX: required)" },
+	{ "from", 0, true, "first registration day, YYYY-MM-DD (default: 1st of the month 11 months back)" },
+	{ "to", 0, true, "last registration day, YYYY-MM-DD (default: today)" },
+	{ "type", 0, true, "case types, comma-separated" },
+	{ "category", 0, true, "categories, comma-separated" },
+	{ "org", 0, true, "a unit id: that unit and the units under it" },
+	{ "street", 0, true, "a street id" },
+	{ "enterprise", 0, true, "true or false: enterprise-related cases only, or none" },
+	{ "group-by", 0, true, "type, category, org, street or month" },
+	{ "campaign", 0, true, "a campaign id: its period, types, categories and units" },
+	{ "lang", 0, true, "zh-CN (default) or en: headers and labels" },
+};
+
+static int split_names(arena_t *a, const char *v, const char **out, size_t *n)
+{
+	*n = 0;
+	if (!v)
+		return 0;
+	char *copy = arena_strdup(a, v);
+	char *save = NULL;
+	for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		if (*n == IND_MAX_LIST)
+			return -1;
+		out[(*n)++] = t;
+	}
+	return 0;
+}
+
+static int id_arg(const char *v, int64_t *out)
+{
+	*out = 0;
+	if (!v)
+		return 0;
+	char *end;
+	long long x = strtoll(v, &end, 10);
+	if (*v == '\0' || *end || x <= 0)
+		return -1;
+	*out = x;
+	return 0;
+}
+
+static void ind_show(void *ctx, int64_t done, int64_t total)
+{
+	(void)ctx;
+	cli_progress("exporting", total > 0 ? (double)done / (double)total : 1.0);
+}
+
+static int export_indicators_cmd(int argc, char **argv)
+{
+	cli_args_t a;
+	int rc = cli_parse(argc, argv,
+	                   "usage: pingan export indicators [--format csv|xlsx] [--out FILE] "
+	                   "[--from D] [--to D] [--type T,..] [--category C,..] [--org ID] [--street ID] "
+	                   "[--enterprise B] [--group-by G] [--campaign ID] [--lang L]",
+	                   ind_opts, ARRAY_SIZE(ind_opts), &a);
+	if (rc)
+		return rc < 0 ? EXIT_OK : rc;
+	export_format_t format;
+	const char *fmt = cli_get(&a, "format");
+	if (!fmt || streq(fmt, "csv"))
+		format = EXPORT_CSV;
+	else if (streq(fmt, "xlsx"))
+		format = EXPORT_XLSX;
+	else {
+		fprintf(stderr, "pingan: --format must be csv or xlsx\n");
+		return EXIT_USAGE;
+	}
+	const char *out = cli_get(&a, "out");
+	if (format == EXPORT_XLSX && (!out || streq(out, "-"))) {
+		fprintf(stderr, "pingan: an XLSX export needs --out FILE\n");
+		return EXIT_USAGE;
+	}
+	const char *lang = cli_get(&a, "lang");
+	if (lang && !streq(lang, "zh-CN") && !streq(lang, "en")) {
+		fprintf(stderr, "pingan: --lang must be zh-CN or en\n");
+		return EXIT_USAGE;
+	}
+	int64_t org, street, campaign;
+	if (id_arg(cli_get(&a, "org"), &org) < 0 || id_arg(cli_get(&a, "street"), &street) < 0 ||
+	    id_arg(cli_get(&a, "campaign"), &campaign) < 0) {
+		fprintf(stderr, "pingan: --org, --street and --campaign take a positive id\n");
+		return EXIT_USAGE;
+	}
+	int enterprise;
+	if (tri(cli_get(&a, "enterprise"), &enterprise) < 0) {
+		fprintf(stderr, "pingan: --enterprise takes true, false or any\n");
+		return EXIT_USAGE;
+	}
+	pa_config_t cfg;
+	if ((rc = cli_config(&a, &cfg)) != 0)
+		return rc;
+	pa_err_t err = { 0 };
+	pa_app_t app;
+	if ((rc = app_open(&app, &cfg, 0, &err)) < 0) {
+		cli_error(&err);
+		config_free(&cfg);
+		return EXIT_CONFIG;
+	}
+	arena_t *ar = arena_new();
+	strbuf_t csv = STRBUF_INIT;
+	int status = EXIT_OK;
+	ind_query_t q = { .enterprise = enterprise };
+	if (campaign) {
+		pa_campaign_t cp;
+		if ((rc = campaign_get(&app, ar, campaign, &cp, &err)) < 0 ||
+		    (rc = campaign_query(&app, ar, &cp, &q, &err)) < 0) {
+			cli_error(&err);
+			status = rc == PA_ENOTFOUND ? EXIT_USAGE : EXIT_FAIL;
+			goto out;
+		}
+		q.enterprise = enterprise;
+	} else {
+		const char *from = cli_get(&a, "from"), *to = cli_get(&a, "to");
+		q.to_day = ind_day_of(&app, pa_now());
+		if ((to && ind_parse_day(to, &q.to_day) < 0) ||
+		    (from && ind_parse_day(from, &q.from_day) < 0)) {
+			fprintf(stderr, "pingan: --from and --to take YYYY-MM-DD\n");
+			status = EXIT_USAGE;
+			goto out;
+		}
+		if (!from)
+			q.from_day = ind_default_from(q.to_day);
+		if (split_names(ar, cli_get(&a, "type"), q.types, &q.ntypes) < 0 ||
+		    split_names(ar, cli_get(&a, "category"), q.categories, &q.ncategories) < 0) {
+			fprintf(stderr, "pingan: --type and --category take at most %d names\n", IND_MAX_LIST);
+			status = EXIT_USAGE;
+			goto out;
+		}
+		for (size_t i = 0; i < q.ntypes; i++)
+			if (!wf_registry_find(app.wf, q.types[i])) {
+				fprintf(stderr, "pingan: unknown case type '%s'\n", q.types[i]);
+				status = EXIT_USAGE;
+				goto out;
+			}
+	}
+	q.org_id = org;
+	q.street_id = street;
+	q.group_by = cli_get(&a, "group-by");
+	export_ind_spec_t spec = { .format = format, .query = &q, .lang = lang,
+		                       .csv = &csv, .xlsx_path = out, .progress = ind_show };
+	pa_principal_t sys = { .kind = PRINCIPAL_SYSTEM };
+	int64_t rows = 0;
+	if ((rc = export_indicators(&app, ar, &sys, "cli", &spec, &rows, &err)) < 0) {
+		cli_error(&err);
+		status = rc == PA_EINVAL ? EXIT_USAGE : EXIT_FAIL;
+		goto out;
+	}
+	if (format == EXPORT_CSV) {
+		FILE *fp = out && !streq(out, "-") ? fopen(out, "wb") : stdout;
+		if (!fp) {
+			perror(out);
+			status = EXIT_FAIL;
+			goto out;
+		}
+		bool ok = fwrite(csv.buf, 1, csv.len, fp) == csv.len;
+		if (fflush(fp) != 0)
+			ok = false;
+		if (fp != stdout && fclose(fp) != 0)
+			ok = false;
+		if (!ok) {
+			perror(out ? out : "stdout");
+			status = EXIT_FAIL;
+			goto out;
+		}
+	}
+	fprintf(stderr, "exported %lld indicator rows\n", (long long)rows);
+out:
+	strbuf_release(&csv);
+	arena_free(ar);
+	app_close(&app);
+	config_free(&cfg);
+	return status;
+}
+
 int cmd_export(int argc, char **argv)
 {
+	if (argc > 1 && streq(argv[1], "indicators"))
+		return export_indicators_cmd(argc - 1, argv + 1);
 	cli_args_t a;
 	int rc = cli_parse(argc, argv,
 	                   "usage: pingan export [--format csv|xlsx] [--out FILE] [--q TEXT] [--type T] "

@@ -392,6 +392,12 @@ static int audit_tx_fn(store_tx_t *tx, void *arg)
 	return audit_append(tx, pa_now(), x->actor, "case.export", "cases", x->detail);
 }
 
+static int ind_audit_fn(store_tx_t *tx, void *arg)
+{
+	struct audit_tx *x = arg;
+	return audit_append(tx, pa_now(), x->actor, "indicators.export", "indicators", x->detail);
+}
+
 int export_close(export_job_t *j, bool complete)
 {
 	if (!j)
@@ -440,5 +446,215 @@ const char *export_file_name(arena_t *a, export_format_t f, pa_time_t now, int u
 	char buf[32];
 	pa_time_format(now, utc_offset_min, buf);
 	return arena_printf(a, "cases-%.4s%.2s%.2s.%s", buf, buf + 5, buf + 8,
+	                    f == EXPORT_XLSX ? "xlsx" : "csv");
+}
+
+/* ---- indicator tables ------------------------------------------------------------------------ */
+
+enum { IND_COL_COUNT = 11 };
+
+static const char *const ind_headers_zh[IND_COL_COUNT] = {
+	"起始日", "截止日", "分组", "分组名称", "指标", "名称", "种类", "分子", "分母", "值", "公式",
+};
+static const char *const ind_headers_en[IND_COL_COUNT] = {
+	"From", "To", "Group", "Group name", "Indicator", "Label", "Kind", "Numerator",
+	"Denominator", "Value", "Formula",
+};
+
+/* The name of a group key under q->group_by, in lang. */
+static const char *ind_group_name(pa_app_t *app, arena_t *a, const orgtree_t *tree,
+                                  const ind_query_t *q, const char *key, bool en)
+{
+	const char *g = q->group_by;
+	if (!g || !*g)
+		return en ? "All" : "全部";
+	const char *lang = en ? "en" : "zh-CN";
+	if (streq(g, "type")) {
+		const wf_def_t *def = app->wf ? wf_registry_find(app->wf, key) : NULL;
+		return def ? wf_label(&def->label, lang) : key;
+	}
+	if (streq(g, "category")) {
+		for (size_t d = 0; app->wf && d < app->wf->ndefs; d++) {
+			const wf_category_t *cat = wf_find_category(app->wf->defs[d], key);
+			if (cat)
+				return wf_label(&cat->label, lang);
+		}
+		return key;
+	}
+	if (streq(g, "org") || streq(g, "street")) {
+		const pa_org_t *o = orgtree_find(tree, (pa_id_t)strtoll(key, NULL, 10));
+		if (!o)
+			return streq(key, "0") ? (en ? "(none)" : "（无）") : key;
+		return en && o->name_en && *o->name_en ? o->name_en : o->name;
+	}
+	if (streq(g, "month") && strlen(key) == 6)
+		return arena_printf(a, "%.4s-%.2s", key, key + 4);
+	return key;
+}
+
+static void ind_row_fields(arena_t *a, const char *from, const char *to, const char *key,
+                           const char *gname, const ind_value_t *v, const char *f[IND_COL_COUNT])
+{
+	f[0] = from;
+	f[1] = to;
+	f[2] = key;
+	f[3] = gname;
+	f[4] = v->name;
+	f[5] = v->label ? v->label : v->name;
+	f[6] = v->kind;
+	f[7] = arena_printf(a, "%lld", (long long)v->numerator);
+	f[8] = v->denominator < 0 ? "" : arena_printf(a, "%lld", (long long)v->denominator);
+	f[9] = v->has_value ? arena_printf(a, "%.10g", v->value) : "";
+	f[10] = v->formula ? v->formula : "";
+}
+
+static json_t *ind_query_json(arena_t *a, const ind_query_t *q)
+{
+	json_t *types = json_array(), *cats = json_array();
+	for (size_t i = 0; i < q->ntypes; i++)
+		json_array_append_new(types, json_string(q->types[i]));
+	for (size_t i = 0; i < q->ncategories; i++)
+		json_array_append_new(cats, json_string(q->categories[i]));
+	json_t *j = json_pack("{s:s, s:s, s:o, s:o}", "from", ind_day_text(a, q->from_day), "to",
+	                      ind_day_text(a, q->to_day), "types", types, "categories", cats);
+	if (q->org_id)
+		json_object_set_new(j, "org", json_integer(q->org_id));
+	if (q->norg_list)
+		json_object_set_new(j, "units", json_integer((json_int_t)q->norg_list));
+	if (q->street_id)
+		json_object_set_new(j, "street", json_integer(q->street_id));
+	if (q->enterprise >= 0)
+		json_object_set_new(j, "enterprise", json_boolean(q->enterprise));
+	if (q->group_by && *q->group_by)
+		json_object_set_new(j, "group_by", json_string(q->group_by));
+	return j;
+}
+
+static int ind_audit(pa_app_t *app, arena_t *a, const char *actor, const export_ind_spec_t *spec,
+                     int64_t rows, bool complete)
+{
+	json_t *d = json_pack("{s:s, s:o, s:I, s:b}", "format",
+	                      spec->format == EXPORT_XLSX ? "xlsx" : "csv", "query",
+	                      ind_query_json(a, spec->query), "rows", (json_int_t)rows, "complete",
+	                      complete);
+	char *detail = json_dumps(d, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(d);
+	struct audit_tx x = { actor, detail ? detail : "{}" };
+	pa_err_t err = { 0 };
+	int rc = store_write(app->store, ind_audit_fn, &x, &err);
+	if (rc < 0)
+		log_error("export: could not audit an indicator export by %s: %s", actor, err.detail);
+	free(detail);
+	return rc;
+}
+
+static int ind_write_xlsx(const export_ind_spec_t *spec, bool en, const char *const rows[][IND_COL_COUNT],
+                          const ind_value_t *const *vals, size_t n, pa_err_t *err)
+{
+	lxw_workbook_options opt = { .constant_memory = LXW_TRUE };
+	lxw_workbook *wb = workbook_new_opt(spec->xlsx_path, &opt);
+	if (!wb)
+		return pa_fail(err, PA_EIO, "internal", NULL, "cannot create the workbook");
+	lxw_worksheet *ws = workbook_add_worksheet(wb, en ? "Indicators" : "指标");
+	lxw_format *bold = workbook_add_format(wb);
+	format_set_bold(bold);
+	const char *const *h = en ? ind_headers_en : ind_headers_zh;
+	for (int c = 0; c < IND_COL_COUNT; c++)
+		worksheet_write_string(ws, 0, (lxw_col_t)c, h[c], bold);
+	worksheet_set_column(ws, 0, 1, 12, NULL);
+	worksheet_set_column(ws, 3, 5, 24, NULL);
+	worksheet_set_column(ws, 10, 10, 60, NULL);
+	for (size_t i = 0; i < n; i++) {
+		lxw_row_t r = (lxw_row_t)(i + 1);
+		const ind_value_t *v = vals[i];
+		for (int c = 0; c < IND_COL_COUNT; c++) {
+			if (c == 7)
+				worksheet_write_number(ws, r, 7, (double)v->numerator, NULL);
+			else if (c == 8 && v->denominator >= 0)
+				worksheet_write_number(ws, r, 8, (double)v->denominator, NULL);
+			else if (c == 9 && v->has_value)
+				worksheet_write_number(ws, r, 9, v->value, NULL);
+			else if (c != 8 && c != 9 && rows[i][c] && *rows[i][c])
+				worksheet_write_string(ws, r, (lxw_col_t)c, rows[i][c], NULL);
+		}
+		if (spec->progress)
+			spec->progress(spec->progress_ctx, (int64_t)i + 1, (int64_t)n);
+	}
+	lxw_error e = workbook_close(wb);
+	if (e != LXW_NO_ERROR)
+		return pa_fail(err, PA_EIO, "internal", NULL, "cannot write the workbook: %s",
+		               lxw_strerror(e));
+	return 0;
+}
+
+int export_indicators(pa_app_t *app, arena_t *a, const pa_principal_t *p, const char *actor,
+                      const export_ind_spec_t *spec, int64_t *rows, pa_err_t *err)
+{
+	*rows = 0;
+	bool en = spec->lang && spec->lang[0] == 'e';
+	const char *lang = en ? "en" : "zh-CN";
+	if (!actor)
+		actor = authz_actor(p, a);
+	if ((spec->format == EXPORT_CSV && !spec->csv) ||
+	    (spec->format == EXPORT_XLSX && !spec->xlsx_path))
+		return pa_fail(err, PA_EINVAL, "validation", "format", "no output for the export");
+	ind_result_t r;
+	int rc = indicators_compute(app, a, p, spec->query, lang, &r, err);
+	if (rc < 0)
+		return rc;
+	size_t n = 0;
+	for (size_t g = 0; g < r.ngroups; g++)
+		n += r.groups[g].nvalues;
+	const char *(*fields)[IND_COL_COUNT] = arena_alloc(a, (n + 1) * sizeof(*fields));
+	const ind_value_t **vals = arena_alloc(a, (n + 1) * sizeof(*vals));
+	const char *from = ind_day_text(a, spec->query->from_day);
+	const char *to = ind_day_text(a, spec->query->to_day);
+	orgtree_t *tree = orgcache_get(app->orgs);
+	size_t k = 0;
+	for (size_t g = 0; g < r.ngroups; g++) {
+		const char *key = r.groups[g].key;
+		const char *gname = ind_group_name(app, a, tree, spec->query, key, en);
+		for (size_t i = 0; i < r.groups[g].nvalues; i++, k++) {
+			vals[k] = &r.groups[g].values[i];
+			ind_row_fields(a, from, to, key, gname, vals[k], fields[k]);
+		}
+	}
+	orgtree_release(tree);
+	if (spec->format == EXPORT_XLSX) {
+		rc = ind_write_xlsx(spec, en, (const char *const(*)[IND_COL_COUNT])fields, vals, n, err);
+	} else {
+		strbuf_t *sb = spec->csv;
+		strbuf_adds(sb, "\xEF\xBB\xBF");
+		const char *const *h = en ? ind_headers_en : ind_headers_zh;
+		for (int c = 0; c < IND_COL_COUNT; c++) {
+			if (c)
+				strbuf_addch(sb, ',');
+			csv_field(sb, h[c]);
+		}
+		strbuf_adds(sb, "\r\n");
+		for (size_t i = 0; i < n; i++) {
+			for (int c = 0; c < IND_COL_COUNT; c++) {
+				if (c)
+					strbuf_addch(sb, ',');
+				csv_field(sb, fields[i][c]);
+			}
+			strbuf_adds(sb, "\r\n");
+			if (spec->progress)
+				spec->progress(spec->progress_ctx, (int64_t)i + 1, (int64_t)n);
+		}
+	}
+	*rows = rc == 0 ? (int64_t)n : 0;
+	int arc = ind_audit(app, a, actor, spec, *rows, rc == 0);
+	if (rc == 0 && arc < 0)
+		rc = pa_fail(err, arc, "unavailable", NULL, "could not audit the export");
+	return rc;
+}
+
+const char *export_indicators_file_name(arena_t *a, export_format_t f, pa_time_t now,
+                                        int utc_offset_min)
+{
+	char buf[32];
+	pa_time_format(now, utc_offset_min, buf);
+	return arena_printf(a, "indicators-%.4s%.2s%.2s.%s", buf, buf + 5, buf + 8,
 	                    f == EXPORT_XLSX ? "xlsx" : "csv");
 }

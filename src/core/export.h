@@ -32,6 +32,7 @@
 #include "base/common.h"
 #include "core/app.h"
 #include "core/authz.h"
+#include "core/indicators.h"
 
 #define EXPORT_PAGE 500                 /* cases read per page */
 #define EXPORT_XLSX_MAX_ROWS 1048575    /* Excel's 1048576 rows less the header */
@@ -68,7 +69,36 @@ const pa_err_t *export_error(const export_job_t *j);
 /* Audits the export (rows, complete or not) and frees the job.  NULL is fine. */
 int export_close(export_job_t *j, bool complete);
 
+/* ---- indicator tables ------------------------------------------------------------------------
+ *
+ * Every (group, indicator) of an indicators query (core/indicators.h) as one
+ * row: the period, the group (its key and its name: the type's, category's,
+ * unit's or street's label, or the month as YYYY-MM), the indicator's name,
+ * label and kind, its numerator, denominator (empty for a plain count), value
+ * (empty when the denominator is 0) and formula — exactly the numbers of
+ * GET /api/v1/indicators for the same query and principal.  A table is a few
+ * thousand rows at most (groups × indicators), so it is made whole: CSV into
+ * *csv (BOM, header, CRLF, the same quoting and formula guard as case
+ * exports), XLSX to xlsx_path (numbers as numbers).  progress, when not NULL,
+ * is called after each row with the rows done and the total.  Audited as
+ * `indicators.export` (format, query, rows, complete). */
+typedef struct export_ind_spec {
+	export_format_t format;
+	const ind_query_t *query;
+	const char *lang;             /* zh-CN (default) or en */
+	strbuf_t *csv;                /* CSV: the file is appended here */
+	const char *xlsx_path;        /* XLSX: written here */
+	void (*progress)(void *ctx, int64_t done, int64_t total);
+	void *progress_ctx;
+} export_ind_spec_t;
+
+int export_indicators(pa_app_t *app, arena_t *a, const pa_principal_t *p, const char *actor,
+                      const export_ind_spec_t *spec, int64_t *rows, pa_err_t *err);
+
 /* "cases-20261129.csv" — the file name offered for a download. */
 const char *export_file_name(arena_t *a, export_format_t f, pa_time_t now, int utc_offset_min);
+/* "indicators-20261129.xlsx". */
+const char *export_indicators_file_name(arena_t *a, export_format_t f, pa_time_t now,
+                                        int utc_offset_min);
 
 #endif

@@ -127,6 +127,18 @@ const char *ind_day_text(arena_t *a, int64_t day)
 	return arena_printf(a, "%04d-%02d-%02d", y, m, d);
 }
 
+int64_t ind_default_from(int64_t to_day)
+{
+	int y, m, d;
+	civil_from_days(to_day, &y, &m, &d);
+	m -= 11;
+	if (m < 1) {
+		m += 12;
+		y--;
+	}
+	return days_from_civil(y, m, 1);
+}
+
 /* ---- facts ------------------------------------------------------------------------------ */
 
 static bool in_list(const char *const *list, size_t n, const char *s)

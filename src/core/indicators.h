@@ -69,6 +69,9 @@ typedef struct ind_result {
 int ind_parse_day(const char *s, int64_t *day);
 /* The local day of a time. */
 int64_t ind_day_of(pa_app_t *app, pa_time_t t);
+/* The default start of a period ending on to_day: the 1st of the month 11 months
+ * earlier (twelve calendar months with to_day's). */
+int64_t ind_default_from(int64_t to_day);
 /* YYYY-MM-DD of a local day, in the arena. */
 const char *ind_day_text(arena_t *a, int64_t day);
 

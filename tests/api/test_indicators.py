@@ -6,7 +6,9 @@ aggregates (a period of whole months) and from the facts (a period of days);
 calendar-aware timeliness across the 2026 National Day holiday; drill-down
 listing exactly the cases counted; visibility (a unit sees its own numbers,
 a leader the district's); the enterprise-related dimension; workload;
-campaigns and their board.
+campaigns and their board; the indicator table exported as CSV and XLSX (API
+and `pingan export indicators`) holding the very numbers of the API, the
+XLSX read back by openpyxl (Debian's python3-openpyxl), and audited.
 
 The clock is set to Wednesday 2026-09-16 10:00 (UTC+8) and moved forward:
 
@@ -35,9 +37,14 @@ Hand-worked numbers (every case registered 2026-09-16):
 Run: python3 tests/api/test_indicators.py   (PINGAN_BIN = the binary)
 """
 import calendar
+import csv
 import datetime
+import io
+import json
 import os
+import subprocess
 import sys
+import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness as H  # noqa: E402
@@ -83,6 +90,8 @@ def by_name(groups, key=""):
 class Indicators(H.ApiTestCase):
     @classmethod
     def setUpClass(cls):
+        if hasattr(cls, "num"):
+            return   # IndicatorExports made the dataset first
         set_clock(at(2026, 9, 16))
         cls.intake = SRV.client("intake")
         cls.xfj = SRV.client("xfj")
@@ -258,6 +267,161 @@ class Indicators(H.ApiTestCase):
         self.assertEqual(self.drill("cases", "numerator", campaign=c["id"]), [self.id["P2"]])
         lst = self.assertStatus(self.leader.get("/api/v1/campaigns"), 200)
         self.assertIn(c["id"], [x["id"] for x in lst["items"]])
+
+
+def read_xlsx(data):
+    """Rows of the first sheet, read by openpyxl (this interpreter's, or Debian's)."""
+    code = ("import openpyxl, sys, json\n"
+            "wb = openpyxl.load_workbook(sys.argv[1], read_only=True)\n"
+            "print(json.dumps([list(r) for r in wb.active.iter_rows(values_only=True)], "
+            "ensure_ascii=False))\n")
+    with tempfile.NamedTemporaryFile(suffix=".xlsx", delete=False) as f:
+        f.write(data)
+        path = f.name
+    try:
+        py = sys.executable
+        try:
+            import openpyxl  # noqa: F401
+        except ImportError:
+            py = "/usr/bin/python3"
+        out = subprocess.run([py, "-c", code, path], check=True, stdout=subprocess.PIPE).stdout
+        return json.loads(out.decode("utf-8"))
+    finally:
+        os.unlink(path)
+
+
+def csv_rows(raw):
+    assert raw.startswith(b"\xef\xbb\xbf"), raw[:10]
+    return list(csv.reader(io.StringIO(raw[3:].decode("utf-8"), newline="")))
+
+
+class IndicatorExports(H.ApiTestCase):
+    """The indicator table as CSV and XLSX: the API's numbers, row for row."""
+    PERIOD = {"from": "2026-09-01", "to": "2026-10-31"}
+
+    @classmethod
+    def setUpClass(cls):
+        Indicators.setUpClass()   # the hand-worked dataset, made once
+
+    def api_table(self, client, **params):
+        p = dict(self.PERIOD, **params)
+        r = self.assertStatus(client.get("/api/v1/indicators", p), 200)
+        return {(g["key"], v["name"]): v for g in r["groups"] for v in g["indicators"]}
+
+    def same_numbers(self, api, rows, text):
+        """rows: (group key, name, numerator, denominator, value) as the file holds them."""
+        self.assertEqual(len(rows), len(api))
+        for key, name, num, den, val in rows:
+            v = api[(key, name)]
+            self.assertEqual(int(num), v["numerator"], name)
+            if v["denominator"] is None:
+                self.assertIn(den, ("", None), name)
+            else:
+                self.assertEqual(int(den), v["denominator"], name)
+            if v["value"] is None:
+                self.assertIn(val, ("", None), name)
+            else:
+                self.assertAlmostEqual(float(val), v["value"], places=9, msg=name)
+        if text:
+            self.assertIn("on_time_acceptance", text)
+
+    def test_csv_equals_the_api(self):
+        leader = SRV.client("leader")
+        for group_by in ("", "org", "month"):
+            params = dict(self.PERIOD, format="csv")
+            if group_by:
+                params["group_by"] = group_by
+            r = leader.get("/api/v1/exports/indicators", params)
+            self.assertEqual(r.status, 200, r.data)
+            self.assertEqual(r.headers["content-type"], "text/csv; charset=utf-8")
+            self.assertRegex(r.headers["content-disposition"],
+                             r'^attachment; filename="indicators-\d{8}\.csv"$')
+            rows = csv_rows(r.raw)
+            self.assertEqual(rows[0], ["起始日", "截止日", "分组", "分组名称", "指标", "名称", "种类",
+                                       "分子", "分母", "值", "公式"])
+            self.assertTrue(all(x[0] == "2026-09-01" and x[1] == "2026-10-31" for x in rows[1:]))
+            api = self.api_table(leader, **({"group_by": group_by} if group_by else {}))
+            self.same_numbers(api, [(x[2], x[4], x[7], x[8], x[9]) for x in rows[1:]], r.raw.decode())
+        # group names: the unit's name, the month as YYYY-MM; English headers
+        r = leader.get("/api/v1/exports/indicators", dict(self.PERIOD, group_by="org"))
+        names = {x[2]: x[3] for x in csv_rows(r.raw)[1:]}
+        self.assertIn("信访", names[str(Indicators.org["district-xfj"])])
+        r = leader.get("/api/v1/exports/indicators", dict(self.PERIOD, group_by="month", lang="en"))
+        rows = csv_rows(r.raw)
+        self.assertEqual(rows[0][:4], ["From", "To", "Group", "Group name"])
+        self.assertEqual({x[3] for x in rows[1:]}, {"2026-09"})
+
+    def test_visibility_is_the_apis(self):
+        housing = SRV.client("housing")
+        rows = csv_rows(housing.get("/api/v1/exports/indicators", self.PERIOD).raw)
+        cases = [x for x in rows[1:] if x[4] == "cases"]
+        self.assertEqual(cases[0][7], "1")   # only P2, as GET /api/v1/indicators says
+
+    def test_xlsx_equals_the_api(self):
+        leader = SRV.client("leader")
+        r = leader.get("/api/v1/exports/indicators", dict(self.PERIOD, format="xlsx", group_by="type"))
+        self.assertEqual(r.status, 200, r.data)
+        self.assertEqual(r.headers["content-type"],
+                         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        rows = read_xlsx(r.raw)
+        self.assertEqual(rows[0][0], "起始日")
+        api = self.api_table(leader, group_by="type")
+        self.same_numbers(api, [(x[2], x[4], x[7], x[8], x[9]) for x in rows[1:]], None)
+        p = [x for x in rows[1:] if x[4] == "on_time_acceptance"][0]
+        self.assertEqual((p[3], p[7], p[8]), ("信访", 2, 4))
+        self.assertAlmostEqual(p[9], 0.5)
+
+    def test_bad_input_and_audit(self):
+        leader = SRV.client("leader")
+        self.assertProblem(leader.get("/api/v1/exports/indicators", dict(self.PERIOD, format="pdf")),
+                           400, "validation", "format")
+        self.assertProblem(leader.get("/api/v1/exports/indicators", dict(self.PERIOD, group_by="x")),
+                           400, "validation", "group_by")
+        self.assertProblem(leader.get("/api/v1/exports/indicators", {"from": "2026-13-01"}),
+                           400, "validation", "from")
+        self.assertEqual(SRV.public().get("/api/v1/exports/indicators").status, 401)
+        leader.get("/api/v1/exports/indicators", dict(self.PERIOD, group_by="street"))
+        auditor = SRV.client("auditor")
+        items, after = [], 0
+        while True:
+            d = auditor.get("/api/v1/audit", {"after": after, "limit": 500}).data
+            items.extend(d["items"])
+            if not d.get("next_after"):
+                break
+            after = d["next_after"]
+        ex = [i for i in items if i["action"] == "indicators.export"]
+        last = ex[-1]
+        self.assertIn("leader", last["actor"])
+        self.assertEqual(last["detail"]["query"]["group_by"], "street")
+        self.assertEqual(last["detail"]["query"]["from"], "2026-09-01")
+        self.assertTrue(last["detail"]["complete"])
+        self.assertGreater(last["detail"]["rows"], 10)
+
+    def test_cli_export_equals_the_api(self):
+        api = self.api_table(SRV.client("leader"), group_by="category")
+        with tempfile.TemporaryDirectory() as tmp:
+            out = os.path.join(tmp, "i.csv")
+            p = subprocess.run([H.PINGAN_BIN, "export", "indicators", "--data", SRV.data,
+                                "--from", "2026-09-01", "--to", "2026-10-31", "--group-by", "category",
+                                "--out", out], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertRegex(p.stderr.decode(), r"exported \d+ indicator rows")
+            with open(out, "rb") as f:
+                rows = csv_rows(f.read())
+            self.same_numbers(api, [(x[2], x[4], x[7], x[8], x[9]) for x in rows[1:]], None)
+            xl = os.path.join(tmp, "i.xlsx")
+            p = subprocess.run([H.PINGAN_BIN, "export", "indicators", "--data", SRV.data, "--format",
+                                "xlsx", "--out", xl, "--from", "2026-09-01", "--to", "2026-10-31",
+                                "--group-by", "category", "--lang", "en"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            with open(xl, "rb") as f:
+                rows = read_xlsx(f.read())
+            self.assertEqual(rows[0][0], "From")
+            self.assertEqual(len(rows) - 1, len(api))
+            p = subprocess.run([H.PINGAN_BIN, "export", "indicators", "--data", SRV.data,
+                                "--group-by", "nope"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            self.assertEqual(p.returncode, 2, p.stderr)
 
 
 if __name__ == "__main__":
