@@ -111,6 +111,7 @@ int h_public_case_create(http_req_t *, http_resp_t *);
 int h_public_case_get(http_req_t *, http_resp_t *);
 int h_public_rating(http_req_t *, http_resp_t *);
 int h_public_review(http_req_t *, http_resp_t *);
+int h_public_case_action(http_req_t *, http_resp_t *);
 int h_public_attachment_get(http_req_t *, http_resp_t *);
 int h_public_workflow(http_req_t *, http_resp_t *);
 int h_public_units(http_req_t *, http_resp_t *);

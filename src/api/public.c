@@ -1,8 +1,16 @@
 /*
  * public.c — what the public uses without an account: submit, track with
- * number + query code, rate, ask for review; the definitions and unit list
- * the portal's forms need.  Every route here is rate-limited per address,
- * and a wrong query code costs a token of its own limiter.
+ * number + query code, rate, ask for review, take the steps a definition
+ * gives the role `public` (a grid event's reporter verifies the work or
+ * sends it back); the definitions and unit list the portal's forms need.
+ * Every route here is rate-limited per address, and a wrong query code
+ * costs a token of its own limiter.
+ *
+ * The holder of a case's number and query code acts as the principal kind
+ * PRINCIPAL_PUBLIC: core/authz.c lets it take exactly the transitions whose
+ * roles list `public`, and core/cases.c applies every other check of a
+ * step (state, window, once, fields) and writes the event and the audit
+ * record ("public <address>") in the step's own write.
  */
 #include "base/common.h"
 #include "api/api.h"
@@ -66,22 +74,28 @@ static int load_public_own(http_req_t *req, const char *code, pa_case_t *cs)
 	return rc;
 }
 
-static int public_case_get(http_req_t *req, http_resp_t *resp);
+static int public_case_get(http_req_t *req, http_resp_t *resp, const char *code);
 
-int h_public_case_get(http_req_t *req, http_resp_t *resp)
+/* The case as the holder of its code sees it, from one snapshot (case,
+ * timeline, ratings, attachments under one read lock). */
+static int public_case_view(http_req_t *req, http_resp_t *resp, const char *code)
 {
-	/* case, timeline, ratings, attachments: one snapshot, one read lock */
 	store_conn_t *c = store_reader(api_app(req)->store);
 	store_read_begin(c);
-	int rc = public_case_get(req, resp);
+	int rc = public_case_get(req, resp, code);
 	store_read_end(c);
 	return rc;
 }
 
-static int public_case_get(http_req_t *req, http_resp_t *resp)
+int h_public_case_get(http_req_t *req, http_resp_t *resp)
+{
+	return public_case_view(req, resp, http_query(req, "code"));
+}
+
+static int public_case_get(http_req_t *req, http_resp_t *resp, const char *code)
 {
 	pa_case_t cs;
-	int rc = load_public(req, http_query(req, "code"), &cs);
+	int rc = load_public(req, code, &cs);
 	if (rc < 0)
 		return rc;
 	pa_app_t *app = api_app(req);
@@ -167,6 +181,18 @@ static int public_case_get(http_req_t *req, http_resp_t *resp)
 			if (ats[i].public)
 				json_array_append_new(files, api_attachment_json(&ats[i]));
 	json_object_set_new(j, "attachments", files);
+
+	/* What the holder of the code may do now: the same list and shape as a
+	 * staff user's actions.  A merged case's code shows the surviving case
+	 * but acts on nothing (load_public_own). */
+	json_t *actions = json_array();
+	if (streq(cs.number, req->params[0])) {
+		const wf_transition_t **acts = NULL;
+		size_t nacts = cases_allowed_actions(app, req->arena, pub, &cs, &acts);
+		for (size_t i = 0; i < nacts; i++)
+			json_array_append_new(actions, api_action_json(req, &cs, acts[i]));
+	}
+	json_object_set_new(j, "actions", actions);
 	http_resp_json(resp, 200, j);
 	return 0;
 }
@@ -229,6 +255,36 @@ int h_public_review(http_req_t *req, http_resp_t *resp)
 		                                    "due_at", api_time(api_app(req), out.due_at)));
 	}
 	json_decref(fields);
+	json_decref(body);
+	return rc;
+}
+
+/*
+ * POST /api/public/cases/{number}/actions/{action} {code, fields}: the
+ * holder of the case's code takes a step whose roles list `public`.  The
+ * answer is the case as GET /api/public/cases/{number} shows it afterwards.
+ * Errors are the staff route's: 404 for an unknown step (and for a wrong
+ * number or code), 403 for a step not the public's, 409 for the wrong state
+ * or a closed window, 400 naming `fields.<name>`.
+ */
+int h_public_case_action(http_req_t *req, http_resp_t *resp)
+{
+	static const char *const allowed[] = { "code", "fields", NULL };
+	json_t *body;
+	pa_case_t cs;
+	int rc = public_body(req, allowed, &body, &cs);
+	if (rc < 0)
+		return rc;
+	json_t *fields = json_object_get(body, "fields");
+	if (fields && !json_is_object(fields)) {
+		rc = pa_fail(&req->err, PA_EINVAL, "validation", "fields", "fields must be an object");
+	} else {
+		pa_case_t out;
+		rc = cases_transition(api_app(req), req->arena, api_public_principal(req), &cs,
+		                      req->params[1], fields, 0, &out, &req->err);
+		if (rc == 0)
+			rc = public_case_view(req, resp, json_string_value(json_object_get(body, "code")));
+	}
 	json_decref(body);
 	return rc;
 }

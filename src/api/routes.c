@@ -62,6 +62,8 @@ const http_route_t api_routes[] = {
 	{ "GET", "/api/public/cases/{number}", P, h_public_case_get, "public_case_get" },
 	{ "POST", "/api/public/cases/{number}/rating", P, h_public_rating, "public_rating" },
 	{ "POST", "/api/public/cases/{number}/review", P, h_public_review, "public_review" },
+	{ "POST", "/api/public/cases/{number}/actions/{action}", P, h_public_case_action,
+	  "public_case_action" },
 	{ "GET", "/api/public/cases/{number}/attachments/{sha}", P | ROUTE_TEXT,
 	  h_public_attachment_get, "public_attachment_get" },
 	{ "GET", "/api/public/workflows/{type}", ROUTE_PUBLIC, h_public_workflow, "public_workflow" },

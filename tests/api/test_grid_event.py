@@ -386,6 +386,142 @@ class GridEvent(H.ApiTestCase):
         del body3["location"]
         self.assertProblem(pub.post("/api/public/cases", body3), 400, "validation", field="location")
 
+    # -- the reporter verifies (role public on verify and rework) ---------------
+
+    def public_act(self, number, action, code, fields=None, expect=200, client=None):
+        body = {"code": code}
+        if fields is not None:
+            body["fields"] = fields
+        r = (client or SRV.public()).post("/api/public/cases/%s/actions/%s" % (number, action), body)
+        if expect is not None:
+            return self.assertStatus(r, expect)
+        return r
+
+    def audit_records(self, case_id):
+        auditor = SRV.client("auditor")
+        found, after = [], 0
+        while True:
+            items = self.assertStatus(auditor.get("/api/v1/audit", {"after": after, "limit": 500}),
+                                      200)["items"]
+            if not items:
+                return found
+            found += [x for x in items if x["object"] == "case:%d" % case_id]
+            after = items[-1]["seq"]
+
+    def to_handled(self, cid, filer=None):
+        filer = filer or self.street
+        filer.act(cid, "file", {"note": "属实"})
+        filer.act(cid, "dispatch", {"org_id": self.org["district-housing"]})
+        self.housing.act(cid, "report_back", {"result": "已清运"})
+
+    def test_10_reporter_verifies(self):
+        pub = SRV.public()
+        body = grid_body()
+        del body["channel"]
+        body["contact"] = {"name": "李四", "phone": "13900001111"}
+        d = self.assertStatus(pub.post("/api/public/cases", body), 201)
+        number, code = d["number"], d["query_code"]
+        cid = H.find_case_id(self.intake, number)
+        # nothing to do for the reporter until the department reports back
+        v = self.assertStatus(H.track(SRV, number, code), 200)
+        self.assertEqual(v["actions"], [])
+        self.assertProblem(self.public_act(number, "verify", code, expect=None), 409, "invalid-state")
+        self.to_handled(cid, self.intake)  # the public's reports reach the intake unit
+
+        v = self.assertStatus(H.track(SRV, number, code), 200)
+        self.assertEqual(v["state"], "handled")
+        acts = {a["name"]: a for a in v["actions"]}
+        self.assertEqual(set(acts), {"verify", "rework"})
+        self.assertEqual(acts["rework"]["label"], "核查未通过（返工）")
+        self.assertEqual(acts["rework"]["to"], "dispatched")
+        self.assertEqual([(f["name"], f["required"]) for f in acts["rework"]["fields"]],
+                         [("reason", True)])
+        self.assertEqual([(f["name"], f["required"]) for f in acts["verify"]["fields"]],
+                         [("note", False)])
+        en = self.assertStatus(H.track(SRV, number, code, client=SRV.public(lang="en")), 200)
+        self.assertEqual({a["name"]: a["label"] for a in en["actions"]}["verify"],
+                         "Verified (close)")
+
+        # a wrong code, a wrong number: 404 as everywhere; nothing changes
+        wrong = "2222222222" if code != "2222222222" else "3333333333"
+        self.assertProblem(self.public_act(number, "verify", wrong, expect=None), 404, "not-found")
+        self.assertProblem(self.public_act("WG-1999-000001", "verify", code, expect=None), 404,
+                           "not-found")
+        # the code is required, and only code and fields are accepted
+        r = pub.post("/api/public/cases/%s/actions/verify" % number, {})
+        self.assertProblem(r, 400, "validation", field="code")
+        r = pub.post("/api/public/cases/%s/actions/verify" % number, {"code": code, "note": "x"})
+        self.assertProblem(r, 400, "validation")
+        self.assertProblem(self.public_act(number, "verify", code, fields="ok", expect=None), 400,
+                           "validation", field="fields")
+        # steps that are not the public's, steps that do not exist
+        self.assertProblem(self.public_act(number, "evaluate", code, {"grade": "good"}, expect=None),
+                           403, "forbidden")
+        self.assertProblem(self.public_act(number, "report_back", code, {"result": "x"},
+                                           expect=None), 403, "forbidden")
+        self.assertProblem(self.public_act(number, "fly", code, expect=None), 404, "not-found")
+        # the step's fields are checked as for staff
+        self.assertProblem(self.public_act(number, "rework", code, {}, expect=None), 400,
+                           "validation", field="fields.reason")
+        self.assertProblem(self.public_act(number, "rework", code, {"reason": "x", "why": 1},
+                                           expect=None), 400, "validation", field="fields.why")
+        self.assertEqual(self.intake.case(cid)["state"], "handled")
+
+        # the reporter sends it back: the department has it again, with a new limit
+        v = self.public_act(number, "rework", code, {"reason": "现场仍有垃圾残留"})
+        self.assertEqual(v["number"], number)
+        self.assertEqual(v["state"], "dispatched")
+        self.assertEqual(v["actions"], [])
+        self.assertEqual(v["handling_unit"]["id"], self.org["district-housing"])
+        self.assertEqual([e.get("action") for e in v["timeline"] if e["kind"] == "transition"][-1],
+                         "rework")
+        c = self.housing.case(cid)
+        self.assertEqual(c["state"], "dispatched")
+        self.housing.act(cid, "report_back", {"result": "已彻底清理"})
+
+        # then confirms it: closed, and the closing notice is on the public timeline
+        v = self.public_act(number, "verify", code, {"note": "已清理干净，谢谢"})
+        self.assertEqual(v["state"], "closed")
+        self.assertTrue(any(n["kind"] == "notice" for n in v["notices"]))
+        self.assertTrue(v["can_rate"])
+        self.assertEqual(v["actions"], [])
+        self.assertProblem(self.public_act(number, "verify", code, expect=None), 409, "invalid-state")
+        # staff see who did it; the audit log has both steps by the public
+        ev = self.sup.get("/api/v1/cases/%d/events" % cid).data["items"]
+        steps = [(e["action"], e["actor_name"]) for e in ev if e["kind"] == "transition"]
+        self.assertEqual(steps[-2:], [("report_back", steps[-2][1]), ("verify", "public")])
+        self.assertIn(("rework", "public"), steps)
+        recs = [x for x in self.audit_records(cid) if x["action"] == "case.transition"]
+        by_public = [x["detail"]["action"] for x in recs if x["actor"].startswith("public ")]
+        self.assertEqual(by_public, ["rework", "verify"])
+
+    def test_11_reporter_of_a_staff_registered_event(self):
+        # a grid worker registers it for a resident, who gets the number and code
+        d = self.assertStatus(self.grid.post("/api/v1/cases", grid_body()), 201)
+        number, code, cid = d["number"], d["query_code"], d["id"]
+        self.to_handled(cid)
+        self.assertEqual({a["name"] for a in self.grid.case(cid)["actions"]}, {"verify", "rework"})
+        v = self.assertStatus(H.track(SRV, number, code), 200)
+        self.assertEqual({a["name"] for a in v["actions"]}, {"verify", "rework"})
+        v = self.public_act(number, "verify", code)
+        self.assertEqual(v["state"], "closed")
+
+    def test_12_public_actions_are_rate_limited(self):
+        # the route is one of the rate-limited public writes: the server of this
+        # module allows 1000 at once, so a separate server with a burst of 2
+        srv = H.Server(env={"PINGAN_RATE_PUBLIC_PER_MINUTE": "1", "PINGAN_RATE_PUBLIC_BURST": "2"})
+        srv.start()
+        try:
+            pub = srv.public()
+            codes = []
+            for _ in range(4):
+                r = pub.post("/api/public/cases/WG-2026-000001/actions/verify", {"code": "2222222222"})
+                codes.append(r[0])
+            self.assertIn(429, codes)
+            self.assertTrue(all(c in (404, 429) for c in codes), codes)
+        finally:
+            srv.stop()
+
 
 if __name__ == "__main__":
     H.run_module()

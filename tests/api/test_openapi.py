@@ -996,6 +996,16 @@ class TestResponsesMatchSchemas(ServerTestCase):
         self.check("POST", "/api/public/cases/{number}/rating", r, 201)
         r = self.request("POST", pub + "/rating", json_body={"code": self.query_code, "level": "satisfied"})
         self.check("POST", "/api/public/cases/{number}/rating", r, 409)
+        # the public's steps now: the review, also by its transition's name
+        self.assertEqual([a["name"] for a in case["actions"]], ["request_review"])
+        act = pub + "/actions/"
+        r = self.request("POST", act + "reply", json_body={"code": self.query_code})
+        self.check("POST", "/api/public/cases/{number}/actions/{action}", r, 403)
+        r = self.request("POST", act + "fly", json_body={"code": self.query_code})
+        self.check("POST", "/api/public/cases/{number}/actions/{action}", r, 404)
+        r = self.request("POST", act + "request_review", json_body={"code": self.query_code, "fields": {}})
+        self.assertEqual(self.check("POST", "/api/public/cases/{number}/actions/{action}", r, 400)["field"],
+                         "fields.reason")
         r = self.request("POST", pub + "/review", json_body={"code": self.query_code})
         self.assertEqual(self.check("POST", "/api/public/cases/{number}/review", r, 400)["field"], "reason")
         r = self.request("POST", pub + "/review", json_body={"code": self.query_code,

@@ -77,8 +77,8 @@ static void test_grid_event_shape(void **state)
 		{ "dispatch", "filed", "dispatched", "intake,handler,supervisor", "field:org_id" },
 		{ "return", "dispatched", "filed", "handler", "previous" },
 		{ "report_back", "dispatched", "handled", "handler", "previous" },
-		{ "verify", "handled", "closed", "grid_worker,intake,handler,supervisor", "keep" },
-		{ "rework", "handled", "dispatched", "grid_worker,intake,handler,supervisor", "previous" },
+		{ "verify", "handled", "closed", "public,grid_worker,intake,handler,supervisor", "keep" },
+		{ "rework", "handled", "dispatched", "public,grid_worker,intake,handler,supervisor", "previous" },
 		{ "evaluate", "closed", "evaluated", "supervisor,leader", "keep" },
 		{ "archive", "closed", "evaluated", "system", "keep" },
 	};
