@@ -38,6 +38,15 @@ int h_metrics(http_req_t *req, http_resp_t *resp)
 		            "pingan_outbox_messages{status=\"dead\"} %lld\n",
 		            (long long)pending, (long long)sent, (long long)dead);
 	}
+	int64_t commits = 0, writes = 0;
+	store_stats(app->store, &commits, &writes);
+	strbuf_addf(&out,
+	            "# HELP pingan_store_commits_total Write transactions committed (group commit: "
+	            "each holds one or more writes).\n"
+	            "# TYPE pingan_store_commits_total counter\npingan_store_commits_total %lld\n"
+	            "# HELP pingan_store_writes_total Writes run by the store's writer.\n"
+	            "# TYPE pingan_store_writes_total counter\npingan_store_writes_total %lld\n",
+	            (long long)commits, (long long)writes);
 	http_resp_text(resp, 200, "text/plain; version=0.0.4; charset=utf-8", out.buf, out.len);
 	strbuf_release(&out);
 	return 0;

@@ -423,6 +423,7 @@ int sq_tx_case_insert(store_tx_t *tx, const pa_case_t *cs, pa_id_t *id)
 	ins.id = sqlite3_last_insert_rowid(c->db);
 	if (id)
 		*id = ins.id;
+	sq_search_queue(tx, ins.id, true);
 	return sq_observe_case(tx, &ins, true);
 }
 
@@ -472,6 +473,18 @@ int sq_tx_case_update(store_tx_t *tx, const pa_case_t *cs)
 
 /* ---- timeline ---------------------------------------------------------------------------- */
 
+/* Whether SEARCH_EVENT_TEXT of ev may be non-empty (its case's notes then
+ * change): text, or the text fields of a transition; never a notice or a
+ * document.  A superset is harmless (the notes are rebuilt, unchanged). */
+static bool event_may_have_notes(const pa_event_t *ev)
+{
+	if (!ev->kind || streq(ev->kind, "notice") || streq(ev->kind, "document"))
+		return false;
+	if (ev->text && ev->text[strspn(ev->text, "\n")]) /* trim(..., char(10)) */
+		return true;
+	return streq(ev->kind, "transition") && ev->data && strstr(ev->data, "\"fields\"");
+}
+
 int sq_tx_event_insert(store_tx_t *tx, const pa_event_t *ev, pa_id_t *id)
 {
 	store_conn_t *c = tx->conn;
@@ -498,6 +511,8 @@ int sq_tx_event_insert(store_tx_t *tx, const pa_event_t *ev, pa_id_t *id)
 		return rc;
 	if (id)
 		*id = sqlite3_last_insert_rowid(c->db);
+	if (event_may_have_notes(ev))
+		sq_search_queue(tx, ev->case_id, false);
 	return sq_observe_event(tx, ev);
 }
 

@@ -157,6 +157,31 @@ void sq_read_case(sqlite3_stmt *st, arena_t *a, pa_case_t *cs);
 /* Registers the engine's SQL functions (pa_grams) on a new connection. */
 int sq_search_register(sqlite3 *db);
 
+/* The searchable text of timeline event e (an SQL expression over the row
+ * alias e): its text and the text fields of a transition; notices and
+ * documents are not notes.  Migration 10 and sq_search_index use it. */
+#define SEARCH_EVENT_TEXT(e)                                                                      \
+	"trim(coalesce(CASE WHEN " e ".kind IN ('notice', 'document') THEN NULL ELSE " e ".text END, " \
+	"'') || char(10) || coalesce(CASE WHEN " e ".kind = 'transition' AND json_valid(" e           \
+	".data) THEN (SELECT group_concat(value, char(10)) FROM json_each(" e                          \
+	".data, '$.fields') WHERE type = 'text') END, ''), char(10))"
+#define SEARCH_NOTES_MAX "20000" /* characters of notes kept per case (the first ones) */
+
+/* The writer's search index (sqlite_search.c).  Case and event inserts do not
+ * write search_text and search_grams themselves: they queue the case id
+ * (sq_search_queue, store_sqlite.c), and the writer indexes every queued
+ * case of a batch with a few statements after the batch's last job, in the
+ * same transaction, so the index commits or rolls back with the rows.  That
+ * keeps FTS5 from writing a segment per job (it flushes its pending terms at
+ * every savepoint, and each job runs in one).  is_new: the case was inserted
+ * (else an event with text was added to it). */
+void sq_search_queue(store_tx_t *tx, pa_id_t case_id, bool is_new);
+/* Indexes the cases queued in a batch: new_ids were inserted (their rows are
+ * added), note_ids gained notes (their notes are rebuilt from the timeline).
+ * An id may be in both lists. */
+int sq_search_index(store_conn_t *c, const pa_id_t *new_ids, size_t nnew, const pa_id_t *note_ids,
+                    size_t nnotes, pa_err_t *err);
+
 /* Migration scripts: sq_migrations[v] takes the schema from v-1 to v. */
 extern const char *const sq_migrations[];
 extern const int sq_schema_latest;

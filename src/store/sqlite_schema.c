@@ -598,12 +598,7 @@ static const char migration_9[] =
  * is rewritten from search_text (delete with the old grams, insert the new)
  * when a case gains a note.  Triggers keep both in the transaction of the
  * write; pa_grams() is registered on every connection of the engine. */
-#define SEARCH_EVENT_TEXT(e)                                                                      \
-	"trim(coalesce(CASE WHEN " e ".kind IN ('notice', 'document') THEN NULL ELSE " e ".text END, " \
-	"'') || char(10) || coalesce(CASE WHEN " e ".kind = 'transition' AND json_valid(" e           \
-	".data) THEN (SELECT group_concat(value, char(10)) FROM json_each(" e                          \
-	".data, '$.fields') WHERE type = 'text') END, ''), char(10))"
-#define SEARCH_NOTES_MAX "20000" /* characters of notes kept per case (the first ones) */
+/* SEARCH_EVENT_TEXT and SEARCH_NOTES_MAX: sqlite_internal.h (the writer's search index uses them too). */
 
 static const char migration_10[] =
 	"CREATE VIRTUAL TABLE search_text USING fts5(title, body, notes, tokenize = 'trigram');\n"
@@ -662,6 +657,13 @@ static const char migration_12[] =
 	"  SELECT RAISE(ABORT, 'case records are never deleted');\n"
 	"END;\n";
 
+/* The search index is written by the writer once per batch (sqlite_search.c,
+ * "indexing"), no longer by a trigger per row: FTS5 wrote a segment at every
+ * job's savepoint, over half of a submission's cost. */
+static const char migration_14[] =
+	"DROP TRIGGER cases_search;\n"
+	"DROP TRIGGER events_search;\n";
+
 const char *const sq_migrations[] = {
 	NULL,         /* version 0: empty database */
 	migration_1,
@@ -677,6 +679,7 @@ const char *const sq_migrations[] = {
 	migration_11, /* Open311 request and update lists */
 	migration_12, /* case records (parties, sessions, agreements, tasks, assets ...) */
 	migration_13, /* indicators: case facts, aggregates, workload; campaigns */
+	migration_14, /* search rows written per batch by the writer, not by triggers */
 };
 
 const int sq_schema_latest = (int)ARRAY_SIZE(sq_migrations) - 1;

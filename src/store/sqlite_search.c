@@ -2,8 +2,10 @@
  * sqlite_search.c — full-text search over cases on SQLite FTS5.
  *
  * Two FTS5 tables hold one row per case (rowid = case id), columns title,
- * body and notes (migration 7 in sqlite_schema.c; triggers keep them in the
- * transaction of every case and event insert):
+ * body and notes (migration 10 in sqlite_schema.c).  The writer keeps them
+ * in the transaction of every case and event insert: the inserts queue the
+ * case (sq_search_queue) and sq_search_index below indexes a whole batch
+ * after its last job, with at most four statements (see "Indexing"):
  *
  *   search_text   tokenizer `trigram`: any substring of three or more
  *                 characters, Chinese or not, case-insensitive;
@@ -53,6 +55,102 @@ int sq_search_register(sqlite3 *db)
 	return sqlite3_create_function_v2(db, "pa_grams", 1,
 	                                  SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL,
 	                                  grams_fn, NULL, NULL, NULL);
+}
+
+/* ---- indexing (the writer, once per batch) ------------------------------------------ */
+
+/* Why once per batch and not per row (migration 10's triggers did it per
+ * row until migration 14 dropped them): FTS5 writes its pending terms to
+ * disk as a new segment at every savepoint and at the start of every
+ * statement that opens a statement journal once the table is in the
+ * transaction, and each job of a batch runs in a savepoint.  Per row, every
+ * submission wrote two segments and paid for merging them — over half the
+ * writer's time.  Here the statements run after every job has released its
+ * savepoint: two to four segments per batch, whatever its size.  The result
+ * is the same as the triggers': a new case's title and body with the notes
+ * of its timeline, and a case that gained notes gets them rebuilt from its
+ * events (the first SEARCH_NOTES_MAX characters, in event order), its grams
+ * deleted with the old values and inserted with the new. */
+
+#define NOTES_OF(id)                                                                   \
+	"coalesce((SELECT substr(group_concat(t, char(10)), 1, " SEARCH_NOTES_MAX ") FROM " \
+	"(SELECT " SEARCH_EVENT_TEXT("e") " AS t FROM events e WHERE e.case_id = " id       \
+	" ORDER BY e.id) WHERE t <> ''), '')"
+
+static const char idx_grams_delete[] =
+	"INSERT INTO search_grams(search_grams, rowid, title, body, notes) "
+	"SELECT 'delete', s.rowid, pa_grams(s.title), pa_grams(s.body), pa_grams(s.notes) "
+	"FROM json_each(?1) j CROSS JOIN search_text s ON s.rowid = j.value";
+static const char idx_notes_update[] =
+	"UPDATE search_text SET notes = " NOTES_OF("search_text.rowid") " "
+	"WHERE rowid IN (SELECT value FROM json_each(?1))";
+static const char idx_text_insert[] =
+	"INSERT INTO search_text(rowid, title, body, notes) "
+	"SELECT c.id, c.title, c.body, " NOTES_OF("c.id") " "
+	"FROM json_each(?1) j CROSS JOIN cases c ON c.id = j.value";
+static const char idx_grams_insert[] =
+	"INSERT INTO search_grams(rowid, title, body, notes) "
+	"SELECT s.rowid, pa_grams(s.title), pa_grams(s.body), pa_grams(s.notes) "
+	"FROM json_each(?1) j CROSS JOIN search_text s ON s.rowid = j.value";
+
+static int idx_run(store_conn_t *c, const char *sql, size_t len, const strbuf_t *ids, pa_err_t *err)
+{
+	sqlite3_stmt *st;
+	int rc = sq_stmt_dyn(c, sql, len, &st);
+	if (rc < 0)
+		return rc;
+	rc = sqlite3_bind_text(st, 1, ids->buf, (int)ids->len, SQLITE_STATIC);
+	if (rc != SQLITE_OK) {
+		rc = sq_bind_error(c, rc, err);
+	} else {
+		/* sqlite3_step, not sq_step: the fault hook counts the jobs' statements */
+		rc = sqlite3_step(st);
+		rc = rc == SQLITE_DONE ? 0 : sq_error(c, rc, err, sql);
+	}
+	sq_done(st);
+	return rc < 0 ? rc : 0;
+}
+
+static bool has_id(const pa_id_t *ids, size_t n, pa_id_t id)
+{
+	for (size_t i = 0; i < n; i++)
+		if (ids[i] == id)
+			return true;
+	return false;
+}
+
+int sq_search_index(store_conn_t *c, const pa_id_t *new_ids, size_t nnew, const pa_id_t *note_ids,
+                    size_t nnotes, pa_err_t *err)
+{
+	strbuf_t fresh = STRBUF_INIT, noted = STRBUF_INIT, all = STRBUF_INIT;
+	strbuf_addch(&fresh, '[');
+	strbuf_addch(&noted, '[');
+	for (size_t i = 0; i < nnew; i++)
+		strbuf_addf(&fresh, "%s%lld", i ? "," : "", (long long)new_ids[i]);
+	size_t k = 0;
+	for (size_t i = 0; i < nnotes; i++) {
+		/* a case inserted in this batch gets its notes with its row */
+		if (nnew && has_id(new_ids, nnew, note_ids[i]))
+			continue;
+		strbuf_addf(&noted, "%s%lld", k++ ? "," : "", (long long)note_ids[i]);
+	}
+	strbuf_addch(&fresh, ']');
+	strbuf_addch(&noted, ']');
+	strbuf_addf(&all, "[%.*s%s%.*s]", (int)(fresh.len - 2), fresh.buf + 1,
+	            nnew && k ? "," : "", (int)(noted.len - 2), noted.buf + 1);
+	int rc = 0;
+	if (k && rc == 0)
+		rc = idx_run(c, idx_grams_delete, sizeof(idx_grams_delete) - 1, &noted, err);
+	if (k && rc == 0)
+		rc = idx_run(c, idx_notes_update, sizeof(idx_notes_update) - 1, &noted, err);
+	if (nnew && rc == 0)
+		rc = idx_run(c, idx_text_insert, sizeof(idx_text_insert) - 1, &fresh, err);
+	if ((nnew || k) && rc == 0)
+		rc = idx_run(c, idx_grams_insert, sizeof(idx_grams_insert) - 1, &all, err);
+	strbuf_release(&fresh);
+	strbuf_release(&noted);
+	strbuf_release(&all);
+	return rc;
 }
 
 /* ---- MATCH expressions ------------------------------------------------------------------ */

@@ -99,6 +99,11 @@ struct store {
 	pthread_mutex_t readers_mu;   /* guards the list below */
 	store_conn_t *readers;
 
+	/* Cases whose search rows the running batch must write (sq_search_queue);
+	 * the writer thread's only. */
+	struct search_queued { pa_id_t id; bool is_new; } *search_q;
+	size_t nsearch_q, search_q_cap;
+
 	atomic_int fault_countdown;   /* sq_fault_inject */
 	const store_observer_t *observer; /* store_set_observer; read by the writer only */
 };
@@ -604,6 +609,57 @@ store_conn_t *sq_reader(store_t *s)
 
 /* ---- the writer ------------------------------------------------------------------------ */
 
+void sq_search_queue(store_tx_t *tx, pa_id_t case_id, bool is_new)
+{
+	store_t *s = tx->s;
+	if (s->nsearch_q == s->search_q_cap) {
+		s->search_q_cap = s->search_q_cap ? 2 * s->search_q_cap : 64;
+		s->search_q = xrealloc(s->search_q, st_mult(s->search_q_cap, sizeof(*s->search_q)));
+	}
+	s->search_q[s->nsearch_q++] = (struct search_queued){ case_id, is_new };
+}
+
+static int cmp_id(const void *x, const void *y)
+{
+	pa_id_t a = *(const pa_id_t *)x, b = *(const pa_id_t *)y;
+	return a < b ? -1 : a > b;
+}
+
+static size_t sort_unique(pa_id_t *ids, size_t n)
+{
+	if (n < 2)
+		return n;
+	qsort(ids, n, sizeof(*ids), cmp_id);
+	size_t k = 1;
+	for (size_t i = 1; i < n; i++)
+		if (ids[i] != ids[k - 1])
+			ids[k++] = ids[i];
+	return k;
+}
+
+/* Writes the search rows of the cases the batch's jobs queued (sqlite_search.c). */
+static int index_queued(store_t *s, pa_err_t *err)
+{
+	size_t n = s->nsearch_q;
+	if (n == 0)
+		return 0;
+	pa_id_t *fresh = xmalloc(st_mult(n, sizeof(*fresh)));
+	pa_id_t *noted = xmalloc(st_mult(n, sizeof(*noted)));
+	size_t nnew = 0, nnotes = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (s->search_q[i].is_new)
+			fresh[nnew++] = s->search_q[i].id;
+		else
+			noted[nnotes++] = s->search_q[i].id;
+	}
+	s->nsearch_q = 0;
+	int rc = sq_search_index(s->wconn, fresh, sort_unique(fresh, nnew), noted,
+	                         sort_unique(noted, nnotes), err);
+	free(fresh);
+	free(noted);
+	return rc;
+}
+
 /* Every job of the batch that has not failed on its own gets PA_EUNAVAIL. */
 static void fail_batch(struct store_job *first, size_t n, const char *why)
 {
@@ -663,7 +719,10 @@ static void run_batch(store_t *s, struct store_job *first, size_t n)
 			j->result = j->err.code;
 			continue;
 		}
+		size_t queued = s->nsearch_q;
 		run_job(s, j);
+		if (j->result < 0)
+			s->nsearch_q = queued;  /* its rows are rolled back below */
 		if (sqlite3_get_autocommit(c->db)) {
 			/* SQLite rolled the whole transaction back after an error */
 			pa_fail(&err, PA_EUNAVAIL, "unavailable", NULL,
@@ -676,6 +735,10 @@ static void run_batch(store_t *s, struct store_job *first, size_t n)
 		if (!broken && run_raw(c, SQ_RELEASE, &err) < 0)
 			broken = true;
 	}
+	/* after every savepoint is released: see sqlite_search.c, "indexing" */
+	if (!broken && index_queued(s, &err) < 0)
+		broken = true;
+	s->nsearch_q = 0;
 	if (broken) {
 		if (!sqlite3_get_autocommit(c->db))
 			run_raw(c, SQ_ROLLBACK, NULL);
@@ -721,6 +784,19 @@ static void *writer_main(void *arg)
 
 		if (first->raw) {
 			run_job(s, first);
+			if (s->nsearch_q) {
+				/* a raw job (a migration) manages its own transactions:
+				 * index what it inserted in one more */
+				pa_err_t ierr = { 0 };
+				if (run_raw(s->wconn, SQ_BEGIN, &ierr) < 0 || index_queued(s, &ierr) < 0 ||
+				    run_raw(s->wconn, SQ_COMMIT, &ierr) < 0) {
+					log_error("store: search rows of a raw write not indexed: %s",
+					          ierr.detail);
+					if (!sqlite3_get_autocommit(s->wconn->db))
+						run_raw(s->wconn, SQ_ROLLBACK, NULL);
+				}
+				s->nsearch_q = 0;
+			}
 		} else {
 			run_batch(s, first, n);
 		}
@@ -905,6 +981,7 @@ void sq_close(store_t *s)
 	pthread_cond_destroy(&s->work_cv);
 	pthread_mutex_destroy(&s->mu);
 	free(s->path);
+	free(s->search_q);
 	free(s);
 }
 

@@ -1400,7 +1400,8 @@ static int tx_insert_then_fail(store_tx_t *tx, void *p)
 	int rc = store_tx_case_insert(tx, &x->cs, &id);
 	if (rc < 0)
 		return rc;
-	pa_event_t ev = { .case_id = id, .at = 1, .kind = "created", .actor_name = "public" };
+	pa_event_t ev = { .case_id = id, .at = 1, .kind = "comment", .actor_name = "public",
+		              .text = "回滚的备注" };
 	rc = store_tx_event_insert(tx, &ev, NULL);
 	if (rc < 0)
 		return rc;
@@ -1478,6 +1479,79 @@ static void test_failed_job_leaves_nothing(void **state)
 	assert_int_equal(store_case_get_by_number(c, f->a, good.cs.number, &got), 0);
 	assert_int_equal(got.id, good.id);
 	assert_int_equal(count_rows(f->s, "SELECT count(*) FROM events"), 0);
+	/* the batch's search rows: the good job's case only */
+	assert_int_equal(count_rows(f->s, "SELECT count(*) FROM search_text"), 1);
+	char sql[128];
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM search_text WHERE rowid = %lld",
+	         (long long)good.id);
+	assert_int_equal(count_rows(f->s, sql), 1);
+	assert_int_equal(count_rows(f->s, "SELECT count(*) FROM search_grams "
+	                                  "WHERE search_grams MATCH '\"回滚\"'"), 0);
+}
+
+/* Search rows are written once per batch by the writer (sqlite_search.c):
+ * a new case's title and body, and a case's notes rebuilt when an event with
+ * text is added — in event order, notices left out, both tables in step. */
+static int tx_case_and_note(store_tx_t *tx, void *p)
+{
+	struct case_ins *c = p;
+	int rc = store_tx_case_insert(tx, &c->cs, &c->id);
+	if (rc < 0)
+		return rc;
+	pa_event_t ev = { .case_id = c->id, .at = 2, .kind = "comment", .actor_name = "x",
+		              .text = "当场登记" };
+	return store_tx_event_insert(tx, &ev, NULL);
+}
+
+static int64_t grams_hits(struct fx *f, const char *term)
+{
+	char sql[160];
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM search_grams WHERE search_grams MATCH '\"%s\"'",
+	         term);
+	return count_rows(f->s, sql);
+}
+
+static void test_search_rows(void **state)
+{
+	struct fx *f = *state;
+	struct case_ins a = { .cs = case_tmpl(f, f->org_a, 100) };
+	a.cs.title = "电梯故障";
+	assert_int_equal(wr(f, tx_case_insert, &a), 0);
+	char sql[200];
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM search_text WHERE rowid = %lld AND "
+	         "title = '电梯故障' AND body = '楼上漏水' AND notes = ''", (long long)a.id);
+	assert_int_equal(count_rows(f->s, sql), 1);
+	assert_int_equal(grams_hits(f, "梯故"), 1);
+
+	struct child_ins n1 = { .ev = { .case_id = a.id, .at = 5, .kind = "comment",
+		                            .actor_name = "x", .text = "已联系物业" } };
+	struct child_ins n2 = { .ev = { .case_id = a.id, .at = 6, .kind = "notice",
+		                            .actor_name = "x", .text = "通知不算备注" } };
+	struct child_ins n3 = { .ev = { .case_id = a.id, .at = 7, .kind = "transition",
+		                            .action = "reply", .actor_name = "x",
+		                            .data = "{\"fields\":{\"opinion\":\"维修完毕\",\"n\":3}}" } };
+	assert_int_equal(wr(f, tx_event_insert, &n1), 0);
+	assert_int_equal(wr(f, tx_event_insert, &n2), 0);
+	assert_int_equal(wr(f, tx_event_insert, &n3), 0);
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM search_text WHERE rowid = %lld AND "
+	         "notes = '已联系物业' || char(10) || '维修完毕'", (long long)a.id);
+	assert_int_equal(count_rows(f->s, sql), 1);
+	assert_int_equal(grams_hits(f, "物业"), 1);
+	assert_int_equal(grams_hits(f, "完毕"), 1);
+	assert_int_equal(grams_hits(f, "通知"), 0);
+	assert_int_equal(grams_hits(f, "梯故"), 1);
+
+	/* a case and its note in one write */
+	struct case_ins b = { .cs = case_tmpl(f, f->org_a, 100) };
+	assert_int_equal(wr(f, tx_case_and_note, &b), 0);
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM search_text WHERE rowid = %lld AND "
+	         "notes = '当场登记'", (long long)b.id);
+	assert_int_equal(count_rows(f->s, sql), 1);
+	assert_int_equal(grams_hits(f, "登记"), 1);
+
+	assert_int_equal(count_rows(f->s, "SELECT count(*) FROM search_text"), 2);
+	assert_int_equal(count_rows(f->s, "SELECT count(*) FROM search_text WHERE search_text "
+	                                  "MATCH '\"联系物\"'"), 1);
 }
 
 /* An event of a case that does not exist, with the foreign key check deferred to COMMIT. */
@@ -1946,6 +2020,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_case_list_query_plan, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_due_scan_counts, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_timeline, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_search_rows, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_parties, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_attachments_ratings, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_audit, fx_setup, fx_teardown),
