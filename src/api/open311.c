@@ -665,6 +665,48 @@ static int post_request(http_req_t *req, http_resp_t *resp, bool xml)
 	return 0;
 }
 
+/* ---- POST servicerequestupdates (the extension's updates from clients) ------------------------ */
+
+static int post_update(http_req_t *req, http_resp_t *resp, bool xml)
+{
+	pa_app_t *app = api_app(req);
+	if (!req->content_type || !streq(req->content_type, "application/x-www-form-urlencoded"))
+		return o3_error(req, resp, xml, 400,
+		                "the body must be application/x-www-form-urlencoded");
+	http_kv_t *kv = NULL;
+	size_t n = 0;
+	if (http_query_parse(req->arena, req->body ? req->body : "", req->body_len, &kv, &n,
+	                     &req->err) < 0)
+		return o3_error(req, resp, xml, 400, "the form body is malformed");
+	open311_update_in_t in;
+	if (open311_parse_update(req->arena, kv, n, app->cfg->utc_offset_min, &in, &req->err) < 0)
+		return o3_fail(req, resp, xml);
+	if (!in.api_key)
+		return o3_error(req, resp, xml, 403, "api_key is required");
+	if (!jurisdiction_ok(req, in.jurisdiction_id))
+		return o3_error(req, resp, xml, 404, "no such jurisdiction_id");
+	pa_principal_t *p = arena_zalloc(req->arena, sizeof(*p));
+	pa_err_t kerr = { 0 };
+	if (accounts_from_token(app, req->arena, in.api_key, p, &kerr) < 0)
+		return o3_error(req, resp, xml, kerr.code == PA_EUNAVAIL ? 503 : 403, "invalid api_key");
+	p->client_ip = req->client_ip;
+	orgtree_t *t = orgcache_get(app->orgs);
+	arena_defer(req->arena, release_tree, t);
+	p->tree = t;
+	pa_id_t id = 0;
+	if (open311_post_update(app, req->arena, p, &in, &id, &req->err) < 0)
+		return o3_fail(req, resp, xml);
+	strbuf_t sb = STRBUF_INIT;
+	o3w_t w;
+	w_begin(&w, &sb, xml, "service_request_updates");
+	w_open(&w, NULL, "request_update", false);
+	w_str(&w, "update_id", arena_printf(req->arena, "%lld", (long long)id));
+	w_close(&w, false);
+	w_close(&w, true);
+	send(resp, 200, xml, &sb);
+	return 0;
+}
+
 /* ---- routes ------------------------------------------------------------------------------------ */
 
 int h_open311_get(http_req_t *req, http_resp_t *resp)
@@ -693,6 +735,8 @@ int h_open311_post(http_req_t *req, http_resp_t *resp)
 		return o3_error(req, resp, false, 404, "no such resource (use .json or .xml)");
 	if (streq(t.name, "requests"))
 		return post_request(req, resp, t.xml);
+	if (streq(t.name, "servicerequestupdates"))
+		return post_update(req, resp, t.xml);
 	return o3_error(req, resp, t.xml, 404, "no such resource");
 }
 

@@ -12,6 +12,7 @@
 #include "core/open311.h"
 #include "core/cases.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -207,4 +208,122 @@ int open311_submit(pa_app_t *app, arena_t *a, const pa_principal_t *p,
 		return rc;
 	*number = cs.number;
 	return 0;
+}
+
+/* ---- updates from clients (servicerequestupdates, POST) --------------------------------------- */
+
+static const struct form_field update_fields[] = {
+#define UF(name, member, max) { name, offsetof(open311_update_in_t, member), max }
+	UF("api_key", api_key, 200),
+	UF("jurisdiction_id", jurisdiction_id, 200),
+	UF("service_request_id", service_request_id, 64),
+	UF("update_id", update_id, 64),
+	UF("updated_datetime", updated_datetime, 40),
+	UF("status", status, OPEN311_STATUS_MAX),
+	UF("description", description, OPEN311_UPDATE_DESCRIPTION_MAX),
+	UF("media_url", media_url, OPEN311_URL_MAX),
+	UF("email", email, 254),
+	UF("first_name", first_name, 50),
+	UF("last_name", last_name, 50),
+	UF("title", title, 50),
+	UF("phone", phone, 40),
+	UF("account_id", account_id, 200),
+#undef UF
+};
+
+static int check_media_url(const char *url, pa_err_t *err)
+{
+	if (strncmp(url, "https://", 8) != 0 && strncmp(url, "http://", 7) != 0)
+		return pa_fail(err, PA_EINVAL, "validation", "media_url",
+		               "media_url must be an http:// or https:// URL");
+	for (const char *p = url; *p; p++)
+		if ((unsigned char)*p <= ' ' || *p == '"' || *p == '<' || *p == '>')
+			return pa_fail(err, PA_EINVAL, "validation", "media_url",
+			               "media_url must be a URL without spaces or quotes");
+	return 0;
+}
+
+int open311_parse_update(arena_t *a, const http_kv_t *kv, size_t n, int utc_offset_min,
+                         open311_update_in_t *out, pa_err_t *err)
+{
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < n; i++) {
+		const char *k = kv[i].key, *v = kv[i].value;
+		if (!k || !v)
+			continue;
+		if (strlen(v) != kv[i].value_len)
+			return pa_fail(err, PA_EINVAL, "validation", k, "%s contains a NUL character", k);
+		for (size_t f = 0; f < ARRAY_SIZE(update_fields); f++) {
+			if (!streq(k, update_fields[f].name))
+				continue;
+			const char **slot = (const char **)((char *)out + update_fields[f].off);
+			if (*slot)
+				return pa_fail(err, PA_EINVAL, "validation", k, "%s is given twice", k);
+			int rc = cases_check_text(v, k, false, update_fields[f].max, err);
+			if (rc < 0)
+				return rc;
+			*slot = *v ? arena_strdup(a, v) : NULL;
+		}
+	}
+	if (!out->service_request_id)
+		return pa_fail(err, PA_EINVAL, "validation", "service_request_id",
+		               "service_request_id is required");
+	if (!out->status)
+		return pa_fail(err, PA_EINVAL, "validation", "status", "status is required");
+	for (const char *p = out->status; *p; p++)
+		if (!isalpha((unsigned char)*p) && *p != '_')
+			return pa_fail(err, PA_EINVAL, "validation", "status",
+			               "status must be a word such as OPEN or CLOSED");
+	if (!out->description)
+		return pa_fail(err, PA_EINVAL, "validation", "description", "description is required");
+	if (out->updated_datetime &&
+	    pa_time_parse(out->updated_datetime, utc_offset_min, &out->updated_at) < 0)
+		return pa_fail(err, PA_EINVAL, "validation", "updated_datetime",
+		               "updated_datetime must be an ISO 8601 time");
+	if (out->media_url) {
+		int rc = check_media_url(out->media_url, err);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+int open311_post_update(pa_app_t *app, arena_t *a, const pa_principal_t *p,
+                        const open311_update_in_t *in, pa_id_t *update_id, pa_err_t *err)
+{
+	*update_id = 0;
+	pa_case_t found;
+	int rc = store_case_get_by_number(store_reader(app->store), a, in->service_request_id, &found);
+	if (rc == PA_ENOTFOUND)
+		return pa_fail(err, PA_ENOTFOUND, "not-found", "service_request_id",
+		               "no such service request");
+	if (rc < 0)
+		return pa_fail(err, rc, "unavailable", NULL, "could not read the case");
+	const wf_def_t *def = wf_registry_find(app->wf, found.type);
+	const wf_category_t *cat = def ? wf_find_category(def, found.category) : NULL;
+	if (!cat || !cat->service_code)
+		return pa_fail(err, PA_ENOTFOUND, "not-found", "service_request_id",
+		               "no such service request");
+	/* the visibility rules of the case service: a case the account cannot see does not exist */
+	pa_case_t cs;
+	pa_err_t gerr = { 0 };
+	if ((rc = cases_get(app, a, p, found.id, false, &cs, &gerr)) < 0) {
+		if (rc == PA_ENOTFOUND || rc == PA_EFORBIDDEN)
+			return pa_fail(err, PA_ENOTFOUND, "not-found", "service_request_id",
+			               "no such service request");
+		*err = gerr;
+		return rc;
+	}
+	strbuf_t sb = STRBUF_INIT;
+	strbuf_addf(&sb, "Open311 %s", in->status);
+	if (in->update_id)
+		strbuf_addf(&sb, " · update %s", in->update_id);
+	if (in->updated_datetime)
+		strbuf_addf(&sb, " · %s", in->updated_datetime);
+	if (in->media_url)
+		strbuf_addf(&sb, " · %s", in->media_url);
+	strbuf_addf(&sb, "\n%s", in->description);
+	const char *text = arena_strndup(a, sb.buf, sb.len);
+	strbuf_release(&sb);
+	return cases_comment(app, a, p, &cs, text, update_id, err);
 }

@@ -75,4 +75,45 @@ int open311_parse_request(arena_t *a, const http_kv_t *kv, size_t n, open311_req
 int open311_submit(pa_app_t *app, arena_t *a, const pa_principal_t *p,
                    const open311_request_in_t *in, const char **number, pa_err_t *err);
 
+/* A POST servicerequestupdates body (the extension's update from a client). */
+typedef struct open311_update_in {
+	const char *api_key;
+	const char *jurisdiction_id;
+	const char *service_request_id;
+	const char *update_id;        /* the client's id of its update, optional */
+	const char *updated_datetime; /* when the client made it, ISO 8601, optional */
+	pa_time_t updated_at;         /* parsed, 0 when absent */
+	const char *status;           /* OPEN, CLOSED, or an extended status (IN_PROGRESS, ...) */
+	const char *description;
+	const char *media_url;
+	/* the poster's details: accepted as the extension sends them, never stored */
+	const char *email, *first_name, *last_name, *title, *phone, *account_id;
+} open311_update_in_t;
+
+#define OPEN311_STATUS_MAX 32           /* bytes of an update's status token */
+#define OPEN311_UPDATE_DESCRIPTION_MAX 1500  /* characters: with its header line the note
+                                                stays within CASE_COMMENT_MAX */
+
+/*
+ * Parses the form fields of POST servicerequestupdates: service_request_id,
+ * status (letters and underscores) and description required; update_id,
+ * updated_datetime (ISO 8601 with zone), media_url (http(s)) optional;
+ * lengths.  Unknown fields are ignored.  PA_EINVAL names the field.  A fuzz
+ * seam of fuzz_open311.
+ */
+int open311_parse_update(arena_t *a, const http_kv_t *kv, size_t n, int utc_offset_min,
+                         open311_update_in_t *out, pa_err_t *err);
+
+/*
+ * Records a client's update on the request it names, as an internal note on
+ * the case's timeline (kind "comment": the status the client reported, its
+ * update id and time, the media URL, then the description) written by the
+ * staff account behind the API key.  It never moves the case: its state
+ * changes only through its workflow in Pingan.  The request must be one the
+ * account may see (PA_ENOTFOUND otherwise, as for a request that does not
+ * exist).  *update_id gets the note's event id.
+ */
+int open311_post_update(pa_app_t *app, arena_t *a, const pa_principal_t *p,
+                        const open311_update_in_t *in, pa_id_t *update_id, pa_err_t *err);
+
 #endif

@@ -17,6 +17,10 @@ OpenAPI description docs/open311.yaml and a real server:
   - GET requests: the 90-day default window, service_code / status / date
     filters, service_request_id lists, the 90-day range limit; one request;
     tokens; servicerequestupdates after the case moves on;
+  - POST servicerequestupdates (the extension's update from a client): an
+    api_key holder's update becomes an internal note on the case's timeline
+    and never moves the case; 403 / 400 / 404 in the spec's shape, 404 for a
+    request the key's account may not see; JSON and XML;
   - public data only: the reporter's name, phone, e-mail and the report's
     body never appear in any Open311 response.
 
@@ -299,6 +303,66 @@ class Open311(H.ApiTestCase):
         self.assertTrue(all(isinstance(u["update_id"], str) for u in mine))
         st, ctype, root, text = o3("GET", "/servicerequestupdates.xml")
         self.check_xml(ctype, root, "service_request_updates", "request_update", text)
+
+    def post_update(self, fmt="json", **fields):
+        body = {"api_key": self.key, "status": "CLOSED", "description": "已由环卫公司清运完毕（客户端反馈）。"}
+        body.update(fields)
+        return o3("POST", "/servicerequestupdates." + fmt,
+                  {k: v for k, v in body.items() if v is not None})
+
+    def test_updates_post(self):
+        st, _, body, _ = self.post()
+        rid = body[0]["service_request_id"]
+        staff = SRV.client("grid")
+        cid = H.find_case_id(staff, rid)
+        before = staff.get("/api/v1/cases/%d" % cid).data["state"]
+        st, ctype, body, text = self.post_update(service_request_id=rid, update_id="fms-77",
+                                                 updated_datetime="2026-11-20T09:30:00+08:00",
+                                                 media_url="https://example.org/p.jpg",
+                                                 email=SECRET_MAIL, first_name="秘密", last_name="欧阳")
+        self.assertEqual(st, 200, text)
+        self.check_json(st, ctype, body, self.schema_of("/servicerequestupdates.{format}", "post"))
+        uid = body[0]["update_id"]
+        self.assertTrue(uid.isdigit())
+        # the note is on the timeline, by the key's account; the state did not move
+        ev = staff.get("/api/v1/cases/%d/events" % cid).data
+        items = ev["items"] if isinstance(ev, dict) else ev
+        note = [e for e in items if str(e.get("id")) == uid]
+        self.assertEqual(len(note), 1, items)
+        self.assertEqual(note[0]["kind"], "comment")
+        self.assertIn("Open311 CLOSED · update fms-77", note[0]["text"])
+        self.assertIn("已由环卫公司清运完毕", note[0]["text"])
+        self.assertNotIn(SECRET_MAIL, json.dumps(items, ensure_ascii=False))
+        self.assertEqual(staff.get("/api/v1/cases/%d" % cid).data["state"], before)
+        # it is internal: not among the public steps
+        st, _, body, _ = o3("GET", "/servicerequestupdates.json")
+        self.assertNotIn(uid, [u["update_id"] for u in body])
+        # XML
+        st, ctype, root, text = self.post_update("xml", service_request_id=rid, status="IN_PROGRESS")
+        self.assertEqual(st, 200, text)
+        self.check_xml(ctype, root, "service_request_updates", "request_update", text)
+        self.assertTrue(root.find("request_update/update_id").text.isdigit())
+
+    def test_updates_post_errors(self):
+        st, _, body, _ = self.post()
+        rid = body[0]["service_request_id"]
+        self.check_error(self.post_update(service_request_id=rid, api_key=None), 403)
+        self.check_error(self.post_update("xml", service_request_id=rid, api_key="nope"), 403, xml=True)
+        self.check_error(self.post_update(), 400)                              # no service_request_id
+        self.check_error(self.post_update(service_request_id=rid, status=None), 400)
+        self.check_error(self.post_update(service_request_id=rid, status="CLOSED; DROP"), 400)
+        self.check_error(self.post_update(service_request_id=rid, description=None), 400)
+        self.check_error(self.post_update(service_request_id=rid, description="长" * 1501), 400)
+        self.check_error(self.post_update(service_request_id=rid, updated_datetime="yesterday"), 400)
+        self.check_error(self.post_update(service_request_id=rid, media_url="javascript:x"), 400)
+        self.check_error(self.post_update(service_request_id="WG-1999-999999"), 404)
+        self.check_error(self.post_update("xml", service_request_id="WG-1999-999999"), 404, xml=True)
+        # a key whose account may not see the request: as if it did not exist
+        r = SRV.client("housing").post("/api/v1/tokens", {"name": "other client"})
+        self.assertEqual(r.status, 201, r)
+        self.check_error(self.post_update(service_request_id=rid, api_key=r.data["token"]), 404)
+        st, _, body, text = o3("POST", "/servicerequestupdates.json", None)
+        self.assertEqual(st, 400, text)
 
 
 if __name__ == "__main__":
