@@ -16,6 +16,21 @@
  * One writer (o3w_t) produces both formats from the same calls: a JSON
  * array of objects or an XML root of elements.  Times are ISO 8601 with
  * the district's offset; ids and codes are always strings.
+ *
+ * The response cache.  Every GET answer is public and the same for every
+ * client: it depends on the path, the query string and the language only.
+ * A 200 answer is kept (o3_cache_*) under that key with the store's count of
+ * committed write batches (store_stats) and the time it was made; it is
+ * served again while no batch has committed since and it is younger than
+ * OPEN311_CACHE_MAX_AGE seconds.  The count is read before the data, and a
+ * batch is counted only once committed, so a kept answer never predates a
+ * write it was checked against: any committed write — a new request, a
+ * transition, the timer's marks — empties the cache in effect.  The age
+ * bounds what the count cannot see: the "last 90 days" window moving on,
+ * and writes made by another process on the same database (the CLI).  The
+ * cache is OPEN311_CACHE_SLOTS slots (a hash of the key picks one; a new
+ * answer replaces the slot's) holding at most OPEN311_CACHE_BYTES in all,
+ * each slot under one of OPEN311_CACHE_LOCKS mutexes.
  */
 #include "base/common.h"
 #include "api/api.h"
@@ -23,11 +38,154 @@
 #include "core/cases.h"
 #include "core/open311.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #define O3_SPEC "http://wiki.open311.org/GeoReport_v2"
 #define O3_DEPTH 8
+
+#define OPEN311_CACHE_SLOTS 4096
+#define OPEN311_CACHE_LOCKS 64
+#define OPEN311_CACHE_BYTES (32 * 1024 * 1024)  /* bodies kept, in all */
+#define OPEN311_CACHE_ENTRY_MAX (2 * 1024 * 1024) /* a larger body is not kept */
+#define OPEN311_CACHE_MAX_AGE 2                    /* seconds an answer is served */
+#define OPEN311_CACHE_KEY_MAX 4096                 /* bytes of path + query + language */
+
+/* ---- the response cache (see the top of the file) ------------------------------------------- */
+
+typedef struct o3_cached {
+	uint64_t hash;
+	char *key;
+	size_t key_len;
+	int64_t generation;
+	pa_time_t made_at;
+	bool xml;
+	char *body;
+	size_t len;
+} o3_cached_t;
+
+static o3_cached_t o3_cache[OPEN311_CACHE_SLOTS];
+static pthread_mutex_t o3_cache_mu[OPEN311_CACHE_LOCKS];
+static pthread_once_t o3_cache_once = PTHREAD_ONCE_INIT;
+static atomic_size_t o3_cache_bytes;
+
+static void o3_cache_init(void)
+{
+	for (size_t i = 0; i < OPEN311_CACHE_LOCKS; i++)
+		pthread_mutex_init(&o3_cache_mu[i], NULL);
+}
+
+/* The key: path, language and every query pair as sent; NULL when too long. */
+static const char *o3_cache_key(http_req_t *req, size_t *len, uint64_t *hash)
+{
+	strbuf_t sb = STRBUF_INIT;
+	strbuf_adds(&sb, req->path);
+	strbuf_addch(&sb, '\x01');
+	strbuf_adds(&sb, req->lang ? req->lang : "");
+	for (size_t i = 0; i < req->nquery && sb.len <= OPEN311_CACHE_KEY_MAX; i++) {
+		strbuf_addch(&sb, '\x01');
+		strbuf_adds(&sb, req->query[i].key ? req->query[i].key : "");
+		strbuf_addch(&sb, '\x02');
+		if (req->query[i].value)
+			strbuf_add(&sb, req->query[i].value, req->query[i].value_len);
+	}
+	if (sb.len > OPEN311_CACHE_KEY_MAX) {
+		strbuf_release(&sb);
+		return NULL;
+	}
+	uint64_t h = 1469598103934665603ULL;  /* FNV-1a */
+	for (size_t i = 0; i < sb.len; i++)
+		h = (h ^ (unsigned char)sb.buf[i]) * 1099511628211ULL;
+	const char *k = arena_strndup(req->arena, sb.buf, sb.len);
+	*len = sb.len;
+	*hash = h;
+	strbuf_release(&sb);
+	return k;
+}
+
+static int64_t o3_generation(http_req_t *req)
+{
+	int64_t commits = 0;
+	store_stats(api_app(req)->store, &commits, NULL);
+	return commits;
+}
+
+/* Answers from the cache when it holds a fresh answer for the key. */
+static bool o3_cache_get(http_req_t *req, http_resp_t *resp, const char *key, size_t key_len,
+                         uint64_t hash, int64_t generation)
+{
+	pthread_once(&o3_cache_once, o3_cache_init);
+	size_t slot = hash % OPEN311_CACHE_SLOTS;
+	pthread_mutex_t *mu = &o3_cache_mu[slot % OPEN311_CACHE_LOCKS];
+	bool hit = false;
+	pa_time_t now = pa_now();
+	pthread_mutex_lock(mu);
+	o3_cached_t *e = &o3_cache[slot];
+	if (e->key && e->hash == hash && e->key_len == key_len && e->generation == generation &&
+	    now >= e->made_at && now - e->made_at < OPEN311_CACHE_MAX_AGE &&
+	    memcmp(e->key, key, key_len) == 0) {
+		http_resp_text(resp, 200,
+		               e->xml ? "text/xml; charset=utf-8" : "application/json; charset=utf-8",
+		               e->body, e->len);
+		hit = true;
+	}
+	pthread_mutex_unlock(mu);
+	return hit;
+}
+
+static void o3_cache_put(const http_resp_t *resp, const char *key, size_t key_len, uint64_t hash,
+                         int64_t generation, pa_time_t made_at)
+{
+	if (resp->status != 200 || resp->fd >= 0 || resp->stream || !resp->content_type ||
+	    resp->body.len > OPEN311_CACHE_ENTRY_MAX)
+		return;
+	size_t len = resp->body.len;
+	if (atomic_load(&o3_cache_bytes) + len > OPEN311_CACHE_BYTES)
+		return;
+	char *body = xmalloc(len + 1);
+	memcpy(body, resp->body.buf, len);
+	body[len] = '\0';
+	char *k = xmalloc(key_len + 1);
+	memcpy(k, key, key_len);
+	k[key_len] = '\0';
+	size_t slot = hash % OPEN311_CACHE_SLOTS;
+	pthread_mutex_t *mu = &o3_cache_mu[slot % OPEN311_CACHE_LOCKS];
+	pthread_mutex_lock(mu);
+	o3_cached_t *e = &o3_cache[slot];
+	char *old_key = e->key, *old_body = e->body;
+	size_t old_len = e->len;
+	*e = (o3_cached_t){ .hash = hash, .key = k, .key_len = key_len, .generation = generation,
+		                .made_at = made_at, .xml = strncmp(resp->content_type, "text/xml", 8) == 0,
+		                .body = body, .len = len };
+	atomic_fetch_add(&o3_cache_bytes, len);
+	if (old_key)
+		atomic_fetch_sub(&o3_cache_bytes, old_len);
+	pthread_mutex_unlock(mu);
+	free(old_key);
+	free(old_body);
+}
+
+/* Runs a GET handler through the cache. */
+static int o3_cached_get(http_req_t *req, http_resp_t *resp,
+                         int (*handler)(http_req_t *, http_resp_t *))
+{
+	size_t key_len = 0;
+	uint64_t hash = 0;
+	const char *key = o3_cache_key(req, &key_len, &hash);
+	if (!key)
+		return handler(req, resp);
+	/* read before the data: see the top of the file */
+	int64_t generation = o3_generation(req);
+	pa_time_t made_at = pa_now();
+	if (o3_cache_get(req, resp, key, key_len, hash, generation))
+		return 0;
+	int rc = handler(req, resp);
+	if (rc == 0)
+		o3_cache_put(resp, key, key_len, hash, generation, made_at);
+	return rc;
+}
 
 /* ---- the two-format writer ------------------------------------------------------------ */
 
@@ -709,7 +867,7 @@ static int post_update(http_req_t *req, http_resp_t *resp, bool xml)
 
 /* ---- routes ------------------------------------------------------------------------------------ */
 
-int h_open311_get(http_req_t *req, http_resp_t *resp)
+static int open311_get_uncached(http_req_t *req, http_resp_t *resp)
 {
 	o3_target_t t;
 	if (!split_target(req, req->params[0], &t))
@@ -740,7 +898,7 @@ int h_open311_post(http_req_t *req, http_resp_t *resp)
 	return o3_error(req, resp, t.xml, 404, "no such resource");
 }
 
-int h_open311_service(http_req_t *req, http_resp_t *resp)
+static int open311_service_uncached(http_req_t *req, http_resp_t *resp)
 {
 	o3_target_t t;
 	if (!split_target(req, req->params[0], &t))
@@ -750,7 +908,7 @@ int h_open311_service(http_req_t *req, http_resp_t *resp)
 	return service_definition(req, resp, t.xml, t.name);
 }
 
-int h_open311_request(http_req_t *req, http_resp_t *resp)
+static int open311_request_uncached(http_req_t *req, http_resp_t *resp)
 {
 	o3_target_t t;
 	if (!split_target(req, req->params[0], &t))
@@ -758,7 +916,7 @@ int h_open311_request(http_req_t *req, http_resp_t *resp)
 	return request_list(req, resp, t.xml, t.name);
 }
 
-int h_open311_token(http_req_t *req, http_resp_t *resp)
+static int open311_token_uncached(http_req_t *req, http_resp_t *resp)
 {
 	o3_target_t t;
 	if (!split_target(req, req->params[0], &t))
@@ -783,4 +941,26 @@ int h_open311_token(http_req_t *req, http_resp_t *resp)
 	w_close(&w, true);
 	send(resp, 200, t.xml, &sb);
 	return 0;
+}
+
+/* ---- the GET routes, through the response cache ------------------------------------------------ */
+
+int h_open311_get(http_req_t *req, http_resp_t *resp)
+{
+	return o3_cached_get(req, resp, open311_get_uncached);
+}
+
+int h_open311_service(http_req_t *req, http_resp_t *resp)
+{
+	return o3_cached_get(req, resp, open311_service_uncached);
+}
+
+int h_open311_request(http_req_t *req, http_resp_t *resp)
+{
+	return o3_cached_get(req, resp, open311_request_uncached);
+}
+
+int h_open311_token(http_req_t *req, http_resp_t *resp)
+{
+	return o3_cached_get(req, resp, open311_token_uncached);
 }

@@ -813,19 +813,25 @@ int indicators_compute(pa_app_t *app, arena_t *a, const pa_principal_t *p, const
 	if (!none) {
 		store_conn_t *c = store_reader(app->store);
 		store_read_begin(c);
-		/* whole months inside [from, to] come from the aggregates */
+		/* Whole months inside [from, to] come from the aggregates.  No case is
+		 * registered after today, so a period that reaches today covers the
+		 * rest of its last month too: that month comes whole from the
+		 * aggregates (a dashboard's "… to today" reads no facts at all). */
+		int64_t to_day = q->to_day;
+		if (to_day >= ind_day_of(app, pa_now()))
+			to_day = month_first_day(month_next(month_of_day(to_day))) - 1;
 		int m0 = month_of_day(q->from_day);
 		if (month_first_day(m0) < q->from_day)
 			m0 = month_next(m0);
 		int m1 = m0;
 		int last = -1;
-		while (month_first_day(month_next(m1)) - 1 <= q->to_day) {
+		while (month_first_day(month_next(m1)) - 1 <= to_day) {
 			last = m1;
 			m1 = month_next(m1);
 		}
 		bool any_month = last >= 0;
-		int64_t full_from = any_month ? month_first_day(m0) : q->to_day + 1;
-		int64_t full_to = any_month ? month_first_day(month_next(last)) - 1 : q->to_day;
+		int64_t full_from = any_month ? month_first_day(m0) : to_day + 1;
+		int64_t full_to = any_month ? month_first_day(month_next(last)) - 1 : to_day;
 		bool hist_scan = f.ncategories || f.enterprise >= 0 ||
 		                 (q->group_by && streq(q->group_by, "category"));
 		if (any_month) {
@@ -861,8 +867,8 @@ int indicators_compute(pa_app_t *app, arena_t *a, const pa_principal_t *p, const
 		/* the edges (or the whole period when it holds no whole month) from the facts */
 		if (rc == 0 && q->from_day < full_from)
 			rc = store_facts_scan(c, a, &f, q->from_day, full_from - 1, acc_fact, &x);
-		if (rc == 0 && any_month && full_to < q->to_day)
-			rc = store_facts_scan(c, a, &f, full_to + 1, q->to_day, acc_fact, &x);
+		if (rc == 0 && any_month && full_to < to_day)
+			rc = store_facts_scan(c, a, &f, full_to + 1, to_day, acc_fact, &x);
 		store_read_end(c);
 		if (rc < 0)
 			return pa_fail(err, rc, rc == PA_EINVAL ? "validation" : "unavailable", NULL,

@@ -850,6 +850,62 @@ static void add_placeholders(strbuf_t *sb, int *next, size_t n)
 		strbuf_addf(sb, i ? ", ?%d" : "?%d", (*next)++);
 }
 
+/* Requests named by id: each number is one probe of the unique index on
+ * number (one statement, cached), the other terms checked here — no list of
+ * categories for SQLite to build into a table on every call, and no plan
+ * that walks (type, created_at) until it meets the ids. */
+static int cmp_newest(const void *x, const void *y)
+{
+	const pa_case_t *a = x, *b = y;
+	if (a->created_at != b->created_at)
+		return a->created_at > b->created_at ? -1 : 1;
+	return a->id > b->id ? -1 : a->id < b->id ? 1 : 0;
+}
+
+static int open311_by_numbers(store_conn_t *c, arena_t *a, const pa_open311_filter_t *f,
+                              pa_case_t **out, size_t *n)
+{
+	static const char sql[] = "SELECT " SQ_CASE_COLS " FROM cases WHERE number = ?1";
+	sqlite3_stmt *st;
+	int rc = sq_stmt_dyn(c, sql, sizeof(sql) - 1, &st);
+	if (rc < 0)
+		return rc;
+	pa_case_t *arr = arena_alloc(a, (f->nnumbers + 1) * sizeof(*arr));
+	size_t cnt = 0;
+	for (size_t i = 0; i < f->nnumbers && rc >= 0; i++) {
+		bool dup = false;
+		for (size_t k = 0; k < i && !dup; k++)
+			dup = streq(f->numbers[k], f->numbers[i]);
+		if (dup)
+			continue;
+		sqlite3_reset(st);
+		if ((rc = sqlite3_bind_text(st, 1, f->numbers[i], -1, SQLITE_STATIC)) != SQLITE_OK) {
+			rc = sq_bind_error(c, rc, NULL);
+			break;
+		}
+		if ((rc = sq_step(c, st, NULL)) != SQ_ROW)
+			continue;  /* no such number (or an error, returned below) */
+		pa_case_t cs;
+		read_case(st, a, &cs);
+		bool ok = cs.created_at >= f->from && cs.created_at <= f->to &&
+		          (f->open < 0 || cs.is_open == (f->open == 1)) &&
+		          (!f->all_categories || streq(cs.type, f->type));
+		bool listed = false;
+		for (size_t k = 0; ok && k < f->ncategories && !listed; k++)
+			listed = streq(cs.category, f->categories[k]);
+		if (!ok || !listed)
+			continue;
+		arr[cnt++] = cs;
+	}
+	sq_done(st);
+	if (rc < 0)
+		return rc;
+	qsort(arr, cnt, sizeof(*arr), cmp_newest);
+	*out = arr;
+	*n = cnt < (size_t)f->limit ? cnt : (size_t)f->limit;
+	return 0;
+}
+
 int sq_open311_requests(store_conn_t *c, arena_t *a, const pa_open311_filter_t *f,
                         pa_case_t **out, size_t *n)
 {
@@ -860,6 +916,8 @@ int sq_open311_requests(store_conn_t *c, arena_t *a, const pa_open311_filter_t *
 	    f->ncategories > STORE_FILTER_IDS_MAX || f->nnumbers > STORE_FILTER_IDS_MAX ||
 	    (f->all_categories && !f->type))
 		return PA_EINVAL;
+	if (f->nnumbers)
+		return open311_by_numbers(c, a, f, out, n);
 	strbuf_t sql = STRBUF_INIT;
 	int p = 1;
 	strbuf_adds(&sql, "SELECT " SQ_CASE_COLS " FROM cases WHERE ");
@@ -874,11 +932,6 @@ int sq_open311_requests(store_conn_t *c, arena_t *a, const pa_open311_filter_t *
 	p += 2;
 	if (f->open >= 0)
 		strbuf_addf(&sql, " AND is_open = ?%d", p++);
-	if (f->nnumbers) {
-		strbuf_adds(&sql, " AND number IN (");
-		add_placeholders(&sql, &p, f->nnumbers);
-		strbuf_adds(&sql, ")");
-	}
 	strbuf_addf(&sql, " ORDER BY created_at DESC, id DESC LIMIT ?%d", p++);
 	sqlite3_stmt *st;
 	rc = sq_stmt_dyn(c, sql.buf, sql.len, &st);
@@ -894,8 +947,6 @@ int sq_open311_requests(store_conn_t *c, arena_t *a, const pa_open311_filter_t *
 	sq_bind_int(&b, f->to);
 	if (f->open >= 0)
 		sq_bind_int(&b, f->open);
-	for (size_t i = 0; i < f->nnumbers; i++)
-		sq_bind_text(&b, f->numbers[i]);
 	sq_bind_int(&b, f->limit);
 	if (b.rc) {
 		sq_done(st);

@@ -304,6 +304,31 @@ class Open311(H.ApiTestCase):
         st, ctype, root, text = o3("GET", "/servicerequestupdates.xml")
         self.check_xml(ctype, root, "service_request_updates", "request_update", text)
 
+    def test_cached_answers_follow_writes(self):
+        """A GET answer is served from the cache only until the next committed write."""
+        first = o3("GET", "/requests.json")
+        self.assertEqual(first[0], 200)
+        self.assertEqual(o3("GET", "/requests.json")[3], first[3])   # the same answer again
+        st, _, body, _ = self.post()
+        rid = body[0]["service_request_id"]
+        st, _, body, _ = o3("GET", "/requests.json")
+        self.assertIn(rid, [r["service_request_id"] for r in body])
+        st, _, root, _ = o3("GET", "/requests.xml")
+        self.assertIn(rid, [e.text for e in root.iter("service_request_id")])
+        # the language is part of the key
+        zh = o3("GET", "/requests/%s.json" % rid)[2][0]["status_notes"]
+        en = o3("GET", "/requests/%s.json" % rid, lang="en")[2][0]["status_notes"]
+        self.assertNotEqual(zh, en)
+        # a transition shows at once in the request and in the updates
+        before = o3("GET", "/servicerequestupdates.json")[2]
+        staff = SRV.client("supervisor")
+        cid = H.find_case_id(staff, rid)
+        r = staff.post("/api/v1/cases/%d/actions/file" % cid, {"fields": {}})
+        self.assertIn(r.status, (200, 201), r.data)
+        after = o3("GET", "/servicerequestupdates.json")[2]
+        self.assertGreater(len([u for u in after if u["service_request_id"] == rid]),
+                           len([u for u in before if u["service_request_id"] == rid]))
+
     def post_update(self, fmt="json", **fields):
         body = {"api_key": self.key, "status": "CLOSED", "description": "已由环卫公司清运完毕（客户端反馈）。"}
         body.update(fields)
