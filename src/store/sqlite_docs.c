@@ -77,12 +77,12 @@ static int collect(store_conn_t *c, sqlite3_stmt *st, arena_t *a, pa_err_t *err,
 int sq_tx_document_insert(store_tx_t *tx, const pa_document_t *d, pa_id_t *id)
 {
 	store_conn_t *c = tx->conn;
+	static const char sql[] =
+		"INSERT INTO documents(case_id, event_id, kind, locale, unit_org_id, version, "
+		"supersedes, public, status, vars, created_at, requested_by) "
+		"VALUES (?1, NULLIF(?2, 0), ?3, ?4, ?5, ?6, NULLIF(?7, 0), ?8, 'pending', ?9, ?10, ?11)";
 	sqlite3_stmt *st;
-	int rc = sq_prepare(c,
-	              "INSERT INTO documents(case_id, event_id, kind, locale, unit_org_id, version, "
-	              "supersedes, public, status, vars, created_at, requested_by) "
-	              "VALUES (?1, NULLIF(?2, 0), ?3, ?4, ?5, ?6, NULLIF(?7, 0), ?8, 'pending', ?9, ?10, ?11)",
-	              &st, tx->err);
+	int rc = sq_stmt_const(c, sql, &st, tx->err);
 	if (rc < 0)
 		return rc;
 	sq_bind_t b = SQ_BIND(st);
@@ -98,7 +98,7 @@ int sq_tx_document_insert(store_tx_t *tx, const pa_document_t *d, pa_id_t *id)
 	sq_bind_int(&b, d->created_at);
 	sq_bind_text0(&b, d->requested_by);
 	rc = b.rc ? sq_bind_error(c, b.rc, tx->err) : sq_step(c, st, tx->err);
-	sqlite3_finalize(st);
+	sq_done(st);
 	if (rc < 0)
 		return rc;
 	if (id)

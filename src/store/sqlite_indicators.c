@@ -84,7 +84,7 @@ int store_tx_facts_get(store_tx_t *tx, arena_t *a, pa_id_t case_id, pa_facts_t *
 {
 	static const char sql[] = "SELECT " FACT_COLS " FROM case_facts WHERE case_id = ?1";
 	sqlite3_stmt *st;
-	int rc = sq_stmt_dyn(tx->conn, sql, sizeof(sql) - 1, &st);
+	int rc = sq_stmt_const(tx->conn, sql, &st, tx->err);
 	if (rc < 0)
 		return rc;
 	sqlite3_bind_int64(st, 1, case_id);
@@ -102,7 +102,7 @@ static int write_facts(store_tx_t *tx, const pa_facts_t *f, bool replace_day)
 	int rc;
 	if (replace_day) {
 		static const char del[] = "DELETE FROM case_facts WHERE case_id = ?1";
-		if ((rc = sq_stmt_dyn(c, del, sizeof(del) - 1, &st)) < 0)
+		if ((rc = sq_stmt_const(c, del, &st, tx->err)) < 0)
 			return rc;
 		sqlite3_bind_int64(st, 1, f->case_id);
 		rc = sq_step(c, st, tx->err);
@@ -120,7 +120,7 @@ static int write_facts(store_tx_t *tx, const pa_facts_t *f, bool replace_day)
 		"due_at = excluded.due_at, is_open = excluded.is_open, overdue = excluded.overdue, "
 		"flags = excluded.flags, wdays = excluded.wdays, r1 = excluded.r1, r2 = excluded.r2, "
 		"r3 = excluded.r3, r4 = excluded.r4, r5 = excluded.r5, closed_day = excluded.closed_day";
-	if ((rc = sq_stmt_dyn(c, sql, sizeof(sql) - 1, &st)) < 0)
+	if ((rc = sq_stmt_const(c, sql, &st, tx->err)) < 0)
 		return rc;
 	sq_bind_t b = SQ_BIND(st);
 	sq_bind_int(&b, f->case_id);
@@ -173,7 +173,7 @@ static int month_add(store_tx_t *tx, const pa_facts_t *f, const int64_t *delta)
 		"repeat = repeat + ?17, r1 = r1 + ?18, r2 = r2 + ?19, r3 = r3 + ?20, r4 = r4 + ?21, "
 		"r5 = r5 + ?22";
 	sqlite3_stmt *st;
-	int rc = sq_stmt_dyn(tx->conn, sql, sizeof(sql) - 1, &st);
+	int rc = sq_stmt_const(tx->conn, sql, &st, tx->err);
 	if (rc < 0)
 		return rc;
 	sq_bind_t b = SQ_BIND(st);
@@ -200,7 +200,7 @@ static int metric_add(store_tx_t *tx, const pa_facts_t *f, const char *metric, i
 		"ON CONFLICT (month, type, metric, category, org_id, street_id, enterprise) "
 		"DO UPDATE SET n = n + ?8";
 	sqlite3_stmt *st;
-	int rc = sq_stmt_dyn(tx->conn, sql, sizeof(sql) - 1, &st);
+	int rc = sq_stmt_const(tx->conn, sql, &st, tx->err);
 	if (rc < 0)
 		return rc;
 	sq_bind_t b = SQ_BIND(st);
@@ -226,7 +226,7 @@ static int days_add(store_tx_t *tx, const pa_facts_t *f, int wdays, int64_t n)
 		"VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
 		"ON CONFLICT (month, type, org_id, street_id, wdays) DO UPDATE SET n = n + ?6";
 	sqlite3_stmt *st;
-	int rc = sq_stmt_dyn(tx->conn, sql, sizeof(sql) - 1, &st);
+	int rc = sq_stmt_const(tx->conn, sql, &st, tx->err);
 	if (rc < 0)
 		return rc;
 	sq_bind_t b = SQ_BIND(st);
@@ -251,7 +251,7 @@ static int workload_add(store_tx_t *tx, const pa_facts_t *f, int64_t sign)
 		"VALUES (?1, ?2, ?3, ?4) ON CONFLICT (org_id, assignee_id) "
 		"DO UPDATE SET open = open + ?3, overdue = overdue + ?4";
 	sqlite3_stmt *st;
-	int rc = sq_stmt_dyn(tx->conn, sql, sizeof(sql) - 1, &st);
+	int rc = sq_stmt_const(tx->conn, sql, &st, tx->err);
 	if (rc < 0)
 		return rc;
 	sq_bind_t b = SQ_BIND(st);
@@ -278,7 +278,7 @@ static int closed_add(store_tx_t *tx, const pa_facts_t *f, int64_t sign)
 		"INSERT INTO indicator_closed(week, org_id, assignee_id, n) VALUES (?1, ?2, ?3, ?4) "
 		"ON CONFLICT (week, org_id, assignee_id) DO UPDATE SET n = n + ?4";
 	sqlite3_stmt *st;
-	int rc = sq_stmt_dyn(tx->conn, sql, sizeof(sql) - 1, &st);
+	int rc = sq_stmt_const(tx->conn, sql, &st, tx->err);
 	if (rc < 0)
 		return rc;
 	sq_bind_t b = SQ_BIND(st);

@@ -42,7 +42,7 @@ enum sq_stmt_id {
 	SQ__COUNT
 };
 
-#define SQ_DYN_CACHE 16
+#define SQ_DYN_CACHE 48
 
 struct store_conn {
 	store_hdr_t hdr;                 /* &store_sqlite_engine */
@@ -52,7 +52,7 @@ struct store_conn {
 	sqlite3_stmt *stmts[SQ__COUNT];  /* prepared on first use */
 	/* Statements built at run time (case lists: the WHERE depends on the
 	 * filter), kept by their SQL text; replaced round robin. */
-	struct { char *sql; sqlite3_stmt *st; } dyn[SQ_DYN_CACHE];
+	struct { char *sql; const char *key; sqlite3_stmt *st; } dyn[SQ_DYN_CACHE];
 	unsigned dyn_next;
 	int read_depth;                  /* store_read_begin nesting */
 	struct store_conn *prev, *next;  /* the store's list of read connections */
@@ -65,6 +65,11 @@ int sq_prepare(store_conn_t *c, const char *sql, sqlite3_stmt **st, pa_err_t *er
 /* A cached statement for SQL text built at run time (reset, bindings cleared).
  * The connection owns it: never finalize it; sq_done() after use. */
 int sq_stmt_dyn(store_conn_t *c, const char *sql, size_t len, sqlite3_stmt **out);
+/* The same for a string constant (its address is remembered, so a later call
+ * finds it without comparing the text): for statements of store functions that
+ * run often but are not in sqlite_stmts.h.  Release it with sq_done(), never
+ * sqlite3_finalize().  Errors go to err. */
+int sq_stmt_const(store_conn_t *c, const char *sql, sqlite3_stmt **out, pa_err_t *err);
 
 struct store_tx {
 	store_hdr_t hdr;     /* &store_sqlite_engine */

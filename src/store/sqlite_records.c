@@ -14,12 +14,12 @@
 int sq_tx_record_insert(store_tx_t *tx, const pa_record_t *r, pa_id_t *id)
 {
 	store_conn_t *c = tx->conn;
+	static const char sql[] =
+		"INSERT INTO case_records(case_id, kind, version, supersedes_id, fields, "
+		"created_by, org_id, created_at, event_id) VALUES (?1, ?2, ?3, "
+		"NULLIF(?4, 0), ?5, NULLIF(?6, 0), NULLIF(?7, 0), ?8, NULLIF(?9, 0))";
 	sqlite3_stmt *st;
-	int rc = sq_prepare(c,
-	                    "INSERT INTO case_records(case_id, kind, version, supersedes_id, fields, "
-	                    "created_by, org_id, created_at, event_id) VALUES (?1, ?2, ?3, "
-	                    "NULLIF(?4, 0), ?5, NULLIF(?6, 0), NULLIF(?7, 0), ?8, NULLIF(?9, 0))",
-	                    &st, tx->err);
+	int rc = sq_stmt_const(c, sql, &st, tx->err);
 	if (rc < 0)
 		return rc;
 	sq_bind_t b = SQ_BIND(st);
@@ -33,7 +33,7 @@ int sq_tx_record_insert(store_tx_t *tx, const pa_record_t *r, pa_id_t *id)
 	sq_bind_int(&b, r->created_at);
 	sq_bind_int(&b, r->event_id);
 	rc = b.rc ? sq_bind_error(c, b.rc, tx->err) : sq_step(c, st, tx->err);
-	sqlite3_finalize(st);
+	sq_done(st);
 	if (rc < 0)
 		return rc;
 	if (id)

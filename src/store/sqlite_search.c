@@ -93,10 +93,10 @@ static const char idx_grams_insert[] =
 	"SELECT s.rowid, pa_grams(s.title), pa_grams(s.body), pa_grams(s.notes) "
 	"FROM json_each(?1) j CROSS JOIN search_text s ON s.rowid = j.value";
 
-static int idx_run(store_conn_t *c, const char *sql, size_t len, const strbuf_t *ids, pa_err_t *err)
+static int idx_run(store_conn_t *c, const char *sql, const strbuf_t *ids, pa_err_t *err)
 {
 	sqlite3_stmt *st;
-	int rc = sq_stmt_dyn(c, sql, len, &st);
+	int rc = sq_stmt_const(c, sql, &st, err);
 	if (rc < 0)
 		return rc;
 	rc = sqlite3_bind_text(st, 1, ids->buf, (int)ids->len, SQLITE_STATIC);
@@ -140,13 +140,13 @@ int sq_search_index(store_conn_t *c, const pa_id_t *new_ids, size_t nnew, const 
 	            nnew && k ? "," : "", (int)(noted.len - 2), noted.buf + 1);
 	int rc = 0;
 	if (k && rc == 0)
-		rc = idx_run(c, idx_grams_delete, sizeof(idx_grams_delete) - 1, &noted, err);
+		rc = idx_run(c, idx_grams_delete, &noted, err);
 	if (k && rc == 0)
-		rc = idx_run(c, idx_notes_update, sizeof(idx_notes_update) - 1, &noted, err);
+		rc = idx_run(c, idx_notes_update, &noted, err);
 	if (nnew && rc == 0)
-		rc = idx_run(c, idx_text_insert, sizeof(idx_text_insert) - 1, &fresh, err);
+		rc = idx_run(c, idx_text_insert, &fresh, err);
 	if ((nnew || k) && rc == 0)
-		rc = idx_run(c, idx_grams_insert, sizeof(idx_grams_insert) - 1, &all, err);
+		rc = idx_run(c, idx_grams_insert, &all, err);
 	strbuf_release(&fresh);
 	strbuf_release(&noted);
 	strbuf_release(&all);

@@ -386,8 +386,16 @@ int sq_prepare(store_conn_t *c, const char *sql, sqlite3_stmt **st, pa_err_t *er
 	return 0;
 }
 
-int sq_stmt_dyn(store_conn_t *c, const char *sql, size_t len, sqlite3_stmt **out)
+static int stmt_dyn(store_conn_t *c, const char *sql, size_t len, sqlite3_stmt **out,
+                    pa_err_t *err)
 {
+	/* the same text at the same address (the string constants of the
+	 * store's functions) is found without comparing it */
+	for (size_t i = 0; i < SQ_DYN_CACHE; i++)
+		if (c->dyn[i].key == sql && c->dyn[i].st) {
+			*out = c->dyn[i].st;
+			return 0;
+		}
 	for (size_t i = 0; i < SQ_DYN_CACHE; i++)
 		if (c->dyn[i].sql && strcmp(c->dyn[i].sql, sql) == 0) {
 			*out = c->dyn[i].st;
@@ -396,14 +404,34 @@ int sq_stmt_dyn(store_conn_t *c, const char *sql, size_t len, sqlite3_stmt **out
 	sqlite3_stmt *st = NULL;
 	int rc = sqlite3_prepare_v3(c->db, sql, (int)len, SQLITE_PREPARE_PERSISTENT, &st, NULL);
 	if (rc != SQLITE_OK)
-		return sq_error(c, rc, NULL, sql);
+		return sq_error(c, rc, err, sql);
 	unsigned slot = c->dyn_next++ % SQ_DYN_CACHE;
 	sqlite3_finalize(c->dyn[slot].st);
 	free(c->dyn[slot].sql);
 	c->dyn[slot].sql = xstrndup(sql, len);
+	c->dyn[slot].key = NULL;
 	c->dyn[slot].st = st;
 	*out = st;
 	return 0;
+}
+
+int sq_stmt_dyn(store_conn_t *c, const char *sql, size_t len, sqlite3_stmt **out)
+{
+	return stmt_dyn(c, sql, len, out, NULL);
+}
+
+int sq_stmt_const(store_conn_t *c, const char *sql, sqlite3_stmt **out, pa_err_t *err)
+{
+	*out = NULL;
+	if (!c)
+		return pa_fail(err, PA_EUNAVAIL, "unavailable", NULL, "no database connection");
+	int rc = stmt_dyn(c, sql, strlen(sql), out, err);
+	if (rc == 0) {
+		for (size_t i = 0; i < SQ_DYN_CACHE; i++)
+			if (c->dyn[i].st == *out)
+				c->dyn[i].key = sql;
+	}
+	return rc;
 }
 
 int sq_read_begin(store_conn_t *c)
