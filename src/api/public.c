@@ -345,7 +345,7 @@ int h_public_units(http_req_t *req, http_resp_t *resp)
 
 /* The attachment limits a form checks before sending (the server still
  * checks every upload): limits.max_file, limits.max_files, limits.max_body
- * and the accepted types (core/attach.c). */
+ * and the accepted types (core/attach.c); the map tiles of map.tile_url. */
 int h_public_limits(http_req_t *req, http_resp_t *resp)
 {
 	const pa_config_t *cfg = api_app(req)->cfg;
@@ -361,6 +361,11 @@ int h_public_limits(http_req_t *req, http_resp_t *resp)
 	json_t *att = json_pack("{s:I, s:i, s:I, s:o}", "max_file_bytes", (json_int_t)cfg->max_file,
 	                        "max_files", cfg->max_files, "max_body_bytes", (json_int_t)cfg->max_body,
 	                        "types", types);
-	http_resp_json(resp, 200, json_pack("{s:o}", "attachments", att));
+	/* the portal's map (grid events): none unless map.tile_url is set */
+	json_t *map = cfg->map_tile_url && *cfg->map_tile_url
+	                      ? json_pack("{s:s, s:s}", "tile_url", cfg->map_tile_url, "attribution",
+	                                  cfg->map_attribution ? cfg->map_attribution : "")
+	                      : json_null();
+	http_resp_json(resp, 200, json_pack("{s:o, s:o}", "attachments", att, "map", map));
 	return 0;
 }

@@ -123,6 +123,8 @@ const struct pa_message pa_messages_zh[] = {
 	  "%s：不是普通文件" },
 	{ "%s: not a regular file of at most %d bytes",
 	  "%s：不是不超过 %d 字节的普通文件" },
+	{ "%s: the URL template needs {z}, {x} and {y}",
+	  "%s：地址模板须包含 {z}、{x} 和 {y}" },
 	{ "%s: there is no %s.%s.yaml beside it: every kind needs zh-CN and en",
 	  "%s：同目录下没有 %s.%s.yaml，每种文书都须有 zh-CN 和 en 两个版本" },
 	{ "%s: transitions.%s.fields.%s: '%s' is not a category of type '%s'",

@@ -68,11 +68,14 @@ int cmd_serve(int argc, char **argv)
 	}
 	size_t nroutes = 0;
 	const http_route_t *routes = api_all_routes(&nroutes);
+	char tile_origin[300];
+	config_map_tile_origin(cfg.map_tile_url, tile_origin, sizeof(tile_origin));
 	http_server_config_t hc = {
 		.host = cfg.listen_host, .port = cfg.listen_port, .threads = cfg.threads,
 		.max_body = (size_t)cfg.max_body, .max_json = (size_t)cfg.max_json,
 		.conn_timeout_s = cfg.conn_timeout_s, .routes = routes, .nroutes = nroutes,
 		.authenticate = api_authenticate, .static_dir = cfg.web_dir,
+		.img_src_extra = tile_origin,
 		.public_rate_per_min = cfg.public_rate,
 		.public_rate_burst = cfg.public_burst, .app = &app,
 	};

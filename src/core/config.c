@@ -230,6 +230,12 @@ static const struct setting settings[] = {
 	  OFF(notify_timeout_s), "15", 1, 300, NULL, NULL, "time one delivery may take" },
 	{ "notify.interval_seconds", "PINGAN_NOTIFY_INTERVAL_SECONDS", NULL, NULL, T_INT,
 	  OFF(notify_interval_s), "10", 1, 3600, NULL, NULL, "how often the sender looks for due messages" },
+	{ "map.tile_url", "PINGAN_MAP_TILE_URL", NULL, NULL, T_URL, OFF(map_tile_url), "", 0, 2048,
+	  NULL, NULL,
+	  "map tiles for the portal's grid-event form, an http(s) URL template with {z}, {x}, {y} "
+	  "(and optionally {s}); empty = no map, the place is typed" },
+	{ "map.attribution", "PINGAN_MAP_ATTRIBUTION", NULL, NULL, T_STR, OFF(map_attribution), "",
+	  0, 500, NULL, NULL, "credit line the tile provider requires, shown under the map as text" },
 	{ "reminders.share_percent", "PINGAN_REMINDERS_SHARE_PERCENT", NULL, NULL, T_INT,
 	  OFF(reminder_percent), "80", 0, 99, NULL, NULL,
 	  "remind the owning unit's leaders and supervisors when this share of a limit has passed (0 = off)" },
@@ -1279,6 +1285,13 @@ int config_finalize(pa_config_t *c, pa_err_t *err)
 		}
 	}
 
+	const struct setting *tiles = setting_at(OFF(map_tile_url));
+	if (c->map_tile_url && c->map_tile_url[0] &&
+	    (!strstr(c->map_tile_url, "{z}") || !strstr(c->map_tile_url, "{x}") ||
+	     !strstr(c->map_tile_url, "{y}")))
+		return pa_fail(err, PA_EINVAL, "config", tiles->key,
+		               "%s: the URL template needs {z}, {x} and {y}", tiles->key);
+
 	if (c->test_clock)
 		log_warn("config: test_clock is on: the clock can be moved through the API; "
 		         "never run a production server like this");
@@ -1423,4 +1436,33 @@ void config_write_template(strbuf_t *out)
 			done[j] = true;
 		}
 	}
+}
+
+/* ---- derived values ------------------------------------------------------ */
+
+size_t config_map_tile_origin(const char *tile_url, char *out, size_t n)
+{
+	if (n)
+		out[0] = '\0';
+	if (!tile_url || !*tile_url || n == 0)
+		return 0;
+	size_t scheme = strncmp(tile_url, "https://", 8) == 0 ? 8 : strncmp(tile_url, "http://", 7) == 0 ? 7 : 0;
+	if (!scheme)
+		return 0;
+	const char *host = tile_url + scheme;
+	size_t hlen = strcspn(host, "/?#");
+	/* {s}.tiles.example.org: one host per subdomain letter */
+	bool sub = strncmp(host, "{s}.", 4) == 0;
+	if (sub) {
+		host += 4;
+		hlen -= 4;
+	}
+	if (hlen == 0 || memchr(host, '{', hlen) || memchr(host, '}', hlen))
+		return 0;
+	int w = snprintf(out, n, "%.*s%s%.*s", (int)scheme, tile_url, sub ? "*." : "", (int)hlen, host);
+	if (w < 0 || (size_t)w >= n) {
+		out[0] = '\0';
+		return 0;
+	}
+	return (size_t)w;
 }

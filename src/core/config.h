@@ -83,6 +83,8 @@ typedef struct pa_config {
 	int survey_burst;        /* rate.survey_burst: 3 */
 	char *open311_jurisdiction; /* open311.jurisdiction_id: "" = any jurisdiction_id is accepted */
 	char *open311_contact;   /* open311.contact: who runs the endpoint (discovery) */
+	char *map_tile_url;      /* map.tile_url: portal map tiles, {z}/{x}/{y} template; "" = no map */
+	char *map_attribution;   /* map.attribution: the tile provider's credit line */
 	char *source;            /* path of the loaded file, or NULL */
 } pa_config_t;
 
@@ -105,6 +107,11 @@ int config_set(pa_config_t *c, const char *key, const char *value, const char *o
                pa_err_t *err);
 /* Derives dependent paths and checks cross-field rules; call after loading. */
 int config_finalize(pa_config_t *c, pa_err_t *err);
+/* The origin ("https://tiles.example.org"; for a {s}. subdomain the
+ * wildcard "https://" "*.tiles.example.org") the browser fetches tiles of map.tile_url from, for the
+ * portal's Content-Security-Policy; its length, 0 (out = "") when the URL is
+ * empty or its host is not plain. */
+size_t config_map_tile_origin(const char *tile_url, char *out, size_t n);
 /* Writes the settings table (key, env, default, help) for `pingan config`. */
 void config_describe(strbuf_t *out);
 /* A commented YAML file with every default, for `pingan init`. */

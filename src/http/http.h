@@ -132,6 +132,9 @@ typedef struct http_server_config {
 	 * without a file extension get index.html (client-side routing).  NULL
 	 * or a missing directory: 404 as for any unknown path. */
 	const char *static_dir;
+	/* One more origin the web app's pages may load images from (the map
+	 * tiles: "https://tiles.example.org"); NULL or "" = none. */
+	const char *img_src_extra;
 	int public_rate_per_min;   /* 0 = off */
 	int public_rate_burst;
 	void *app;

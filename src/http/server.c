@@ -85,6 +85,7 @@ struct http_server {
 	atomic_int open_conns;
 	atomic_int in_flight;
 	atomic_bool stopping;
+	char csp[768]; /* Content-Security-Policy of the web app's pages */
 };
 
 /* One request, from its request line to completion. */
@@ -745,10 +746,7 @@ static bool serve_static(struct request_state *st, struct MHD_Connection *con,
 	} else {
 		http_resp_header(&resp, "Cache-Control", "no-cache");
 		if (strcmp(type, "text/html; charset=utf-8") == 0)
-			http_resp_header(&resp, "Content-Security-Policy",
-			                 "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-			                 "img-src 'self' data: blob:; connect-src 'self'; object-src 'none'; "
-			                 "base-uri 'self'; frame-ancestors 'none'; form-action 'self'");
+			http_resp_header(&resp, "Content-Security-Policy", srv->csp);
 	}
 	*ret = send_response(st, con, &resp);
 	return true;
@@ -847,6 +845,13 @@ int http_server_start(const http_server_config_t *cfg, http_server_t **out, pa_e
 	*out = NULL;
 	http_server_t *srv = xcalloc(1, sizeof(*srv));
 	srv->cfg = *cfg;
+	/* the map tiles' origin is the one outside source the pages may load */
+	const char *tiles = cfg->img_src_extra && *cfg->img_src_extra ? cfg->img_src_extra : NULL;
+	snprintf(srv->csp, sizeof(srv->csp),
+	         "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+	         "img-src 'self' data: blob:%s%.256s; connect-src 'self'; object-src 'none'; "
+	         "base-uri 'self'; frame-ancestors 'none'; form-action 'self'",
+	         tiles ? " " : "", tiles ? tiles : "");
 	if (!srv->cfg.max_body)
 		srv->cfg.max_body = HTTP_DEFAULT_MAX_BODY;
 	if (!srv->cfg.max_json)

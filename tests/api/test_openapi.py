@@ -846,6 +846,7 @@ class TestResponsesMatchSchemas(ServerTestCase):
                          (10 * 1024 * 1024, 5, 25 * 1024 * 1024))
         exts = {e for t in att["types"] for e in t["extensions"]}
         self.assertTrue({"pdf", "png", "jpg", "jpeg", "txt", "docx", "xlsx"} <= exts, exts)
+        self.assertIsNone(lim["map"])  # no map.tile_url: no map, the place is typed
         self.assertEqual(case["attachments"][0]["direction"], "in")
 
     def test_problem_documents(self):

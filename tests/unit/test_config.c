@@ -725,6 +725,46 @@ static void test_public_url(void **state)
 	config_free(&c);
 }
 
+/* map.tile_url: a {z}/{x}/{y} template or nothing; its origin goes into the
+ * pages' Content-Security-Policy (img-src). */
+static void test_map_tiles(void **state)
+{
+	pa_config_t c;
+	pa_err_t err;
+	config_init(&c);
+	assert_string_equal(c.map_tile_url, "");
+	assert_string_equal(c.map_attribution, "");
+	assert_int_equal(config_finalize(&c, &err), 0);
+	assert_int_equal(load_text(&c, "map:\n  tile_url: https://{s}.tiles.example.org/{z}/{x}/{y}.png\n"
+	                               "  attribution: \"© 测绘地图 contributors\"\n", &err), 0);
+	assert_int_equal(config_finalize(&c, &err), 0);
+	assert_string_equal(c.map_attribution, "© 测绘地图 contributors");
+	/* a template without its placeholders is refused, naming the key */
+	assert_int_equal(config_set(&c, "map.tile_url", "https://tiles.example.org/map.png", "--test", &err), 0);
+	assert_int_equal(config_finalize(&c, &err), PA_EINVAL);
+	assert_string_equal(err.field, "map.tile_url");
+	assert_int_equal(config_set(&c, "map.tile_url", "javascript:alert(1)//{z}{x}{y}", "--test", &err), PA_EINVAL);
+	config_free(&c);
+
+	static const struct { const char *url, *origin; } cases[] = {
+		{ "https://tiles.example.org/{z}/{x}/{y}.png", "https://tiles.example.org" },
+		{ "http://127.0.0.1:8099/tiles/{z}/{x}/{y}.png?k=1", "http://127.0.0.1:8099" },
+		{ "https://{s}.tiles.example.org/{z}/{x}/{y}.png", "https://*.tiles.example.org" },
+		{ "https://t{s}.example.org/{z}/{x}/{y}.png", "" },
+		{ "", "" },
+		{ "ftp://x/{z}/{x}/{y}", "" },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		char out[128];
+		size_t n = config_map_tile_origin(cases[i].url, out, sizeof(out));
+		assert_string_equal(out, cases[i].origin);
+		assert_int_equal(n, strlen(cases[i].origin));
+	}
+	char small[8];
+	assert_int_equal(config_map_tile_origin("https://tiles.example.org/{z}/{x}/{y}", small, sizeof(small)), 0);
+	assert_string_equal(small, "");
+}
+
 static void test_working_hours(void **state)
 {
 	static const struct {
@@ -952,6 +992,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_working_hours, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ratio, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_public_url, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_map_tiles, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_finalize_rules, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_template_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_describe, setup, teardown),
