@@ -230,3 +230,65 @@ describe('limits from the server (GET /api/public/limits)', () => {
   })
 })
 
+
+describe('the place of a grid event (Location)', async () => {
+  const { parseCoord, checkLocation, mapFromServer } = await import('../../src/portal/lib/validation.js')
+  const kind = { code: 'E0102', accusation: false }
+  const base = () => ({ ...validForm(), category: 'E0102', location: { address: '', lat: '', lng: '' } })
+
+  it('reads coordinates as typed: full-width digits, comma, minus signs; refuses out of range', () => {
+    expect(parseCoord('26.0745', 90)).toBe(26.0745)
+    expect(parseCoord(' ２６．０７４５ ', 90)).toBe(26.0745)
+    expect(parseCoord('26,0745', 90)).toBe(26.0745)
+    expect(parseCoord('\u221233.5', 90)).toBe(-33.5)
+    expect(parseCoord('90', 90)).toBe(90)
+    expect(parseCoord('90.0001', 90)).toBe(null)
+    expect(parseCoord('180', 180)).toBe(180)
+    expect(parseCoord('1e2', 180)).toBe(null)
+    expect(parseCoord('26°N', 90)).toBe(null)
+    expect(parseCoord('', 90)).toBe(null)
+  })
+
+  it('a required place is a point or an address; lat and lng go together', () => {
+    expect(checkLocation({ address: '', lat: '', lng: '' }, 'required')).toEqual({ location: { key: 'location' } })
+    expect(checkLocation({ address: '', lat: '', lng: '' }, 'optional')).toEqual({})
+    expect(checkLocation({ address: '幸福路12号', lat: '', lng: '' }, 'required')).toEqual({})
+    expect(checkLocation({ address: '', lat: '26.1', lng: '119.3' }, 'required')).toEqual({})
+    expect(checkLocation({ address: 'x', lat: '26.1', lng: '' }, 'required')).toEqual({ 'location.lng': { key: 'coordPair' } })
+    expect(checkLocation({ address: 'x', lat: '', lng: '119' }, 'optional')).toEqual({ 'location.lat': { key: 'coordPair' } })
+    expect(checkLocation({ address: 'x', lat: '95', lng: '200' }, 'required')).toEqual({ 'location.lat': { key: 'lat' }, 'location.lng': { key: 'lng' } })
+    expect(checkLocation({ address: '路'.repeat(201) }, 'optional')['location.address'].key).toBe('tooLong')
+    expect(checkLocation({}, 'none')).toEqual({})
+  })
+
+  it('validateSubmission checks the place by the type rule; buildSubmission sends numbers', () => {
+    expect(validateSubmission(base(), kind, [], undefined, { location: 'required', anonymous: false })).toEqual({ location: { key: 'location' } })
+    const f = base()
+    f.location = { address: ' 幸福路12号东侧 ', lat: '26.0812', lng: '１１９．３０１１' }
+    expect(validateSubmission(f, kind, [], undefined, { location: 'required', anonymous: false })).toEqual({})
+    const body = buildSubmission('grid_event', f, kind, { location: 'required', anonymous: false })
+    expect(body.location).toEqual({ lat: 26.0812, lng: 119.3011, address: '幸福路12号东侧' })
+    // a petition has no place: nothing is sent even if the model holds one
+    expect(buildSubmission('petition', f, grievance).location).toBe(undefined)
+    f.location = { address: '幸福路', lat: '', lng: '' }
+    expect(buildSubmission('grid_event', f, kind, { location: 'optional' }).location).toEqual({ address: '幸福路' })
+  })
+
+  it('a type that may always go anonymously (tips) sends no contact when asked', () => {
+    const f = { ...validForm(), anonymous: true, contact: { name: '' } }
+    const tip = { code: 'other_crime', accusation: false }
+    expect(validateSubmission(f, tip, [], undefined, { anonymous: true })).toEqual({})
+    expect(buildSubmission('tip', f, tip, { anonymous: true }).contact).toBe(undefined)
+    // not allowed: the name is required and the contact goes
+    expect(validateSubmission(f, tip, [], undefined, { anonymous: false })).toHaveProperty('contact.name')
+  })
+
+  it('reads the map of GET /api/public/limits; anything unusable means no map', () => {
+    expect(mapFromServer({ map: { tile_url: 'https://t.example/{z}/{x}/{y}.png', attribution: '© x' } })).toEqual({ tile_url: 'https://t.example/{z}/{x}/{y}.png', attribution: '© x' })
+    expect(mapFromServer({ map: null })).toBe(null)
+    expect(mapFromServer({})).toBe(null)
+    expect(mapFromServer({ map: { tile_url: 'javascript:alert(1)//{z}{x}{y}' } })).toBe(null)
+    expect(mapFromServer({ map: { tile_url: 'https://t.example/tile.png' } })).toBe(null)
+    expect(mapFromServer({ map: { tile_url: 'https://t.example/{z}/{x}/{y}' } }).attribution).toBe('')
+  })
+})

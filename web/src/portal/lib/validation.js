@@ -241,13 +241,53 @@ function formatMB(bytes) {
 }
 
 /**
+ * A coordinate as typed: decimal degrees, full-width digits and a comma as
+ * decimal mark accepted ("26,0745" → 26.0745). null when it is not a number
+ * or outside ±max.
+ */
+export function parseCoord(input, max) {
+  const s = foldWidth(input == null ? '' : String(input)).trim().replace(/[\u2212\u2010-\u2015]/g, '-').replace(',', '.')
+  if (!/^[+-]?(\d+(\.\d*)?|\.\d+)$/.test(s)) return null
+  const v = Number(s)
+  return Number.isFinite(v) && Math.abs(v) <= max ? v : null
+}
+
+/**
+ * Checks the place of a case (Location: lat and lng together, and/or an
+ * address) against the type's `location` rule ("none", "optional",
+ * "required"). Adds its errors to e under location, location.lat,
+ * location.lng, location.address — the server's field names.
+ */
+export function checkLocation(loc, rule, e = {}) {
+  if (!rule || rule === 'none') return e
+  const l = loc || {}
+  const hasLat = !isBlank(l.lat)
+  const hasLng = !isBlank(l.lng)
+  if (hasLat && parseCoord(l.lat, 90) === null) e['location.lat'] = { key: 'lat' }
+  if (hasLng && parseCoord(l.lng, 180) === null) e['location.lng'] = { key: 'lng' }
+  if (hasLat !== hasLng && !e['location.lat'] && !e['location.lng']) e[hasLat ? 'location.lng' : 'location.lat'] = { key: 'coordPair' }
+  const addrErr = checkText(l.address, { max: LIMITS.address })
+  if (addrErr) e['location.address'] = addrErr
+  if (rule === 'required' && !(hasLat && hasLng) && isBlank(l.address)) e.location = { key: 'location' }
+  return e
+}
+
+/** True when the submission goes without the sender's identity. */
+function isAnonymous(form, category, opts) {
+  const allowed = opts && opts.anonymous !== undefined ? !!opts.anonymous : !!(category && category.accusation)
+  return allowed && !!form.anonymous
+}
+
+/**
  * Checks a submission as the server will (cases_check_input). `form` is the
  * page's model; `category` the chosen category object from the workflow
  * ({ code, accusation }); `limits` those of limitsFromServer (default: the
- * server's defaults). Returns { fieldKey: { key, params } } — empty when
+ * server's defaults); `opts.anonymous`: whether this submission may go
+ * without contact (default: an accusation category); `opts.location`: the
+ * type's location rule. Returns { fieldKey: { key, params } } — empty when
  * the form may be sent. Field keys are the API's names ("contact.phone").
  */
-export function validateSubmission(form, category, files = [], limits = FILE_LIMITS) {
+export function validateSubmission(form, category, files = [], limits = FILE_LIMITS, opts = {}) {
   const e = {}
   const put = (k, err) => {
     if (err) e[k] = err
@@ -255,7 +295,8 @@ export function validateSubmission(form, category, files = [], limits = FILE_LIM
   if (!form.category || !category) e.category = { key: 'chooseCategory' }
   put('title', checkText(form.title, { required: true, max: LIMITS.title }))
   put('body', checkText(form.body, { required: true, max: LIMITS.body }))
-  const anonymous = !!(category && category.accusation && form.anonymous)
+  checkLocation(form.location, opts.location, e)
+  const anonymous = isAnonymous(form, category, opts)
   if (!anonymous) {
     const c = form.contact || {}
     put('contact.name', checkText(c.name, { required: true, max: LIMITS.name }))
@@ -275,12 +316,23 @@ export function validateSubmission(form, category, files = [], limits = FILE_LIM
 
 /**
  * The JSON the server takes (CaseSubmission): trimmed strings, empty
- * optional contact members left out, accused unit only for an accusation.
+ * optional contact members left out, accused unit only for an accusation,
+ * the place (opts.location not "none") with numbers for the coordinates.
  */
-export function buildSubmission(type, form, category) {
+export function buildSubmission(type, form, category, opts = {}) {
   const trimOrNull = (s) => (isBlank(s) ? null : String(s).trim())
   const out = { type, category: form.category, title: String(form.title).trim(), body: String(form.body).trim() }
-  const anonymous = !!(category && category.accusation && form.anonymous)
+  if (opts.location && opts.location !== 'none' && form.location) {
+    const l = form.location
+    const lat = parseCoord(l.lat, 90)
+    const lng = parseCoord(l.lng, 180)
+    const loc = {}
+    if (lat !== null && lng !== null) Object.assign(loc, { lat, lng })
+    const address = trimOrNull(l.address)
+    if (address) loc.address = address
+    if (Object.keys(loc).length) out.location = loc
+  }
+  const anonymous = isAnonymous(form, category, opts)
   if (!anonymous) {
     const c = form.contact || {}
     const contact = { name: String(c.name || '').trim() }
@@ -319,4 +371,17 @@ export function validateLookup(number, code) {
   if (isBlank(code)) e.code = { key: 'required' }
   else if (!normalizeQueryCode(code)) e.code = { key: 'queryCode' }
   return e
+}
+
+/**
+ * The map of GET /api/public/limits: { tile_url, attribution } when the
+ * server names an http(s) tile template with {z}, {x} and {y}; else null
+ * (no map: the place is typed).
+ */
+export function mapFromServer(data) {
+  const m = data && typeof data === 'object' ? data.map : null
+  if (!m || typeof m !== 'object' || typeof m.tile_url !== 'string') return null
+  const url = m.tile_url
+  if (!/^https?:\/\//.test(url) || !['{z}', '{x}', '{y}'].every((p) => url.includes(p))) return null
+  return { tile_url: url, attribution: typeof m.attribution === 'string' ? m.attribution : '' }
 }
