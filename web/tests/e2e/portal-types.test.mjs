@@ -279,3 +279,47 @@ test('the grid event and tip forms fit a 320 px phone', async () => {
     await done(page)
   }
 })
+
+test('the reporter confirms the handling on the tracking page: rework with a reason, then verify', async () => {
+  const body = { type: 'grid_event', category: 'E0102', title: '花园路垃圾堆放', body: '花园路口有一堆建筑垃圾，已经放了一周。', contact: { name: '钱七' }, location: { address: '花园路口' } }
+  const r = (await srv.call('POST', '/api/public/cases', { body }, 201)).data
+  const housing = await srv.login('housing')
+  const orgs = (await intake.call('GET', '/api/v1/orgs')).data.items
+  const housingOrg = orgs.find((o) => o.code === 'district-housing').id
+  const id = await intake.caseId(r.number)
+  const toHandled = async (result) => {
+    await housing.act(id, 'report_back', { result })
+  }
+  await intake.act(id, 'file', { note: '属实' })
+  await intake.act(id, 'dispatch', { org_id: housingOrg })
+  await toHandled('已清运')
+
+  const page = await open(srv, r.tracking_path)
+  await page.waitForSelector('[data-test="public-actions"]')
+  const box = await page.locator('[data-test="public-actions"]').innerText()
+  assert.match(box, /核查通过（结案）/)
+  assert.match(box, /核查未通过（返工）/)
+  assert.deepEqual(await unlabelled(page), [])
+  await H.screenshot(page, 'track-grid-event-actions')
+  // rework needs its reason: refused before sending, named on the field
+  await page.click('[data-test="action-submit-rework"]')
+  await page.waitForSelector('#f-rework-reason-error')
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'f-rework-reason')
+  await page.fill('#f-rework-reason', '现场仍有垃圾残留，未清理干净。')
+  await page.click('[data-test="action-submit-rework"]')
+  await page.waitForSelector('[data-test="action-done"]')
+  assert.equal(await page.locator('[data-test="public-actions"]').count(), 0, 'no step is open while the department works again')
+  let c = await staffCase(r.number)
+  assert.equal(c.state, 'dispatched')
+  // handled again: the reporter verifies, with a note, and the case closes
+  await toHandled('已彻底清理')
+  await page.reload()
+  await page.waitForSelector('[data-test="action-verify"]')
+  await page.fill('#f-verify-note', '已清理干净，谢谢')
+  await page.click('[data-test="action-submit-verify"]')
+  await page.waitForSelector('[data-test="action-done"]')
+  assert.match(await page.locator('[data-test="state-label"]').innerText(), /已结案|结案/)
+  c = await staffCase(r.number)
+  assert.equal(c.state, 'closed')
+  await done(page)
+})

@@ -2,7 +2,6 @@
 import { describe, expect, test } from 'vitest'
 import { homePath, userRoles, visibleMenu } from '../../src/console/lib/menu.js'
 import { eventFieldRows, lastEventId, mergeEvents } from '../../src/console/lib/events.js'
-import { countBy, overdueList } from '../../src/console/lib/stats.js'
 import { buildOrgTree, unitOptions } from '../../src/console/lib/orgs.js'
 
 const keys = (menu) => menu.map((m) => (m.children ? `${m.key}(${m.children.map((c) => c.key).join(',')})` : m.key))
@@ -72,21 +71,7 @@ describe('timeline fields', () => {
   })
 })
 
-describe('dashboard counts and org tree', () => {
-  const cases = [
-    { state: 'registered', state_label: '已登记', overdue: false, due_at: '2026-12-10' },
-    { state: 'handling', state_label: '办理中', overdue: true, due_at: '2026-11-02', is_open: true },
-    { state: 'registered', state_label: '已登记', overdue: true, due_at: '2026-11-01', is_open: true },
-  ]
-  test('countBy sorts by count', () => {
-    expect(countBy(cases, (c) => c.state, (c) => c.state_label)).toEqual([
-      { key: 'registered', label: '已登记', count: 2 },
-      { key: 'handling', label: '办理中', count: 1 },
-    ])
-  })
-  test('overdue list, longest overdue first', () => {
-    expect(overdueList(cases).map((c) => c.due_at)).toEqual(['2026-11-01', '2026-11-02'])
-  })
+describe('org tree', () => {
   test('org tree from parent ids; unit options skip places and disabled units', () => {
     const orgs = [
       { id: 1, parent_id: null, name: '平安区', is_unit: false },
