@@ -9,10 +9,13 @@
 //      references (entry script, its CSS, modulepreloads) and, measured in
 //      the browser, everything fetched until the home page is shown (the
 //      lazy route chunks too). Budget: 250 KB gzipped.
-//   2. cold loads of / and /console/login, each in a fresh browser context
-//      (empty cache), RUNS times: domContentLoaded, load, first-contentful-
-//      paint (performance.getEntriesByType('paint')), and "usable": when the
-//      page's first control is on screen. Medians are printed.
+//   2. cold loads of /, the petition and grid-event forms, /track and
+//      /console/login, each in a fresh browser context (empty cache), RUNS
+//      times: domContentLoaded, load, first-contentful-paint
+//      (performance.getEntriesByType('paint')), and "usable": when the
+//      page's first control is on screen (for a form: its send button, i.e.
+//      the whole form rendered from the server's definition). Medians are
+//      printed. The server has no map tiles, as by default.
 //   3. the console inbox: 60 petitions sent through the public API, intake
 //      logged in through the API; time until 50 rows are rendered.
 // Environment: as the harness (PINGAN_BIN, PINGAN_WEB_DIR, CHROMIUM); RUNS.
@@ -152,6 +155,8 @@ try {
   // ---- cold loads
   const pages = [
     ['/', 'a[data-test="home-submit"]', { width: 390, height: 844 }],
+    ['/submit/petition', '[data-test="submit-form"] [data-test="submit"]', { width: 390, height: 844 }],
+    ['/submit/grid_event', '[data-test="submit-form"] [data-test="submit"]', { width: 390, height: 844 }],
     ['/track', '#f-number', { width: 390, height: 844 }],
     ['/console/login', 'input[type="password"]', { width: 1366, height: 900 }],
   ]
