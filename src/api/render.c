@@ -103,6 +103,56 @@ void api_location_write(strbuf_t *sb, const pa_case_t *cs)
 	strbuf_addch(sb, '}');
 }
 
+/*
+ * "participation": for a viewer who sees the case as a participating unit
+ * (a joint case in a police bureau's inbox), that unit's own stage track —
+ * where it stands and since when; null for everyone else (the owning
+ * unit's staff see every participant in the case detail).
+ */
+static void participation_write(strbuf_t *sb, http_req_t *req, const wf_def_t *def,
+                                const pa_case_t *cs)
+{
+	put_key(sb, "participation");
+	const pa_principal_t *p = api_principal(req);
+	if (!def || !def->ntracks || !p || p->kind != PRINCIPAL_STAFF || !cs->data ||
+	    !strstr(cs->data, "\"participants\"")) {
+		strbuf_adds(sb, "null");
+		return;
+	}
+	for (size_t i = 0; i < p->nroles; i++)
+		if (p->roles[i].org_id == cs->owner_org_id) {
+			strbuf_adds(sb, "null");
+			return;
+		}
+	json_t *d = json_loads(cs->data, 0, NULL), *v, *mine = NULL;
+	size_t k;
+	json_array_foreach(json_object_get(d, "participants"), k, v) {
+		pa_id_t org = json_integer_value(json_object_get(v, "org_id"));
+		for (size_t i = 0; i < p->nroles && !mine; i++)
+			if (org && p->roles[i].org_id == org)
+				mine = v;
+		if (mine)
+			break;
+	}
+	if (!mine) {
+		strbuf_adds(sb, "null");
+		json_decref(d);
+		return;
+	}
+	const char *kind = json_string_value(json_object_get(mine, "kind"));
+	const char *stage = json_string_value(json_object_get(mine, "stage"));
+	const wf_track_t *tr = kind ? wf_find_track(def, kind) : NULL;
+	int si = tr && stage ? wf_track_stage(tr, stage) : -1;
+	strbuf_addf(sb, "{\"org_id\":%lld",
+	            (long long)json_integer_value(json_object_get(mine, "org_id")));
+	put_str(sb, "kind", kind ? kind : "");
+	put_str(sb, "stage", stage ? stage : "");
+	put_str(sb, "stage_label", si >= 0 ? wf_label(&tr->stages[si].label, req->lang) : (stage ? stage : ""));
+	put_time(sb, api_app(req), "since", json_integer_value(json_object_get(mine, "since")));
+	strbuf_addch(sb, '}');
+	json_decref(d);
+}
+
 void api_case_write(strbuf_t *sb, http_req_t *req, const orgtree_t *t, const pa_case_t *cs,
                     bool with_body)
 {
@@ -158,6 +208,7 @@ void api_case_write(strbuf_t *sb, http_req_t *req, const orgtree_t *t, const pa_
 	}
 	put_key(sb, "location");
 	api_location_write(sb, cs);
+	participation_write(sb, req, def, cs);
 	strbuf_addf(sb, ",\"version\":%d}", cs->version);
 }
 

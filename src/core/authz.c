@@ -155,13 +155,18 @@ static void add_id(pa_id_t *ids, size_t *n, size_t cap, pa_id_t id)
 		ids[(*n)++] = id;
 }
 
-void authz_case_filter(const pa_principal_t *p, arena_t *a, pa_case_filter_t *f)
+void authz_case_filter(const pa_principal_t *p, arena_t *a, const wf_registry_t *wf,
+                       pa_case_filter_t *f)
 {
 	f->all_orgs = false;
 	f->visible_orgs = NULL;
 	f->nvisible = 0;
 	f->hidden_accused = NULL;
 	f->nhidden = 0;
+	f->restricted_types = NULL;
+	f->nrestricted = 0;
+	f->member_orgs = NULL;
+	f->nmember = 0;
 	if (p->kind == PRINCIPAL_SYSTEM) {
 		f->all_orgs = true;
 		return;
@@ -194,6 +199,22 @@ void authz_case_filter(const pa_principal_t *p, arena_t *a, pa_case_filter_t *f)
 	f->nvisible = nvis;
 	f->hidden_accused = hid;
 	f->nhidden = nhid;
+
+	/* rule 5 in the query: the restricted types, and the units whose
+	 * members see such a case (as participants_hide() decides one case) */
+	size_t nt = wf ? wf->ndefs : 0, nr = 0, nm = 0;
+	const char **types = arena_alloc(a, (nt + 1) * sizeof(*types));
+	for (size_t i = 0; i < nt; i++)
+		if (wf->defs[i]->participants_only)
+			types[nr++] = wf->defs[i]->type;
+	pa_id_t *mem = arena_alloc(a, (p->nroles + 1) * sizeof(pa_id_t));
+	for (size_t i = 0; i < p->nroles; i++)
+		if (case_role(p->roles[i].role))
+			add_id(mem, &nm, p->nroles, p->roles[i].org_id);
+	f->restricted_types = types;
+	f->nrestricted = nr;
+	f->member_orgs = mem;
+	f->nmember = nm;
 }
 
 bool authz_may_take(const pa_principal_t *p, const pa_case_t *c, const wf_transition_t *t,

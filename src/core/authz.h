@@ -17,7 +17,9 @@
  *     types whose definition says `participants: { visibility:
  *     participants }`, i.e. joint cases) is seen only by those holding a
  *     role in its owning unit or in a participating unit — rule 2 does not
- *     reach it (rule 1 still applies).
+ *     reach it (rule 1 still applies).  Lists apply it in their query
+ *     (authz_case_filter: the restricted types, the viewer's units, the
+ *     table case_participants), so participants find it in their inboxes.
  *
  * An invisible case is answered 404, exactly as a missing one.  A
  * transition may be taken when the principal holds one of the transition's
@@ -58,8 +60,12 @@ bool role_valid(const char *role);
 bool authz_has_role(const pa_principal_t *p, const char *role);
 bool authz_has_role_in(const pa_principal_t *p, const char *role, pa_id_t org_id);
 bool authz_can_see_case(const pa_principal_t *p, const pa_case_t *c);
-/* Sets the visibility members of f (all_orgs / visible_orgs / hidden_accused). */
-void authz_case_filter(const pa_principal_t *p, arena_t *a, pa_case_filter_t *f);
+/* Sets the visibility members of f (all_orgs / visible_orgs / hidden_accused,
+ * and for rule 5 the restricted types of wf and p's member units), so that a
+ * list or count lets through exactly the cases authz_can_see_case() allows
+ * (wf NULL: rule 5 is left to the caller). */
+void authz_case_filter(const pa_principal_t *p, arena_t *a, const wf_registry_t *wf,
+                       pa_case_filter_t *f);
 /* Whether p may take t on c; *as_role gets the role that allowed it. */
 bool authz_may_take(const pa_principal_t *p, const pa_case_t *c, const wf_transition_t *t,
                     const char **as_role);

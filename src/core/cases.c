@@ -648,7 +648,7 @@ int cases_get_public(pa_app_t *app, arena_t *a, const char *number, const char *
 int cases_list(pa_app_t *app, arena_t *a, const pa_principal_t *p, pa_case_filter_t *f,
                pa_case_t **out, size_t *n, bool *more, pa_err_t *err)
 {
-	authz_case_filter(p, a, f);
+	authz_case_filter(p, a, app->wf, f);
 	if (!f->all_orgs && f->nvisible == 0) {
 		*out = NULL;
 		*n = 0;

@@ -111,7 +111,7 @@ int export_open(pa_app_t *app, const pa_principal_t *p, const char *actor,
 	if (j->spec.query &&
 	    (rc = search_parse(j->arena, j->spec.query, &j->terms, &j->nterms, err)) < 0)
 		goto fail;
-	authz_case_filter(p, j->arena, &j->spec.filter);
+	authz_case_filter(p, j->arena, app->wf, &j->spec.filter);
 	if (!j->spec.filter.all_orgs && j->spec.filter.nvisible == 0)
 		j->more = false;  /* sees no unit */
 	j->tree = orgcache_get(app->orgs);

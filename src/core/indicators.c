@@ -605,7 +605,7 @@ static int build_filter(pa_app_t *app, arena_t *a, const pa_principal_t *p, cons
 	memset(f, 0, sizeof(*f));
 	memset(vis, 0, sizeof(*vis));
 	*none = false;
-	authz_case_filter(p, a, vis);
+	authz_case_filter(p, a, NULL, vis);
 	f->types = q->ntypes ? q->types : NULL;
 	f->ntypes = q->ntypes;
 	f->categories = q->ncategories ? q->categories : NULL;

@@ -436,6 +436,9 @@ static int part_tx_fn(store_tx_t *tx, void *arg)
 	nc.updated_at = x->now;
 	if ((rc = store_tx_case_update(tx, &nc)) < 0)
 		return rc;
+	/* the participants' inboxes list it from now on (authz rule 5) */
+	if (!x->stage && (rc = store_tx_case_participant_add(tx, cs.id, x->org_id)) < 0)
+		return rc;
 	nc.version++;
 	json_t *ed = json_pack("{s:I, s:s, s:s, s:s?, s:s?}", "org_id", (json_int_t)x->org_id, "kind",
 	                       tr->kind, "stage", to_stage, "from_stage", x->stage ? from_stage : NULL,

@@ -263,7 +263,7 @@ int cases_search(pa_app_t *app, arena_t *a, const pa_principal_t *p, const char 
 	int rc = search_parse(a, query, &terms, &nt, err);
 	if (rc < 0)
 		return rc;
-	authz_case_filter(p, a, f);
+	authz_case_filter(p, a, app->wf, f);
 	if (!f->all_orgs && f->nvisible == 0)
 		return 0;
 	pa_search_query_t q = { .terms = terms, .nterms = nt, .window = app->cfg->search_window,
@@ -366,7 +366,7 @@ int cases_similar(pa_app_t *app, arena_t *a, const pa_principal_t *p, const char
 	if (nt == 0)
 		return 0;
 	pa_case_filter_t f = { .overdue = -1, .open = -1, .limit = SIMILAR_WINDOW };
-	authz_case_filter(p, a, &f);
+	authz_case_filter(p, a, app->wf, &f);
 	if (!f.all_orgs && f.nvisible == 0)
 		return 0;
 	pa_search_query_t q = { .terms = terms, .nterms = nt, .any = true, .window = SIMILAR_WINDOW };

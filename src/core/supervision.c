@@ -235,7 +235,7 @@ int supervision_board(pa_app_t *app, arena_t *a, const pa_principal_t *p, pa_id_
 	*n = 0;
 	*more = false;
 	pa_case_filter_t vis = { 0 };
-	authz_case_filter(p, a, &vis);
+	authz_case_filter(p, a, NULL, &vis);
 	f->all_orgs = vis.all_orgs;
 	f->visible_orgs = vis.visible_orgs;
 	f->nvisible = vis.nvisible;

@@ -146,6 +146,16 @@ static void q_id_list(struct list_query *q, const pa_id_t *ids, size_t n)
 	strbuf_adds(&q->sql, ")");
 }
 
+static void q_text_list(struct list_query *q, const char *const *s, size_t n)
+{
+	strbuf_adds(&q->sql, "(");
+	for (size_t i = 0; i < n; i++) {
+		strbuf_adds(&q->sql, i ? ", ?" : "?");
+		q_text(q, s[i]);
+	}
+	strbuf_adds(&q->sql, ")");
+}
+
 int sq_case_filter_check(const pa_case_filter_t *f)
 {
 	if (!f || sq_check_limit(f->limit) < 0)
@@ -153,6 +163,10 @@ int sq_case_filter_check(const pa_case_filter_t *f)
 	if (f->overdue < -1 || f->overdue > 1 || f->open < -1 || f->open > 1)
 		return PA_EINVAL;
 	if (!f->all_orgs && (f->nvisible > STORE_FILTER_IDS_MAX || (f->nvisible && !f->visible_orgs)))
+		return PA_EINVAL;
+	if (!f->all_orgs && (f->nmember > STORE_FILTER_IDS_MAX || (f->nmember && !f->member_orgs) ||
+	                     f->nrestricted > STORE_FILTER_IDS_MAX ||
+	                     (f->nrestricted && !f->restricted_types)))
 		return PA_EINVAL;
 	if (f->nhidden > STORE_FILTER_IDS_MAX || (f->nhidden && !f->hidden_accused))
 		return PA_EINVAL;
@@ -236,9 +250,28 @@ void sq_case_filter_where(const pa_case_filter_t *f, struct list_query *q)
 		strbuf_adds(&q->sql, " AND due_at < ?");
 		q_int(q, f->due_before);
 	}
-	if (!f->all_orgs) {
+	if (!f->all_orgs && !f->nrestricted) {
 		strbuf_adds(&q->sql, " AND owner_org_id IN ");
 		q_id_list(q, f->visible_orgs, f->nvisible);
+	} else if (!f->all_orgs) {
+		/* authz rule 5: a restricted type's cases only by membership of the
+		 * owning unit or of a participating one, never by oversight */
+		strbuf_adds(&q->sql, " AND ((cases.owner_org_id IN ");
+		q_id_list(q, f->visible_orgs, f->nvisible);
+		strbuf_adds(&q->sql, " AND cases.type NOT IN ");
+		q_text_list(q, f->restricted_types, f->nrestricted);
+		strbuf_adds(&q->sql, ")");
+		if (f->nmember) {
+			strbuf_adds(&q->sql, " OR (cases.type IN ");
+			q_text_list(q, f->restricted_types, f->nrestricted);
+			strbuf_adds(&q->sql, " AND (cases.owner_org_id IN ");
+			q_id_list(q, f->member_orgs, f->nmember);
+			strbuf_adds(&q->sql, " OR cases.id IN (SELECT case_id FROM case_participants "
+			                     "WHERE org_id IN ");
+			q_id_list(q, f->member_orgs, f->nmember);
+			strbuf_adds(&q->sql, ")))");
+		}
+		strbuf_adds(&q->sql, ")");
 	}
 	if (f->nhidden) {
 		strbuf_adds(&q->sql, " AND (accused_org_id = 0 OR accused_org_id NOT IN ");

@@ -145,7 +145,9 @@ struct list_query {
 };
 
 /* Parameters a case filter's WHERE may need, with room for 16 more. */
-#define SQ_FILTER_PARAMS(f) (16 + ((f)->all_orgs ? 0 : (f)->nvisible) + (f)->nhidden)
+#define SQ_FILTER_PARAMS(f)                                                                        \
+	(16 + ((f)->all_orgs ? 0 : (f)->nvisible + 2 * (f)->nrestricted + 2 * (f)->nmember) +       \
+	 (f)->nhidden)
 void sq_query_init(struct list_query *q, size_t nparams);
 void sq_query_release(struct list_query *q);
 void sq_query_int(struct list_query *q, int64_t v);

@@ -41,6 +41,22 @@ int sq_tx_record_insert(store_tx_t *tx, const pa_record_t *r, pa_id_t *id)
 	return 0;
 }
 
+int sq_tx_case_participant_add(store_tx_t *tx, pa_id_t case_id, pa_id_t org_id)
+{
+	store_conn_t *c = tx->conn;
+	sqlite3_stmt *st;
+	int rc = sq_prepare(c, "INSERT INTO case_participants(case_id, org_id) VALUES (?1, ?2)", &st,
+	                    tx->err);
+	if (rc < 0)
+		return rc;
+	sq_bind_t b = SQ_BIND(st);
+	sq_bind_int(&b, case_id);
+	sq_bind_int(&b, org_id);
+	rc = b.rc ? sq_bind_error(c, b.rc, tx->err) : sq_step(c, st, tx->err);
+	sqlite3_finalize(st);
+	return rc < 0 ? rc : 0;
+}
+
 int sq_records_of_case(store_conn_t *c, arena_t *a, pa_id_t case_id, pa_record_t **out,
                           size_t *n)
 {

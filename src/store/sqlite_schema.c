@@ -664,6 +664,23 @@ static const char migration_14[] =
 	"DROP TRIGGER cases_search;\n"
 	"DROP TRIGGER events_search;\n";
 
+/* The units participating in a case (authz rule 5: joint cases are listed
+ * in their participants' inboxes).  The case's data keeps each one's stage;
+ * this table is what lists and counts read.  Filled from the data of the
+ * cases that already have participants. */
+static const char migration_15[] =
+	"CREATE TABLE case_participants (\n"
+	"  case_id INTEGER NOT NULL REFERENCES cases(id),\n"
+	"  org_id  INTEGER NOT NULL REFERENCES orgs(id),\n"
+	"  PRIMARY KEY (case_id, org_id)\n"
+	") WITHOUT ROWID;\n"
+	"CREATE INDEX case_participants_org ON case_participants(org_id, case_id);\n"
+	"INSERT OR IGNORE INTO case_participants(case_id, org_id)\n"
+	"  SELECT c.id, CAST(json_extract(p.value, '$.org_id') AS INTEGER)\n"
+	"  FROM cases c, json_each(c.data, '$.participants') p\n"
+	"  WHERE c.data LIKE '%participants%'\n"
+	"    AND CAST(json_extract(p.value, '$.org_id') AS INTEGER) IN (SELECT id FROM orgs);\n";
+
 const char *const sq_migrations[] = {
 	NULL,         /* version 0: empty database */
 	migration_1,
@@ -680,6 +697,7 @@ const char *const sq_migrations[] = {
 	migration_12, /* case records (parties, sessions, agreements, tasks, assets ...) */
 	migration_13, /* indicators: case facts, aggregates, workload; campaigns */
 	migration_14, /* search rows written per batch by the writer, not by triggers */
+	migration_15, /* case participants, for the participants' inboxes */
 };
 
 const int sq_schema_latest = (int)ARRAY_SIZE(sq_migrations) - 1;

@@ -247,10 +247,19 @@ typedef struct pa_case_filter {
 	pa_time_t due_before;       /* 0 = any */
 	int overdue;                /* -1 any, 0 no, 1 yes */
 	int open;                   /* -1 any, 0 closed, 1 open */
-	/* Visibility: all_orgs, or owner_org_id IN visible_orgs. */
+	/* Visibility: all_orgs, or owner_org_id IN visible_orgs — except for
+	 * cases of the restricted types (definitions with `participants:
+	 * { visibility: participants }`, authz rule 5): those only when owned by
+	 * one of member_orgs or with one of them among their participants
+	 * (case_participants).  member_orgs: the units where the viewer holds a
+	 * role that works on or oversees cases. */
 	bool all_orgs;
 	const pa_id_t *visible_orgs;
 	size_t nvisible;
+	const char *const *restricted_types;
+	size_t nrestricted;
+	const pa_id_t *member_orgs;
+	size_t nmember;
 	/* Never return cases whose accused_org_id is in this list. */
 	const pa_id_t *hidden_accused;
 	size_t nhidden;
@@ -950,6 +959,11 @@ typedef struct pa_record {
 	pa_time_t created_at;
 	pa_id_t event_id;             /* the timeline event that records it */
 } pa_record_t;
+
+/* A unit joins a case as a participant (case_participants, which lists
+ * and counts read for authz rule 5; the case's data keeps its stage).
+ * PA_ECONFLICT when it already participates. */
+int store_tx_case_participant_add(store_tx_t *tx, pa_id_t case_id, pa_id_t org_id);
 
 /* PA_ECONFLICT when r->supersedes_id is already superseded. */
 int store_tx_record_insert(store_tx_t *tx, const pa_record_t *r, pa_id_t *id);

@@ -202,6 +202,8 @@ typedef struct store_hdr {
 	  bool *changed), (tx, id, at, changed)) \
 	X(tx_link_insert, (store_tx_t *tx, const pa_case_link_t *l, pa_id_t *id), (tx, l, id)) \
 	X(tx_record_insert, (store_tx_t *tx, const pa_record_t *r, pa_id_t *id), (tx, r, id)) \
+	X(tx_case_participant_add, (store_tx_t *tx, pa_id_t case_id, pa_id_t org_id), \
+	  (tx, case_id, org_id)) \
 	X(tx_survey_insert, (store_tx_t *tx, const pa_survey_t *s, pa_id_t *id), (tx, s, id)) \
 	X(tx_survey_set_state, (store_tx_t *tx, pa_id_t id, const char *from, const char *to, \
 	  pa_time_t at), (tx, id, from, to, at)) \

@@ -157,6 +157,57 @@ class JointCase(H.ApiTestCase):
         self.assertEqual(len(ev), 1)
         self.assertEqual(len(self.audit("case.participant_add", "case:%d" % cid)), 1)
 
+    def test_participants_inboxes(self):
+        # a joint case is in its participants' inboxes and the committee's, nobody else's;
+        # lists, filters, search and exports let through exactly what the detail opens
+        title = "某涉黑组织非法采砂案（收件箱）"
+        r = self.plcsup.post("/api/v1/cases", {
+            "type": "joint_case", "category": "organized_crime", "channel": "letter",
+            "title": title, "body": "非法采砂、暴力阻挠执法，需公安、检察协同办理。"})
+        cid = self.assertStatus(r, 201)["id"]
+        self.participate(cid, "district-police")
+        self.participate(cid, "district-procuratorate")
+        self.stage(cid, "district-procuratorate", "arrest_review", self.procurator)
+        everyone = (self.plc, self.plcsup, self.plcleader, self.police, self.procurator, self.judge,
+                    self.supervisor, self.leader, self.housing)
+        seeing = {self.plc, self.plcsup, self.plcleader, self.police, self.procurator}
+        for who in everyone:
+            listed = cid in who.inbox_ids(open="any")
+            opens = who.get("/api/v1/cases/%d" % cid).status == 200
+            self.assertEqual(listed, who in seeing, who.username)
+            self.assertEqual(opens, listed, who.username)
+            # the same under filters
+            self.assertEqual(cid in who.inbox_ids(type="joint_case"), listed, who.username)
+            self.assertEqual(cid in who.inbox_ids(state="opened", open="any"), listed, who.username)
+            self.assertNotIn(cid, who.inbox_ids(state="in_progress", open="any"))
+            # full-text search and the export count the same cases
+            found = [c["id"] for c in who.get("/api/v1/search/cases", {"q": "非法采砂"}).data["items"]]
+            self.assertEqual(cid in found, listed, who.username)
+            csv = who.get("/api/v1/exports/cases", {"open": "any", "type": "joint_case"})
+            self.assertEqual(csv.status, 200)
+            self.assertEqual(title.encode("utf-8") in csv.raw, listed, who.username)
+        # each participant sees its own track in its inbox; the committee sees none there
+        rows = {c["id"]: c for c in self.police.inbox(type="joint_case")}
+        part = rows[cid]["participation"]
+        self.assertEqual((part["org_id"], part["kind"], part["stage"], part["stage_label"]),
+                         (self.org["district-police"], "police", "investigating", "立案侦查"))
+        self.assertIsNotNone(part["since"])
+        rows = {c["id"]: c for c in self.procurator.inbox(type="joint_case")}
+        self.assertEqual(rows[cid]["participation"]["stage"], "arrest_review")
+        self.assertEqual(rows[cid]["participation"]["stage_label"], "审查逮捕")
+        self.assertEqual(rows[cid]["state"], "opened")  # the case's own state, as for everyone
+        rows = {c["id"]: c for c in self.plc.inbox(type="joint_case")}
+        self.assertIsNone(rows[cid]["participation"])
+        en = SRV.client("procurator", fresh=True, lang="en")
+        rows = {c["id"]: c for c in en.inbox(type="joint_case")}
+        self.assertEqual(rows[cid]["participation"]["stage_label"], "Review of arrest")
+        # the detail the participant opens from its inbox shows its track too
+        self.assertEqual(self.police.case(cid)["participation"]["stage"], "investigating")
+        # a court joining later gets it in its inbox at its first stage
+        self.participate(cid, "district-court")
+        rows = {c["id"]: c for c in self.judge.inbox(open="any")}
+        self.assertEqual(rows[cid]["participation"]["stage"], "accepted")
+
     def test_participants_rules(self):
         cid = self.open_case()
         # who adds: the committee's participant roles; not a participant, not the leader

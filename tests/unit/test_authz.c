@@ -150,7 +150,7 @@ static void test_filter_lists(void **state)
 	pa_membership_t r[] = { { housing, "handler" }, { street_office, "supervisor" } };
 	pa_principal_t p = staff(t, r, 2);
 	pa_case_filter_t f = { 0 };
-	authz_case_filter(&p, a, &f);
+	authz_case_filter(&p, a, NULL, &f);
 	assert_false(f.all_orgs);
 	bool has_housing = false, has_office = false, has_xfj = false;
 	for (size_t i = 0; i < f.nvisible; i++) {
