@@ -154,6 +154,7 @@ int h_open311_token(http_req_t *, http_resp_t *);
 /* records, approvals and participants: records.c */
 int h_case_records_list(http_req_t *, http_resp_t *);
 int h_case_record_add(http_req_t *, http_resp_t *);
+int h_records_list(http_req_t *, http_resp_t *);
 int h_case_approval(http_req_t *, http_resp_t *);
 int h_case_participant_add(http_req_t *, http_resp_t *);
 int h_case_participant_stage(http_req_t *, http_resp_t *);

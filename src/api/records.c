@@ -6,6 +6,9 @@
 #include "api/api.h"
 #include "core/records.h"
 
+#include <errno.h>
+#include <stdlib.h>
+
 static int load_case(http_req_t *req, pa_case_t *cs)
 {
 	int64_t id;
@@ -116,6 +119,147 @@ int h_case_records_list(http_req_t *req, http_resp_t *resp)
 	if (rc < 0)
 		return rc;
 	http_resp_json(resp, 200, json_pack("{s:o}", "items", records_json(req, &cs)));
+	return 0;
+}
+
+/*
+ * GET /api/v1/records?type=T&kind=K[&FIELD=VALUE...][&owner_org=][&open=][&from=][&to=]
+ * — the current records of one listed kind across the cases the user sees
+ * (a dispute's risk reports for the political-legal committee), newest
+ * first.  Any other query parameter names a field of the kind and the value
+ * a record must hold: an enum's code, true/false for a bool, a whole number,
+ * or the exact text or date.
+ */
+static const char *const records_list_params[] = { "type", "kind", "owner_org", "open", "from",
+	                                               "to", "limit", "cursor", "lang", NULL };
+
+static int match_value(http_req_t *req, const wf_field_t *fd, const char *v, json_t **out)
+{
+	const char *field = arena_printf(req->arena, "%s", fd->name);
+	switch (fd->type) {
+	case WF_FIELD_BOOL:
+		if (streq(v, "true") || streq(v, "false")) {
+			*out = json_boolean(streq(v, "true"));
+			return 0;
+		}
+		return pa_fail(&req->err, PA_EINVAL, "validation", field, "%s must be true or false",
+		               fd->name);
+	case WF_FIELD_INT:
+	case WF_FIELD_ORG: {
+		char *end = NULL;
+		errno = 0;
+		long long x = strtoll(v, &end, 10);
+		if (!*v || *end || errno)
+			return pa_fail(&req->err, PA_EINVAL, "validation", field,
+			               "%s must be a whole number", fd->name);
+		*out = json_integer(x);
+		return 0;
+	}
+	case WF_FIELD_ENUM:
+		for (size_t i = 0; i < fd->nvalues; i++)
+			if (streq(fd->values[i].code, v)) {
+				*out = json_string(v);
+				return 0;
+			}
+		return pa_fail(&req->err, PA_EINVAL, "validation", field, "'%s' is not a value of %s", v,
+		               fd->name);
+	default:
+		*out = json_string(v);
+		return 0;
+	}
+}
+
+static int day_param(http_req_t *req, const char *key, bool end, pa_time_t *out)
+{
+	*out = 0;
+	const char *v = http_query(req, key);
+	if (!v || !*v)
+		return 0;
+	if (pa_time_parse(v, api_app(req)->cfg->utc_offset_min, out) < 0)
+		return pa_fail(&req->err, PA_EINVAL, "validation", key,
+		               "%s must be a date (YYYY-MM-DD) or an ISO 8601 time", key);
+	if (end && strlen(v) == 10)
+		*out += 24 * 3600;  /* to=YYYY-MM-DD includes that day */
+	return 0;
+}
+
+int h_records_list(http_req_t *req, http_resp_t *resp)
+{
+	pa_app_t *app = api_app(req);
+	pa_principal_t *p = api_principal(req);
+	pa_record_filter_t f = { .type = http_query(req, "type"), .kind = http_query(req, "kind") };
+	if (!f.type || !*f.type)
+		return pa_fail(&req->err, PA_EINVAL, "validation", "type", "type is required");
+	if (!f.kind || !*f.kind)
+		return pa_fail(&req->err, PA_EINVAL, "validation", "kind", "kind is required");
+	const wf_def_t *def = wf_registry_find(app->wf, f.type);
+	const wf_record_kind_t *rk = def ? wf_find_record_kind(def, f.kind) : NULL;
+	int64_t limit, org, cursor;
+	int rc;
+	if ((rc = api_query_int(req, "limit", API_DEFAULT_LIMIT, 1, STORE_LIST_MAX, &limit)) < 0 ||
+	    (rc = api_query_int(req, "owner_org", 0, 0, INT64_MAX, &org)) < 0 ||
+	    (rc = api_query_int(req, "cursor", 0, 0, INT64_MAX, &cursor)) < 0 ||
+	    (rc = day_param(req, "from", false, &f.from)) < 0 ||
+	    (rc = day_param(req, "to", true, &f.to)) < 0)
+		return rc;
+	f.limit = (int)limit;
+	f.before_id = cursor;
+	f.cases = (pa_case_filter_t){ .overdue = -1, .open = -1, .owner_org_id = org };
+	const char *open = http_query(req, "open");
+	if (open && *open && !streq(open, "any")) {
+		if (!streq(open, "true") && !streq(open, "false"))
+			return pa_fail(&req->err, PA_EINVAL, "validation", "open",
+			               "open must be true, false or any");
+		f.cases.open = streq(open, "true");
+	}
+	json_t *match = json_object();
+	for (size_t i = 0; i < req->nquery && rk; i++) {
+		const http_kv_t *kv = &req->query[i];
+		bool known = false;
+		for (const char *const *k = records_list_params; *k && !known; k++)
+			known = streq(*k, kv->key);
+		if (known)
+			continue;
+		const wf_field_t *fd = NULL;
+		for (size_t k = 0; k < rk->nfields; k++)
+			if (streq(rk->fields[k].name, kv->key))
+				fd = &rk->fields[k];
+		json_t *v = NULL;
+		if (!fd)
+			rc = pa_fail(&req->err, PA_EINVAL, "validation", kv->key,
+			             "'%s' is neither a parameter nor a field of a %s record", kv->key,
+			             rk->name);
+		else
+			rc = match_value(req, fd, kv->value, &v);
+		if (rc < 0) {
+			json_decref(match);
+			return rc;
+		}
+		json_object_set_new(match, fd->name, v);
+	}
+	pa_record_row_t *rows = NULL;
+	size_t n = 0;
+	pa_id_t next = 0;
+	rc = cases_records_list(app, req->arena, p, &f, match, &rows, &n, &next, &req->err);
+	json_decref(match);
+	if (rc < 0)
+		return rc;
+	json_t *items = json_array();
+	for (size_t i = 0; i < n; i++) {
+		json_t *j = record_json(req, def, &rows[i].r);
+		const wf_state_t *st = wf_find_state(def, rows[i].state);
+		json_object_set_new(j, "case", json_pack("{s:I, s:s, s:s?, s:s, s:s, s:o}", "id",
+		                                         (json_int_t)rows[i].r.case_id, "number",
+		                                         rows[i].number, "title", rows[i].title, "state",
+		                                         rows[i].state, "state_label",
+		                                         st ? wf_label(&st->label, req->lang) : rows[i].state,
+		                                         "owner_org",
+		                                         api_org_ref(p->tree, rows[i].owner_org_id,
+		                                                     req->lang)));
+		json_array_append_new(items, j);
+	}
+	http_resp_json(resp, 200, json_pack("{s:o, s:o}", "items", items, "next_cursor",
+	                                    next ? json_sprintf("%lld", (long long)next) : json_null()));
 	return 0;
 }
 

@@ -81,6 +81,7 @@ const http_route_t api_routes[] = {
 	{ "POST", "/api/v1/cases/{id}/merge", S, h_case_merge, "case_merge" },
 
 	/* records, approvals and participants (workflow records:, approval:, participants:): api/records.c */
+	{ "GET", "/api/v1/records", S, h_records_list, "records_list" },
 	{ "GET", "/api/v1/cases/{id}/records", S, h_case_records_list, "case_records_list" },
 	{ "POST", "/api/v1/cases/{id}/records/{kind}", S, h_case_record_add, "case_record_add" },
 	{ "POST", "/api/v1/cases/{id}/approval", S, h_case_approval, "case_approval" },

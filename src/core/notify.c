@@ -56,6 +56,9 @@ static const char *const supervision_vars[] = { "number", "title", "unit", "issu
 	                                            "reason", "required_action", "recipients",
 	                                            "type", "date" };
 
+static const char *const record_alert_vars[] = { "number", "title", "unit", "type", "record",
+	                                             "summary", "recipients", "date" };
+
 static const struct event_def {
 	const char *name;
 	const char *const *vars;
@@ -67,6 +70,7 @@ static const struct event_def {
 	{ "reminder", alert_vars, ARRAY_SIZE(alert_vars), BIT(P_WEBHOOK) },
 	{ "escalation", alert_vars, ARRAY_SIZE(alert_vars), BIT(P_WEBHOOK) },
 	{ "supervision_overdue", supervision_vars, ARRAY_SIZE(supervision_vars), BIT(P_WEBHOOK) },
+	{ "record_alert", record_alert_vars, ARRAY_SIZE(record_alert_vars), BIT(P_WEBHOOK) },
 };
 #define N_EVENTS ARRAY_SIZE(events)
 
@@ -448,7 +452,7 @@ int notify_templates_load_dir(const char *dir, notify_templates_t **out, pa_err_
 		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
 		if (event_index(event) < 0) {
 			rc = pa_fail(err, PA_EINVAL, "notify", "", "%s: no event \"%s\" is notified (the "
-			             "events are notice, reminder, escalation and supervision_overdue)", path, event);
+			             "events are notice, reminder, escalation, supervision_overdue and record_alert)", path, event);
 			break;
 		}
 		char *buf = NULL;
@@ -984,6 +988,55 @@ int notify_tx_supervision_overdue(pa_app_t *app, store_tx_t *tx, arena_t *a, con
 	int rc = queue_webhook(app, tx, a, cs, "supervision_overdue", unit, p, uid,
 	                       arena_printf(a, "supervision:%lld:overdue:webhook", (long long)o->id),
 	                       now);
+	json_decref(p);
+	json_decref(v);
+	orgtree_release(tree);
+	return rc;
+}
+
+int notify_tx_record_alert(pa_app_t *app, store_tx_t *tx, arena_t *a, const pa_case_t *cs,
+                           const notify_record_t *r, pa_id_t unit_id, const pa_member_t *to,
+                           size_t nto, pa_time_t now)
+{
+	notify_t *n = app->notify;
+	if (!n || !notify_channel_on(n, "webhook"))
+		return 0;
+	orgtree_t *tree = orgcache_get(app->orgs);
+	const pa_org_t *unit = orgtree_find(tree, unit_id);
+	const pa_org_t *owner = orgtree_find(tree, cs->owner_org_id);
+	enum lang l = lang_of(app->cfg->notify_lang);
+	strbuf_t names = STRBUF_INIT;
+	json_t *rcpt = recipients(to, nto, l, &names);
+	json_t *v = json_object();
+	json_object_set_new(v, "number", json_string(cs->number));
+	json_object_set_new(v, "title", json_string(cs->title && !sealed(cs) ? cs->title : ""));
+	json_object_set_new(v, "unit", json_string(unit_name(owner, l)));
+	json_object_set_new(v, "type", json_string(type_label(app, cs, l)));
+	json_object_set_new(v, "record", json_string(l == L_EN ? r->label_en : r->label_zh));
+	json_object_set_new(v, "summary", json_string(l == L_EN ? r->summary_en : r->summary_zh));
+	json_object_set_new(v, "recipients", json_string(names.buf));
+	json_object_set_new(v, "date", json_string(date_text(app, now, a, true)));
+	strbuf_release(&names);
+
+	const char *uid;
+	new_uid(a, &uid);
+	json_t *p = json_object();
+	json_object_set_new(p, "id", json_string(uid));
+	json_object_set_new(p, "event", json_string("record.alert"));
+	json_object_set_new(p, "at", json_string(date_text(app, now, a, false)));
+	json_object_set_new(p, "lang", json_string(lang_names[l]));
+	json_object_set_new(p, "text", json_string(notify_render(a, n->tpl, "record_alert", "webhook",
+	                                                         lang_names[l], v)));
+	json_object_set_new(p, "case", case_json(app, a, cs));
+	json_object_set_new(p, "unit", unit_json(unit, unit_id));
+	json_t *fields = r->fields ? json_loads(r->fields, 0, NULL) : NULL;
+	json_object_set_new(p, "record", json_pack("{s:I, s:s, s:i, s:o}", "id", (json_int_t)r->id,
+	                                           "kind", r->kind, "version", r->version, "fields",
+	                                           fields ? fields : json_object()));
+	json_object_set_new(p, "recipients", rcpt);
+	/* one message per record version */
+	int rc = queue_webhook(app, tx, a, cs, "record_alert", unit, p, uid,
+	                       arena_printf(a, "record:%lld:alert:webhook", (long long)r->id), now);
 	json_decref(p);
 	json_decref(v);
 	orgtree_release(tree);

@@ -103,6 +103,23 @@ int notify_tx_supervision_overdue(pa_app_t *app, store_tx_t *tx, arena_t *a, con
                                   const pa_supervision_t *o, const pa_member_t *to, size_t nto,
                                   pa_time_t now);
 
+/* A record that raised its kind's alert (workflow `alert:`), with its kind's
+ * label and a "label: value" summary of its fields in both languages. */
+typedef struct notify_record {
+	pa_id_t id;
+	const char *kind;
+	int version;
+	const char *fields;       /* JSON object text */
+	const char *label_zh, *label_en;
+	const char *summary_zh, *summary_en;
+} notify_record_t;
+/* In a write function: tells `to` (holders of the alert's roles in unit_id)
+ * through the webhook, to unit_id, that record r was added to cs; once per
+ * record (dedupe key record:<id>:alert). */
+int notify_tx_record_alert(pa_app_t *app, store_tx_t *tx, arena_t *a, const pa_case_t *cs,
+                           const notify_record_t *r, pa_id_t unit_id, const pa_member_t *to,
+                           size_t nto, pa_time_t now);
+
 /* The sender's lock: one pass at a time per process (sender.c). */
 void notify_pass_lock(notify_t *n);
 void notify_pass_unlock(notify_t *n);

@@ -14,6 +14,7 @@
 #include "core/audit.h"
 #include "core/cases.h"
 #include "core/links.h"
+#include "core/notify.h"
 
 #include <stdio.h>
 
@@ -86,6 +87,9 @@ struct record_tx {
 	pa_record_t out;
 };
 
+static int record_alert_tx(store_tx_t *tx, struct record_tx *x, const pa_case_t *cs,
+                           const pa_record_t *r);
+
 static int record_tx_fn(store_tx_t *tx, void *arg)
 {
 	struct record_tx *x = arg;
@@ -156,9 +160,80 @@ static int record_tx_fn(store_tx_t *tx, void *arg)
 	                               x->rk->name, (long long)r.id, version));
 	if (rc < 0)
 		return rc;
+	if (wf_record_alerts(x->rk, x->fields) && (rc = record_alert_tx(tx, x, &cs, &r)) < 0)
+		return rc;
 	r.created_by_name = x->p->kind == PRINCIPAL_STAFF ? x->p->display_name : NULL;
 	x->out = r;
 	return 0;
+}
+
+/* "风险等级：重大；可能激化：是" — a record's fields in one language, for an alert. */
+static const char *record_summary(arena_t *a, const wf_record_kind_t *rk, const json_t *fields,
+                                  const char *lang)
+{
+	bool en = streq(lang, "en");
+	strbuf_t sb = STRBUF_INIT;
+	for (size_t i = 0; i < rk->nfields; i++) {
+		const wf_field_t *f = &rk->fields[i];
+		const json_t *v = json_object_get(fields, f->name);
+		if (!v || json_is_null(v))
+			continue;
+		const char *text = NULL;
+		char num[32];
+		if (f->type == WF_FIELD_ENUM) {
+			for (size_t k = 0; k < f->nvalues && !text; k++)
+				if (streq(json_string_value(v), f->values[k].code))
+					text = wf_label(&f->values[k].label, lang);
+		} else if (f->type == WF_FIELD_BOOL) {
+			text = json_is_true(v) ? (en ? "yes" : "是") : (en ? "no" : "否");
+		} else if (json_is_integer(v)) {
+			snprintf(num, sizeof(num), "%lld", (long long)json_integer_value(v));
+			text = num;
+		} else {
+			text = json_string_value(v);
+		}
+		if (!text || !*text)
+			continue;
+		strbuf_addf(&sb, "%s%s%s%s", sb.len ? (en ? "; " : "；") : "",
+		            wf_label(&f->label, lang), en ? ": " : "：", text);
+	}
+	const char *out = arena_strdup(a, sb.buf ? sb.buf : "");
+	strbuf_release(&sb);
+	return out;
+}
+
+/* The record meets its kind's alert: the alert's roles in the unit of its
+ * kind nearest the case's owner are told, in this write (workflow `alert:`). */
+static int record_alert_tx(store_tx_t *tx, struct record_tx *x, const pa_case_t *cs,
+                           const pa_record_t *r)
+{
+	orgtree_t *tree = orgcache_get(x->app->orgs);
+	pa_id_t unit = orgtree_nearest_kind(tree, cs->owner_org_id, x->rk->alert_kind);
+	orgtree_release(tree);
+	if (!unit) {
+		log_warn("records: no %s above unit %lld: the %s alert on case %lld goes to nobody",
+		         x->rk->alert_kind, (long long)cs->owner_org_id, x->rk->name, (long long)cs->id);
+		return 0;
+	}
+	pa_member_t *all = NULL;
+	size_t nall = 0, nto = 0;
+	int rc = store_org_members(store_tx_conn(tx), x->a, unit, &all, &nall);
+	if (rc < 0)
+		return rc;
+	pa_member_t *to = arena_alloc(x->a, (nall + 1) * sizeof(*to));
+	for (size_t i = 0; i < nall; i++)
+		for (size_t k = 0; k < x->rk->nalert_roles; k++)
+			if (streq(all[i].role, x->rk->alert_roles[k])) {
+				to[nto++] = all[i];
+				break;
+			}
+	notify_record_t nr = {
+		.id = r->id, .kind = x->rk->name, .version = r->version, .fields = r->fields,
+		.label_zh = wf_label(&x->rk->label, "zh-CN"), .label_en = wf_label(&x->rk->label, "en"),
+		.summary_zh = record_summary(x->a, x->rk, x->fields, "zh-CN"),
+		.summary_en = record_summary(x->a, x->rk, x->fields, "en"),
+	};
+	return notify_tx_record_alert(x->app, tx, x->a, cs, &nr, unit, to, nto, x->now);
 }
 
 /* org fields of a record name active units */
@@ -219,6 +294,74 @@ int cases_record_add(pa_app_t *app, arena_t *a, const pa_principal_t *p, const p
 	if (rc == 0)
 		*out = x.out;
 	return rc;
+}
+
+#define RECORDS_LIST_ROUNDS 20  /* pages read to fill one page of matching records */
+
+int cases_records_list(pa_app_t *app, arena_t *a, const pa_principal_t *p,
+                       pa_record_filter_t *f, const json_t *match, pa_record_row_t **out,
+                       size_t *n, pa_id_t *next_before, pa_err_t *err)
+{
+	*out = NULL;
+	*n = 0;
+	*next_before = 0;
+	const wf_def_t *def = f->type ? wf_registry_find(app->wf, f->type) : NULL;
+	if (!def)
+		return pa_fail(err, PA_ENOTFOUND, "not-found", "type", "no case type '%s'",
+		               f->type ? f->type : "");
+	const wf_record_kind_t *rk = f->kind ? wf_find_record_kind(def, f->kind) : NULL;
+	if (!rk || rk->nlist_roles == 0)
+		return pa_fail(err, PA_ENOTFOUND, "not-found", "kind",
+		               "a %s keeps no listed record '%s'", def->type, f->kind ? f->kind : "");
+	/* p as the holder of the list roles only */
+	pa_principal_t lp = *p;
+	lp.roles = arena_alloc(a, (p->nroles + 1) * sizeof(*lp.roles));
+	lp.nroles = 0;
+	for (size_t i = 0; p->kind == PRINCIPAL_STAFF && i < p->nroles; i++)
+		for (size_t k = 0; k < rk->nlist_roles; k++)
+			if (streq(p->roles[i].role, rk->list_roles[k])) {
+				lp.roles[lp.nroles++] = p->roles[i];
+				break;
+			}
+	if (lp.nroles == 0)
+		return pa_fail(err, PA_EFORBIDDEN, "forbidden", NULL,
+		               "your roles do not allow listing '%s' records", rk->name);
+	authz_case_filter(&lp, a, app->wf, &f->cases);
+	pa_record_row_t *acc = arena_alloc(a, st_mult((size_t)f->limit, sizeof(*acc)));
+	size_t k = 0;
+	for (int round = 0; round < RECORDS_LIST_ROUNDS && k < (size_t)f->limit; round++) {
+		pa_record_row_t *rows = NULL;
+		size_t nr = 0;
+		bool more = false;
+		int rc = store_records_list(store_reader(app->store), a, f, &rows, &nr, &more);
+		if (rc < 0)
+			return pa_fail(err, rc, rc == PA_EINVAL ? "validation" : "unavailable", NULL,
+			               "could not list the records");
+		size_t i = 0;
+		for (; i < nr && k < (size_t)f->limit; i++) {
+			bool ok = true;
+			if (match && json_object_size(match)) {
+				json_t *fields = json_loads(rows[i].r.fields, 0, NULL);
+				const char *name;
+				json_t *want;
+				json_object_foreach((json_t *)match, name, want)
+					ok = ok && json_equal(json_object_get(fields, name), want);
+				json_decref(fields);
+			}
+			if (ok)
+				acc[k++] = rows[i];
+			f->before_id = rows[i].r.id;
+		}
+		if (i < nr || more) {
+			*next_before = f->before_id;
+		} else {
+			*next_before = 0;
+			break;
+		}
+	}
+	*out = acc;
+	*n = k;
+	return 0;
 }
 
 int cases_records(pa_app_t *app, arena_t *a, const pa_case_t *cs, pa_record_t **out, size_t *n,

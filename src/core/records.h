@@ -41,6 +41,19 @@ int cases_record_add(pa_app_t *app, arena_t *a, const pa_principal_t *p, const p
                      const char *kind, const json_t *fields, pa_id_t supersedes, pa_record_t *out,
                      pa_err_t *err);
 /* All records of cs, every version, in id order. */
+/*
+ * The current records of one kind across the cases p may see, for the
+ * roles the kind lists (`list:`; 404 when the type or kind is unknown or
+ * the kind is not listed, 403 when p holds none of its roles).  Only p's
+ * memberships with those roles decide which cases (authz rules 1, 2, 3, 5).
+ * f->type and f->kind name the kind; f->cases may carry owner_org_id and
+ * open; match (NULL: none) maps field names to the values a record must
+ * hold (json_equal).  Pages of f->limit: *next_before is the cursor of the
+ * next page (0: none); a page may be shorter when match drops records.
+ */
+int cases_records_list(pa_app_t *app, arena_t *a, const pa_principal_t *p,
+                       pa_record_filter_t *f, const json_t *match, pa_record_row_t **out,
+                       size_t *n, pa_id_t *next_before, pa_err_t *err);
 int cases_records(pa_app_t *app, arena_t *a, const pa_case_t *cs, pa_record_t **out, size_t *n,
                   pa_err_t *err);
 /* Whether p may add records of kind rk on cs. */

@@ -1375,6 +1375,90 @@ static int check_handover_ends(loader_t *l)
 	return 0;
 }
 
+/*
+ * alert: { when: { FIELD: VALUE, ... }, to: { kind: KIND, roles: [...] } }
+ * VALUE: an enum field's code or list of codes, or a bool field's true or
+ * false.  Any one condition met raises the alert.
+ */
+static int parse_alert(loader_t *l, yaml_node_t *n, const char *path, wf_record_kind_t *rk)
+{
+	enum { A_WHEN, A_TO, A_N };
+	static const char *const keys[A_N] = { "when", "to" };
+	yaml_node_t *k[A_N], *v[A_N];
+	wf_def_t *def = l->def;
+	int rc = read_map(l, n, path, keys, A_N, k, v);
+	if (rc)
+		return rc;
+	if (!v[A_WHEN])
+		return missing(l, n, path, "when");
+	if (!v[A_TO])
+		return missing(l, n, path, "to");
+	const char *wpath = join(l, path, "when");
+	if ((rc = check_named_map(l, v[A_WHEN], wpath, WF_MAX_FIELDS, "conditions", false)))
+		return rc;
+	size_t nc = map_size(v[A_WHEN]);
+	rk->alert_when = arena_zalloc(def->arena, nc * sizeof(wf_alert_cond_t));
+	for (size_t i = 0; i < nc; i++) {
+		yaml_node_t *key, *val;
+		const char *name;
+		if ((rc = pair_name(l, v[A_WHEN], i, wpath, &key, &val, &name)))
+			return rc;
+		const char *cpath = join(l, wpath, name);
+		wf_alert_cond_t *c = &rk->alert_when[i];
+		for (size_t f = 0; f < rk->nfields; f++)
+			if (streq(rk->fields[f].name, name))
+				c->field = &rk->fields[f];
+		if (!c->field)
+			return fail_at(l, key, cpath, "'%s' is not a field of this record kind", name);
+		if (c->field->type == WF_FIELD_BOOL) {
+			if ((rc = want_bool(l, val, cpath, &c->boolean)))
+				return rc;
+		} else if (c->field->type == WF_FIELD_ENUM) {
+			yaml_node_t **items;
+			size_t ni;
+			if ((rc = name_list(l, val, cpath, WF_MAX_ENUM_VALUES, &items, &ni)))
+				return rc;
+			if (ni == 0)
+				return fail_at(l, val, cpath, "is empty: name at least one value");
+			c->codes = arena_alloc(def->arena, ni * sizeof(char *));
+			for (size_t j = 0; j < ni; j++) {
+				const char *code;
+				if ((rc = want_code(l, items[j], cpath, &code)))
+					return rc;
+				bool known = false;
+				for (size_t m = 0; m < c->field->nvalues; m++)
+					known = known || streq(c->field->values[m].code, code);
+				if (!known)
+					return fail_at(l, items[j], cpath, "'%s' is not a value of field '%s'",
+					               code, name);
+				c->codes[j] = code;
+			}
+			c->ncodes = ni;
+		} else {
+			return fail_at(l, key, cpath,
+			               "an alert condition needs an enum or bool field; '%s' is neither",
+			               name);
+		}
+		rk->nalert_when = i + 1;
+	}
+	const char *tpath = join(l, path, "to");
+	static const char *const tkeys[] = { "kind", "roles" };
+	yaml_node_t *tk[2], *tv[2];
+	if ((rc = read_map(l, v[A_TO], tpath, tkeys, 2, tk, tv)))
+		return rc;
+	if (!tv[0])
+		return missing(l, v[A_TO], tpath, "kind");
+	if (!tv[1])
+		return missing(l, v[A_TO], tpath, "roles");
+	if ((rc = want_name(l, tv[0], join(l, tpath, "kind"), &rk->alert_kind)))
+		return rc;
+	if (!in_list(org_kinds, ARRAY_SIZE(org_kinds), rk->alert_kind))
+		return fail_at(l, tv[0], join(l, tpath, "kind"), "unknown unit kind '%s'",
+		               rk->alert_kind);
+	return parse_roles(l, tv[1], join(l, tpath, "roles"), true, &rk->alert_roles,
+	                   &rk->nalert_roles);
+}
+
 static int parse_records(loader_t *l, yaml_node_t *n)
 {
 	const char *path = "records";
@@ -1385,8 +1469,9 @@ static int parse_records(loader_t *l, yaml_node_t *n)
 	size_t count = map_size(n);
 	def->records = arena_zalloc(def->arena, (count ? count : 1) * sizeof(wf_record_kind_t));
 	for (size_t i = 0; i < count; i++) {
-		enum { K_LABEL, K_ROLES, K_STATES, K_FIELDS, K_N };
-		static const char *const keys[K_N] = { "label", "roles", "states", "fields" };
+		enum { K_LABEL, K_ROLES, K_STATES, K_FIELDS, K_LIST, K_ALERT, K_N };
+		static const char *const keys[K_N] = { "label", "roles", "states", "fields", "list",
+			                                   "alert" };
 		yaml_node_t *key, *val, *k[K_N], *v[K_N];
 		wf_record_kind_t *rk = &def->records[i];
 		if ((rc = pair_name(l, n, i, path, &key, &val, &rk->name)))
@@ -1436,6 +1521,11 @@ static int parse_records(loader_t *l, yaml_node_t *n)
 				rk->nstates = j + 1;
 			}
 		}
+		if (v[K_LIST] && (rc = parse_roles(l, v[K_LIST], join(l, rpath, "list"), true,
+		                                   &rk->list_roles, &rk->nlist_roles)))
+			return rc;
+		if (v[K_ALERT] && (rc = parse_alert(l, v[K_ALERT], join(l, rpath, "alert"), rk)))
+			return rc;
 		def->nrecords = i + 1;
 	}
 	return 0;
@@ -2599,6 +2689,23 @@ bool wf_record_allowed_in(const wf_record_kind_t *rk, const wf_state_t *state)
 	return false;
 }
 
+bool wf_record_alerts(const wf_record_kind_t *rk, const json_t *fields)
+{
+	for (size_t i = 0; i < rk->nalert_when; i++) {
+		const wf_alert_cond_t *c = &rk->alert_when[i];
+		const json_t *v = json_object_get(fields, c->field->name);
+		if (c->field->type == WF_FIELD_BOOL) {
+			if (json_is_boolean(v) && json_is_true(v) == c->boolean)
+				return true;
+		} else if (json_is_string(v)) {
+			for (size_t k = 0; k < c->ncodes; k++)
+				if (streq(json_string_value(v), c->codes[k]))
+					return true;
+		}
+	}
+	return false;
+}
+
 int wf_registry_check_refs(const wf_registry_t *reg, pa_err_t *err)
 {
 	for (size_t d = 0; d < reg->ndefs; d++) {
@@ -2830,9 +2937,32 @@ static json_t *ext_json(const wf_def_t *def)
 			json_array_append_new(states, json_string(rk->states[k]));
 		for (size_t k = 0; k < rk->nfields; k++)
 			json_array_append_new(fields, field_json(&rk->fields[k]));
-		json_array_append_new(recs, json_pack("{s:s, s:o, s:o, s:o, s:o}", "name", rk->name,
-		                                      "label", label_json(&rk->label), "roles", roles,
-		                                      "states", states, "fields", fields));
+		json_t *list = json_array(), *alert = json_null();
+		for (size_t k = 0; k < rk->nlist_roles; k++)
+			json_array_append_new(list, json_string(rk->list_roles[k]));
+		if (rk->nalert_when) {
+			json_t *when = json_object(), *to = json_array();
+			for (size_t k = 0; k < rk->nalert_when; k++) {
+				const wf_alert_cond_t *c = &rk->alert_when[k];
+				json_t *val;
+				if (c->field->type == WF_FIELD_BOOL) {
+					val = json_boolean(c->boolean);
+				} else {
+					val = json_array();
+					for (size_t m = 0; m < c->ncodes; m++)
+						json_array_append_new(val, json_string(c->codes[m]));
+				}
+				json_object_set_new(when, c->field->name, val);
+			}
+			for (size_t k = 0; k < rk->nalert_roles; k++)
+				json_array_append_new(to, json_string(rk->alert_roles[k]));
+			alert = json_pack("{s:o, s:{s:s, s:o}}", "when", when, "to", "kind", rk->alert_kind,
+			                  "roles", to);
+		}
+		json_array_append_new(recs, json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:o}", "name",
+		                                      rk->name, "label", label_json(&rk->label), "roles",
+		                                      roles, "states", states, "fields", fields, "list",
+		                                      list, "alert", alert));
 	}
 	json_t *parts = json_null();
 	if (def->ntracks) {

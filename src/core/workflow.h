@@ -188,6 +188,15 @@ typedef struct wf_category_due {
  * agreement, a consultation, a task, an asset ...): typed fields validated
  * like a transition's, added by the roles listed while the case is in one
  * of `states` (none listed = any non-terminal state). */
+/* One condition of a record kind's alert: an enum field with one of codes,
+ * or a bool field equal to boolean. */
+typedef struct wf_alert_cond {
+	const wf_field_t *field;
+	const char **codes;        /* enum */
+	size_t ncodes;
+	bool boolean;              /* bool */
+} wf_alert_cond_t;
+
 typedef struct wf_record_kind {
 	const char *name;
 	wf_label_t label;
@@ -197,6 +206,18 @@ typedef struct wf_record_kind {
 	size_t nstates;
 	wf_field_t *fields;
 	size_t nfields;
+	/* `list: [roles]`: who lists the current records of this kind across the
+	 * cases they see (GET /api/v1/records); none = not listed. */
+	const char **list_roles;
+	size_t nlist_roles;
+	/* `alert: { when: {field: value}, to: { kind, roles } }`: a record meeting
+	 * any condition tells the holders of roles in the nearest unit of that
+	 * kind, through the outbox (event record_alert), in the record's write. */
+	wf_alert_cond_t *alert_when;
+	size_t nalert_when;
+	const char *alert_kind;
+	const char **alert_roles;
+	size_t nalert_roles;
 } wf_record_kind_t;
 
 /* A participant's stage track (joint cases): an org kind and its stages in order. */
@@ -369,6 +390,9 @@ const wf_record_kind_t *wf_find_record_kind(const wf_def_t *def, const char *nam
 const wf_track_t *wf_find_track(const wf_def_t *def, const char *org_kind);
 /* Index of stage in the track, -1 when it is not one of its stages. */
 int wf_track_stage(const wf_track_t *tr, const char *stage);
+/* Whether a record of kind rk with these fields meets one of its alert
+ * conditions (false when rk has no alert). */
+bool wf_record_alerts(const wf_record_kind_t *rk, const json_t *fields);
 /* Whether record kind rk may be added in state. */
 bool wf_record_allowed_in(const wf_record_kind_t *rk, const wf_state_t *state);
 /*

@@ -99,3 +99,93 @@ int sq_records_of_case(store_conn_t *c, arena_t *a, pa_id_t case_id, pa_record_t
 	*n = cnt;
 	return 0;
 }
+
+int sq_records_list(store_conn_t *c, arena_t *a, const pa_record_filter_t *f,
+                    pa_record_row_t **out, size_t *n, bool *more)
+{
+	*out = NULL;
+	*n = 0;
+	*more = false;
+	if (!f || !f->type || !f->kind || sq_check_limit(f->limit) < 0)
+		return PA_EINVAL;
+	/* the case filter's own type, state, cursor and limit do not apply here */
+	pa_case_filter_t cf = f->cases;
+	cf.type = NULL;
+	cf.state = NULL;
+	cf.has_cursor = false;
+	cf.limit = f->limit;
+	if (sq_case_filter_check(&cf) < 0)
+		return PA_EINVAL;
+	if (!cf.all_orgs && cf.nvisible == 0)
+		return 0;
+	struct list_query q;
+	sq_query_init(&q, SQ_FILTER_PARAMS(&cf) + 8);
+	strbuf_adds(&q.sql,
+	            "SELECT r.id, r.case_id, r.kind, r.version, r.fields, IFNULL(r.created_by, 0), "
+	            "u.display_name, IFNULL(r.org_id, 0), r.created_at, IFNULL(r.event_id, 0), "
+	            "cases.number, cases.title, cases.state, cases.owner_org_id "
+	            "FROM case_records r CROSS JOIN cases ON cases.id = r.case_id "
+	            "LEFT JOIN users u ON u.id = r.created_by "
+	            "WHERE r.kind = ? AND cases.type = ? "
+	            "AND NOT EXISTS (SELECT 1 FROM case_records s WHERE s.supersedes_id = r.id)");
+	sq_query_text(&q, f->kind);
+	sq_query_text(&q, f->type);
+	if (f->from) {
+		strbuf_adds(&q.sql, " AND r.created_at >= ?");
+		sq_query_int(&q, f->from);
+	}
+	if (f->to) {
+		strbuf_adds(&q.sql, " AND r.created_at < ?");
+		sq_query_int(&q, f->to);
+	}
+	if (f->before_id) {
+		strbuf_adds(&q.sql, " AND r.id < ?");
+		sq_query_int(&q, f->before_id);
+	}
+	sq_case_filter_where(&cf, &q);
+	strbuf_adds(&q.sql, " ORDER BY r.id DESC LIMIT ?");
+	sq_query_int(&q, (int64_t)f->limit + 1);
+	sqlite3_stmt *st = NULL;
+	int rc = sq_stmt_dyn(c, q.sql.buf, q.sql.len, &st);
+	if (rc < 0) {
+		st = NULL;
+		goto out;
+	}
+	if ((rc = sq_query_bind(c, &q, st)) < 0)
+		goto out;
+	pa_record_row_t *arr = arena_alloc(a, st_mult((size_t)f->limit, sizeof(*arr)));
+	size_t cnt = 0;
+	while ((rc = sq_step(c, st, NULL)) == SQ_ROW) {
+		if (cnt == (size_t)f->limit) {
+			*more = true;
+			break;
+		}
+		sq_row_t row = SQ_ROW_READER(st, a);
+		pa_record_row_t *x = &arr[cnt++];
+		*x = (pa_record_row_t){ 0 };
+		x->r.id = sq_col_int(&row);
+		x->r.case_id = sq_col_int(&row);
+		x->r.kind = sq_col_text(&row);
+		x->r.version = (int)sq_col_int(&row);
+		x->r.fields = sq_col_text(&row);
+		x->r.created_by = sq_col_int(&row);
+		x->r.created_by_name = sq_col_text(&row);
+		x->r.org_id = sq_col_int(&row);
+		x->r.created_at = sq_col_int(&row);
+		x->r.event_id = sq_col_int(&row);
+		x->number = sq_col_text(&row);
+		x->title = sq_col_text(&row);
+		x->state = sq_col_text(&row);
+		x->owner_org_id = sq_col_int(&row);
+	}
+	if (rc >= 0) {
+		rc = 0;
+		*out = arr;
+		*n = cnt;
+	}
+out:
+	if (st)
+		sq_done(st);
+	sq_query_release(&q);
+	return rc;
+}

@@ -675,6 +675,8 @@ static const char migration_15[] =
 	"  PRIMARY KEY (case_id, org_id)\n"
 	") WITHOUT ROWID;\n"
 	"CREATE INDEX case_participants_org ON case_participants(org_id, case_id);\n"
+	/* GET /api/v1/records: one kind's records across cases, newest first */
+	"CREATE INDEX case_records_kind ON case_records(kind, id);\n"
 	"INSERT OR IGNORE INTO case_participants(case_id, org_id)\n"
 	"  SELECT c.id, CAST(json_extract(p.value, '$.org_id') AS INTEGER)\n"
 	"  FROM cases c, json_each(c.data, '$.participants') p\n"
@@ -697,7 +699,7 @@ const char *const sq_migrations[] = {
 	migration_12, /* case records (parties, sessions, agreements, tasks, assets ...) */
 	migration_13, /* indicators: case facts, aggregates, workload; campaigns */
 	migration_14, /* search rows written per batch by the writer, not by triggers */
-	migration_15, /* case participants, for the participants' inboxes */
+	migration_15, /* case participants, for the participants' inboxes; records by kind */
 };
 
 const int sq_schema_latest = (int)ARRAY_SIZE(sq_migrations) - 1;

@@ -967,6 +967,29 @@ int store_tx_case_participant_add(store_tx_t *tx, pa_id_t case_id, pa_id_t org_i
 
 /* PA_ECONFLICT when r->supersedes_id is already superseded. */
 int store_tx_record_insert(store_tx_t *tx, const pa_record_t *r, pa_id_t *id);
+/* Current records of one kind across cases (GET /api/v1/records): records
+ * of `kind` on cases of `type` that are not superseded, on the cases that
+ * `cases` lets through (its visibility, owner_org_id, open; its type, state,
+ * cursor and limit are ignored), created in [from, to) (0: open), newest
+ * first; before_id > 0 continues after a page. */
+typedef struct pa_record_filter {
+	const char *type;
+	const char *kind;
+	pa_case_filter_t cases;
+	pa_time_t from, to;
+	pa_id_t before_id;
+	int limit;                    /* 1..STORE_LIST_MAX */
+} pa_record_filter_t;
+
+typedef struct pa_record_row {
+	pa_record_t r;
+	const char *number, *title, *state;
+	pa_id_t owner_org_id;
+} pa_record_row_t;
+
+int store_records_list(store_conn_t *c, arena_t *a, const pa_record_filter_t *f,
+                       pa_record_row_t **out, size_t *n, bool *more);
+
 /* The case's records (every version), in id order. */
 int store_records_of_case(store_conn_t *c, arena_t *a, pa_id_t case_id, pa_record_t **out,
                           size_t *n);

@@ -120,6 +120,8 @@ typedef struct store_hdr {
 	  size_t *n), (c, a, case_id, out, n)) \
 	X(link_exists, (store_conn_t *c, pa_id_t a, pa_id_t b, const char *kind, \
 	  bool either_way, bool *exists), (c, a, b, kind, either_way, exists)) \
+	X(records_list, (store_conn_t *c, arena_t *a, const pa_record_filter_t *f, \
+	  pa_record_row_t **out, size_t *n, bool *more), (c, a, f, out, n, more)) \
 	X(records_of_case, (store_conn_t *c, arena_t *a, pa_id_t case_id, pa_record_t **out, \
 	  size_t *n), (c, a, case_id, out, n)) \
 	X(survey_get, (store_conn_t *c, arena_t *a, pa_id_t id, pa_survey_t *out), (c, a, id, out)) \

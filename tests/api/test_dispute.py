@@ -418,6 +418,70 @@ class Dispute(H.ApiTestCase):
         # the other committee's mediator does not see the case at all
         self.assertProblem(self.mediator2.get("/api/v1/cases/%d" % cid), 404)
 
+    def test_risk_reports_listed_for_the_committee(self):
+        major = self.to_mediating()
+        rid = self.record(major, "risk_report", {"level": "elevated", "may_escalate": False,
+                                                 "facts": "双方争吵升级。"}).data["id"]
+        # a correction: only the current version is listed
+        self.record(major, "risk_report", {"level": "major", "may_escalate": True,
+                                           "facts": "一方扬言报复。", "measures": "已通知派出所。"},
+                    supersedes=rid)
+        calm = self.to_mediating()
+        self.record(calm, "risk_report", {"level": "ordinary", "may_escalate": False,
+                                          "facts": "情绪稳定。"})
+        plc = SRV.client("plcsup")
+        q = "/api/v1/records?type=dispute&kind=risk_report"
+
+        def listed(client, extra=""):
+            r = client.get(q + extra)
+            d = self.assertStatus(r, 200)
+            return {(x["case"]["id"], x["fields"]["level"], x["fields"]["may_escalate"]): x
+                    for x in d["items"]}
+
+        got = listed(plc)
+        self.assertIn((major, "major", True), got)
+        self.assertIn((calm, "ordinary", False), got)
+        self.assertNotIn((major, "elevated", False), got)  # superseded
+        x = got[(major, "major", True)]
+        self.assertEqual(x["kind_label"], "风险报告")
+        self.assertEqual(x["field_labels"]["level"], "重大")
+        self.assertEqual(x["case"]["number"], self.mediator.case(major)["number"])
+        self.assertEqual(x["case"]["owner_org"]["id"], self.org["chengguan-mediation"])
+        self.assertEqual(x["org"]["id"], self.org["chengguan-mediation"])
+        self.assertEqual(x["case"]["state"], "mediating")
+        # filters on the kind's fields, the unit and the date
+        self.assertEqual({k[0] for k in listed(plc, "&level=major")} & {major, calm}, {major})
+        self.assertEqual({k[0] for k in listed(plc, "&may_escalate=false")} & {major, calm}, {calm})
+        self.assertEqual({k[0] for k in listed(plc, "&owner_org=%d" % self.org["hexi-mediation"])}
+                         & {major, calm}, set())
+        self.assertEqual(listed(plc, "&from=2099-01-01"), {})
+        today = H.local_date(SRV)
+        self.assertIn((major, "major", True), listed(plc, "&to=" + today))
+        # paging: one at a time, newest first, the cursor goes on
+        r = self.assertStatus(plc.get(q + "&limit=1&may_escalate=false"), 200)
+        self.assertEqual(len(r["items"]), 1)
+        self.assertIsNotNone(r["next_cursor"])
+        # bad filters name themselves
+        self.assertProblem(plc.get(q + "&level=huge"), 400, "validation", field="level")
+        self.assertProblem(plc.get(q + "&may_escalate=yes"), 400, "validation", field="may_escalate")
+        self.assertProblem(plc.get(q + "&colour=red"), 400, "validation", field="colour")
+        self.assertProblem(plc.get("/api/v1/records?type=dispute"), 400, "validation", field="kind")
+        self.assertProblem(plc.get("/api/v1/records?kind=risk_report"), 400, "validation", field="type")
+        self.assertProblem(plc.get("/api/v1/records?type=dispute&kind=session"), 404, "not-found")
+        self.assertProblem(plc.get("/api/v1/records?type=nothing&kind=risk_report"), 404, "not-found")
+        # the committee's leader and the district's supervisors list them; the mediator
+        # and an unrelated department may not
+        self.assertIn((major, "major", True), listed(SRV.client("plcleader")))
+        self.assertIn((major, "major", True), listed(self.supervisor))
+        self.assertProblem(self.mediator.get(q), 403, "forbidden")
+        self.assertProblem(self.housing.get(q), 403, "forbidden")
+        # the definition says who lists and who is alerted
+        rk = [r for r in self.wf["records"] if r["name"] == "risk_report"][0]
+        self.assertEqual(rk["list"], ["supervisor", "leader"])
+        self.assertEqual(rk["alert"], {"when": {"level": ["major"], "may_escalate": True},
+                                       "to": {"kind": "political_legal_committee",
+                                              "roles": ["supervisor", "leader"]}})
+
     # -- hand-over from a petition (访调对接) --
 
     def petition_in_handling(self):

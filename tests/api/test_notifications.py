@@ -521,6 +521,43 @@ class Notifications(H.ApiTestCase):
         # the informant is still told, on their own phone
         self.assertEqual(len(self.sms_for("13900000006")), 1)
 
+    def test_08_risk_report_alerts_the_committee(self):
+        orgs = {o["code"]: o["id"] for o in self.intake.get("/api/v1/orgs").data["items"]}
+        r = self.intake.post("/api/v1/cases", {
+            "type": "dispute", "category": "neighbourhood", "channel": "visit",
+            "title": "宅基地边界纠纷", "body": "两户因宅基地边界多次争吵。"})
+        self.assertEqual(r.status, 201, r.data)
+        cid, number = r.data["id"], r.data["number"]
+        self.intake.act(cid, "refer", {"committee_id": orgs["chengguan-mediation"]})
+        mediator = SRV.client("mediator")
+
+        def report(fields):
+            r = mediator.post("/api/v1/cases/%d/records/risk_report" % cid, {"fields": fields})
+            self.assertEqual(r.status, 201, r.data)
+            H.tick(SRV)
+
+        # neither major nor escalating: nobody is alerted
+        report({"level": "elevated", "may_escalate": False, "facts": "双方争吵。"})
+        self.assertEqual(self.hooks(number, "record.alert"), [])
+        # may escalate: the political-legal committee's supervisors and leaders
+        report({"level": "elevated", "may_escalate": True, "facts": "一方扬言报复。",
+                "measures": "已通知派出所。"})
+        got = self.hooks(number, "record.alert")
+        self.assertEqual(len(got), 1, got)
+        req, j = got[0]
+        self.assertSigned(req)
+        self.assertEqual(j["unit"]["code"], "district-plc")
+        self.assertEqual(j["record"]["kind"], "risk_report")
+        self.assertTrue(j["record"]["fields"]["may_escalate"])
+        self.assertEqual(j["case"]["number"], number)
+        self.assertEqual(sorted({x["username"] for x in j["recipients"]}), ["plcleader", "plcsup"])
+        for text in ("风险报告", "较大", "可能激化", "扬言报复", "朱书记", "杨政法", "城关街道人民调解委员会"):
+            self.assertIn(text, j["text"])
+        # major alone is enough; each report is told once, however many passes
+        report({"level": "major", "may_escalate": False, "facts": "已发生肢体冲突。"})
+        H.tick(SRV)
+        self.assertEqual(len(self.hooks(number, "record.alert")), 2)
+
     def test_07_bad_email_is_refused(self):
         pub = SRV.public()
         body = H.petition_body(contact={"name": "张三", "phone": "13800138000", "email": "not-an-address"})

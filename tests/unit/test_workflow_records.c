@@ -486,7 +486,60 @@ static void test_record_errors(void **state)
 	                 "records.note.states", NULL, "is empty: leave it out");
 	expect_def_error(HEAD STATES "records:\n  note:\n    roles: [handler]\n    colour: red\n"
 	                 "    fields: {a: {type: bool}}\n" FINISH(""),
-	                 "records.note.colour", NULL, "unknown key 'colour' (expected label, roles, states, fields)");
+	                 "records.note.colour", NULL,
+	                 "unknown key 'colour' (expected label, roles, states, fields, list, alert)");
+	/* list and alert (a dispute's risk reports) */
+#define RISK \
+	"records:\n  risk:\n    roles: [mediator]\n" \
+	"    fields:\n      level: {type: enum, required: true, values: [{code: low, label: {zh: 低}}, " \
+	"{code: high, label: {zh: 高}}]}\n      escalates: {type: bool, required: true}\n" \
+	"      facts: {type: text, required: true}\n"
+	expect_def_error(HEAD STATES RISK "    list: [public]\n" FINISH(""), "records.risk.list", NULL,
+	                 "public");
+	expect_def_error(HEAD STATES RISK "    alert: {when: {level: [high]}}\n" FINISH(""),
+	                 "records.risk.alert.to", NULL, "is required");
+	expect_def_error(HEAD STATES RISK "    alert: {to: {kind: police, roles: [leader]}}\n" FINISH(""),
+	                 "records.risk.alert.when", NULL, "is required");
+	expect_def_error(HEAD STATES RISK
+	                 "    alert: {when: {colour: red}, to: {kind: police, roles: [leader]}}\n" FINISH(""),
+	                 "records.risk.alert.when.colour", NULL, "'colour' is not a field of this record kind");
+	expect_def_error(HEAD STATES RISK
+	                 "    alert: {when: {facts: x}, to: {kind: police, roles: [leader]}}\n" FINISH(""),
+	                 "records.risk.alert.when.facts", NULL, "needs an enum or bool field");
+	expect_def_error(HEAD STATES RISK
+	                 "    alert: {when: {level: [urgent]}, to: {kind: police, roles: [leader]}}\n"
+	                 FINISH(""),
+	                 "records.risk.alert.when.level", NULL, "'urgent' is not a value of field 'level'");
+	expect_def_error(HEAD STATES RISK
+	                 "    alert: {when: {escalates: yes}, to: {kind: police, roles: [leader]}}\n"
+	                 FINISH(""),
+	                 "records.risk.alert.when.escalates", NULL, "expected true or false");
+	expect_def_error(HEAD STATES RISK
+	                 "    alert: {when: {level: high}, to: {kind: bakery, roles: [leader]}}\n" FINISH(""),
+	                 "records.risk.alert.to.kind", NULL, "unknown unit kind 'bakery'");
+	expect_def_error(HEAD STATES RISK
+	                 "    alert: {when: {level: high}, to: {kind: police, roles: [system]}}\n" FINISH(""),
+	                 "records.risk.alert.to.roles", NULL, NULL);
+	{
+		wf_def_t *d = expect_ok(HEAD STATES RISK "    list: [supervisor, leader]\n"
+		                        "    alert: {when: {level: [high], escalates: true}, "
+		                        "to: {kind: political_legal_committee, roles: [supervisor, leader]}}\n"
+		                        FINISH(""));
+		const wf_record_kind_t *rk = wf_find_record_kind(d, "risk");
+		assert_int_equal(rk->nlist_roles, 2);
+		assert_int_equal(rk->nalert_when, 2);
+		assert_string_equal(rk->alert_kind, "political_legal_committee");
+		json_t *f = json_pack("{s:s, s:b}", "level", "low", "escalates", 0);
+		assert_false(wf_record_alerts(rk, f));
+		json_object_set_new(f, "escalates", json_true());
+		assert_true(wf_record_alerts(rk, f));
+		json_object_set_new(f, "escalates", json_false());
+		json_object_set_new(f, "level", json_string("high"));
+		assert_true(wf_record_alerts(rk, f));
+		json_decref(f);
+		wf_def_free(d);
+	}
+#undef RISK
 	expect_def_error(HEAD STATES "records:\n  note:\n    roles: [handler]\n"
 	                 "    fields: {a: {type: text, min: 3}}\n" FINISH(""),
 	                 "records.note.fields.a.min", NULL, "min does not apply to a text field");
