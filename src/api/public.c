@@ -362,10 +362,12 @@ int h_public_limits(http_req_t *req, http_resp_t *resp)
 	                        "max_files", cfg->max_files, "max_body_bytes", (json_int_t)cfg->max_body,
 	                        "types", types);
 	/* the portal's map (grid events): none unless map.tile_url is set */
-	json_t *map = cfg->map_tile_url && *cfg->map_tile_url
-	                      ? json_pack("{s:s, s:s}", "tile_url", cfg->map_tile_url, "attribution",
-	                                  cfg->map_attribution ? cfg->map_attribution : "")
-	                      : json_null();
+	json_t *map = json_null();
+	double lat, lng;
+	if (cfg->map_tile_url && *cfg->map_tile_url && config_map_center(cfg->map_center, &lat, &lng))
+		map = json_pack("{s:s, s:s, s:[f, f], s:i}", "tile_url", cfg->map_tile_url, "attribution",
+		                cfg->map_attribution ? cfg->map_attribution : "", "center", lat, lng, "zoom",
+		                cfg->map_zoom);
 	http_resp_json(resp, 200, json_pack("{s:o, s:o}", "attachments", att, "map", map));
 	return 0;
 }

@@ -95,6 +95,8 @@ const struct pa_message pa_messages_zh[] = {
 	  "%s：categories[%zu].service_code：服务代码“%s”已被类别“%s”（%s）使用" },
 	{ "%s: contains a NUL byte",
 	  "%s：含有 NUL 字节" },
+	{ "%s: expected LAT,LNG in decimal degrees, e.g. 26.0745,119.2965",
+	  "%s：应为“纬度,经度”（十进制度数），例如 26.0745,119.2965" },
 	{ "%s: fields.%s: transition '%s' of %s has no field '%s'",
 	  "%s：fields.%s：流转“%s”（%s）没有字段“%s”" },
 	{ "%s: larger than %d bytes",

@@ -38,6 +38,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -236,6 +237,11 @@ static const struct setting settings[] = {
 	  "(and optionally {s}); empty = no map, the place is typed" },
 	{ "map.attribution", "PINGAN_MAP_ATTRIBUTION", NULL, NULL, T_STR, OFF(map_attribution), "",
 	  0, 500, NULL, NULL, "credit line the tile provider requires, shown under the map as text" },
+	{ "map.center", "PINGAN_MAP_CENTER", NULL, NULL, T_STR, OFF(map_center), "26.0745,119.2965", 3,
+	  64, NULL, NULL,
+	  "where the portal's map opens: LAT,LNG in decimal degrees (WGS-84), the district's centre" },
+	{ "map.zoom", "PINGAN_MAP_ZOOM", NULL, NULL, T_INT, OFF(map_zoom), "13", 1, 19, NULL, NULL,
+	  "zoom level the portal's map opens at (13: a few streets)" },
 	{ "reminders.share_percent", "PINGAN_REMINDERS_SHARE_PERCENT", NULL, NULL, T_INT,
 	  OFF(reminder_percent), "80", 0, 99, NULL, NULL,
 	  "remind the owning unit's leaders and supervisors when this share of a limit has passed (0 = off)" },
@@ -1291,6 +1297,11 @@ int config_finalize(pa_config_t *c, pa_err_t *err)
 	     !strstr(c->map_tile_url, "{y}")))
 		return pa_fail(err, PA_EINVAL, "config", tiles->key,
 		               "%s: the URL template needs {z}, {x} and {y}", tiles->key);
+	const struct setting *center = setting_at(OFF(map_center));
+	double lat, lng;
+	if (!config_map_center(c->map_center, &lat, &lng))
+		return pa_fail(err, PA_EINVAL, "config", center->key,
+		               "%s: expected LAT,LNG in decimal degrees, e.g. 26.0745,119.2965", center->key);
 
 	if (c->test_clock)
 		log_warn("config: test_clock is on: the clock can be moved through the API; "
@@ -1465,4 +1476,30 @@ size_t config_map_tile_origin(const char *tile_url, char *out, size_t n)
 		return 0;
 	}
 	return (size_t)w;
+}
+
+bool config_map_center(const char *text, double *lat, double *lng)
+{
+	if (!text || !*text)
+		return false;
+	const char *p = text;
+	char *end;
+	errno = 0;
+	double a = strtod(p, &end);
+	if (end == p || errno)
+		return false;
+	for (p = end; *p == ' '; p++)
+		;
+	if (*p++ != ',')
+		return false;
+	for (; *p == ' '; p++)
+		;
+	double b = strtod(p, &end);
+	if (end == p || errno || *end)
+		return false;
+	if (!isfinite(a) || !isfinite(b) || a < -90 || a > 90 || b < -180 || b > 180)
+		return false;
+	*lat = a;
+	*lng = b;
+	return true;
 }

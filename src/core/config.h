@@ -85,6 +85,8 @@ typedef struct pa_config {
 	char *open311_contact;   /* open311.contact: who runs the endpoint (discovery) */
 	char *map_tile_url;      /* map.tile_url: portal map tiles, {z}/{x}/{y} template; "" = no map */
 	char *map_attribution;   /* map.attribution: the tile provider's credit line */
+	char *map_center;        /* map.center: "LAT,LNG" where the map opens */
+	int map_zoom;            /* map.zoom: 13 */
 	char *source;            /* path of the loaded file, or NULL */
 } pa_config_t;
 
@@ -112,6 +114,8 @@ int config_finalize(pa_config_t *c, pa_err_t *err);
  * portal's Content-Security-Policy; its length, 0 (out = "") when the URL is
  * empty or its host is not plain. */
 size_t config_map_tile_origin(const char *tile_url, char *out, size_t n);
+/* map.center read: true and *lat, *lng for "LAT,LNG" within ±90 / ±180. */
+bool config_map_center(const char *text, double *lat, double *lng);
 /* Writes the settings table (key, env, default, help) for `pingan config`. */
 void config_describe(strbuf_t *out);
 /* A commented YAML file with every default, for `pingan init`. */

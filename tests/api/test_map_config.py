@@ -45,11 +45,13 @@ class MapConfig(unittest.TestCase):
         return srv
 
     def test_tiles_configured(self):
-        srv = self.serve(PINGAN_MAP_TILE_URL=TILES, PINGAN_MAP_ATTRIBUTION="© 天地图 <b>GS(2024)</b>")
+        srv = self.serve(PINGAN_MAP_TILE_URL=TILES, PINGAN_MAP_ATTRIBUTION="© 天地图 <b>GS(2024)</b>",
+                         PINGAN_MAP_CENTER="39.9042, 116.4074", PINGAN_MAP_ZOOM="15")
         lim = srv.client().get("/api/public/limits")
         self.assertEqual(lim.status, 200)
         # given as configured: the portal shows the credit line as text
-        self.assertEqual(lim.data["map"], {"tile_url": TILES, "attribution": "© 天地图 <b>GS(2024)</b>"})
+        self.assertEqual(lim.data["map"], {"tile_url": TILES, "attribution": "© 天地图 <b>GS(2024)</b>",
+                                           "center": [39.9042, 116.4074], "zoom": 15})
         page = H.raw_request(srv.port, "GET", "/submit/grid_event")
         self.assertEqual(page.status, 200)
         self.assertEqual(img_src(page.headers["content-security-policy"]),
@@ -64,15 +66,17 @@ class MapConfig(unittest.TestCase):
         page = H.raw_request(srv.port, "GET", "/")
         self.assertEqual(img_src(page.headers["content-security-policy"]), ["'self'", "data:", "blob:"])
 
-    def test_bad_template_refused(self):
-        with tempfile.TemporaryDirectory() as tmp:
-            env = H._clean_env({"PINGAN_MAP_TILE_URL": "https://tiles.example.org/map.png"})
-            r = subprocess.run([H.PINGAN_BIN, "serve", "--data", os.path.join(tmp, "d"), "--listen",
-                                "127.0.0.1:0"], env=env, cwd=tmp,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
-            out = (r.stdout + r.stderr).decode("utf-8", "replace")
-            self.assertNotEqual(r.returncode, 0, out)
-            self.assertIn("map.tile_url", out)
+    def test_bad_settings_refused(self):
+        for env, key in (({"PINGAN_MAP_TILE_URL": "https://tiles.example.org/map.png"}, "map.tile_url"),
+                         ({"PINGAN_MAP_CENTER": "91,10"}, "map.center"),
+                         ({"PINGAN_MAP_CENTER": "26.07"}, "map.center")):
+            with tempfile.TemporaryDirectory() as tmp:
+                r = subprocess.run([H.PINGAN_BIN, "serve", "--data", os.path.join(tmp, "d"), "--listen",
+                                    "127.0.0.1:0"], env=H._clean_env(env), cwd=tmp,
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+                out = (r.stdout + r.stderr).decode("utf-8", "replace")
+                self.assertNotEqual(r.returncode, 0, out)
+                self.assertIn(key, out)
 
 
 if __name__ == "__main__":

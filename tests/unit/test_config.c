@@ -746,6 +746,22 @@ static void test_map_tiles(void **state)
 	assert_int_equal(config_set(&c, "map.tile_url", "javascript:alert(1)//{z}{x}{y}", "--test", &err), PA_EINVAL);
 	config_free(&c);
 
+	/* map.center: LAT,LNG within range */
+	double lat = 0, lng = 0;
+	assert_true(config_map_center("26.0745,119.2965", &lat, &lng));
+	assert_true(lat == 26.0745 && lng == 119.2965);
+	assert_true(config_map_center("-33.9 , 18.4", &lat, &lng));
+	assert_true(lat == -33.9 && lng == 18.4);
+	static const char *const bad_centers[] = { "", "26.07", "91,10", "10,181", "a,b", "1,2,3", "nan,1", "1,2x" };
+	for (size_t i = 0; i < ARRAY_SIZE(bad_centers); i++)
+		if (config_map_center(bad_centers[i], &lat, &lng))
+			fail_msg("\"%s\" was accepted", bad_centers[i]);
+	config_init(&c);
+	assert_int_equal(config_set(&c, "map.center", "91,10", "--test", &err), 0);
+	assert_int_equal(config_finalize(&c, &err), PA_EINVAL);
+	assert_string_equal(err.field, "map.center");
+	config_free(&c);
+
 	static const struct { const char *url, *origin; } cases[] = {
 		{ "https://tiles.example.org/{z}/{x}/{y}.png", "https://tiles.example.org" },
 		{ "http://127.0.0.1:8099/tiles/{z}/{x}/{y}.png?k=1", "http://127.0.0.1:8099" },

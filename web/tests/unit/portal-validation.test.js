@@ -284,11 +284,18 @@ describe('the place of a grid event (Location)', async () => {
   })
 
   it('reads the map of GET /api/public/limits; anything unusable means no map', () => {
-    expect(mapFromServer({ map: { tile_url: 'https://t.example/{z}/{x}/{y}.png', attribution: '© x' } })).toEqual({ tile_url: 'https://t.example/{z}/{x}/{y}.png', attribution: '© x' })
+    expect(mapFromServer({ map: { tile_url: 'https://t.example/{z}/{x}/{y}.png', attribution: '© x', center: [26.1, 119.3], zoom: 15 } })).toEqual({
+      tile_url: 'https://t.example/{z}/{x}/{y}.png',
+      attribution: '© x',
+      center: [26.1, 119.3],
+      zoom: 15,
+    })
+    // no usable centre: the whole world
+    expect(mapFromServer({ map: { tile_url: 'https://t.example/{z}/{x}/{y}.png', center: [95, 0], zoom: 15 } })).toMatchObject({ center: [0, 0], zoom: 2 })
     expect(mapFromServer({ map: null })).toBe(null)
     expect(mapFromServer({})).toBe(null)
     expect(mapFromServer({ map: { tile_url: 'javascript:alert(1)//{z}{x}{y}' } })).toBe(null)
     expect(mapFromServer({ map: { tile_url: 'https://t.example/tile.png' } })).toBe(null)
-    expect(mapFromServer({ map: { tile_url: 'https://t.example/{z}/{x}/{y}' } }).attribution).toBe('')
+    expect(mapFromServer({ map: { tile_url: 'https://t.example/{z}/{x}/{y}', center: [1, 2], zoom: 99 } })).toMatchObject({ attribution: '', zoom: 13 })
   })
 })

@@ -374,14 +374,23 @@ export function validateLookup(number, code) {
 }
 
 /**
- * The map of GET /api/public/limits: { tile_url, attribution } when the
- * server names an http(s) tile template with {z}, {x} and {y}; else null
- * (no map: the place is typed).
+ * The map of GET /api/public/limits: { tile_url, attribution, center: [lat,
+ * lng], zoom } when the server names an http(s) tile template with {z}, {x}
+ * and {y}; else null (no map: the place is typed). Without a usable centre
+ * the map opens on the whole world.
  */
 export function mapFromServer(data) {
   const m = data && typeof data === 'object' ? data.map : null
   if (!m || typeof m !== 'object' || typeof m.tile_url !== 'string') return null
   const url = m.tile_url
   if (!/^https?:\/\//.test(url) || !['{z}', '{x}', '{y}'].every((p) => url.includes(p))) return null
-  return { tile_url: url, attribution: typeof m.attribution === 'string' ? m.attribution : '' }
+  const c = m.center
+  const good = Array.isArray(c) && c.length === 2 && Number.isFinite(c[0]) && Number.isFinite(c[1]) && Math.abs(c[0]) <= 90 && Math.abs(c[1]) <= 180
+  const zoom = Number.isInteger(m.zoom) && m.zoom >= 1 && m.zoom <= 19 ? m.zoom : 13
+  return {
+    tile_url: url,
+    attribution: typeof m.attribution === 'string' ? m.attribution : '',
+    center: good ? [c[0], c[1]] : [0, 0],
+    zoom: good ? zoom : 2,
+  }
 }
