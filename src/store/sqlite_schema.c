@@ -683,6 +683,19 @@ static const char migration_15[] =
 	"  WHERE c.data LIKE '%participants%'\n"
 	"    AND CAST(json_extract(p.value, '$.org_id') AS INTEGER) IN (SELECT id FROM orgs);\n";
 
+/* A one-character query is the prefix query "字" * on search_grams; without a
+ * prefix index FTS5 merges the posting list of every gram that begins with
+ * the character (thousands of bigrams for a common one), newest first, on
+ * each query.  prefix = '1' keeps one posting list per first character
+ * (FTS5 counts prefix lengths in characters).  The table is contentless, so
+ * it is made again from search_text's columns. */
+static const char migration_16[] =
+	"DROP TABLE search_grams;\n"
+	"CREATE VIRTUAL TABLE search_grams USING fts5(title, body, notes, content = '', "
+	"tokenize = 'ascii', prefix = '1');\n"
+	"INSERT INTO search_grams(rowid, title, body, notes)\n"
+	"  SELECT rowid, pa_grams(title), pa_grams(body), pa_grams(notes) FROM search_text;\n";
+
 const char *const sq_migrations[] = {
 	NULL,         /* version 0: empty database */
 	migration_1,
@@ -700,6 +713,7 @@ const char *const sq_migrations[] = {
 	migration_13, /* indicators: case facts, aggregates, workload; campaigns */
 	migration_14, /* search rows written per batch by the writer, not by triggers */
 	migration_15, /* case participants, for the participants' inboxes; records by kind */
+	migration_16, /* search_grams with a one-character prefix index */
 };
 
 const int sq_schema_latest = (int)ARRAY_SIZE(sq_migrations) - 1;

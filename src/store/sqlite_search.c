@@ -231,18 +231,34 @@ int sq_case_search(store_conn_t *c, arena_t *a, const pa_search_query_t *q,
 		return PA_EINVAL;  /* ANY takes terms of one kind */
 	}
 	const char *drive = has_long ? "search_text" : "search_grams";
+	bool mixed = has_long && has_short;
 	struct list_query sq;
-	sq_query_init(&sq, SQ_FILTER_PARAMS(f) + 4);
+	sq_query_init(&sq, SQ_FILTER_PARAMS(f) + 4 + STORE_SEARCH_TERMS_MAX);
+	/* Long and short terms together: the long ones drive (search_text), and
+	 * each short one is looked for among the grams of the same row's text —
+	 * the tokens search_grams holds for it, made again by pa_grams() — rather
+	 * than by a MATCH on search_grams per row, which reads the short term's
+	 * whole posting list for every candidate. */
 	strbuf_addf(&sq.sql,
 	            "SELECT " SQ_CASE_COLS ", s.r FROM (SELECT rowid AS sid, "
-	            "bm25(%s, 10.0, 1.0, 0.5) AS r FROM %s WHERE %s MATCH ? ORDER BY rowid DESC) AS s "
+	            "bm25(%s, 10.0, 1.0, 0.5) AS r%s FROM %s WHERE %s MATCH ? ORDER BY rowid DESC) AS s "
 	            "CROSS JOIN cases ON cases.id = s.sid WHERE 1",
-	            drive, drive, drive);
+	            drive,
+	            mixed ? ", ' ' || pa_grams(title) || ' ' || pa_grams(body) || ' ' || "
+	                    "pa_grams(notes) || ' ' AS g"
+	                  : "",
+	            drive, drive);
 	sq_query_text(&sq, has_long ? long_m.buf : short_m.buf);
-	if (has_long && has_short) {
-		strbuf_adds(&sq.sql, " AND EXISTS (SELECT 1 FROM search_grams WHERE search_grams "
-		                     "MATCH ? AND search_grams.rowid = s.sid)");
-		sq_query_text(&sq, short_m.buf);
+	for (size_t i = 0; mixed && i < q->nterms; i++) {
+		const pa_search_term_t *t = &q->terms[i];
+		if (!t->is_short)
+			continue;
+		/* a two-character term is a whole gram; one character begins grams */
+		uint32_t cp;
+		size_t len = strlen(t->text);
+		bool one = len && utf8_decode((const unsigned char *)t->text, len, &cp) == len;
+		strbuf_adds(&sq.sql, " AND instr(s.g, ?) > 0");
+		sq_query_text(&sq, arena_printf(a, " %s%s", t->text, one ? "" : " "));
 	}
 	sq_case_filter_where(f, &sq);
 	strbuf_adds(&sq.sql, " LIMIT ?");

@@ -95,6 +95,8 @@ class SearchTest(H.ApiTestCase):
         self.assertEqual(self.ids("ktv夜间"), [CASES["noise"]])
         self.assertEqual(self.ids("路灯 broken"), [CASES["lamp"]])
         self.assertEqual(self.ids("KTV 灯"), [])
+        self.assertEqual(self.ids("street 灯"), [CASES["lamp"]])
+        self.assertEqual(self.ids("street 灯路"), [])
 
     # ---- punctuation and quotes ---------------------------------------------------
 
@@ -163,6 +165,10 @@ class SearchTest(H.ApiTestCase):
         self.assertEqual(d["items"][0]["matched_in"], "notes")
         self.assertIn("<mark>执法中队</mark>", d["items"][0]["snippet_html"])
         self.assertEqual(self.ids("夜查"), [CASES["noise"]])
+        # long and short terms together: the short one found among the row's grams, notes too
+        self.assertEqual(self.ids("KTV 夜查"), [CASES["noise"]])
+        self.assertEqual(self.ids("执法中队 噪"), [CASES["noise"]])
+        self.assertEqual(self.ids("执法中队 灯"), [])
 
     # ---- filters, visibility and paging ------------------------------------------------
 
