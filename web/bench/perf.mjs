@@ -104,7 +104,7 @@ async function inbox(browser, srv) {
   if (login.status() !== 200) throw new Error(`login intake -> ${login.status()}`)
   await page.addInitScript(`(() => {
     new MutationObserver((_, obs) => {
-      const n = document.querySelectorAll('.el-table__body tr.el-table__row, [data-testid="inbox-table"] tbody tr').length;
+      const n = document.querySelectorAll('[data-testid="inbox-table"] tbody tr .pa-case-link').length;
       if (n >= 50 && window.__rows === undefined) { window.__rows = performance.now(); obs.disconnect() }
     }).observe(document, { childList: true, subtree: true });
   })()`)
@@ -117,7 +117,7 @@ async function inbox(browser, srv) {
   } catch (e) {
     /* reported below as fewer rows */
   }
-  rows = await page.locator('.el-table__body tr.el-table__row').count()
+  rows = await page.locator('[data-testid="inbox-table"] tbody tr .pa-case-link').count()
   const problems = page.problems.slice()
   await page.context().close()
   return { rows, ms, problems }

@@ -44,6 +44,7 @@ export default {
         dueBefore: '到期早于', pickDate: '选择日期', open: '办理情况', openOnly: '办理中', closedOnly: '已办结',
         number: '编号', title: '标题', category: '类别', due: '办理期限', empty: '没有符合条件的事项',
         showFilters: '筛选', hideFilters: '收起筛选',
+        filters: '筛选待办事项', caption: '待办事项（第 {page} 页），点击列标题排序', loading: '正在加载…', paging: '翻页',
       },
       case: {
         title: '事项详情',
@@ -136,6 +137,26 @@ export default {
         conflict: '该事项刚刚被他人更新，页面已重新加载，请核对后再操作。',
         reloaded: '页面已重新加载。',
       },
+      records: {
+        title: '工作记录', add: '添加{kind}', addTitle: '添加{kind}', reviseTitle: '修订{kind}（新版本）', revise: '修订',
+        none: '暂无记录', version: '第 {n} 版', history: '历史版本（{n}）', superseded: '已被新版本取代',
+        newVersionOf: '将作为第 {version} 版的新版本保存；原版本保留，不可删除。',
+        appendOnly: '记录只增不改：修订会保存为新版本，原版本和操作人都留在办理过程和审计日志中。',
+        saved: '已保存{kind}',
+      },
+      approval: {
+        title: '待审批', needed: '需审批', pending: '待审批：{label}', proposedBy: '{name} 于 {date} 提请',
+        approve: '同意', decline: '不同意', declineTitle: '不同意（退回）', reason: '不同意的理由',
+        approveConfirm: '同意后，“{label}”立即生效，并记入办理过程和审计日志。', waiting: '等待有审批权限的人员审批。',
+        approved: '已同意，操作已生效', declined: '已不同意，事项保持原状态', proposed: '“{label}”已提请审批，审批同意后生效',
+        willPropose: '此操作须经审批：提交后先记为“待审批”，由有审批权限的人员同意后才生效。',
+      },
+      joint: {
+        participants: '协同单位及办理进度', addParticipant: '增加协同单位', noParticipants: '尚无协同单位。',
+        since: '{date} 起', moveStage: '推进办理阶段', moveStageOf: '推进办理阶段：{unit}', track: '{unit}的办理阶段',
+        unit: '单位', stage: '推进到', note: '说明', saved: '已保存',
+        tasks: '会商决定任务', assets: '涉案财产台账', total: '合计', items: '{n} 项',
+      },
       form: {
         required: '请填写{label}',
         choose: '请选择{label}',
@@ -144,6 +165,8 @@ export default {
         integer: '{label}应为整数',
         range: '{label}应在 {min} 至 {max} 之间',
         date: '{label}应为日期（YYYY-MM-DD）',
+        mustBeTrue: '须确认：{label}',
+        confirmed: '已确认',
       },
       channels: { visit: '来访', letter: '来信', phone: '来电' },
       intake: {
@@ -282,6 +305,7 @@ export default {
         dueBefore: 'Due before', pickDate: 'Pick a date', open: 'Status', openOnly: 'Open', closedOnly: 'Closed',
         number: 'Number', title: 'Title', category: 'Category', due: 'Due', empty: 'No cases match',
         showFilters: 'Filters', hideFilters: 'Hide filters',
+        filters: 'Filter the inbox', caption: 'Inbox (page {page}); select a column heading to sort', loading: 'Loading…', paging: 'Pages',
       },
       case: {
         title: 'Case',
@@ -376,6 +400,26 @@ export default {
         conflict: 'Someone changed this case a moment ago. The page was reloaded: check it and try again.',
         reloaded: 'The page was reloaded.',
       },
+      records: {
+        title: 'Records', add: 'Add {kind}', addTitle: 'Add: {kind}', reviseTitle: 'New version: {kind}', revise: 'New version',
+        none: 'None yet', version: 'version {n}', history: 'Earlier versions ({n})', superseded: 'replaced by a later version',
+        newVersionOf: 'Saved as a new version of version {version}; the old one stays and cannot be deleted.',
+        appendOnly: 'Records are never changed: a correction is a new version, and the old one and who wrote it stay on the timeline and in the audit log.',
+        saved: 'Saved: {kind}',
+      },
+      approval: {
+        title: 'Waiting for approval', needed: 'needs approval', pending: 'Waiting for approval: {label}', proposedBy: 'Proposed by {name} on {date}',
+        approve: 'Approve', decline: 'Decline', declineTitle: 'Decline', reason: 'Reason for declining',
+        approveConfirm: 'Once approved, "{label}" takes effect now and is recorded on the timeline and in the audit log.', waiting: 'Someone who may approve it has to decide.',
+        approved: 'Approved; the step took effect', declined: 'Declined; the case stays as it was', proposed: '"{label}" was proposed; it takes effect once approved',
+        willPropose: 'This step needs approval: sending it proposes it, and it takes effect once someone who may approve it does.',
+      },
+      joint: {
+        participants: 'Agencies and their stages', addParticipant: 'Add an agency', noParticipants: 'No agency takes part yet.',
+        since: 'since {date}', moveStage: 'Move to a later stage', moveStageOf: 'Move to a later stage: {unit}', track: 'Stages of {unit}',
+        unit: 'Unit', stage: 'Move to', note: 'Note', saved: 'Saved',
+        tasks: 'Tasks from the decisions', assets: 'Asset ledger', total: 'Total', items: '{n} items',
+      },
       form: {
         required: '{label} is required',
         choose: 'Choose {label}',
@@ -384,6 +428,8 @@ export default {
         integer: '{label} must be a whole number',
         range: '{label} must be from {min} to {max}',
         date: '{label} must be a date (YYYY-MM-DD)',
+        mustBeTrue: 'Confirm: {label}',
+        confirmed: 'Confirmed',
       },
       channels: { visit: 'Visit', letter: 'Letter', phone: 'Phone call' },
       intake: {

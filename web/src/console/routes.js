@@ -8,6 +8,7 @@
 import { useSession } from './session.js'
 import { CASE_ROLES, hasAnyRole, homePath } from './lib/menu.js'
 import { loadConsoleMessages } from '../i18n.js'
+import { prefetchInbox } from './lib/inboxQuery.js'
 
 /** Starts loading the lazy components of a route (the router would only after the guards). */
 function preload(to) {
@@ -21,7 +22,11 @@ export async function consoleGuard(to) {
   const session = useSession()
   // the page's chunks and the console's messages load while the session is asked
   preload(to)
-  await Promise.all([session.restore(), loadConsoleMessages()])
+  // a page's first data (meta.prefetch) is asked for as soon as the session is known
+  const restored = session.restore().then(() => {
+    if (to.meta.prefetch && session.loggedIn && hasAnyRole(session.roles, to.meta.roles)) to.meta.prefetch(session.user)
+  })
+  await Promise.all([restored, loadConsoleMessages()])
   if (to.meta.public) {
     if (session.loggedIn && to.name === 'console-login') return homePath(session.roles)
     return true
@@ -58,6 +63,7 @@ export default [
       page('home', 'console-home', () => import('./views/Home.vue'), { title: 'console.menu.home', crumbs: [] }),
       page('inbox', 'console-inbox', () => import('./views/Inbox.vue'), {
         roles: CASE_ROLES, title: 'console.menu.inbox', crumbs: ['console.menu.inbox'],
+        prefetch: (user) => prefetchInbox(user && user.id),
       }),
       page('supervision', 'console-supervision', () => import('./views/Supervision.vue'), {
         roles: CASE_ROLES, title: 'console.menu.supervision', crumbs: ['console.menu.supervision'],

@@ -61,9 +61,9 @@ async function takeAction(page, name, fill) {
 }
 
 async function inboxNumbers(page) {
-  await page.locator('[data-testid=inbox-table] .el-table__body').waitFor()
-  await page.waitForFunction(() => !document.querySelector('[data-testid=inbox-table] .el-loading-mask'))
-  return page.locator('[data-testid=inbox-table] .el-table__body tr .pa-case-link').allTextContents()
+  await page.locator('[data-testid=inbox-table] tbody').waitFor()
+  await page.waitForFunction(() => !document.querySelector('[data-testid=inbox-loading]'))
+  return page.locator('[data-testid=inbox-table] tbody tr .pa-case-link').allTextContents()
 }
 
 describe('staff console', () => {
@@ -285,13 +285,27 @@ describe('staff console', () => {
     await page.locator('[data-testid=inbox-table] .pa-due-date').first().waitFor()
     assert.match(await page.locator('[data-testid=inbox-table] .pa-due-date').first().textContent(), /^\d{4}-\d{2}-\d{2}$/)
     await screenshot(page, 'console-inbox')
-    // client-side sorting of the page: by number, descending
+    // a plain table: a caption, column headers with scope, sort buttons with aria-sort
+    assert.equal(await page.locator('[data-testid=inbox-table] caption').count(), 1)
+    assert.equal(await page.locator('[data-testid=inbox-table] th[scope=col]').count(), 7)
+    // client-side sorting of the page by the keyboard: number, ascending then descending
     const numberHeader = page.locator('[data-testid=inbox-table] th', { hasText: '编号' })
-    await numberHeader.locator('.descending').click()
-    const sorted = await inboxNumbers(page)
-    assert.deepEqual(sorted, [...first].sort().reverse())
-    await numberHeader.locator('.descending').click() // off again: the server's order (soonest due first)
+    await numberHeader.locator('button').focus()
+    await page.keyboard.press('Enter')
+    assert.equal(await numberHeader.getAttribute('aria-sort'), 'ascending')
+    assert.deepEqual(await inboxNumbers(page), [...first].sort())
+    await page.keyboard.press('Enter')
+    assert.equal(await numberHeader.getAttribute('aria-sort'), 'descending')
+    assert.deepEqual(await inboxNumbers(page), [...first].sort().reverse())
+    await page.keyboard.press('Space') // off again: the server's order (soonest due first)
+    assert.equal(await numberHeader.getAttribute('aria-sort'), 'none')
     assert.deepEqual(await inboxNumbers(page), first)
+    // the due column sorts by the due time
+    await page.locator('[data-testid=inbox-table] [data-sort=due]').click()
+    const dues = await page.locator('[data-testid=inbox-table] tbody .pa-due-date').allTextContents()
+    assert.deepEqual(dues, [...dues].sort())
+    await page.locator('[data-testid=inbox-table] [data-sort=due]').click()
+    await page.locator('[data-testid=inbox-table] [data-sort=due]').click()
     const t0 = Date.now()
     await page.locator('[data-testid=page-next]').click()
     await page.locator('[data-testid=inbox-pager]', { hasText: '第 2 页' }).waitFor()
@@ -301,7 +315,7 @@ describe('staff console', () => {
     const rendered = page.evaluate(() => new Promise((resolve) => {
       const start = performance.now()
       const check = () => {
-        const rows = document.querySelectorAll('[data-testid=inbox-table] .el-table__body tr').length
+        const rows = document.querySelectorAll('[data-testid=inbox-table] tbody tr .pa-case-link').length
         const pager = document.querySelector('[data-testid=inbox-pager]').textContent
         if (rows === 50 && pager.includes('第 1 页')) resolve(Math.round(performance.now() - start))
         else requestAnimationFrame(check)
@@ -322,10 +336,9 @@ describe('staff console', () => {
     assert.deepEqual(await inboxNumbers(page), first)
 
     // filters: the state filter leaves only the replied case (the office still owns it)
-    await page.locator('[data-testid=filter-state]').click()
-    await pickOption(page, '已答复')
+    await page.locator('[data-testid=filter-state]').selectOption({ label: '已答复' })
     await page.locator('[data-testid=inbox-search]').click()
-    await page.waitForFunction(() => document.querySelectorAll('[data-testid=inbox-table] .el-table__body tr').length < 50)
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=inbox-table] tbody tr .pa-case-link').length < 50)
     assert.deepEqual(await inboxNumbers(page), [state.number])
     assert.equal(await page.locator('[data-testid=page-next]').isDisabled(), true)
     assertClean(page)
