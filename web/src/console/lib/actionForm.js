@@ -2,7 +2,8 @@
 //
 // GET /api/v1/cases/{id} lists the actions the user may take now; each has
 // fields {name, label, type: text|int|enum|org|date|bool, required, min,
-// max, max_length, values}. These functions turn such a list into an
+// max, max_length, values}; a record kind's fields (lib/records.js) take the
+// same shape, with must_be_true on a bool that must be checked. These functions turn such a list into an
 // Element Plus form: the model, the rules (checked before anything is sent,
 // with the same limits the server checks: text length counts characters,
 // so a 汉字 is one), and the `fields` object to POST. A 400 from the
@@ -85,6 +86,8 @@ export function validateValue(field, value) {
       return null
     case 'bool':
       if (typeof value !== 'boolean') return { key: 'choose', params: { label: field.label } }
+      // a signature, a consent, a checked condition: only "yes" is accepted
+      if (field.must_be_true && value !== true) return { key: 'mustBeTrue', params: { label: field.label } }
       return null
     default:
       return null
