@@ -92,6 +92,12 @@ export default [
       page('audit', 'console-audit', () => import('./views/Audit.vue'), {
         roles: ['auditor'], title: 'console.menu.audit', crumbs: ['console.menu.audit'],
       }),
+      page('surveys', 'console-surveys', () => import('./views/Surveys.vue'), {
+        roles: ['admin', 'leader', 'supervisor', 'auditor'], title: 'console.menu.surveys', crumbs: ['console.menu.surveys'],
+      }),
+      page('surveys/:id(\\d+)', 'console-survey', () => import('./views/SurveyDetail.vue'), {
+        roles: ['admin', 'leader', 'supervisor', 'auditor'], title: 'console.surveys.detail', crumbs: ['console.menu.surveys', 'console.surveys.detail'],
+      }),
       { path: ':rest(.*)*', redirect: '/console' },
     ],
   },

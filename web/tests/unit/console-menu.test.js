@@ -13,16 +13,17 @@ describe('menu by role', () => {
   })
   test('handler and supervisor: no intake', () => {
     expect(keys(visibleMenu(['handler']))).toEqual(['inbox', 'supervision', 'dashboard'])
-    expect(keys(visibleMenu(['supervisor']))).toEqual(['inbox', 'supervision', 'dashboard'])
+    expect(keys(visibleMenu(['supervisor']))).toEqual(['inbox', 'supervision', 'dashboard', 'surveys'])
+    expect(keys(visibleMenu(['leader']))).toEqual(['inbox', 'supervision', 'dashboard', 'surveys'])
   })
   test('admin: administration only; auditor: the audit log only', () => {
-    expect(keys(visibleMenu(['admin']))).toEqual(['admin(orgs,users,workflows,calendars)'])
+    expect(keys(visibleMenu(['admin']))).toEqual(['admin(orgs,users,workflows,calendars)', 'surveys'])
     expect(homePath(['admin'])).toBe('/console/admin/orgs')
-    expect(keys(visibleMenu(['auditor']))).toEqual(['audit'])
+    expect(keys(visibleMenu(['auditor']))).toEqual(['audit', 'surveys'])
     expect(homePath(['auditor'])).toBe('/console/audit')
   })
   test('several roles add up; no roles, no menu', () => {
-    expect(keys(visibleMenu(['handler', 'auditor']))).toEqual(['inbox', 'supervision', 'dashboard', 'audit'])
+    expect(keys(visibleMenu(['handler', 'auditor']))).toEqual(['inbox', 'supervision', 'dashboard', 'audit', 'surveys'])
     expect(visibleMenu([])).toEqual([])
     expect(homePath([])).toBe('/console/home')
   })

@@ -22,6 +22,8 @@ export const MENU = [
     ],
   },
   { key: 'audit', path: '/console/audit', roles: ['auditor'] },
+  // last, so that no role's first page (homePath) changes
+  { key: 'surveys', path: '/console/surveys', roles: ['admin', 'leader', 'supervisor', 'auditor'] },
 ]
 
 /** Distinct role names of a session user. */
