@@ -269,4 +269,53 @@ describe('case records, approvals and the joint case page', () => {
     assertClean(lp)
     await lp.context().close()
   })
+
+  test('a dispute: the agreement form needs every signature ticked; the kinds show with their versions', async () => {
+    const intake = await srv.login('intake')
+    const mediator = await srv.login('mediator')
+    const d = (await intake.call('POST', '/api/v1/cases', {
+      body: { type: 'dispute', category: 'neighbourhood', channel: 'visit', title: '楼上漏水损坏楼下装修引发邻里纠纷', body: '双方多次协商未果，申请人民调解。', contact: { name: '张三', phone: '13812345678' } },
+    }, 201)).data
+    await intake.act(d.id, 'refer', { committee_id: state.org['chengguan-mediation'] })
+    await mediator.call('POST', `/api/v1/cases/${d.id}/records/party`, { body: { fields: { designation: '申请人 张某', role: 'applicant', party_kind: 'person', consent: 'consents' } } }, 201)
+    await mediator.act(d.id, 'accept', { mediator_name: '蒋调解', chosen_by_parties: true, session_mode: 'private' })
+
+    const page = await openPage()
+    await login(page, 'mediator')
+    await openCase(page, d.id)
+    const records = page.locator('[data-testid=records]')
+    await records.locator('.pa-record-kind[data-kind=party] .pa-record').waitFor()
+    assert.match(await records.locator('.pa-record-kind[data-kind=party]').textContent(), /申请人 张某.*申请人.*自然人.*同意调解/)
+    assert.equal(await page.locator('[data-testid=joint-case]').count(), 0, 'a dispute has no joint-case panel')
+    await records.locator('[data-add-record=agreement]').click()
+    const dlg = page.locator('[data-testid=record-dialog]')
+    await dlg.waitFor()
+    const text = {
+      parties: '申请人张某，被申请人李某', dispute_facts: '因楼上漏水损坏楼下装修发生纠纷。', points: '维修费用的赔偿数额。',
+      responsibilities: '李某负主要责任。', terms: '李某赔偿张某维修费3000元。', performance: '2026年3月10日前在调解委员会当面现金支付。', mediator: '蒋调解',
+    }
+    for (const [k, v] of Object.entries(text)) await dlg.locator(`[data-field=${k}] textarea`).fill(v)
+    await fillDate(dlg, 'signed_on', '2026-03-02')
+    await dlg.locator('[data-field=signed_by_parties] .el-checkbox').click()
+    let posted = 0
+    page.on('request', (r) => { if (r.method() === 'POST' && r.url().includes('/records/')) posted++ })
+    await dlg.locator('[data-testid=record-submit]').click()
+    await dlg.locator('[data-field=signed_by_mediator].is-error').waitFor()
+    await dlg.locator('[data-field=committee_seal].is-error').waitFor()
+    assert.equal(await dlg.locator('[data-field=signed_by_parties].is-error').count(), 0)
+    assert.match(await dlg.locator('[data-field=committee_seal] .el-form-item__error').textContent(), /须确认/)
+    assert.equal(posted, 0, 'an unsigned agreement was sent')
+    await screenshot(page, 'case-agreement-signatures')
+    await dlg.locator('[data-field=signed_by_mediator] .el-checkbox').click()
+    await dlg.locator('[data-field=committee_seal] .el-checkbox').click()
+    await dlg.locator('[data-testid=record-submit]').click()
+    await dialogsClosed(page)
+    const agreement = records.locator('.pa-record-kind[data-kind=agreement] .pa-record')
+    await agreement.waitFor()
+    assert.equal(await agreement.locator('[data-field=committee_seal]').textContent(), '是')
+    // the agree step needs the agreement: it can be taken now
+    await page.locator('[data-testid=case-actions] [data-action=agree]').waitFor()
+    assertClean(page)
+    await page.context().close()
+  })
 })
