@@ -7,6 +7,9 @@
 #                   AddressSanitizer + UndefinedBehaviorSanitizer, then the web
 #                   unit tests (Vitest) and browser tests (Playwright + Chromium)
 #   make test-fast  unit + API tests once, no sanitizers
+#   make test-pg    the API tests again on PostgreSQL: a throwaway cluster
+#                   (scripts/pg-test-cluster.sh: UTF-8, non-root, free port,
+#                   temp dir) that is removed afterwards (docs/postgresql.md)
 #   make fuzz       build the libFuzzer targets and run each for FUZZ_SECONDS
 #   make bench      the benchmark table (see docs/performance.md)
 
@@ -19,7 +22,7 @@ LISTEN     ?= 127.0.0.1:8080
 FUZZ_SECONDS ?= 60
 CMAKE_FLAGS ?=
 
-.PHONY: all deps web run test test-fast test-asan test-web fuzz bench clean
+.PHONY: all deps web run test test-fast test-pg test-asan test-web fuzz bench clean
 
 all: $(BUILD)/pingan
 
@@ -64,8 +67,17 @@ test: deps
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPINGAN_WERROR=ON $(CMAKE_FLAGS)
 	cmake --build $(BUILD) -j $(JOBS)
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+	$(MAKE) test-pg
 	$(MAKE) test-asan
 	$(MAKE) test-web
+
+test-pg: all
+	@tmp=$$(mktemp -d /tmp/pingan-pg.XXXXXX) && chmod 711 $$tmp && \
+	url=$$(scripts/pg-test-cluster.sh start $$tmp/cluster) || exit 1; \
+	echo "PostgreSQL test cluster: $$url"; \
+	(cd $(BUILD) && PINGAN_TEST_DB=$$url PINGAN_PG_CLUSTER=$$tmp/cluster \
+	  ctest --output-on-failure -j $(JOBS) -R '^api\.'); rc=$$?; \
+	scripts/pg-test-cluster.sh stop $$tmp/cluster; rmdir $$tmp; exit $$rc
 
 fuzz:
 	CC=clang cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=Debug -DPINGAN_FUZZ=ON -DPINGAN_SANITIZE=ON

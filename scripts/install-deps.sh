@@ -11,7 +11,8 @@ libcmocka-dev libcurl4-openssl-dev python3 python3-yaml sqlite3 ca-certificates
 chromium fonts-noto-cjk
 libcairo2-dev libpango1.0-dev libqrencode-dev libqpdf-dev poppler-utils
 libxlsxwriter-dev python3-openpyxl
-wrk curl"
+wrk curl
+libpq-dev postgresql-15 postgresql-client-15 postgresql-contrib"
 
 # Node.js >= 20.19 builds the web application (Vite). Debian 12's own nodejs
 # is 18: it is installed only when no node is present, and then the check

@@ -35,6 +35,7 @@ static const struct command {
 static const cli_opt_t common_opts[] = {
 	{ "data", 'd', true, "data directory (default ./var; env PINGAN_DATA)" },
 	{ "config", 'c', true, "configuration file (default <data>/pingan.yaml if present)" },
+	{ "db", 0, true, "database: a SQLite file or a postgresql:// URL (default <data>/pingan.db; env PINGAN_DB)" },
 	{ "help", 'h', false, "show this help" },
 };
 
@@ -210,6 +211,8 @@ int cli_config(const cli_args_t *a, pa_config_t *cfg)
 	if ((rc = config_load_env(cfg, &err)) < 0)
 		goto bad;
 	if (data && (rc = config_set(cfg, "data", data, "--data", &err)) < 0)
+		goto bad;
+	if (cli_get(a, "db") && (rc = config_set(cfg, "database", cli_get(a, "db"), "--db", &err)) < 0)
 		goto bad;
 	if ((rc = config_finalize(cfg, &err)) < 0)
 		goto bad;

@@ -55,6 +55,27 @@ static const cli_opt_t init_opts[] = {
 	{ "demo", 0, false, "create the demo district and staff (passwords from PINGAN_ADMIN_PASSWORD / PINGAN_DEMO_PASSWORD, else generated and printed)" },
 };
 
+/* init on PostgreSQL: refuses a database that holds a Pingan schema already. */
+static int pg_database_used(pa_config_t *cfg)
+{
+	store_options_t so = { .path = cfg->database, .pool_size = 1 };
+	store_t *s = NULL;
+	pa_err_t err = { 0 };
+	if (store_open(&so, &s, &err) < 0) {
+		cli_error(&err);
+		return -1;
+	}
+	int version = 0;
+	store_schema_version(s, &version);
+	store_close(s);
+	if (version > 0) {
+		fprintf(stderr, "pingan: the PostgreSQL database holds a Pingan schema already (version %d); "
+		                "nothing changed.\nUse 'pingan migrate' to upgrade it.\n", version);
+		return -1;
+	}
+	return 0;
+}
+
 int cmd_init(int argc, char **argv)
 {
 	cli_args_t a;
@@ -67,7 +88,12 @@ int cmd_init(int argc, char **argv)
 		return rc;
 	pa_err_t err = { 0 };
 	struct stat st;
-	if (stat(cfg.database, &st) == 0) {
+	bool pg = store_is_url(cfg.database);
+	if (pg && pg_database_used(&cfg) != 0) {
+		config_free(&cfg);
+		return EXIT_FAIL;
+	}
+	if (!pg && stat(cfg.database, &st) == 0) {
 		fprintf(stderr, "pingan: %s already holds a database (%s); nothing changed.\n"
 		                "Use 'pingan migrate' to upgrade it, or choose another --data.\n",
 		        cfg.data_dir, cfg.database);
@@ -75,7 +101,7 @@ int cmd_init(int argc, char **argv)
 		return EXIT_FAIL;
 	}
 	char *keys_dir = dirname_of(cfg.keys_file);
-	char *db_dir = dirname_of(cfg.database);
+	char *db_dir = dirname_of(pg ? cfg.keys_file : cfg.database);
 	if (mkdir_p(cfg.data_dir, 0750) < 0 || mkdir_p(keys_dir, 0700) < 0 || mkdir_p(db_dir, 0750) < 0 ||
 	    mkdir_p(cfg.attachments_dir, 0750) < 0) {
 		fprintf(stderr, "pingan: cannot create %s: %s\n", cfg.data_dir, strerror(errno));
@@ -113,7 +139,7 @@ int cmd_init(int argc, char **argv)
 		config_free(&cfg);
 		return EXIT_FAIL;
 	}
-	printf("created database %s\n", cfg.database);
+	printf("created database %s\n", pg ? "(PostgreSQL)" : cfg.database);
 	if (cli_has(&a, "demo")) {
 		char admin_pw[32], staff_pw[32];
 		const char *env_admin = getenv("PINGAN_ADMIN_PASSWORD");
@@ -154,7 +180,7 @@ int cmd_migrate(int argc, char **argv)
 	store_options_t so = { .path = cfg.database, .busy_timeout_ms = 5000 };
 	store_t *s = NULL;
 	struct stat st;
-	if (stat(cfg.database, &st) != 0) {
+	if (!store_is_url(cfg.database) && stat(cfg.database, &st) != 0) {
 		fprintf(stderr, "pingan: no database at %s (run 'pingan init --data %s')\n", cfg.database, cfg.data_dir);
 		config_free(&cfg);
 		return EXIT_CONFIG;

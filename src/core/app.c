@@ -32,7 +32,7 @@ int app_open(pa_app_t *app, pa_config_t *cfg, unsigned flags, pa_err_t *err)
 		return pa_fail(err, rc, "internal", NULL, "libsodium failed to initialize");
 
 	struct stat st;
-	if (stat(cfg->database, &st) != 0 && !(flags & APP_MIGRATE))
+	if (!store_is_url(cfg->database) && stat(cfg->database, &st) != 0 && !(flags & APP_MIGRATE))
 		return pa_fail(err, PA_ENOTFOUND, "config", "database",
 		               "no database at %s (run `pingan init --data %s` first)", cfg->database,
 		               cfg->data_dir);
@@ -42,6 +42,7 @@ int app_open(pa_app_t *app, pa_config_t *cfg, unsigned flags, pa_err_t *err)
 		.busy_timeout_ms = 5000,
 		.read_only = (flags & APP_READ_ONLY) != 0,
 		.synchronous_normal = cfg->sync_normal,
+		.pool_size = cfg->db_pool_size,
 	};
 	if ((rc = store_open(&so, &app->store, err)) < 0)
 		return rc;

@@ -55,6 +55,7 @@ typedef struct pa_config {
 	bool test_clock;         /* test_clock: false — NEVER in production */
 	int conn_timeout_s;      /* http.timeout_seconds: 30 */
 	int shutdown_grace_ms;   /* http.shutdown_grace_ms: 10000 */
+	int db_pool_size;        /* database.pool_size: PostgreSQL connections per process */
 	bool sync_normal;        /* database.synchronous_normal: false — benchmarks only */
 	int repeat_window_days;  /* repeat.window_days: repeat detection at intake, 180 (0 = off) */
 	double repeat_similarity; /* repeat.similarity: least similarity of a repeat, 0.5 */

@@ -16,8 +16,7 @@ bool store_is_url(const char *db)
 
 static const store_engine_t *engine_for(const char *db)
 {
-	(void)db;
-	return &store_sqlite_engine;
+	return store_is_url(db) ? &store_pg_engine : &store_sqlite_engine;
 }
 
 int store_open(const store_options_t *opt, store_t **out, pa_err_t *err)

@@ -26,13 +26,23 @@
  *      it).  This line alone gives the ops member, the forwarding function
  *      store_widget_get() in store.c and both engines' prototypes and table
  *      entries: write no forwarding code by hand.
- *   3. Implement `int sq_widget_get(...)` for SQLite in a src/store/sqlite_<area>.c
- *      (statements in sqlite_stmts.h or sq_prepare/sq_stmt_dyn; schema in
- *      sqlite_schema.c).
- *   4. Implement `int pg_widget_get(...)` for PostgreSQL in src/store/pg_<area>.c
- *      with the same behaviour (schema in pg_schema.c, mirroring the SQLite
- *      migration in meaning).  The build fails until both exist.
- *   5. Add the new table to the copy list (pg_copy.c) if it is a new table.
+ *   3. Implement `int sq_widget_get(...)` in a src/store/sqlite_<area>.c
+ *      (statements in sqlite_stmts.h or sq_prepare/sq_stmt_dyn; schema: a
+ *      new migration in sqlite_schema.c), using only the sq_* statement
+ *      layer of sqlite_internal.h and the few sqlite3_* calls pg_shim.h
+ *      maps (bind, column, changes, last_insert_rowid, finalize).
+ *   4. PostgreSQL: nothing more, if the SQL is plain SQL both engines
+ *      understand.  CMake compiles every sqlite_<area>.c a second time
+ *      through src/store/pg_shim.h, which turns sq_widget_get into
+ *      pg_widget_get, and pg_translate() adapts ?N, IFNULL, INDEXED BY,
+ *      sum(<comparison>), WHERE 1, INSERT OR IGNORE and upsert column
+ *      names; the migration is translated too (pg_schema.c).  Avoid
+ *      SQLite-only SQL (json_* functions, GLOB, FTS5, bare booleans bound
+ *      as integers): if a file needs it, write src/store/pg_<area>.c by
+ *      hand with the same functions (CMake then skips the second build of
+ *      sqlite_<area>.c), and a hand-written PostgreSQL migration in
+ *      pg_schema.c's overrides.  `make test-pg` runs the API suite on a
+ *      throwaway PostgreSQL: keep it green as well as `ctest`.
  *
  * Connections.  Reads run on a store_conn_t: store_reader() hands the
  * calling thread its own read connection (SQLite: opened lazily, statements

@@ -17,7 +17,8 @@
  * that one line come the ops member (`int (*name)(parameters)`), the
  * forwarding function store_<name> in store.c, the prototype of the SQLite
  * implementation sq_<name> (sqlite_internal.h) and of the PostgreSQL one
- * pg_<name> (pg_internal.h), and both engines' tables.  The prototype in
+ * pg_<name> (pg_internal.h; the same source compiled through pg_shim.h),
+ * and both engines' tables.  The prototype in
  * store.h must match the entry exactly: store.c includes both, so the
  * compiler checks it.
  */
@@ -252,6 +253,7 @@ struct store_engine {
 };
 
 extern const store_engine_t store_sqlite_engine;
+extern const store_engine_t store_pg_engine;
 
 /* SQLite's file restore (store_restore forwards here for a file path). */
 int sq_restore(const char *backup_path, const char *db_path,

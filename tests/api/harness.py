@@ -33,6 +33,13 @@ Server.restart() serves the same data directory again.
 Environment of the test run: PINGAN_BIN (the binary; default
 <repo>/build/pingan) and PINGAN_SOURCE_DIR (the repo root; default two levels
 up from this file).
+
+PINGAN_TEST_DB=postgresql://USER@HOST:PORT/DB runs the servers on PostgreSQL:
+each Server gets a fresh database (created on that cluster, dropped when the
+server's data is removed), named in the data directory's pingan.yaml, so
+`pingan serve` and every CLI command given --data use it
+(scripts/pg-test-cluster.sh makes such a cluster; `make test-pg` runs the
+suite on one).  Without it the servers use SQLite under the data directory.
 """
 
 import http.client
@@ -58,6 +65,51 @@ SOURCE_DIR = os.environ.get("PINGAN_SOURCE_DIR") or os.path.abspath(
 PINGAN_BIN = os.path.abspath(os.environ.get("PINGAN_BIN") or os.path.join(SOURCE_DIR, "build", "pingan"))
 
 DAY = 86400
+
+TEST_DB = os.environ.get("PINGAN_TEST_DB", "")
+
+
+def on_postgres():
+    return TEST_DB.startswith(("postgresql://", "postgres://"))
+
+
+def _psql():
+    for d in [os.environ.get("PG_BIN", "")] + sorted(
+            [os.path.join("/usr/lib/postgresql", v, "bin") for v in
+             (os.listdir("/usr/lib/postgresql") if os.path.isdir("/usr/lib/postgresql") else [])],
+            reverse=True):
+        if d and os.path.exists(os.path.join(d, "psql")):
+            return os.path.join(d, "psql")
+    return "psql"
+
+
+def pg_admin(sql, url=None):
+    """Runs SQL on the PINGAN_TEST_DB cluster (its own database) with psql."""
+    r = subprocess.run([_psql(), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", url or TEST_DB, "-c", sql],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+    if r.returncode != 0:
+        raise RuntimeError("psql failed: %s" % r.stderr.decode("utf-8", "replace"))
+    return r.stdout.decode("utf-8", "replace")
+
+
+def pg_url_for(dbname):
+    u = urllib.parse.urlsplit(TEST_DB)
+    return urllib.parse.urlunsplit((u.scheme, u.netloc, "/" + dbname, u.query, ""))
+
+
+def pg_create_database():
+    """A fresh UTF-8 database on the test cluster; returns (name, url)."""
+    name = "pingan_t%d_%06d" % (os.getpid(), random.randrange(1000000))
+    pg_admin("CREATE DATABASE %s TEMPLATE template0 ENCODING 'UTF8' "
+             "LC_COLLATE 'C.UTF-8' LC_CTYPE 'C.UTF-8'" % name)
+    return name, pg_url_for(name)
+
+
+def pg_drop_database(name):
+    try:
+        pg_admin("DROP DATABASE IF EXISTS %s WITH (FORCE)" % name)
+    except Exception:
+        pass
 
 DEFAULT_SERVE_ENV = {
     "PINGAN_TIMER_INTERVAL_SECONDS": "3600",
@@ -88,8 +140,10 @@ def _clean_env(extra=None):
 class Server:
     """One pingan process over a fresh data directory."""
 
-    def __init__(self, env=None, demo=True):
+    def __init__(self, env=None, demo=True, db_url=None):
         self.overrides = dict(env or {})
+        self.db_url = db_url          # share this PostgreSQL database (several servers)
+        self.pg_name = None           # the database this server created (dropped with its data)
         self.demo = demo
         self.proc = None
         self.port = None
@@ -111,9 +165,17 @@ class Server:
         if self.tmp is None:
             self.tmp = tempfile.mkdtemp(prefix="pingan-api-")
             self.data = os.path.join(self.tmp, "data")
+            if on_postgres() or self.db_url:
+                if not self.db_url:
+                    self.pg_name, self.db_url = pg_create_database()
+                os.makedirs(self.data)
+                with open(os.path.join(self.data, "pingan.yaml"), "w") as f:
+                    f.write("database:\n  path: %s\n" % self.db_url)
             init_env = _clean_env({"PINGAN_ADMIN_PASSWORD": ADMIN_PASSWORD,
                                    "PINGAN_DEMO_PASSWORD": DEMO_PASSWORD})
             args = [PINGAN_BIN, "init", "--data", self.data] + (["--demo"] if self.demo else [])
+            if self.db_url and not self.pg_name:
+                args = [PINGAN_BIN, "migrate", "--data", self.data]  # a shared database: made already
             r = subprocess.run(args, env=init_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                timeout=60)
             if r.returncode != 0:
@@ -214,6 +276,10 @@ class Server:
             return
         if self.tmp and not os.environ.get("PINGAN_KEEP_TMP"):
             shutil.rmtree(self.tmp, ignore_errors=True)
+            if self.pg_name:
+                pg_drop_database(self.pg_name)
+                self.pg_name = None
+                self.db_url = None
         self.tmp = None
 
     # -- helpers --
