@@ -23,6 +23,7 @@ static const struct command {
 	{ "audit", cmd_audit, "the audit log: verify, tail" },
 	{ "backup", cmd_backup, "take a consistent online backup" },
 	{ "restore", cmd_restore, "restore a backup (server stopped)" },
+	{ "copy", cmd_copy, "copy a SQLite database into PostgreSQL, verified" },
 	{ "calendar", cmd_calendar, "working-day calendars: check a file, compute a due time" },
 	{ "workflow", cmd_workflow, "case-type definitions: check, show" },
 	{ "outbox", cmd_outbox, "notifications: list, show, retry dead ones" },

@@ -55,6 +55,7 @@ int cmd_org(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 int cmd_backup(int argc, char **argv);
 int cmd_restore(int argc, char **argv);
+int cmd_copy(int argc, char **argv);
 int cmd_calendar(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 int cmd_config(int argc, char **argv);

@@ -117,6 +117,13 @@ int store_backup(store_t *s, const char *dest, void (*progress)(double, void *),
 int store_restore(const char *backup_path, const char *db_path,
                   void (*progress)(double, void *), void *arg, pa_err_t *err);
 
+/* `pingan copy`: every table of the SQLite database at sqlite_path into the
+ * PostgreSQL database at pg_url (migrated here; it must hold no district),
+ * in one transaction, then the row counts compared table by table.
+ * progress gets 0..1; *rows the rows copied.  src/store/pg_copy.c. */
+int store_copy(const char *sqlite_path, const char *pg_url, void (*progress)(double, void *),
+               void *arg, int64_t *rows, pa_err_t *err);
+
 store_conn_t *store_reader(store_t *s);
 /* Groups several reads on a reader connection into one read transaction (one
  * snapshot, one WAL read lock instead of one per statement).  Nests; a no-op

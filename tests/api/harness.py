@@ -140,8 +140,14 @@ def _clean_env(extra=None):
 class Server:
     """One pingan process over a fresh data directory."""
 
-    def __init__(self, env=None, demo=True, db_url=None):
+    def __init__(self, env=None, demo=True, db_url=None, sqlite=False, share=None):
+        """share=other: a second server on other's PostgreSQL database, with its
+        key file and attachment directory (as servers behind one load balancer)."""
         self.overrides = dict(env or {})
+        self.share = share
+        if share is not None:
+            db_url = share.db_url
+        self.sqlite = sqlite          # SQLite even when PINGAN_TEST_DB is set
         self.db_url = db_url          # share this PostgreSQL database (several servers)
         self.pg_name = None           # the database this server created (dropped with its data)
         self.demo = demo
@@ -165,12 +171,16 @@ class Server:
         if self.tmp is None:
             self.tmp = tempfile.mkdtemp(prefix="pingan-api-")
             self.data = os.path.join(self.tmp, "data")
-            if on_postgres() or self.db_url:
+            if (on_postgres() and not self.sqlite) or self.db_url:
                 if not self.db_url:
                     self.pg_name, self.db_url = pg_create_database()
                 os.makedirs(self.data)
                 with open(os.path.join(self.data, "pingan.yaml"), "w") as f:
                     f.write("database:\n  path: %s\n" % self.db_url)
+                    if self.share is not None:
+                        f.write("keys_file: %s\nattachments_dir: %s\n" % (
+                            os.path.join(self.share.data, "keys", "pingan.keys"),
+                            os.path.join(self.share.data, "attachments")))
             init_env = _clean_env({"PINGAN_ADMIN_PASSWORD": ADMIN_PASSWORD,
                                    "PINGAN_DEMO_PASSWORD": DEMO_PASSWORD})
             args = [PINGAN_BIN, "init", "--data", self.data] + (["--demo"] if self.demo else [])

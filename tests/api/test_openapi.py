@@ -35,6 +35,8 @@ import uuid
 
 import yaml
 
+import harness
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE_DIR = os.environ.get("PINGAN_SOURCE_DIR") or os.path.dirname(os.path.dirname(HERE))
 PINGAN_BIN = os.environ.get("PINGAN_BIN") or os.path.join(SOURCE_DIR, "build", "pingan")
@@ -526,6 +528,12 @@ class ServerTestCase(Case):
             "PINGAN_RATE_PUBLIC_PER_MINUTE": "0",
         })
         cls.env = env
+        cls.pg_name = None
+        if harness.on_postgres():  # the same database engine as the rest of the suite
+            cls.pg_name, url = harness.pg_create_database()
+            os.makedirs(cls.data)
+            with open(os.path.join(cls.data, "pingan.yaml"), "w") as f:
+                f.write("database:\n  path: %s\n" % url)
         init = subprocess.run([PINGAN_BIN, "init", "--data", cls.data, "--demo"], cwd=cls.tmp, env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120)
         if init.returncode != 0:
@@ -586,6 +594,8 @@ class ServerTestCase(Case):
         rc = cls._stop()
         tail = cls._stderr_tail()
         shutil.rmtree(cls.tmp, ignore_errors=True)
+        if cls.pg_name:
+            harness.pg_drop_database(cls.pg_name)
         if rc != 0:
             raise AssertionError("pingan serve did not exit 0 on SIGTERM: %s\nstderr:\n%s" % (rc, tail))
 
