@@ -9,7 +9,10 @@
  *                 DDL has no direct equivalent
  *   pg_copy.c     `pingan copy`: SQLite → PostgreSQL, verified
  *   pg_shim.h     lets the typed functions of sqlite_<area>.c compile a
- *                 second time as pg_<area> functions (see there)
+ *                 second time as pg_<area> functions (see there), with
+ *                 pgshim/sqlite3.h standing in for <sqlite3.h>
+ *   pg_layer.c    sqlite_internal.h's statement layer (sq_stmt, sq_bind_*,
+ *                 sq_col_*, …) on PostgreSQL, as pgsq_*
  *
  * Handles and connections.  A store_conn_t here is a per-thread handle, not
  * a connection: it holds the thread's statement objects (SQL text and
@@ -92,8 +95,6 @@ int pg_read_begin(store_conn_t *c);
 void pg_read_end(store_conn_t *c);
 store_conn_t *pg_tx_conn(store_tx_t *tx);
 pa_err_t *pg_tx_err(store_tx_t *tx);
-void *pg_grow(arena_t *a, void *arr, size_t n, size_t *cap, size_t size);
-int pg_check_limit(int limit);
 
 /* The typed functions (sqlite_<area>.c compiled through pg_shim.h). */
 #define PG_DECLARE(name, params, args) int pg_##name params;
@@ -119,9 +120,13 @@ void pg_bind_at_int(pg_stmt_t *st, int i, int64_t v);
 void pg_bind_at_text(pg_stmt_t *st, int i, const char *s);   /* NULL binds NULL */
 void pg_bind_at_blob(pg_stmt_t *st, int i, const void *p, size_t n);
 void pg_bind_at_null(pg_stmt_t *st, int i);
+void pg_bind_at_textn(pg_stmt_t *st, int i, const char *s, int n);  /* n < 0: strlen */
+void pg_bind_at_double(pg_stmt_t *st, int i, double v);
 int64_t pg_column_int(pg_stmt_t *st, int i);
 const char *pg_column_text(pg_stmt_t *st, int i);  /* valid until pg_done */
 bool pg_column_null(pg_stmt_t *st, int i);
+double pg_column_double(pg_stmt_t *st, int i);
+size_t pg_column_bytes(pg_stmt_t *st, int i);
 pa_blob_t pg_column_blob(pg_stmt_t *st, int i, arena_t *a);
 
 /* SQLite dialect → PostgreSQL: ?N → $N, IFNULL → COALESCE, INDEXED BY

@@ -55,6 +55,7 @@
 #define INT8OID 20
 #define BYTEAOID 17
 #define TEXTOID 25
+#define FLOAT8OID 701
 
 struct store {
 	store_hdr_t hdr;              /* &store_pg_engine */
@@ -852,21 +853,32 @@ pa_blob_t pg_column_blob(pg_stmt_t *st, int i, arena_t *a)
 	return b;
 }
 
-void *pg_grow(arena_t *a, void *arr, size_t n, size_t *cap, size_t size)
+void pg_bind_at_textn(pg_stmt_t *st, int i, const char *s, int n)
 {
-	if (n < *cap)
-		return arr;
-	size_t ncap = *cap ? st_mult(*cap, 2) : 16;
-	void *p = arena_alloc(a, st_mult(ncap, size));
-	if (n)
-		memcpy(p, arr, st_mult(n, size));
-	*cap = ncap;
-	return p;
+	if (!s) {
+		pg_bind_at_null(st, i);
+		return;
+	}
+	bind_bytes(st, i, s, n < 0 ? strlen(s) : (size_t)n, 0, 0);
 }
 
-int pg_check_limit(int limit)
+void pg_bind_at_double(pg_stmt_t *st, int i, double v)
 {
-	return limit >= 1 && limit <= STORE_LIST_MAX ? 0 : PA_EINVAL;
+	char buf[40];
+	int n = snprintf(buf, sizeof(buf), "%.17g", v);
+	bind_bytes(st, i, buf, (size_t)n, 0, FLOAT8OID);
+}
+
+double pg_column_double(pg_stmt_t *st, int i)
+{
+	const char *v = pg_column_text(st, i);
+	return v ? strtod(v, NULL) : 0.0;
+}
+
+size_t pg_column_bytes(pg_stmt_t *st, int i)
+{
+	const char *v = pg_column_text(st, i);
+	return v ? (size_t)PQgetlength(st->res, st->row, i) : 0;
 }
 
 /* ---- writes ------------------------------------------------------------------------------- */

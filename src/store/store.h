@@ -28,20 +28,23 @@
  *      entries: write no forwarding code by hand.
  *   3. Implement `int sq_widget_get(...)` in a src/store/sqlite_<area>.c
  *      (statements in sqlite_stmts.h or sq_prepare/sq_stmt_dyn; schema: a
- *      new migration in sqlite_schema.c), using only the sq_* statement
- *      layer of sqlite_internal.h and the few sqlite3_* calls pg_shim.h
- *      maps (bind, column, changes, last_insert_rowid, finalize).
- *   4. PostgreSQL: nothing more, if the SQL is plain SQL both engines
+ *      new migration in sqlite_schema.c), through the statement layer of
+ *      sqlite_internal.h (sq_stmt, sq_bind_*, sq_step, sq_col_*, sq_done)
+ *      and the sqlite3_* calls src/store/pgshim/sqlite3.h maps.
+ *   4. PostgreSQL: nothing more when the SQL is plain SQL both engines
  *      understand.  CMake compiles every sqlite_<area>.c a second time
- *      through src/store/pg_shim.h, which turns sq_widget_get into
- *      pg_widget_get, and pg_translate() adapts ?N, IFNULL, INDEXED BY,
- *      sum(<comparison>), WHERE 1, INSERT OR IGNORE and upsert column
- *      names; the migration is translated too (pg_schema.c).  Avoid
- *      SQLite-only SQL (json_* functions, GLOB, FTS5, bare booleans bound
- *      as integers): if a file needs it, write src/store/pg_<area>.c by
- *      hand with the same functions (CMake then skips the second build of
- *      sqlite_<area>.c), and a hand-written PostgreSQL migration in
- *      pg_schema.c's overrides.  `make test-pg` runs the API suite on a
+ *      through src/store/pg_shim.h, which makes sq_widget_get pg_widget_get
+ *      (and your file's shared sq_ helpers pgsq_ ones), and pg_translate()
+ *      adapts ?N, IFNULL, INDEXED BY, sum(<comparison>), WHERE 1, INSERT OR
+ *      IGNORE and upsert column names; the migration is translated too
+ *      (pg_schema.c: types, json_valid, triggers).  Avoid SQLite-only SQL
+ *      (json_* functions, GLOB, FTS5, integers used as conditions — bind
+ *      those with sq_bind_bool): if a file needs it, write
+ *      src/store/pg_<area>.c by hand with the same functions (CMake then
+ *      skips the second build of sqlite_<area>.c; pg_search.c is one) and a
+ *      hand-written PostgreSQL migration in pg_schema.c's overrides.  A new
+ *      helper of the statement layer itself (in store_sqlite.c) needs its
+ *      twin in pg_layer.c.  `make test-pg` runs the API suite on a
  *      throwaway PostgreSQL: keep it green as well as `ctest`.
  *
  * Connections.  Reads run on a store_conn_t: store_reader() hands the
