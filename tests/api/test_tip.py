@@ -17,6 +17,7 @@ Run: python3 tests/api/test_tip.py   (PINGAN_BIN = the binary)
 """
 import os
 import json
+import subprocess
 import re
 import sys
 
@@ -275,6 +276,9 @@ class Tip(H.ApiTestCase):
         self.intake.act(cid, "classify", {"track": "criminal"})
         db = os.path.join(SRV.data, "pingan.db")
         blobs = b""
+        if H.on_postgres():  # the whole database as pg_dump writes it
+            blobs = subprocess.run([os.path.join(os.path.dirname(H._psql()), "pg_dump"), "-d", SRV.db_url],
+                                   stdout=subprocess.PIPE, check=True, timeout=120).stdout
         for path in (db, db + "-wal"):
             if os.path.exists(path):
                 with open(path, "rb") as f:
