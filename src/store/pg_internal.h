@@ -142,5 +142,8 @@ extern const int sq_schema_latest;
 
 /* Whether s is a PostgreSQL store. */
 int pg_is_pg(store_t *s);
+/* The store's observer of case writes (store_set_observer); what
+ * sqlite_indicators.c's sq_store_observer() becomes on PostgreSQL. */
+const store_observer_t *pgsq_store_observer(store_t *s);
 
 #endif

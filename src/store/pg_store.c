@@ -70,6 +70,7 @@ struct store {
 	store_conn_t *handles;
 	int64_t commits, writes;
 	atomic_int fault_countdown;
+	const store_observer_t *observer; /* store_set_observer (core/indicators.c) */
 };
 
 /* The write this thread is running, if any. */
@@ -965,6 +966,18 @@ static void pg_fault_inject(store_t *s, int nth)
 	atomic_store(&s->fault_countdown, nth > 0 ? nth : 0);
 }
 
+static void pg_set_observer(store_t *s, const store_observer_t *obs)
+{
+	s->observer = obs;
+}
+
+/* sqlite_indicators.c, compiled for PostgreSQL, asks for the observer here
+ * (its sq_store_observer becomes pgsq_store_observer). */
+const store_observer_t *pgsq_store_observer(store_t *s)
+{
+	return s->observer;
+}
+
 static void pg_stats(store_t *s, int64_t *commits, int64_t *writes)
 {
 	pthread_mutex_lock(&s->mu);
@@ -1226,6 +1239,7 @@ const store_engine_t store_pg_engine = {
 	.tx_err = pg_tx_err,
 	.fault_inject = pg_fault_inject,
 	.stats = pg_stats,
+	.set_observer = pg_set_observer,
 #define PG_OP(name, params, args) .name = pg_##name,
 	STORE_CONN_FUNCS(PG_OP)
 	STORE_TX_FUNCS(PG_OP)

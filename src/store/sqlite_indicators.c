@@ -48,7 +48,7 @@ int sq_observe_rating(store_tx_t *tx, const pa_rating_t *r)
 
 static const store_observer_t *observer_of(store_t *s)
 {
-	return store_sqlite_observer(s);
+	return sq_store_observer(s);
 }
 
 /* ---- facts ------------------------------------------------------------------------------- */
@@ -80,7 +80,7 @@ static void read_facts(sqlite3_stmt *st, arena_t *a, pa_facts_t *f)
 	f->closed_day = sq_col_int(&r);
 }
 
-int store_tx_facts_get(store_tx_t *tx, arena_t *a, pa_id_t case_id, pa_facts_t *out)
+int sq_tx_facts_get(store_tx_t *tx, arena_t *a, pa_id_t case_id, pa_facts_t *out)
 {
 	static const char sql[] = "SELECT " FACT_COLS " FROM case_facts WHERE case_id = ?1";
 	sqlite3_stmt *st;
@@ -299,7 +299,7 @@ static int64_t metric_n(const pa_ind_contrib_t *c, const char *name)
 	return 0;
 }
 
-int store_tx_facts_put(store_tx_t *tx, const pa_facts_t *prev, const pa_ind_contrib_t *old,
+int sq_tx_facts_put(store_tx_t *tx, const pa_facts_t *prev, const pa_ind_contrib_t *old,
                        const pa_facts_t *f, const pa_ind_contrib_t *cur)
 {
 	int rc;
@@ -445,7 +445,7 @@ static bool filter_too_large(const pa_ind_filter_t *f)
 	       (!f->all_orgs && f->norgs > STORE_FILTER_IDS_MAX);
 }
 
-int store_indicator_month_sums(store_conn_t *c, arena_t *a, const pa_ind_filter_t *f,
+int sq_indicator_month_sums(store_conn_t *c, arena_t *a, const pa_ind_filter_t *f,
                                int month_from, int month_to, pa_ind_group_t **out, size_t *n)
 {
 	const char *g = group_expr(f->group_by);
@@ -516,7 +516,7 @@ static int collect_rows(store_conn_t *c, sqlite3_stmt *st, arena_t *a, bool metr
 	return 0;
 }
 
-int store_indicator_metric_sums(store_conn_t *c, arena_t *a, const pa_ind_filter_t *f,
+int sq_indicator_metric_sums(store_conn_t *c, arena_t *a, const pa_ind_filter_t *f,
                                 int month_from, int month_to, pa_ind_row_t **out, size_t *n)
 {
 	const char *g = group_expr(f->group_by);
@@ -543,7 +543,7 @@ int store_indicator_metric_sums(store_conn_t *c, arena_t *a, const pa_ind_filter
 	return collect_rows(c, st, a, true, out, n);
 }
 
-int store_indicator_days_sums(store_conn_t *c, arena_t *a, const pa_ind_filter_t *f,
+int sq_indicator_days_sums(store_conn_t *c, arena_t *a, const pa_ind_filter_t *f,
                               int month_from, int month_to, pa_ind_row_t **out, size_t *n)
 {
 	const char *g = group_expr(f->group_by);
@@ -571,7 +571,7 @@ int store_indicator_days_sums(store_conn_t *c, arena_t *a, const pa_ind_filter_t
 	return collect_rows(c, st, a, false, out, n);
 }
 
-int store_facts_scan(store_conn_t *c, arena_t *a, const pa_ind_filter_t *f, int64_t day_from,
+int sq_facts_scan(store_conn_t *c, arena_t *a, const pa_ind_filter_t *f, int64_t day_from,
                      int64_t day_to, int (*fn)(void *ctx, const pa_facts_t *row), void *ctx)
 {
 	if (filter_too_large(f))
@@ -607,7 +607,7 @@ int store_facts_scan(store_conn_t *c, arena_t *a, const pa_ind_filter_t *f, int6
 	return rc < 0 ? rc : 0;
 }
 
-int store_facts_cases(store_conn_t *c, arena_t *a, const pa_ind_filter_t *f, int64_t day_from,
+int sq_facts_cases(store_conn_t *c, arena_t *a, const pa_ind_filter_t *f, int64_t day_from,
                       int64_t day_to, int64_t all, int64_t none, const pa_case_filter_t *vis,
                       int64_t after_day, pa_id_t after_id, int limit, pa_case_t **out,
                       int64_t **days, size_t *n, bool *more)
@@ -674,7 +674,7 @@ int store_facts_cases(store_conn_t *c, arena_t *a, const pa_ind_filter_t *f, int
 	return 0;
 }
 
-int store_workload(store_conn_t *c, arena_t *a, bool all_orgs, const pa_id_t *orgs,
+int sq_workload(store_conn_t *c, arena_t *a, bool all_orgs, const pa_id_t *orgs,
                    size_t norgs, bool by_assignee, pa_time_t now, pa_time_t soon, int64_t week,
                    pa_workload_row_t **out, size_t *n)
 {
@@ -764,7 +764,7 @@ static void read_campaign(sqlite3_stmt *st, arena_t *a, pa_campaign_t *cp)
 	cp->created_at = sq_col_int(&r);
 }
 
-int store_tx_campaign_insert(store_tx_t *tx, const pa_campaign_t *cp, pa_id_t *id)
+int sq_tx_campaign_insert(store_tx_t *tx, const pa_campaign_t *cp, pa_id_t *id)
 {
 	store_conn_t *c = tx->conn;
 	sqlite3_stmt *st;
@@ -795,7 +795,7 @@ int store_tx_campaign_insert(store_tx_t *tx, const pa_campaign_t *cp, pa_id_t *i
 	return 0;
 }
 
-int store_campaign_get(store_conn_t *c, arena_t *a, pa_id_t id, pa_campaign_t *out)
+int sq_campaign_get(store_conn_t *c, arena_t *a, pa_id_t id, pa_campaign_t *out)
 {
 	sqlite3_stmt *st;
 	int rc = sq_prepare(c, "SELECT " CAMPAIGN_COLS " FROM campaigns WHERE id = ?1", &st, NULL);
@@ -809,7 +809,7 @@ int store_campaign_get(store_conn_t *c, arena_t *a, pa_id_t id, pa_campaign_t *o
 	return rc == SQ_ROW ? 0 : rc == SQ_DONE ? PA_ENOTFOUND : rc;
 }
 
-int store_campaigns_list(store_conn_t *c, arena_t *a, pa_campaign_t **out, size_t *n)
+int sq_campaigns_list(store_conn_t *c, arena_t *a, pa_campaign_t **out, size_t *n)
 {
 	sqlite3_stmt *st;
 	int rc = sq_prepare(c, "SELECT " CAMPAIGN_COLS " FROM campaigns ORDER BY id DESC LIMIT 500",

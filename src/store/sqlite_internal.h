@@ -214,7 +214,7 @@ STORE_TX_FUNCS(SQ_DECLARE)
 #undef SQ_DECLARE
 
 /* The observer of case writes (store_set_observer), or NULL; sqlite_indicators.c. */
-const store_observer_t *store_sqlite_observer(store_t *s);
+const store_observer_t *sq_store_observer(store_t *s);
 int sq_observe_case(store_tx_t *tx, const pa_case_t *cs, bool inserted);
 int sq_observe_event(store_tx_t *tx, const pa_event_t *ev);
 int sq_observe_rating(store_tx_t *tx, const pa_rating_t *r);

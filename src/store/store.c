@@ -115,6 +115,11 @@ void store_stats(store_t *s, int64_t *commits, int64_t *writes)
 	STORE_ENGINE_OF(s)->stats(s, commits, writes);
 }
 
+void store_set_observer(store_t *s, const store_observer_t *obs)
+{
+	STORE_ENGINE_OF(s)->set_observer(s, obs);
+}
+
 /* The typed reads and writes.  A NULL connection (a reader that could not be
  * opened) means the database is unavailable. */
 #define FORWARD_CONN(name, params, args)              \

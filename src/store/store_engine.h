@@ -38,6 +38,31 @@ typedef struct store_hdr {
 #define STORE_ENGINE_OF(p) (((const store_hdr_t *)(const void *)(p))->eng)
 
 #define STORE_CONN_FUNCS(X) \
+	X(indicator_month_sums, (store_conn_t *c, arena_t *a, const pa_ind_filter_t *f, \
+	  int month_from, int month_to, pa_ind_group_t **out, size_t *n), \
+	  (c, a, f, month_from, month_to, out, n)) \
+	X(indicator_metric_sums, (store_conn_t *c, arena_t *a, const pa_ind_filter_t *f, \
+	  int month_from, int month_to, pa_ind_row_t **out, size_t *n), \
+	  (c, a, f, month_from, month_to, out, n)) \
+	X(indicator_days_sums, (store_conn_t *c, arena_t *a, const pa_ind_filter_t *f, \
+	  int month_from, int month_to, pa_ind_row_t **out, size_t *n), \
+	  (c, a, f, month_from, month_to, out, n)) \
+	X(facts_scan, (store_conn_t *c, arena_t *a, const pa_ind_filter_t *f, int64_t day_from, \
+	  int64_t day_to, int (*fn)(void *ctx, const pa_facts_t *row), void *ctx), \
+	  (c, a, f, day_from, day_to, fn, ctx)) \
+	X(facts_cases, (store_conn_t *c, arena_t *a, const pa_ind_filter_t *f, int64_t day_from, \
+	  int64_t day_to, int64_t all, int64_t none, const pa_case_filter_t *vis, \
+	  int64_t after_day, pa_id_t after_id, int limit, pa_case_t **out, int64_t **days, \
+	  size_t *n, bool *more), \
+	  (c, a, f, day_from, day_to, all, none, vis, after_day, after_id, limit, out, days, n, more)) \
+	X(workload, (store_conn_t *c, arena_t *a, bool all_orgs, const pa_id_t *orgs, \
+	  size_t norgs, bool by_assignee, pa_time_t now, pa_time_t soon, int64_t week, \
+	  pa_workload_row_t **out, size_t *n), \
+	  (c, a, all_orgs, orgs, norgs, by_assignee, now, soon, week, out, n)) \
+	X(campaign_get, (store_conn_t *c, arena_t *a, pa_id_t id, pa_campaign_t *out), \
+	  (c, a, id, out)) \
+	X(campaigns_list, (store_conn_t *c, arena_t *a, pa_campaign_t **out, size_t *n), \
+	  (c, a, out, n)) \
 	X(orgs_list, (store_conn_t *c, arena_t *a, pa_org_t **out, size_t *n), (c, a, out, n)) \
 	X(org_get, (store_conn_t *c, arena_t *a, pa_id_t id, pa_org_t *out), (c, a, id, out)) \
 	X(orgs_generation, (store_conn_t *c, int64_t *gen), (c, gen)) \
@@ -149,6 +174,12 @@ typedef struct store_hdr {
 	/* end of STORE_CONN_FUNCS */
 
 #define STORE_TX_FUNCS(X) \
+	X(tx_facts_get, (store_tx_t *tx, arena_t *a, pa_id_t case_id, pa_facts_t *out), \
+	  (tx, a, case_id, out)) \
+	X(tx_facts_put, (store_tx_t *tx, const pa_facts_t *prev, const pa_ind_contrib_t *old, \
+	  const pa_facts_t *f, const pa_ind_contrib_t *cur), (tx, prev, old, f, cur)) \
+	X(tx_campaign_insert, (store_tx_t *tx, const pa_campaign_t *cp, pa_id_t *id), \
+	  (tx, cp, id)) \
 	X(tx_org_insert, (store_tx_t *tx, const pa_org_t *org, pa_id_t *id), (tx, org, id)) \
 	X(tx_org_update, (store_tx_t *tx, const pa_org_t *org), (tx, org)) \
 	X(tx_user_insert, (store_tx_t *tx, const pa_user_t *u, pa_id_t *id), (tx, u, id)) \
@@ -245,6 +276,7 @@ struct store_engine {
 	pa_err_t *(*tx_err)(store_tx_t *tx);
 	void (*fault_inject)(store_t *s, int nth);
 	void (*stats)(store_t *s, int64_t *commits, int64_t *writes);
+	void (*set_observer)(store_t *s, const store_observer_t *obs);
 
 #define STORE_OP_MEMBER(name, params, args) int(*name) params;
 	STORE_CONN_FUNCS(STORE_OP_MEMBER)

@@ -110,12 +110,12 @@ struct store {
 	const store_observer_t *observer; /* store_set_observer; read by the writer only */
 };
 
-void store_set_observer(store_t *s, const store_observer_t *obs)
+static void sq_set_observer(store_t *s, const store_observer_t *obs)
 {
 	s->observer = obs;
 }
 
-const store_observer_t *store_sqlite_observer(store_t *s)
+const store_observer_t *sq_store_observer(store_t *s)
 {
 	return s->observer;
 }
@@ -1333,6 +1333,7 @@ const store_engine_t store_sqlite_engine = {
 	.tx_err = sq_tx_err,
 	.fault_inject = sq_fault_inject,
 	.stats = sq_stats,
+	.set_observer = sq_set_observer,
 #define SQ_OP(name, params, args) .name = sq_##name,
 	STORE_CONN_FUNCS(SQ_OP)
 	STORE_TX_FUNCS(SQ_OP)
