@@ -387,7 +387,7 @@ static void qualify_upsert(strbuf_t *sb)
 	memcpy(table, t, tlen);
 	table[tlen] = '\0';
 	/* the assigned columns */
-	char cols[8][64];
+	char cols[32][64];  /* indicator_month sets 16 */
 	size_t ncols = 0;
 	const char *p = set + 14;
 	while (ncols < ARRAY_SIZE(cols)) {
@@ -442,6 +442,7 @@ char *pg_translate(const char *sql, size_t len, int *nparams)
 	int maxp = 0;
 	const char *boolsum[8];  /* closing parentheses of sum(<comparison>) */
 	size_t nboolsum = 0;
+	bool or_ignore = false;  /* INSERT OR IGNORE: ON CONFLICT DO NOTHING at the end */
 	while (p < end) {
 		char ch = *p;
 		if (ch == ')' && nboolsum && p == boolsum[nboolsum - 1]) {
@@ -494,7 +495,7 @@ char *pg_translate(const char *sql, size_t len, int *nparams)
 			continue;
 		}
 		if (word_at(p, sql, "WHERE") && strncmp(p + 5, " 1", 2) == 0 &&
-		    (p + 7 == end || p[7] == ' ')) {
+		    (p + 7 == end || (p[7] == ' ' && !strchr("=<>!+-*/%", p + 8 < end ? p[8] : ' ')))) {
 			strbuf_adds(&out, "WHERE TRUE");  /* SQLite's integer truth */
 			p += 7;
 			continue;
@@ -518,13 +519,14 @@ char *pg_translate(const char *sql, size_t len, int *nparams)
 		if (word_at(p, sql, "INSERT") && strncasecmp(p, "INSERT OR IGNORE ", 17) == 0) {
 			strbuf_adds(&out, "INSERT ");
 			p += 17;
-			strbuf_add(&out, p, (size_t)(end - p));
-			strbuf_adds(&out, " ON CONFLICT DO NOTHING");
-			break;
+			or_ignore = true;
+			continue;
 		}
 		strbuf_addch(&out, ch);
 		p++;
 	}
+	if (or_ignore)
+		strbuf_adds(&out, " ON CONFLICT DO NOTHING");
 	if (nparams)
 		*nparams = maxp;
 	qualify_upsert(&out);

@@ -692,16 +692,18 @@ int sq_workload(store_conn_t *c, arena_t *a, bool all_orgs, const pa_id_t *orgs,
 	const char *who = by_assignee ? "assignee_id" : "0";
 	strbuf_t sb = STRBUF_INIT;
 	strbuf_addf(&sb,
-	            "SELECT org_id, a, IFNULL(u.display_name, ''), SUM(o), SUM(s), SUM(d), SUM(w0), "
-	            "SUM(w1), SUM(w2), SUM(w3) FROM ("
+	            "SELECT x.org_id, x.a, IFNULL(MAX(u.display_name), ''), SUM(o), SUM(s), SUM(d), "
+	            "SUM(w0), SUM(w1), SUM(w2), SUM(w3) FROM ("
 	            "SELECT org_id, %s AS a, open AS o, 0 AS s, overdue AS d, 0 AS w0, 0 AS w1, "
 	            "0 AS w2, 0 AS w3 FROM indicator_workload WHERE 1 = 1%s "
-	            "UNION ALL SELECT org_id, %s, 0, 0, 0, n * (week = ?3), n * (week = ?3 + 1), "
-	            "n * (week = ?3 + 2), n * (week = ?3 + 3) FROM indicator_closed "
+	            "UNION ALL SELECT org_id, %s, 0, 0, 0, CASE WHEN week = ?3 THEN n ELSE 0 END, "
+	            "CASE WHEN week = ?3 + 1 THEN n ELSE 0 END, "
+	            "CASE WHEN week = ?3 + 2 THEN n ELSE 0 END, "
+	            "CASE WHEN week = ?3 + 3 THEN n ELSE 0 END FROM indicator_closed "
 	            "WHERE week BETWEEN ?3 AND ?3 + 3%s "
 	            "UNION ALL SELECT owner_org_id, %s, 0, 1, 0, 0, 0, 0, 0 FROM cases "
 	            "WHERE is_open = 1 AND overdue = 0 AND due_at > ?1 AND due_at <= ?2%s"
-	            ") LEFT JOIN users u ON u.id = a GROUP BY 1, 2 "
+	            ") x LEFT JOIN users u ON u.id = x.a GROUP BY 1, 2 "
 	            "HAVING SUM(o) + SUM(w0) + SUM(w1) + SUM(w2) + SUM(w3) > 0 ORDER BY 1, 2",
 	            who, in, who, in, by_assignee ? "IFNULL(assignee_id, 0)" : "0", own);
 	sqlite3_stmt *st;
