@@ -163,3 +163,15 @@ int sq_case_search_notes(store_conn_t *c, arena_t *a, pa_id_t case_id, const cha
 	sqlite3_finalize(st);
 	return rc < 0 ? rc : 0;
 }
+
+/* On SQLite the writer indexes a batch's cases after its last job (FTS5
+ * writes a segment at every savepoint); here migration 10's triggers keep
+ * search_text in the statement's own transaction, and GIN's pending list
+ * makes a row's index entries cheap, so nothing is queued (PostgreSQL's
+ * migration 14 keeps those triggers). */
+void sq_search_queue(store_tx_t *tx, pa_id_t case_id, bool is_new)
+{
+	(void)tx;
+	(void)case_id;
+	(void)is_new;
+}
