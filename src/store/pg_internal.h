@@ -56,7 +56,7 @@ struct store_conn {
 	int64_t changes;             /* rows changed by the last statement */
 	int64_t last_id;             /* lastval() after an INSERT, when asked */
 	pg_stmt_t **stmts;           /* fixed statements by id, created on first use */
-	struct { char *sql; pg_stmt_t *st; } dyn[16];
+	struct { char *sql; pg_stmt_t *st; } dyn[48];  /* as SQ_DYN_CACHE: the writer uses over 16 */
 	unsigned dyn_next;
 	struct store_conn *next;     /* the store's list of handles */
 };
@@ -107,6 +107,7 @@ char *pg_case_list_sql(const pa_case_filter_t *f);
 int pg_stmt_fixed(store_conn_t *c, int id, const char *sqlite_sql, pg_stmt_t **out,
                   pa_err_t *err);
 int pg_stmt_dyn(store_conn_t *c, const char *sql, size_t len, pg_stmt_t **out);
+int pg_stmt_const(store_conn_t *c, const char *sql, pg_stmt_t **out, pa_err_t *err);
 int pg_prepare(store_conn_t *c, const char *sql, pg_stmt_t **out, pa_err_t *err);
 void pg_finalize(pg_stmt_t *st);
 int pg_step(store_conn_t *c, pg_stmt_t *st, pa_err_t *err);

@@ -18,6 +18,11 @@ int sq_stmt_dyn(store_conn_t *c, const char *sql, size_t len, sqlite3_stmt **out
 	return pg_stmt_dyn(c, sql, len, out);
 }
 
+int sq_stmt_const(store_conn_t *c, const char *sql, sqlite3_stmt **out, pa_err_t *err)
+{
+	return pg_stmt_const(c, sql, out, err);
+}
+
 int sq_prepare(store_conn_t *c, const char *sql, sqlite3_stmt **st, pa_err_t *err)
 {
 	return pg_prepare(c, sql, st, err);

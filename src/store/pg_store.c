@@ -586,6 +586,16 @@ int pg_stmt_dyn(store_conn_t *c, const char *sql, size_t len, pg_stmt_t **out)
 	return 0;
 }
 
+/* sqlite_internal.h's sq_stmt_const: a string constant's statement, kept in
+ * the handle's cache of run-time statements (found again by its text). */
+int pg_stmt_const(store_conn_t *c, const char *sql, pg_stmt_t **out, pa_err_t *err)
+{
+	*out = NULL;
+	if (!c)
+		return unavailable(err, "", "no database connection");
+	return pg_stmt_dyn(c, sql, strlen(sql), out);
+}
+
 int pg_prepare(store_conn_t *c, const char *sql, pg_stmt_t **out, pa_err_t *err)
 {
 	*out = NULL;
