@@ -83,12 +83,31 @@ static const char pg_migration_10[] =
  * (pg_search.c), so the version moves with nothing to change. */
 static const char pg_migration_14[] = "-- search_text stays kept by triggers on PostgreSQL\n";
 
+/* 15: the participating units of a case, filled from the cases' data with
+ * jsonb instead of SQLite's json_each/json_extract. */
+static const char pg_migration_15[] =
+	"CREATE TABLE case_participants (\n"
+	"  case_id BIGINT NOT NULL REFERENCES cases(id),\n"
+	"  org_id  BIGINT NOT NULL REFERENCES orgs(id),\n"
+	"  PRIMARY KEY (case_id, org_id)\n"
+	");\n"
+	"CREATE INDEX case_participants_org ON case_participants(org_id, case_id);\n"
+	"INSERT INTO case_participants(case_id, org_id)\n"
+	"  SELECT DISTINCT c.id, (p.value ->> 'org_id')::bigint\n"
+	"  FROM cases c, jsonb_array_elements(CASE WHEN c.data LIKE '%participants%'\n"
+	"    AND jsonb_typeof(c.data::jsonb -> 'participants') = 'array'\n"
+	"    THEN c.data::jsonb -> 'participants' ELSE '[]'::jsonb END) p\n"
+	"  WHERE (p.value ->> 'org_id') ~ '^[0-9]{1,18}$'\n"
+	"    AND (p.value ->> 'org_id')::bigint IN (SELECT id FROM orgs)\n"
+	"  ON CONFLICT DO NOTHING;\n";
+
 static const struct {
 	int version;
 	const char *sql;
 } overrides[] = {
 	{ 10, pg_migration_10 },
 	{ 14, pg_migration_14 },
+	{ 15, pg_migration_15 },
 };
 
 static bool word_is(const char *p, const char *start, const char *w)
