@@ -500,6 +500,24 @@ char *pg_translate(const char *sql, size_t len, int *nparams)
 			p += 7;
 			continue;
 		}
+		if (word_at(p, sql, "CROSS") && strncasecmp(p, "CROSS JOIN ", 11) == 0) {
+			/* SQLite's CROSS JOIN t [alias] ON … (a join order hint) is a
+			 * plain JOIN; PostgreSQL's CROSS JOIN takes no ON */
+			const char *q = p + 11;
+			for (int w = 0; w < 2 && q < end; w++) {
+				while (q < end && (isalnum((unsigned char)*q) || *q == '_'))
+					q++;
+				while (q < end && *q == ' ')
+					q++;
+				if (word_at(q, sql, "ON"))
+					break;
+			}
+			if (word_at(q, sql, "ON")) {
+				strbuf_adds(&out, "JOIN ");
+				p += 11;
+				continue;
+			}
+		}
 		if (word_at(p, sql, "IFNULL")) {
 			strbuf_adds(&out, "COALESCE");
 			p += 6;

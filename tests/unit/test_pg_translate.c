@@ -50,6 +50,13 @@ static void test_spellings(void **state)
 	assert_translates("INSERT OR IGNORE INTO t(a) VALUES (?1)",
 	                  "INSERT INTO t(a) VALUES ($1) ON CONFLICT DO NOTHING", 1);
 	assert_translates("SELECT sum(a = 1) FROM t", "SELECT sum((a = 1)::int) FROM t", 0);
+	/* SQLite's CROSS JOIN … ON (a join order hint); a real cross join stays */
+	assert_translates("SELECT 1 FROM r CROSS JOIN cases ON cases.id = r.case_id",
+	                  "SELECT 1 FROM r JOIN cases ON cases.id = r.case_id", 0);
+	assert_translates("SELECT 1 FROM r CROSS JOIN cases c ON c.id = r.case_id",
+	                  "SELECT 1 FROM r JOIN cases c ON c.id = r.case_id", 0);
+	assert_translates("SELECT 1 FROM r CROSS JOIN cases WHERE cases.id = r.case_id",
+	                  "SELECT 1 FROM r CROSS JOIN cases WHERE cases.id = r.case_id", 0);
 }
 
 /* SQLite's integer truth after WHERE, but not the left side of a comparison
