@@ -101,6 +101,11 @@ static const char pg_migration_15[] =
 	"    AND (p.value ->> 'org_id')::bigint IN (SELECT id FROM orgs)\n"
 	"  ON CONFLICT DO NOTHING;\n";
 
+/* 16: SQLite rebuilds its FTS5 gram table with a prefix index; PostgreSQL
+ * has no gram table (pg_trgm's GIN index on search_text answers, and short
+ * terms are checked on the candidate rows), so nothing changes. */
+static const char pg_migration_16[] = "-- no FTS5 gram table on PostgreSQL (pg_search.c)\n";
+
 static const struct {
 	int version;
 	const char *sql;
@@ -108,6 +113,7 @@ static const struct {
 	{ 10, pg_migration_10 },
 	{ 14, pg_migration_14 },
 	{ 15, pg_migration_15 },
+	{ 16, pg_migration_16 },
 };
 
 static bool word_is(const char *p, const char *start, const char *w)
