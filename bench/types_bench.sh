@@ -75,6 +75,7 @@ log "measuring"
 OUT=$("$TMP/types_bench" "$ROOT" "$DATA" "$QUERIES" "$ACTIONS" "$THREADS" 2>"$TMP/bench.log") \
 	|| die "types_bench failed: $(tail -3 "$TMP/bench.log")"
 printf '%s\n' "$OUT" >&2
+grep '^INBOX ' "$TMP/bench.log" >&2 || true
 
 field() { printf '%s\n' "$OUT" | grep "phase=$1 " | sed -n "s/.* $2=\([0-9.]*\).*/\1/p" | head -n1; }
 ok() { awk -v a="$1" -v op="$2" -v b="$3" 'BEGIN { r = (op == "<") ? a < b : a >= b; print r ? "yes" : "**no**" }'; }
@@ -82,15 +83,15 @@ ok() { awk -v a="$1" -v op="$2" -v b="$3" 'BEGIN { r = (op == "<") ? a < b : a >
 SCAN=$(field scan first_ms) SCAN2=$(field scan second_ms) SCAN_SQL=$(field scan sql_ms)
 PENDING=$(field scan pending) OPEN=$(field scan open)
 P50=$(field inbox p50_ms) P99=$(field inbox p99_ms) PMAX=$(field inbox max_ms)
-SP50=$(field inbox sql_p50_ms) SP99=$(field inbox sql_p99_ms)
+SP50=$(field inbox sql_p50_ms) SP99=$(field inbox sql_p99_ms) SPMAX=$(field inbox sql_max_ms)
 APS=$(field actions per_s) FAILED=$(field actions failed) COMMITS=$(field actions commits)
 SQL_APS=$(field actions sql_per_s)
 
 cat <<TABLE
-| workload | measured | target | met | baseline (bare SQL, same run) |
+| workload | measured | target | met | baseline (same query run directly in sqlite3, same run) |
 |---|---|---|---|---|
 | timer scan of due items (one pass over $OPEN open cases) | ${SCAN} ms (next pass ${SCAN2} ms) | < ${T_SCAN_MS} ms | $(ok "$SCAN" "<" "$T_SCAN_MS") | ${SCAN_SQL} ms (count of $PENDING due items) |
-| inbox query, first page of 50 open cases | p50 ${P50} ms, p99 ${P99} ms (max ${PMAX}) | p99 < ${T_INBOX_P99_MS} ms | $(ok "$P99" "<" "$T_INBOX_P99_MS") | p50 ${SP50} ms, p99 ${SP99} ms |
+| inbox query, first page of 50 open cases | p50 ${P50} ms, p99 ${P99} ms (max ${PMAX}) | p99 < ${T_INBOX_P99_MS} ms | $(ok "$P99" "<" "$T_INBOX_P99_MS") | p50 ${SP50} ms, p99 ${SP99} ms (max ${SPMAX}) |
 | action: transition + timeline + notice + outbox + document + audit, durable | ${APS}/s (${THREADS} threads, ${COMMITS} commits, ${FAILED} failed) | ≥ ${T_ACTIONS_PER_S}/s | $(ok "$APS" ">=" "$T_ACTIONS_PER_S") | ${SQL_APS}/s (same rows, 64 per commit) |
 
 data: $CASES generated cases (seed ${SEED_S} s, database ${DB_MB} MB): $MIX

@@ -280,6 +280,28 @@ static int gen_tx_fn(store_tx_t *tx, void *arg)
 			title = arena_printf(g->a, "%s%s", places[rnd(g->seed) % ARRAY_SIZE(places)],
 			                     topics[rnd(g->seed) % ARRAY_SIZE(topics)]);
 		}
+		/* a joint case has one or two participating agencies, each at the
+		 * first stage of its track: they find it in their inboxes */
+		pa_id_t parts[2] = { 0, 0 };
+		const char *joint_data = "{\"participants\":[],\"participants_only\":true}";
+		if (joint && def->ntracks) {
+			strbuf_t pd = STRBUF_INIT;
+			strbuf_adds(&pd, "{\"participants\":[");
+			size_t want = 1 + rnd(g->seed) % 2, got = 0, norg = orgtree_count(g->tree);
+			for (size_t tries = 0; got < want && tries < 8 && norg; tries++) {
+				const pa_org_t *o = orgtree_at(g->tree, rnd(g->seed) % norg);
+				const wf_track_t *tr = o->is_unit && !o->disabled ? wf_find_track(def, o->kind) : NULL;
+				if (!tr || o->id == parts[0] || o->id == owner)
+					continue;
+				strbuf_addf(&pd, "%s{\"org_id\":%lld,\"kind\":\"%s\",\"stage\":\"%s\",\"since\":%lld}",
+				            got ? "," : "", (long long)o->id, tr->kind, tr->stages[0].code,
+				            (long long)created);
+				parts[got++] = o->id;
+			}
+			strbuf_adds(&pd, "],\"participants_only\":true}");
+			joint_data = arena_strdup(g->a, pd.buf);
+			strbuf_release(&pd);
+		}
 		char qh[PA_HASH_HEX];
 		random_hex(qh, 32);
 		pa_case_t cs = {
@@ -291,7 +313,7 @@ static int gen_tx_fn(store_tx_t *tx, void *arg)
 			.created_at = created, .updated_at = entered, .state_entered_at = entered,
 			.due_at = due && !st->terminal ? due : PA_NO_DUE, .overdue = overdue,
 			.query_hash = arena_strdup(g->a, qh),
-			.data = joint ? "{\"participants\":[],\"participants_only\":true}" : "{}", .version = 1,
+			.data = joint ? joint_data : "{}", .version = 1,
 		};
 		if (def->location != WF_LOCATION_NONE) {
 			/* around the district's centre, within about 5 km */
@@ -304,6 +326,9 @@ static int gen_tx_fn(store_tx_t *tx, void *arg)
 		pa_id_t id;
 		if ((rc = store_tx_case_insert(tx, &cs, &id)) < 0)
 			return rc;
+		for (size_t k = 0; k < 2 && parts[k]; k++)
+			if ((rc = store_tx_case_participant_add(tx, id, parts[k])) < 0)
+				return rc;
 		pa_event_t ev = { .case_id = id, .at = created, .kind = "created", .to_state = st->name,
 		                  .actor_name = "public", .public = true,
 		                  .data = arena_printf(g->a, "{\"channel\":\"%s\"}", channel) };

@@ -173,20 +173,19 @@ int sq_case_filter_check(const pa_case_filter_t *f)
 	return 0;
 }
 
-/* Builds the query for f (already checked); the caller releases q. */
-static void build_case_list(const pa_case_filter_t *f, struct list_query *q)
+static void case_filter_common(const pa_case_filter_t *f, struct list_query *q);
+
+/* The order and the cursor of a list, on one branch or on the whole. */
+static void list_order(const pa_case_filter_t *f, struct list_query *q, bool cursor)
 {
-	sq_query_init(q, SQ_FILTER_PARAMS(f));
-	strbuf_adds(&q->sql, "SELECT " SQ_CASE_COLS " FROM cases WHERE 1");
-	sq_case_filter_where(f, q);
 	if (f->by_id) {
-		if (f->has_cursor) {
+		if (cursor && f->has_cursor) {
 			strbuf_adds(&q->sql, " AND id > ?");
 			q_int(q, f->after_id);
 		}
 		strbuf_adds(&q->sql, " ORDER BY id LIMIT ?");
 	} else {
-		if (f->has_cursor) {
+		if (cursor && f->has_cursor) {
 			strbuf_adds(&q->sql, " AND due_at >= ? AND (due_at > ? OR id > ?)");
 			q_int(q, f->after_due);
 			q_int(q, f->after_due);
@@ -194,6 +193,107 @@ static void build_case_list(const pa_case_filter_t *f, struct list_query *q)
 		}
 		strbuf_adds(&q->sql, " ORDER BY due_at, id LIMIT ?");
 	}
+	q_int(q, (int64_t)f->limit + 1);
+}
+
+/* The slices of a list (build_case_list). */
+enum slice {
+	SLICE_OWNED,       /* one visible unit's cases of the unrestricted types */
+	SLICE_MEMBER,      /* one member unit's cases of the restricted types */
+	SLICE_PART_FEW,    /* restricted cases owned elsewhere that the member units take part
+	                    * in, few: read through case_participants, then sorted */
+	SLICE_PART_MANY,   /* the same, many: the deadline index walked, participation probed */
+	SLICE_NONE,        /* nothing (the unit asked for is not visible) */
+};
+
+/* One branch of a list: the first page of one slice of the visible cases. */
+static void list_branch(const pa_case_filter_t *f, struct list_query *q, int k, enum slice sl,
+                        pa_id_t org)
+{
+	strbuf_addf(&q->sql, "%sSELECT * FROM (SELECT %s" SQ_CASE_COLS " FROM ", k ? " UNION ALL " : "",
+	            sl == SLICE_PART_FEW ? "DISTINCT " : "");
+	switch (sl) {
+	case SLICE_OWNED:
+	case SLICE_MEMBER:
+		strbuf_adds(&q->sql, "cases WHERE cases.owner_org_id = ?");
+		q_int(q, org);
+		break;
+	case SLICE_PART_FEW:
+		/* CROSS JOIN keeps case_participants outside: SQLite does not reorder it */
+		strbuf_adds(&q->sql, "case_participants CROSS JOIN cases ON cases.id = "
+		                     "case_participants.case_id WHERE case_participants.org_id IN ");
+		q_id_list(q, f->member_orgs, f->nmember);
+		break;
+	case SLICE_PART_MANY:
+		strbuf_adds(&q->sql, "cases WHERE cases.id IN (SELECT case_id FROM case_participants "
+		                     "WHERE org_id IN ");
+		q_id_list(q, f->member_orgs, f->nmember);
+		strbuf_adds(&q->sql, ")");
+		break;
+	case SLICE_NONE:
+		strbuf_adds(&q->sql, "cases WHERE 0");
+		break;
+	}
+	if (sl == SLICE_PART_FEW || sl == SLICE_PART_MANY) {
+		strbuf_adds(&q->sql, " AND cases.owner_org_id NOT IN ");
+		q_id_list(q, f->member_orgs, f->nmember);
+	}
+	if (f->nrestricted && sl != SLICE_NONE) {
+		strbuf_adds(&q->sql, sl == SLICE_OWNED ? " AND cases.type NOT IN " : " AND cases.type IN ");
+		q_text_list(q, f->restricted_types, f->nrestricted);
+	}
+	case_filter_common(f, q);
+	list_order(f, q, true);
+	strbuf_addf(&q->sql, ") AS b%d", k);
+}
+
+/*
+ * Builds the query for f (already checked); the caller releases q.
+ *
+ * A viewer's list is a union of slices, one per visible unit (and for the
+ * restricted types one per member unit, plus the cases they participate
+ * in), each the first page of that slice in (due_at, id) order straight
+ * from an index, merged and cut to the page.  So a page reads at most
+ * (units + 1) × (limit + 1) rows whatever the size of the table — where one
+ * query over "owner_org_id IN (...)" must either sort every open case of
+ * those units or walk the whole deadline index past other units' cases.
+ */
+#define LIST_BRANCHES_MAX 128  /* beyond, one query (SQLite allows 500 compound terms) */
+
+#define LIST_PART_FEW 2000  /* participations read one by one below this, else probed */
+
+/* participations: how many (case, unit) rows the member units have in
+ * case_participants, -1 when not counted (the dense form then). */
+static void build_case_list(const pa_case_filter_t *f, struct list_query *q, int64_t participations)
+{
+	size_t per = 16 + f->nrestricted + f->nhidden + 2 * f->nmember;  /* params of one branch */
+	sq_query_init(q, (f->all_orgs ? 1 : f->nvisible + f->nmember + 2) * per + 4 +
+	                     SQ_FILTER_PARAMS(f));
+	if (f->all_orgs || f->nvisible + f->nmember + 1 > LIST_BRANCHES_MAX) {
+		strbuf_adds(&q->sql, "SELECT " SQ_CASE_COLS " FROM cases WHERE 1");
+		sq_case_filter_where(f, q);
+		list_order(f, q, true);
+		return;
+	}
+	int k = 0;
+	for (size_t i = 0; i < f->nvisible; i++)
+		if (!f->owner_org_id || f->owner_org_id == f->visible_orgs[i])
+			list_branch(f, q, k++, SLICE_OWNED, f->visible_orgs[i]);
+	if (f->nrestricted && f->nmember) {
+		for (size_t i = 0; i < f->nmember; i++)
+			if (!f->owner_org_id || f->owner_org_id == f->member_orgs[i])
+				list_branch(f, q, k++, SLICE_MEMBER, f->member_orgs[i]);
+		if (participations > 0 && participations <= LIST_PART_FEW)
+			list_branch(f, q, k++, SLICE_PART_FEW, 0);
+		else if (participations != 0)
+			list_branch(f, q, k++, SLICE_PART_MANY, 0);
+	}
+	if (k == 0)  /* the owner asked for is not visible */
+		list_branch(f, q, k++, SLICE_NONE, 0);
+	if (f->by_id)
+		strbuf_adds(&q->sql, " ORDER BY id LIMIT ?");
+	else
+		strbuf_adds(&q->sql, " ORDER BY due_at, id LIMIT ?");
 	q_int(q, (int64_t)f->limit + 1);
 }
 
@@ -220,7 +320,9 @@ int sq_case_count(store_conn_t *c, const pa_case_filter_t *f, int64_t *count)
 	return rc < 0 ? rc : 0;
 }
 
-void sq_case_filter_where(const pa_case_filter_t *f, struct list_query *q)
+/* The filters of f other than visibility (type, state, owner, assignee,
+ * open, overdue, due, accused units). */
+static void case_filter_common(const pa_case_filter_t *f, struct list_query *q)
 {
 	if (f->type) {
 		strbuf_adds(&q->sql, " AND type = ?");
@@ -250,6 +352,16 @@ void sq_case_filter_where(const pa_case_filter_t *f, struct list_query *q)
 		strbuf_adds(&q->sql, " AND due_at < ?");
 		q_int(q, f->due_before);
 	}
+	if (f->nhidden) {
+		strbuf_adds(&q->sql, " AND (accused_org_id = 0 OR accused_org_id NOT IN ");
+		q_id_list(q, f->hidden_accused, f->nhidden);
+		strbuf_adds(&q->sql, ")");
+	}
+}
+
+void sq_case_filter_where(const pa_case_filter_t *f, struct list_query *q)
+{
+	case_filter_common(f, q);
 	if (!f->all_orgs && !f->nrestricted) {
 		strbuf_adds(&q->sql, " AND owner_org_id IN ");
 		q_id_list(q, f->visible_orgs, f->nvisible);
@@ -273,11 +385,27 @@ void sq_case_filter_where(const pa_case_filter_t *f, struct list_query *q)
 		}
 		strbuf_adds(&q->sql, ")");
 	}
-	if (f->nhidden) {
-		strbuf_adds(&q->sql, " AND (accused_org_id = 0 OR accused_org_id NOT IN ");
-		q_id_list(q, f->hidden_accused, f->nhidden);
-		strbuf_adds(&q->sql, ")");
+}
+
+/* How many participations the viewer's member units hold (the list's
+ * participants' slice is read one way or the other by it), -1 if unknown. */
+static int64_t participations(store_conn_t *c, const pa_case_filter_t *f)
+{
+	if (f->all_orgs || !f->nrestricted || !f->nmember || !c)
+		return 0;
+	struct list_query q;
+	sq_query_init(&q, f->nmember + 1);
+	strbuf_adds(&q.sql, "SELECT count(*) FROM case_participants WHERE org_id IN ");
+	q_id_list(&q, f->member_orgs, f->nmember);
+	int64_t n = -1;
+	sqlite3_stmt *st = NULL;
+	if (sq_stmt_dyn(c, q.sql.buf, q.sql.len, &st) == 0) {
+		if (sq_query_bind(c, &q, st) == 0 && sq_step(c, st, NULL) == SQ_ROW)
+			n = sqlite3_column_int64(st, 0);
+		sq_done(st);
 	}
+	sq_query_release(&q);
+	return n;
 }
 
 char *store_sqlite_case_list_sql(const pa_case_filter_t *f)
@@ -285,9 +413,39 @@ char *store_sqlite_case_list_sql(const pa_case_filter_t *f)
 	if (sq_case_filter_check(f) < 0 || (!f->all_orgs && f->nvisible == 0))
 		return NULL;
 	struct list_query q;
-	build_case_list(f, &q);
+	build_case_list(f, &q, -1);
 	free(q.params);
 	return strbuf_detach(&q.sql, NULL);
+}
+
+char *store_sqlite_case_list_sql_literal(store_conn_t *c, const pa_case_filter_t *f)
+{
+	if (sq_case_filter_check(f) < 0 || (!f->all_orgs && f->nvisible == 0))
+		return NULL;
+	struct list_query q;
+	build_case_list(f, &q, participations(c, f));
+	strbuf_t out = STRBUF_INIT;
+	size_t k = 0;
+	for (const char *s = q.sql.buf; *s; s++) {
+		if (*s != '?' || k >= q.nparams) {
+			strbuf_addch(&out, *s);
+			continue;
+		}
+		const struct list_param *pr = &q.params[k++];
+		if (!pr->text) {
+			strbuf_addf(&out, "%lld", (long long)pr->value);
+			continue;
+		}
+		strbuf_addch(&out, '\'');
+		for (const char *t = pr->text; *t; t++) {
+			if (*t == '\'')
+				strbuf_addch(&out, '\'');
+			strbuf_addch(&out, *t);
+		}
+		strbuf_addch(&out, '\'');
+	}
+	sq_query_release(&q);
+	return strbuf_detach(&out, NULL);
 }
 
 int sq_case_list(store_conn_t *c, arena_t *a, const pa_case_filter_t *f, pa_case_t **out,
@@ -304,7 +462,7 @@ int sq_case_list(store_conn_t *c, arena_t *a, const pa_case_filter_t *f, pa_case
 		return 0;  /* sees no unit */
 
 	struct list_query q;
-	build_case_list(f, &q);
+	build_case_list(f, &q, participations(c, f));
 	sqlite3_stmt *st = NULL;
 	int rc = sq_stmt_dyn(c, q.sql.buf, q.sql.len, &st);
 	if (rc < 0) {

@@ -222,6 +222,9 @@ int sq_observe_rating(store_tx_t *tx, const pa_rating_t *r);
 /* Test seams (tests/unit/test_store.c). */
 /* The SQL store_case_list would run for f (xmalloc'd), or NULL if f is invalid. */
 char *store_sqlite_case_list_sql(const pa_case_filter_t *f);
+/* The same with its parameters written in (numbers, quoted text): the query
+ * to run as is in the sqlite3 shell (bench/types_bench.c prints it). */
+char *store_sqlite_case_list_sql_literal(store_conn_t *c, const pa_case_filter_t *f);
 /* The raw handle behind a connection. */
 sqlite3 *store_sqlite_db(store_conn_t *c);
 /* Jobs waiting in the writer's queue (not counting the batch running). */
