@@ -36,6 +36,7 @@
 #define store_conn pg_unused_sqlite_conn
 #define store_tx pg_unused_sqlite_tx
 #define store_sqlite_case_list_sql pg_case_list_sql
+#define store_sqlite_case_list_sql_literal pg_case_list_sql_literal
 #define store_sqlite_db pgsq_unused_db
 #define store_sqlite_queued pgsq_unused_queued
 #include "store/sqlite_internal.h"
