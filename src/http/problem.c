@@ -95,9 +95,13 @@ void http_problem(const http_req_t *req, http_resp_t *resp, const pa_err_t *err)
 	int code = err && err->code ? err->code : PA_EINTERNAL;
 	int status = http_status_for(code);
 	const struct problem_kind *k = NULL;
-	/* a 5xx keeps only a 5xx slug: anything else would misdescribe it */
-	if (status < 500 || (err && (streq(err->type, "unavailable") || streq(err->type, "internal"))))
+	/* a 5xx keeps only the slug of its own status: a store failure reported
+	 * as "unavailable" with an I/O code is a 500 and says "internal"; only a
+	 * 503 (busy, lost, shutting down) says "unavailable" and asks for a retry */
+	if (status < 500)
 		k = kind_by_slug(err ? err->type : NULL);
+	else if (err && (k = kind_by_slug(err->type)) && k->status != status)
+		k = NULL;
 	if (!k && code == PA_ECSRF)
 		k = kind_by_slug("csrf");
 	if (!k && code == PA_ELOCKED)

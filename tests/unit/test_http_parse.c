@@ -466,6 +466,23 @@ static void test_problem_documents(void **state)
 	json_decref(j);
 	strbuf_release(&resp.body);
 
+	/* a store failure called "unavailable" but coded as I/O is a 500 and
+	 * says so; only a 503 says "unavailable" */
+	pa_fail(&err, PA_EIO, "unavailable", NULL, "could not compute the indicators");
+	j = problem_json(a, "en", &err, &resp);
+	assert_int_equal(resp.status, 500);
+	assert_string_equal(json_string_value(json_object_get(j, "type")),
+	                    "urn:pingan:problem:internal");
+	json_decref(j);
+	strbuf_release(&resp.body);
+	pa_fail(&err, PA_EUNAVAIL, "unavailable", NULL, "database is locked");
+	j = problem_json(a, "en", &err, &resp);
+	assert_int_equal(resp.status, 503);
+	assert_string_equal(json_string_value(json_object_get(j, "type")),
+	                    "urn:pingan:problem:unavailable");
+	json_decref(j);
+	strbuf_release(&resp.body);
+
 	/* 429: Retry-After from the error, or 1 */
 	pa_fail(&err, PA_ERATE, "rate-limited", "", "slow down");
 	err.retry_after = 17;
