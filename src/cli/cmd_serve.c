@@ -102,9 +102,11 @@ int cmd_serve(int argc, char **argv)
 	int sig = 0;
 	sigwait(&sigs, &sig);
 	log_info("received %s: stopping (requests in flight may finish)", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+	/* stop accepting first: the timer's pass or a notification being sent
+	 * may take a while to end, and nothing new should arrive meanwhile */
+	http_server_stop(srv, cfg.shutdown_grace_ms);
 	timer_stop(timer);
 	sender_stop(sender);
-	http_server_stop(srv, cfg.shutdown_grace_ms);
 	docgen_stop(&app);
 	app_close(&app);
 	config_free(&cfg);
