@@ -490,7 +490,6 @@ typedef struct acc {
 	size_t ngroups, cap;
 	const char *group_by;
 	pa_app_t *app;
-	bool hist_only;               /* a facts scan that only feeds the histogram */
 	arena_t *tmp;                 /* per fact row */
 	const char **types;           /* types seen, for their rates */
 	size_t ntypes, tcap;
@@ -579,13 +578,11 @@ static int acc_fact(void *ctx, const pa_facts_t *row)
 	acc_group_t *g = acc_group(x, row_key(tmp, x->group_by, &f));
 	if (c.wdays >= 0)
 		g->hist[c.wdays]++;
-	if (!x->hist_only) {
-		acc_type(x, f.type);
-		for (int i = 0; i < PA_IND_NCOLS; i++)
-			g->col[i] += c.col[i];
-		for (size_t i = 0; i < c.nmetrics; i++)
-			acc_metric(x, g, f.type, c.metrics[i].name, c.metrics[i].n);
-	}
+	acc_type(x, f.type);
+	for (int i = 0; i < PA_IND_NCOLS; i++)
+		g->col[i] += c.col[i];
+	for (size_t i = 0; i < c.nmetrics; i++)
+		acc_metric(x, g, f.type, c.metrics[i].name, c.metrics[i].n);
 	return 0;
 }
 
@@ -832,8 +829,6 @@ int indicators_compute(pa_app_t *app, arena_t *a, const pa_principal_t *p, const
 		bool any_month = last >= 0;
 		int64_t full_from = any_month ? month_first_day(m0) : to_day + 1;
 		int64_t full_to = any_month ? month_first_day(month_next(last)) - 1 : to_day;
-		bool hist_scan = f.ncategories || f.enterprise >= 0 ||
-		                 (q->group_by && streq(q->group_by, "category"));
 		if (any_month) {
 			pa_ind_group_t *gs = NULL;
 			pa_ind_row_t *rows = NULL;
@@ -850,18 +845,13 @@ int indicators_compute(pa_app_t *app, arena_t *a, const pa_principal_t *p, const
 			for (size_t i = 0; rc == 0 && i < nr; i++)
 				acc_metric(&x, acc_group(&x, rows[i].group ? rows[i].group : ""), rows[i].type,
 				           rows[i].metric, rows[i].n);
-			if (rc == 0 && !hist_scan) {
+			if (rc == 0)
 				rc = store_indicator_days_sums(c, a, &f, m0, last, &rows, &nr);
-				for (size_t i = 0; rc == 0 && i < nr; i++) {
-					acc_group_t *g = acc_group(&x, rows[i].group ? rows[i].group : "");
-					int64_t d = rows[i].val < 0 ? 0 : rows[i].val > IND_HIST_MAX ? IND_HIST_MAX
-					                                                             : rows[i].val;
-					g->hist[d] += rows[i].n;
-				}
-			} else if (rc == 0) {
-				x.hist_only = true;
-				rc = store_facts_scan(c, a, &f, full_from, full_to, acc_fact, &x);
-				x.hist_only = false;
+			for (size_t i = 0; rc == 0 && i < nr; i++) {
+				acc_group_t *g = acc_group(&x, rows[i].group ? rows[i].group : "");
+				int64_t d = rows[i].val < 0 ? 0 : rows[i].val > IND_HIST_MAX ? IND_HIST_MAX
+				                                                             : rows[i].val;
+				g->hist[d] += rows[i].n;
 			}
 		}
 		/* the edges (or the whole period when it holds no whole month) from the facts */

@@ -222,9 +222,10 @@ static int days_add(store_tx_t *tx, const pa_facts_t *f, int wdays, int64_t n)
 	if (wdays < 0 || !n)
 		return 0;
 	static const char sql[] =
-		"INSERT INTO indicator_days(month, type, org_id, street_id, wdays, n) "
-		"VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
-		"ON CONFLICT (month, type, org_id, street_id, wdays) DO UPDATE SET n = n + ?6";
+		"INSERT INTO indicator_days(month, type, category, org_id, street_id, enterprise, "
+		"wdays, n) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
+		"ON CONFLICT (month, type, category, org_id, street_id, enterprise, wdays) "
+		"DO UPDATE SET n = n + ?8";
 	sqlite3_stmt *st;
 	int rc = sq_stmt_const(tx->conn, sql, &st, tx->err);
 	if (rc < 0)
@@ -232,8 +233,10 @@ static int days_add(store_tx_t *tx, const pa_facts_t *f, int wdays, int64_t n)
 	sq_bind_t b = SQ_BIND(st);
 	sq_bind_int(&b, f->month);
 	sq_bind_text0(&b, f->type);
+	sq_bind_text0(&b, f->category);
 	sq_bind_int(&b, f->org_id);
 	sq_bind_int(&b, f->street_id);
+	sq_bind_bool(&b, f->enterprise);
 	sq_bind_int(&b, wdays);
 	sq_bind_int(&b, n);
 	rc = b.rc ? sq_bind_error(tx->conn, b.rc, tx->err) : sq_step(tx->conn, st, tx->err);
@@ -340,9 +343,7 @@ int sq_tx_facts_put(store_tx_t *tx, const pa_facts_t *prev, const pa_ind_contrib
 			return rc;
 	}
 
-	bool same_days = prev && prev->month == f->month && streq(prev->type, f->type) &&
-	                 prev->org_id == f->org_id && prev->street_id == f->street_id &&
-	                 old->wdays == cur->wdays;
+	bool same_days = prev && same_dims(prev, f) && old->wdays == cur->wdays;
 	if (!same_days) {
 		if (prev && (rc = days_add(tx, prev, old->wdays, -1)) < 0)
 			return rc;
@@ -547,13 +548,12 @@ int sq_indicator_days_sums(store_conn_t *c, arena_t *a, const pa_ind_filter_t *f
                               int month_from, int month_to, pa_ind_row_t **out, size_t *n)
 {
 	const char *g = group_expr(f->group_by);
-	if (!g || filter_too_large(f) || f->ncategories || f->enterprise >= 0 ||
-	    streq(f->group_by, "category"))
+	if (!g || filter_too_large(f))
 		return PA_EINVAL;
 	strbuf_t sb = STRBUF_INIT;
 	strbuf_addf(&sb, "SELECT %s, type, wdays, SUM(n) FROM indicator_days "
 	                 "WHERE month BETWEEN ? AND ?", g);
-	where_filter(&sb, f, false, false);
+	where_filter(&sb, f, true, true);
 	strbuf_adds(&sb, " GROUP BY 1, 2, 3");
 	sqlite3_stmt *st;
 	int rc = sq_stmt_dyn(c, sb.buf, sb.len, &st);
@@ -563,7 +563,7 @@ int sq_indicator_days_sums(store_conn_t *c, arena_t *a, const pa_ind_filter_t *f
 	sq_bind_t b = SQ_BIND(st);
 	sq_bind_int(&b, month_from);
 	sq_bind_int(&b, month_to);
-	bind_filter(&b, f, false, false);
+	bind_filter(&b, f, true, true);
 	if (b.rc) {
 		sq_done(st);
 		return sq_bind_error(c, b.rc, NULL);

@@ -161,11 +161,23 @@ class Indicators(H.ApiTestCase):
         self.assertEqual(v["cases"]["numerator"], 0)
         self.assertIsNone(v["on_time_acceptance"]["value"])
 
-    def test_category_filter_takes_the_exact_slow_path_for_p90(self):
+    def test_category_filter_and_grouping_keep_p90_exact(self):
+        # the handling-time histogram is kept by category and enterprise too
+        # (migration 17): the same p90 from the aggregates as from the facts
         _, v = self.numbers(category="grievance")
+        self.check_expected(v)
+        _, v = self.numbers(category="grievance", **{"from": "2026-09-10", "to": "2026-10-20"})
         self.check_expected(v)
         _, v = self.numbers(category="suggestion")
         self.assertEqual(v["cases"]["numerator"], 0)
+        self.assertIsNone(v["p90_handling_days"]["value"])
+        groups, _ = self.numbers(group_by="category")
+        per = {g["key"]: {i["name"]: i for i in g["indicators"]} for g in groups}
+        self.check_expected(per["grievance"])
+        _, v = self.numbers(enterprise="false")
+        self.assertAlmostEqual(v["p90_handling_days"]["value"], 12.0)
+        _, v = self.numbers(enterprise="true")
+        self.assertIsNone(v["p90_handling_days"]["value"])
 
     def test_enterprise_related(self):
         _, v = self.numbers(enterprise="true")
