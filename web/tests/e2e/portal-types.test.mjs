@@ -98,6 +98,14 @@ test('home offers the grid event and the tip; the petition form loads no map', a
   await page.waitForSelector('[data-test="home-submit-grid_event"]')
   assert.equal(await page.getAttribute('[data-test="home-submit-grid_event"]', 'href'), '/submit/grid_event')
   assert.equal(await page.getAttribute('[data-test="home-submit-tip"]', 'href'), '/submit/tip')
+  // the time limits of the three kinds the public sends, from each server definition
+  await page.waitForSelector('[data-test="home-limits-tip"]')
+  assert.equal(await page.locator('[data-test="home-limits-petition"]').innerText(), '信访')
+  assert.equal(await page.locator('[data-test="home-limits-grid_event"]').innerText(), '网格事件')
+  assert.equal(await page.locator('[data-test="home-limits-tip"]').innerText(), '举报线索')
+  const limits = await page.locator('section[aria-labelledby="home-limits"]').innerText()
+  assert.match(limits, /已上报：1 个工作小时/)
+  assert.match(limits, /核查中：30 个自然日/)
   await page.click('[data-test="home-submit"]')
   await page.waitForSelector('[data-test="submit-form"]')
   assert.equal(await page.locator('[data-test="location"]').count(), 0)
@@ -296,6 +304,8 @@ test('the reporter confirms the handling on the tracking page: rework with a rea
 
   const page = await open(srv, r.tracking_path)
   await page.waitForSelector('[data-test="public-actions"]')
+  // the state in plain words, not the server's label
+  assert.equal(await page.locator('[data-test="state-plain"]').innerText(), '部门说已经处置完毕，正在核查处置结果。如果下方请您确认，请告诉我们问题是否解决。')
   const box = await page.locator('[data-test="public-actions"]').innerText()
   assert.match(box, /核查通过（结案）/)
   assert.match(box, /核查未通过（返工）/)
@@ -322,6 +332,7 @@ test('the reporter confirms the handling on the tracking page: rework with a rea
   await page.click('[data-test="action-submit-verify"]')
   await page.waitForSelector('[data-test="action-done"]')
   assert.match(await page.locator('[data-test="state-label"]').innerText(), /已结案|结案/)
+  assert.equal(await page.locator('[data-test="state-plain"]').innerText(), '处置结果已核查通过，事件已结案。您可以评价办理情况。')
   c = await asLeader()
   assert.equal(c.state, 'closed')
   await done(page)
