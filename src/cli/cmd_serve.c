@@ -104,6 +104,7 @@ int cmd_serve(int argc, char **argv)
 	log_info("received %s: stopping (requests in flight may finish)", sig == SIGTERM ? "SIGTERM" : "SIGINT");
 	/* stop accepting first: the timer's pass or a notification being sent
 	 * may take a while to end, and nothing new should arrive meanwhile */
+	atomic_store(&app.stopping, true);
 	http_server_stop(srv, cfg.shutdown_grace_ms);
 	timer_stop(timer);
 	sender_stop(sender);

@@ -9,6 +9,7 @@
 #ifndef PA_APP_H
 #define PA_APP_H
 
+#include <stdatomic.h>
 #include "base/common.h"
 #include "core/calendar.h"
 #include "core/config.h"
@@ -32,6 +33,7 @@ typedef struct pa_app {
 	struct docgen *docgen;  /* document generator threads (core/docgen.h); serve only */
 	struct notify *notify;  /* notification templates and channels (core/notify.h); NULL with APP_NO_DEFS */
 	store_observer_t observer; /* keeps the indicator facts (core/indicators.c); not with APP_NO_DEFS */
+	atomic_bool stopping;   /* serve got SIGTERM: long passes (the timer's) end at their next page */
 } pa_app_t;
 
 enum app_flags {

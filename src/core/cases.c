@@ -1739,6 +1739,10 @@ int cases_timer_tick(pa_app_t *app, pa_time_t now, int *applied, int *marked, pa
 		}
 		if (n < TIMER_PAGE)
 			break;
+		/* each page is its own transaction: what is left is due at the next
+		 * start, so a stopping server need not work through a backlog first */
+		if (atomic_load(&app->stopping))
+			break;
 	}
 	arena_free(a);
 	return rc;
