@@ -40,6 +40,9 @@ async function dialogsClosed(page) {
 
 async function pickOption(page, label) {
   await page.locator('.el-select-dropdown:visible').getByRole('option', { name: label, exact: true }).click()
+  // the dropdown fades out over the form: under load it still covers the
+  // button the test clicks next, so wait until it is gone
+  await page.waitForFunction(() => ![...document.querySelectorAll('.el-select-dropdown')].some((d) => d.getClientRects().length > 0 && getComputedStyle(d).visibility !== 'hidden'))
 }
 
 async function openCase(page, id) {

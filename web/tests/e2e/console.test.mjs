@@ -48,6 +48,9 @@ async function dialogsClosed(page) {
 /** Picks an option of the open el-select dropdown by its exact label. */
 async function pickOption(page, label) {
   await page.locator('.el-select-dropdown:visible').getByRole('option', { name: label, exact: true }).click()
+  // the dropdown fades out over the form: under load it still covers the
+  // button the test clicks next, so wait until it is gone
+  await page.waitForFunction(() => ![...document.querySelectorAll('.el-select-dropdown')].some((d) => d.getClientRects().length > 0 && getComputedStyle(d).visibility !== 'hidden'))
 }
 
 /** Takes the action `name` on the open case page, filling `fill(dialog)`. */
