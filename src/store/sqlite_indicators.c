@@ -517,15 +517,16 @@ static int collect_rows(store_conn_t *c, sqlite3_stmt *st, arena_t *a, bool metr
 	return 0;
 }
 
-int sq_indicator_metric_sums(store_conn_t *c, arena_t *a, const pa_ind_filter_t *f,
-                                int month_from, int month_to, pa_ind_row_t **out, size_t *n)
+/* SUM(n) of a monthly aggregate table by group, type and its third key
+ * (metric name or working days): the two month tables read the same way. */
+static int month_sums(store_conn_t *c, arena_t *a, const pa_ind_filter_t *f, const char *cols,
+                      int month_from, int month_to, bool named, pa_ind_row_t **out, size_t *n)
 {
 	const char *g = group_expr(f->group_by);
 	if (!g || filter_too_large(f))
 		return PA_EINVAL;
 	strbuf_t sb = STRBUF_INIT;
-	strbuf_addf(&sb, "SELECT %s, type, metric, SUM(n) FROM indicator_metric "
-	                 "WHERE month BETWEEN ? AND ?", g);
+	strbuf_addf(&sb, "SELECT %s, %s WHERE month BETWEEN ? AND ?", g, cols);
 	where_filter(&sb, f, true, true);
 	strbuf_adds(&sb, " GROUP BY 1, 2, 3");
 	sqlite3_stmt *st;
@@ -541,34 +542,21 @@ int sq_indicator_metric_sums(store_conn_t *c, arena_t *a, const pa_ind_filter_t 
 		sq_done(st);
 		return sq_bind_error(c, b.rc, NULL);
 	}
-	return collect_rows(c, st, a, true, out, n);
+	return collect_rows(c, st, a, named, out, n);
+}
+
+int sq_indicator_metric_sums(store_conn_t *c, arena_t *a, const pa_ind_filter_t *f,
+                                int month_from, int month_to, pa_ind_row_t **out, size_t *n)
+{
+	return month_sums(c, a, f, "type, metric, SUM(n) FROM indicator_metric", month_from, month_to,
+	                  true, out, n);
 }
 
 int sq_indicator_days_sums(store_conn_t *c, arena_t *a, const pa_ind_filter_t *f,
                               int month_from, int month_to, pa_ind_row_t **out, size_t *n)
 {
-	const char *g = group_expr(f->group_by);
-	if (!g || filter_too_large(f))
-		return PA_EINVAL;
-	strbuf_t sb = STRBUF_INIT;
-	strbuf_addf(&sb, "SELECT %s, type, wdays, SUM(n) FROM indicator_days "
-	                 "WHERE month BETWEEN ? AND ?", g);
-	where_filter(&sb, f, true, true);
-	strbuf_adds(&sb, " GROUP BY 1, 2, 3");
-	sqlite3_stmt *st;
-	int rc = sq_stmt_dyn(c, sb.buf, sb.len, &st);
-	strbuf_release(&sb);
-	if (rc < 0)
-		return rc;
-	sq_bind_t b = SQ_BIND(st);
-	sq_bind_int(&b, month_from);
-	sq_bind_int(&b, month_to);
-	bind_filter(&b, f, true, true);
-	if (b.rc) {
-		sq_done(st);
-		return sq_bind_error(c, b.rc, NULL);
-	}
-	return collect_rows(c, st, a, false, out, n);
+	return month_sums(c, a, f, "type, wdays, SUM(n) FROM indicator_days", month_from, month_to,
+	                  false, out, n);
 }
 
 int sq_facts_scan(store_conn_t *c, arena_t *a, const pa_ind_filter_t *f, int64_t day_from,
