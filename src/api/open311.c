@@ -780,32 +780,64 @@ static void release_tree(void *t)
 	orgtree_release(t);
 }
 
-static int post_request(http_req_t *req, http_resp_t *resp, bool xml)
+/* The form body of an Open311 POST, parsed into key/value pairs. On failure the spec-shaped error is
+ * already written and *rc holds the handler's result. */
+static int read_form(http_req_t *req, http_resp_t *resp, bool xml, http_kv_t **kv, size_t *n,
+                     int *rc)
+{
+	if (!req->content_type || !streq(req->content_type, "application/x-www-form-urlencoded")) {
+		*rc = o3_error(req, resp, xml, 400, "the body must be application/x-www-form-urlencoded");
+		return -1;
+	}
+	if (http_query_parse(req->arena, req->body ? req->body : "", req->body_len, kv, n,
+	                     &req->err) < 0) {
+		*rc = o3_error(req, resp, xml, 400, "the form body is malformed");
+		return -1;
+	}
+	return 0;
+}
+
+/* The principal an api_key stands for, with the org tree the request sees. NULL when the key is
+ * missing or invalid or the jurisdiction is not ours; the error is written and *rc holds the result. */
+static pa_principal_t *key_principal(http_req_t *req, http_resp_t *resp, bool xml,
+                                     const char *api_key, const char *jurisdiction, int *rc)
 {
 	pa_app_t *app = api_app(req);
-	if (!req->content_type || !streq(req->content_type, "application/x-www-form-urlencoded"))
-		return o3_error(req, resp, xml, 400,
-		                "the body must be application/x-www-form-urlencoded");
-	http_kv_t *kv = NULL;
-	size_t n = 0;
-	if (http_query_parse(req->arena, req->body ? req->body : "", req->body_len, &kv, &n,
-	                     &req->err) < 0)
-		return o3_error(req, resp, xml, 400, "the form body is malformed");
-	open311_request_in_t in;
-	if (open311_parse_request(req->arena, kv, n, &in, &req->err) < 0)
-		return o3_fail(req, resp, xml);
-	if (!in.api_key)
-		return o3_error(req, resp, xml, 403, "api_key is required");
-	if (!jurisdiction_ok(req, in.jurisdiction_id))
-		return o3_error(req, resp, xml, 404, "no such jurisdiction_id");
+	if (!api_key) {
+		*rc = o3_error(req, resp, xml, 403, "api_key is required");
+		return NULL;
+	}
+	if (!jurisdiction_ok(req, jurisdiction)) {
+		*rc = o3_error(req, resp, xml, 404, "no such jurisdiction_id");
+		return NULL;
+	}
 	pa_principal_t *p = arena_zalloc(req->arena, sizeof(*p));
 	pa_err_t kerr = { 0 };
-	if (accounts_from_token(app, req->arena, in.api_key, p, &kerr) < 0)
-		return o3_error(req, resp, xml, kerr.code == PA_EUNAVAIL ? 503 : 403, "invalid api_key");
+	if (accounts_from_token(app, req->arena, api_key, p, &kerr) < 0) {
+		*rc = o3_error(req, resp, xml, kerr.code == PA_EUNAVAIL ? 503 : 403, "invalid api_key");
+		return NULL;
+	}
 	p->client_ip = req->client_ip;
 	orgtree_t *t = orgcache_get(app->orgs);
 	arena_defer(req->arena, release_tree, t);
 	p->tree = t;
+	return p;
+}
+
+static int post_request(http_req_t *req, http_resp_t *resp, bool xml)
+{
+	pa_app_t *app = api_app(req);
+	http_kv_t *kv = NULL;
+	size_t n = 0;
+	int rc = 0;
+	if (read_form(req, resp, xml, &kv, &n, &rc) < 0)
+		return rc;
+	open311_request_in_t in;
+	if (open311_parse_request(req->arena, kv, n, &in, &req->err) < 0)
+		return o3_fail(req, resp, xml);
+	pa_principal_t *p = key_principal(req, resp, xml, in.api_key, in.jurisdiction_id, &rc);
+	if (!p)
+		return rc;
 	const char *number = NULL;
 	if (open311_submit(app, req->arena, p, &in, &number, &req->err) < 0)
 		return o3_fail(req, resp, xml);
@@ -828,29 +860,17 @@ static int post_request(http_req_t *req, http_resp_t *resp, bool xml)
 static int post_update(http_req_t *req, http_resp_t *resp, bool xml)
 {
 	pa_app_t *app = api_app(req);
-	if (!req->content_type || !streq(req->content_type, "application/x-www-form-urlencoded"))
-		return o3_error(req, resp, xml, 400,
-		                "the body must be application/x-www-form-urlencoded");
 	http_kv_t *kv = NULL;
 	size_t n = 0;
-	if (http_query_parse(req->arena, req->body ? req->body : "", req->body_len, &kv, &n,
-	                     &req->err) < 0)
-		return o3_error(req, resp, xml, 400, "the form body is malformed");
+	int rc = 0;
+	if (read_form(req, resp, xml, &kv, &n, &rc) < 0)
+		return rc;
 	open311_update_in_t in;
 	if (open311_parse_update(req->arena, kv, n, app->cfg->utc_offset_min, &in, &req->err) < 0)
 		return o3_fail(req, resp, xml);
-	if (!in.api_key)
-		return o3_error(req, resp, xml, 403, "api_key is required");
-	if (!jurisdiction_ok(req, in.jurisdiction_id))
-		return o3_error(req, resp, xml, 404, "no such jurisdiction_id");
-	pa_principal_t *p = arena_zalloc(req->arena, sizeof(*p));
-	pa_err_t kerr = { 0 };
-	if (accounts_from_token(app, req->arena, in.api_key, p, &kerr) < 0)
-		return o3_error(req, resp, xml, kerr.code == PA_EUNAVAIL ? 503 : 403, "invalid api_key");
-	p->client_ip = req->client_ip;
-	orgtree_t *t = orgcache_get(app->orgs);
-	arena_defer(req->arena, release_tree, t);
-	p->tree = t;
+	pa_principal_t *p = key_principal(req, resp, xml, in.api_key, in.jurisdiction_id, &rc);
+	if (!p)
+		return rc;
 	pa_id_t id = 0;
 	if (open311_post_update(app, req->arena, p, &in, &id, &req->err) < 0)
 		return o3_fail(req, resp, xml);
