@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "app_fixture.h"
 #include "base/common.h"
 #include "core/attach.h"
 #include "core/audit.h"
@@ -28,16 +29,10 @@
 
 static char dir[64];
 
-static const char *source_dir(void)
-{
-	const char *s = getenv("PINGAN_SOURCE_DIR");
-	return s ? s : ".";
-}
-
 static docs_t *open_installed(void)
 {
 	char tpl[512], cache[128];
-	snprintf(tpl, sizeof(tpl), "%s/templates/docs", source_dir());
+	snprintf(tpl, sizeof(tpl), "%s/templates/docs", fixture_source_dir());
 	snprintf(cache, sizeof(cache), "%s/cache/fonts", dir);
 	docs_options_t o = { .templates_dir = tpl, .cache_dir = cache };
 	docs_t *d = NULL;
@@ -49,16 +44,13 @@ static docs_t *open_installed(void)
 
 static int setup_dir(void **state)
 {
-	snprintf(dir, sizeof(dir), "/tmp/pa-docs-XXXXXX");
-	assert_non_null(mkdtemp(dir));
+	fixture_tmpdir(dir, sizeof(dir), "docs");
 	return 0;
 }
 
 static int teardown_dir(void **state)
 {
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	return system(cmd) == 0 ? 0 : -1;
+	return fixture_rmdir(dir);
 }
 
 /* ---- validation ---------------------------------------------------------------------- */
@@ -150,7 +142,7 @@ static void test_templates_checked_against_the_workflow(void **state)
 {
 	docs_t *d = open_installed();
 	char wfdir[512];
-	snprintf(wfdir, sizeof(wfdir), "%s/workflows", source_dir());
+	snprintf(wfdir, sizeof(wfdir), "%s/workflows", fixture_source_dir());
 	wf_registry_t *wf = NULL;
 	pa_err_t err = { 0 };
 	assert_int_equal(wf_registry_load_dir(wfdir, &wf, &err), 0);
@@ -374,22 +366,9 @@ static pa_app_t app;
 
 static void app_up(void)
 {
-	config_init(&cfg);
-	pa_err_t err = { 0 };
 	char data[128];
 	snprintf(data, sizeof(data), "%s/data", dir);
-	assert_int_equal(config_set(&cfg, "data", data, "test", &err), 0);
-	assert_int_equal(config_set(&cfg, "share_dir", source_dir(), "test", &err), 0);
-	assert_int_equal(config_finalize(&cfg, &err), 0);
-	char keys[160];
-	mkdir(data, 0700);
-	snprintf(keys, sizeof(keys), "%s/keys", data);
-	mkdir(keys, 0700);
-	assert_int_equal(crypto_init(), 0);
-	assert_int_equal(keys_generate_file(cfg.keys_file, &err), 0);
-	if (app_open(&app, &cfg, APP_MIGRATE, &err) < 0)
-		fail_msg("app_open: %s", err.detail);
-	assert_int_equal(demo_seed(&app, "Admin-Pass-2026", "Demo-Pass-2026", &err), 0);
+	fixture_app_open(data, &cfg, &app, NULL, 0);
 }
 
 static void app_down(void)

@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "app_fixture.h"
 #include "base/common.h"
 #include "core/audit.h"
 #include "core/cases.h"
@@ -29,12 +30,6 @@
 #include <sys/stat.h>
 
 #define DAY 86400
-
-static const char *source_dir(void)
-{
-	const char *s = getenv("PINGAN_SOURCE_DIR");
-	return s ? s : ".";
-}
 
 static void assert_contains(const char *hay, const char *needle)
 {
@@ -115,7 +110,7 @@ static void test_template_errors_name_file_and_placeholder(void **state)
 static void test_shipped_templates(void **state)
 {
 	char dir[512];
-	snprintf(dir, sizeof(dir), "%s/templates/notify", source_dir());
+	snprintf(dir, sizeof(dir), "%s/templates/notify", fixture_source_dir());
 	notify_templates_t *t;
 	pa_err_t err = { 0 };
 	if (notify_templates_load_dir(dir, &t, &err))
@@ -321,11 +316,7 @@ static pa_app_t app;
 
 static int app_setup(void **state)
 {
-	snprintf(dir, sizeof(dir), "/tmp/pa-notify-XXXXXX");
-	assert_non_null(mkdtemp(dir));
-	config_init(&cfg);
-	pa_err_t err = { 0 };
-	static const struct { const char *k, *v; } set[] = {
+	static const fixture_setting_t set[] = {
 		/* port 1: nothing listens, so every delivery fails at once */
 		{ "notify.webhook_url", "http://127.0.0.1:1/hook" },
 		{ "notify.webhook_secret", "s3cret" },
@@ -336,21 +327,9 @@ static int app_setup(void **state)
 		{ "notify.max_attempts", "3" },
 		{ "notify.timeout_seconds", "5" },
 	};
-	assert_int_equal(config_set(&cfg, "data", dir, "test", &err), 0);
-	assert_int_equal(config_set(&cfg, "share_dir", source_dir(), "test", &err), 0);
-	for (size_t i = 0; i < ARRAY_SIZE(set); i++)
-		if (config_set(&cfg, set[i].k, set[i].v, "test", &err))
-			fail_msg("%s", err.detail);
-	assert_int_equal(config_finalize(&cfg, &err), 0);
-	char keys[128];
-	snprintf(keys, sizeof(keys), "%s/keys", dir);
-	mkdir(keys, 0700);
-	assert_int_equal(crypto_init(), 0);
-	assert_int_equal(keys_generate_file(cfg.keys_file, &err), 0);
-	if (app_open(&app, &cfg, APP_MIGRATE, &err) < 0)
-		fail_msg("app_open: %s", err.detail);
+	fixture_tmpdir(dir, sizeof(dir), "notify");
+	fixture_app_open(dir, &cfg, &app, set, ARRAY_SIZE(set));
 	assert_non_null(app.notify);
-	assert_int_equal(demo_seed(&app, "Admin-Pass-2026", "Demo-Pass-2026", &err), 0);
 	return 0;
 }
 
@@ -358,23 +337,12 @@ static int app_teardown(void **state)
 {
 	app_close(&app);
 	config_free(&cfg);
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	return system(cmd) == 0 ? 0 : -1;
+	return fixture_rmdir(dir);
 }
 
 static int64_t query_int(const char *sql)
 {
-	sqlite3 *db;
-	assert_int_equal(sqlite3_open_v2(cfg.database, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-		fail_msg("%s: %s", sql, sqlite3_errmsg(db));
-	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	int64_t n = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	sqlite3_close(db);
-	return n;
+	return fixture_query_int(cfg.database, sql);
 }
 
 static const case_input_t petition = {
@@ -383,15 +351,6 @@ static const case_input_t petition = {
 	.contact = { .name = "张三", .phone = "13800138000", .email = "zhangsan@example.org" },
 };
 
-static void staff_principal(arena_t *a, const char *username, pa_principal_t *p, orgtree_t **tree)
-{
-	pa_user_t u;
-	assert_int_equal(store_user_get_by_name(store_reader(app.store), a, username, &u), 0);
-	*tree = orgcache_get(app.orgs);
-	*p = (pa_principal_t){ .kind = PRINCIPAL_STAFF, .user_id = u.id, .username = u.username,
-		                   .display_name = u.display_name, .roles = u.roles, .nroles = u.nroles,
-		                   .tree = *tree };
-}
 
 static void test_notice_queues_messages_atomically(void **state)
 {
@@ -405,7 +364,7 @@ static void test_notice_queues_messages_atomically(void **state)
 
 	pa_principal_t staff;
 	orgtree_t *t;
-	staff_principal(a, "intake", &staff, &t);
+	fixture_staff(&app, a, "intake", &staff, &t);
 	int failures = 0;
 	for (int nth = 1; nth < 60; nth++) {
 		pa_case_t out;
@@ -630,7 +589,7 @@ static void test_reminders_and_escalation_once(void **state)
 	/* a new state entry is a new limit: accepted now, reminded again at 80 % of it */
 	pa_principal_t staff;
 	orgtree_t *t;
-	staff_principal(a, "intake", &staff, &t);
+	fixture_staff(&app, a, "intake", &staff, &t);
 	pa_case_t acc;
 	assert_int_equal(cases_transition(&app, a, &staff, &cs, "accept", NULL, 0, &acc, &err), 0);
 	orgtree_release(t);
@@ -657,7 +616,7 @@ static void test_bad_channel_settings_refused(void **state)
 		pa_config_t c;
 		pa_err_t err = { 0 };
 		config_init(&c);
-		assert_int_equal(config_set(&c, "share_dir", source_dir(), "test", &err), 0);
+		assert_int_equal(config_set(&c, "share_dir", fixture_source_dir(), "test", &err), 0);
 		assert_int_equal(config_set(&c, "notify.webhook_url", "http://127.0.0.1:1/", "test", &err), 0);
 		assert_int_equal(config_set(&c, "notify.webhook_secret", "k", "test", &err), 0);
 		assert_int_equal(config_set(&c, "notify.smtp_url", "smtp://127.0.0.1:1", "test", &err), 0);

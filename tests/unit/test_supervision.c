@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "app_fixture.h"
 #include "base/common.h"
 #include "core/audit.h"
 #include "core/cases.h"
@@ -28,23 +29,8 @@ static pa_app_t app;
 
 static int setup(void **state)
 {
-	snprintf(dir, sizeof(dir), "/tmp/pa-supervision-XXXXXX");
-	assert_non_null(mkdtemp(dir));
-	config_init(&cfg);
-	pa_err_t err = { 0 };
-	const char *src = getenv("PINGAN_SOURCE_DIR");
-	assert_int_equal(config_set(&cfg, "data", dir, "test", &err), 0);
-	if (src)
-		assert_int_equal(config_set(&cfg, "share_dir", src, "test", &err), 0);
-	assert_int_equal(config_finalize(&cfg, &err), 0);
-	char keys[128];
-	snprintf(keys, sizeof(keys), "%s/keys", dir);
-	mkdir(keys, 0700);
-	assert_int_equal(crypto_init(), 0);
-	assert_int_equal(keys_generate_file(cfg.keys_file, &err), 0);
-	if (app_open(&app, &cfg, APP_MIGRATE, &err) < 0)
-		fail_msg("app_open: %s", err.detail);
-	assert_int_equal(demo_seed(&app, "Admin-Pass-2026", "Demo-Pass-2026", &err), 0);
+	fixture_tmpdir(dir, sizeof(dir), "supervision");
+	fixture_app_open(dir, &cfg, &app, NULL, 0);
 	return 0;
 }
 
@@ -52,40 +38,25 @@ static int teardown(void **state)
 {
 	app_close(&app);
 	config_free(&cfg);
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	return system(cmd) == 0 ? 0 : -1;
+	return fixture_rmdir(dir);
 }
 
 static int64_t query_int(const char *sql)
 {
-	sqlite3 *db;
-	assert_int_equal(sqlite3_open_v2(cfg.database, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-	sqlite3_stmt *st;
-	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	int64_t n = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	sqlite3_close(db);
-	return n;
+	return fixture_query_int(cfg.database, sql);
 }
 
 static int64_t count(const char *table)
 {
 	char sql[128];
 	snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s", table);
-	return query_int(sql);
+	return fixture_query_int(cfg.database, sql);
 }
 
 /* A staff principal for a demo user; release *t after use. */
 static void staff(arena_t *a, const char *username, pa_principal_t *p, orgtree_t **t)
 {
-	pa_user_t u;
-	assert_int_equal(store_user_get_by_name(store_reader(app.store), a, username, &u), 0);
-	*t = orgcache_get(app.orgs);
-	*p = (pa_principal_t){ .kind = PRINCIPAL_STAFF, .user_id = u.id, .username = u.username,
-		                   .display_name = u.display_name, .roles = u.roles, .nroles = u.nroles,
-		                   .tree = *t };
+	fixture_staff(&app, a, username, p, t);
 }
 
 static void new_case(arena_t *a, pa_case_t *cs)
