@@ -5,8 +5,9 @@
  * The case list is the one query built at run time: its WHERE has a term per
  * filter field, and the visibility and hidden-accused lists become
  * `IN (?, ?, …)` of their length (at most STORE_FILTER_IDS_MAX each).  Every
- * value is a bound parameter; the SQL text holds only fixed fragments and
- * question marks.  Order is (due_at, id); the keyset cursor is written
+ * value is a bound parameter — but for the flags is_open and overdue,
+ * written 0 or 1 (see case_filter_common()); the SQL text holds only fixed
+ * fragments and question marks.  Order is (due_at, id); the keyset cursor is written
  * `due_at >= ? AND (due_at > ? OR id > ?)` — the same rows as
  * `due_at > ? OR (due_at = ? AND id > ?)`, but the first term gives the
  * planner a range to seek to in cases_inbox / cases_open_due instead of
@@ -198,6 +199,8 @@ static void list_order(const pa_case_filter_t *f, struct list_query *q, bool cur
 
 /* The slices of a list (build_case_list). */
 enum slice {
+	SLICE_UNIT,        /* all of one unit's cases: a unit both visible and member, whose
+	                    * OWNED and MEMBER slices together are every type */
 	SLICE_OWNED,       /* one visible unit's cases of the unrestricted types */
 	SLICE_MEMBER,      /* one member unit's cases of the restricted types */
 	SLICE_PART_FEW,    /* restricted cases owned elsewhere that the member units take part
@@ -206,13 +209,19 @@ enum slice {
 	SLICE_NONE,        /* nothing (the unit asked for is not visible) */
 };
 
-/* One branch of a list: the first page of one slice of the visible cases. */
+/* One branch of a list: the first page of one slice of the visible cases;
+ * k < 0: the only branch, which is the whole query. */
 static void list_branch(const pa_case_filter_t *f, struct list_query *q, int k, enum slice sl,
                         pa_id_t org)
 {
-	strbuf_addf(&q->sql, "%sSELECT * FROM (SELECT %s" SQ_CASE_COLS " FROM ", k ? " UNION ALL " : "",
-	            sl == SLICE_PART_FEW ? "DISTINCT " : "");
+	const char *distinct = sl == SLICE_PART_FEW ? "DISTINCT " : "";
+	if (k < 0)
+		strbuf_addf(&q->sql, "SELECT %s" SQ_CASE_COLS " FROM ", distinct);
+	else
+		strbuf_addf(&q->sql, "%sSELECT * FROM (SELECT %s" SQ_CASE_COLS " FROM ",
+		            k ? " UNION ALL " : "", distinct);
 	switch (sl) {
+	case SLICE_UNIT:
 	case SLICE_OWNED:
 	case SLICE_MEMBER:
 		strbuf_adds(&q->sql, "cases WHERE cases.owner_org_id = ?");
@@ -238,13 +247,14 @@ static void list_branch(const pa_case_filter_t *f, struct list_query *q, int k, 
 		strbuf_adds(&q->sql, " AND cases.owner_org_id NOT IN ");
 		q_id_list(q, f->member_orgs, f->nmember);
 	}
-	if (f->nrestricted && sl != SLICE_NONE) {
+	if (f->nrestricted && sl != SLICE_NONE && sl != SLICE_UNIT) {
 		strbuf_adds(&q->sql, sl == SLICE_OWNED ? " AND cases.type NOT IN " : " AND cases.type IN ");
 		q_text_list(q, f->restricted_types, f->nrestricted);
 	}
 	case_filter_common(f, q);
 	list_order(f, q, true);
-	strbuf_addf(&q->sql, ") AS b%d", k);
+	if (k >= 0)
+		strbuf_addf(&q->sql, ") AS b%d", k);
 }
 
 /*
@@ -257,10 +267,26 @@ static void list_branch(const pa_case_filter_t *f, struct list_query *q, int k, 
  * (units + 1) × (limit + 1) rows whatever the size of the table — where one
  * query over "owner_org_id IN (...)" must either sort every open case of
  * those units or walk the whole deadline index past other units' cases.
+ *
+ * A slice's type condition is not in cases_inbox: the slice walks the unit's
+ * open cases in deadline order and skips (one table read each) those of the
+ * other types until it has a page.  A restricted type is rare, so its slice
+ * alone would walk all the unit's open cases for nothing; a unit that is
+ * both visible and a member therefore gets one slice of every type
+ * (SLICE_UNIT, the union of its OWNED and MEMBER slices), and only the
+ * member units outside the visible ones get a MEMBER slice.
  */
 #define LIST_BRANCHES_MAX 128  /* beyond, one query (SQLite allows 500 compound terms) */
 
 #define LIST_PART_FEW 2000  /* participations read one by one below this, else probed */
+
+static bool id_in(const pa_id_t *ids, size_t n, pa_id_t id)
+{
+	for (size_t i = 0; i < n; i++)
+		if (ids[i] == id)
+			return true;
+	return false;
+}
 
 /* participations: how many (case, unit) rows the member units have in
  * case_participants, -1 when not counted (the dense form then). */
@@ -275,21 +301,39 @@ static void build_case_list(const pa_case_filter_t *f, struct list_query *q, int
 		list_order(f, q, true);
 		return;
 	}
-	int k = 0;
+	/* the slices first: one alone is the whole query, with no merge to sort */
+	struct { enum slice sl; pa_id_t org; } sl[LIST_BRANCHES_MAX];
+	int n = 0;
+	bool split = f->nrestricted && f->nmember;  /* restricted types read by membership */
 	for (size_t i = 0; i < f->nvisible; i++)
-		if (!f->owner_org_id || f->owner_org_id == f->visible_orgs[i])
-			list_branch(f, q, k++, SLICE_OWNED, f->visible_orgs[i]);
-	if (f->nrestricted && f->nmember) {
+		if (!f->owner_org_id || f->owner_org_id == f->visible_orgs[i]) {
+			bool both = split && id_in(f->member_orgs, f->nmember, f->visible_orgs[i]);
+			sl[n].sl = both ? SLICE_UNIT : SLICE_OWNED;
+			sl[n++].org = f->visible_orgs[i];
+		}
+	if (split) {
 		for (size_t i = 0; i < f->nmember; i++)
-			if (!f->owner_org_id || f->owner_org_id == f->member_orgs[i])
-				list_branch(f, q, k++, SLICE_MEMBER, f->member_orgs[i]);
-		if (participations > 0 && participations <= LIST_PART_FEW)
-			list_branch(f, q, k++, SLICE_PART_FEW, 0);
-		else if (participations != 0)
-			list_branch(f, q, k++, SLICE_PART_MANY, 0);
+			if ((!f->owner_org_id || f->owner_org_id == f->member_orgs[i]) &&
+			    !id_in(f->visible_orgs, f->nvisible, f->member_orgs[i])) {
+				sl[n].sl = SLICE_MEMBER;
+				sl[n++].org = f->member_orgs[i];
+			}
+		if (participations != 0) {
+			sl[n].sl = participations > 0 && participations <= LIST_PART_FEW ? SLICE_PART_FEW
+			                                                                 : SLICE_PART_MANY;
+			sl[n++].org = 0;
+		}
 	}
-	if (k == 0)  /* the owner asked for is not visible */
-		list_branch(f, q, k++, SLICE_NONE, 0);
+	if (n == 0) {  /* the owner asked for is not visible */
+		sl[n].sl = SLICE_NONE;
+		sl[n++].org = 0;
+	}
+	if (n == 1) {
+		list_branch(f, q, -1, sl[0].sl, sl[0].org);
+		return;
+	}
+	for (int k = 0; k < n; k++)
+		list_branch(f, q, k, sl[k].sl, sl[k].org);
 	if (f->by_id)
 		strbuf_adds(&q->sql, " ORDER BY id LIMIT ?");
 	else
@@ -340,14 +384,14 @@ static void case_filter_common(const pa_case_filter_t *f, struct list_query *q)
 		strbuf_adds(&q->sql, " AND assignee_id = ?");
 		q_int(q, f->assignee_id);
 	}
-	if (f->open >= 0) {
-		strbuf_adds(&q->sql, " AND is_open = ?");
-		q_int(q, f->open);
-	}
-	if (f->overdue >= 0) {
-		strbuf_adds(&q->sql, " AND overdue = ?");
-		q_int(q, f->overdue);
-	}
+	/* is_open and overdue as literals: both are in the WHERE of the partial
+	 * index cases_due_pending, and a parameter there makes SQLite mark the
+	 * statement to be prepared again on every new binding (it compares the
+	 * bound value with the index's constant when planning) */
+	if (f->open >= 0)
+		strbuf_adds(&q->sql, f->open ? " AND is_open = 1" : " AND is_open = 0");
+	if (f->overdue >= 0)
+		strbuf_adds(&q->sql, f->overdue ? " AND overdue = 1" : " AND overdue = 0");
 	if (f->due_before) {
 		strbuf_adds(&q->sql, " AND due_at < ?");
 		q_int(q, f->due_before);
@@ -1121,8 +1165,8 @@ int sq_open311_requests(store_conn_t *c, arena_t *a, const pa_open311_filter_t *
 	add_placeholders(&sql, &p, f->ncategories);
 	strbuf_addf(&sql, ") AND created_at BETWEEN ?%d AND ?%d", p, p + 1);
 	p += 2;
-	if (f->open >= 0)
-		strbuf_addf(&sql, " AND is_open = ?%d", p++);
+	if (f->open >= 0)  /* a literal: see case_filter_common() */
+		strbuf_adds(&sql, f->open ? " AND is_open = 1" : " AND is_open = 0");
 	strbuf_addf(&sql, " ORDER BY created_at DESC, id DESC LIMIT ?%d", p++);
 	sqlite3_stmt *st;
 	rc = sq_stmt_dyn(c, sql.buf, sql.len, &st);
@@ -1136,8 +1180,6 @@ int sq_open311_requests(store_conn_t *c, arena_t *a, const pa_open311_filter_t *
 		sq_bind_text(&b, f->categories[i]);
 	sq_bind_int(&b, f->from);
 	sq_bind_int(&b, f->to);
-	if (f->open >= 0)
-		sq_bind_int(&b, f->open);
 	sq_bind_int(&b, f->limit);
 	if (b.rc) {
 		sq_done(st);

@@ -942,6 +942,18 @@ size_t store_sqlite_queued(store_t *s)
 
 /* ---- open and close ------------------------------------------------------------------- */
 
+/* SQLite keeps memory statistics by default, under one process-wide mutex
+ * taken by every allocation — and Debian's build has no lookaside, so a
+ * query allocates often: 32 reader threads queue on that mutex.  Nothing
+ * reads the statistics; turned off before SQLite initializes (a later call
+ * fails harmlessly when something else initialized it first). */
+static pthread_once_t sqlite_config_once = PTHREAD_ONCE_INIT;
+
+static void sqlite_config(void)
+{
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 int sq_open(const store_options_t *opt, store_t **out, pa_err_t *err)
 {
 	*out = NULL;
@@ -951,6 +963,7 @@ int sq_open(const store_options_t *opt, store_t **out, pa_err_t *err)
 		return pa_fail(err, PA_EINVAL, "validation", "path",
 		               "the database must be a file shared by all connections");
 
+	pthread_once(&sqlite_config_once, sqlite_config);
 	store_t *s = xcalloc(1, sizeof(*s));
 	s->hdr.eng = &store_sqlite_engine;
 	s->path = xstrdup(opt->path);

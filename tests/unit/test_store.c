@@ -902,6 +902,19 @@ static void test_case_list_paging(void **state)
 	assert_int_equal(pages, 10);  /* 9 full pages and 2 rows */
 	assert_int_equal(last_due, PA_NO_DUE);
 
+	/* the pages ran one cached statement with new bindings each time, never
+	 * prepared again (a parameter compared with a partial index's WHERE, as
+	 * is_open = ? with cases_due_pending, would re-prepare it on each bind) */
+	sqlite3 *db = store_sqlite_db(c);
+	int lists = 0;
+	for (sqlite3_stmt *st = sqlite3_next_stmt(db, NULL); st; st = sqlite3_next_stmt(db, st)) {
+		if (!strstr(sqlite3_sql(st), "FROM cases WHERE"))
+			continue;
+		lists++;
+		assert_int_equal(sqlite3_stmt_status(st, SQLITE_STMTSTATUS_REPREPARE, 0), 0);
+	}
+	assert_true(lists >= 2);  /* the first page's and the cursor's */
+
 	/* exactly a page left: more is false */
 	flt.has_cursor = false;
 	flt.limit = 65;
@@ -975,6 +988,24 @@ static void test_case_list_query_plan(void **state)
 	assert_non_null(strstr(sql, "UNION ALL"));
 	plan = query_plan(db, sql);
 	assert_non_null(strstr(plan, "cases_inbox (owner_org_id=? AND is_open=?"));
+	assert_null(strstr(plan, "SCAN cases"));
+	free(plan);
+	free(sql);
+
+	/* a unit both visible and a member, with a restricted type: one slice of
+	 * every type straight from the inbox index (a slice filtered by type
+	 * would walk every open case of the unit), beside the participations'
+	 * slice (not counted here: the probing form) */
+	const char *restricted[] = { "joint_case" };
+	pa_id_t mem[] = { f->org_a };
+	flt = (pa_case_filter_t){ .open = 1, .overdue = -1, .limit = 50, .visible_orgs = vis,
+		                  .nvisible = 1, .member_orgs = mem, .nmember = 1,
+		                  .restricted_types = restricted, .nrestricted = 1 };
+	sql = store_sqlite_case_list_sql(&flt);
+	assert_null(strstr(sql, "type NOT IN"));
+	assert_non_null(strstr(sql, "FROM cases WHERE cases.owner_org_id = ? AND is_open = 1 ORDER BY"));
+	plan = query_plan(db, sql);
+	assert_non_null(strstr(plan, "cases_inbox (owner_org_id=? AND is_open=?)"));
 	assert_null(strstr(plan, "SCAN cases"));
 	free(plan);
 	free(sql);
