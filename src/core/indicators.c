@@ -25,6 +25,7 @@
 #include "core/indicators.h"
 #include "core/audit.h"
 #include "core/cases.h"
+#include "base/keyindex.h"
 
 #include <pthread.h>
 #include <math.h>
@@ -484,6 +485,17 @@ typedef struct acc_group {
 	bool types_seen_any;
 } acc_group_t;
 
+/* Facts rows read from the store (the edges of a period) are counted by
+ * shape first: what contrib() reads (type, state, flags, open, overdue,
+ * handling days, ratings) and the row's group.  Tens of thousands of rows
+ * have a few hundred shapes, and contrib() (names, rates) runs once per
+ * shape instead of once per row; the sums are the same. */
+typedef struct acc_shape {
+	pa_facts_t f;
+	const char *key;
+	int64_t n;
+} acc_shape_t;
+
 typedef struct acc {
 	arena_t *a;
 	acc_group_t *groups;
@@ -493,6 +505,11 @@ typedef struct acc {
 	arena_t *tmp;                 /* per fact row */
 	const char **types;           /* types seen, for their rates */
 	size_t ntypes, tcap;
+	keyindex_t shapes;            /* facts rows by shape (acc_fact) */
+	acc_shape_t *shape;
+	size_t shape_cap;
+	int64_t sign;                 /* 1, or -1 while facts are taken off a month */
+	bool used_months;             /* some numbers came from the monthly aggregates */
 } acc_t;
 
 static acc_group_t *acc_group(acc_t *x, const char *key)
@@ -566,23 +583,79 @@ static const char *row_key(arena_t *a, const char *group_by, const pa_facts_t *f
 	return arena_printf(a, "%d", f->month);
 }
 
-static int acc_fact(void *ctx, const pa_facts_t *row)
+/* Adds n cases of facts f (grouped under key) to x. */
+static void acc_add(acc_t *x, const char *key, const pa_facts_t *row, int64_t n)
 {
-	acc_t *x = ctx;
 	pa_facts_t f = *row;
 	const wf_def_t *def = x->app->wf ? wf_registry_find(x->app->wf, f.type) : NULL;
 	arena_t *tmp = x->tmp;
 	arena_reset(tmp);
 	pa_ind_contrib_t c;
 	contrib(def, &f, tmp, &c);
-	acc_group_t *g = acc_group(x, row_key(tmp, x->group_by, &f));
+	acc_group_t *g = acc_group(x, key);
 	if (c.wdays >= 0)
-		g->hist[c.wdays]++;
+		g->hist[c.wdays] += n;
 	acc_type(x, f.type);
 	for (int i = 0; i < PA_IND_NCOLS; i++)
-		g->col[i] += c.col[i];
+		g->col[i] += c.col[i] * n;
 	for (size_t i = 0; i < c.nmetrics; i++)
-		acc_metric(x, g, f.type, c.metrics[i].name, c.metrics[i].n);
+		acc_metric(x, g, f.type, c.metrics[i].name, c.metrics[i].n * n);
+}
+
+static int acc_fact(void *ctx, const pa_facts_t *row)
+{
+	acc_t *x = ctx;
+	/* the key: the texts, then the numbers' bytes, the group's among them
+	 * (no formatting: this runs per row) */
+	const char *gb = x->group_by ? x->group_by : "";
+	bool text_group = streq(gb, "type") || streq(gb, "category");
+	const char *group = text_group ? row_key(x->tmp, gb, row) : "";
+	struct {
+		int64_t group, flags;
+		int wdays, ratings[PA_RATING_LEVELS];
+		bool is_open, overdue;
+	} nums;
+	memset(&nums, 0, sizeof(nums));
+	nums.group = streq(gb, "org") ? row->org_id : streq(gb, "street") ? row->street_id
+	             : streq(gb, "month") ? row->month : 0;
+	nums.flags = row->flags;
+	nums.wdays = row->wdays;
+	memcpy(nums.ratings, row->ratings, sizeof(nums.ratings));
+	nums.is_open = row->is_open;
+	nums.overdue = row->overdue;
+	const char *texts[3] = { group, row->type ? row->type : "", row->state ? row->state : "" };
+	size_t lens[3], len = sizeof(nums);
+	for (int t = 0; t < 3; t++)
+		len += (lens[t] = strlen(texts[t])) + 1;
+	char buf[512];
+	char *k = len <= sizeof(buf) ? buf : arena_alloc(x->tmp, len), *p = k;
+	for (int t = 0; t < 3; t++) {
+		memcpy(p, texts[t], lens[t]);
+		p += lens[t];
+		*p++ = '\x1f';
+	}
+	memcpy(p, &nums, sizeof(nums));
+	bool fresh;
+	size_t i = keyindex_find(&x->shapes, k, len, &fresh);
+	if (fresh) {
+		if (i == x->shape_cap) {
+			size_t cap = x->shape_cap ? 2 * x->shape_cap : 64;
+			acc_shape_t *arr = arena_alloc(x->a, cap * sizeof(*arr));
+			if (i)
+				memcpy(arr, x->shape, i * sizeof(*arr));
+			x->shape = arr;
+			x->shape_cap = cap;
+		}
+		acc_shape_t *s = &x->shape[i];
+		s->f = *row;
+		s->f.type = arena_strdup(x->a, row->type);
+		s->f.state = arena_strdup(x->a, row->state);
+		s->f.category = "";
+		s->key = arena_strdup(x->a, row_key(x->tmp, gb, row));
+		s->n = 0;
+	}
+	x->shape[i].n += x->sign;
+	arena_reset(x->tmp);
 	return 0;
 }
 
@@ -787,6 +860,68 @@ static void finish_group(pa_app_t *app, arena_t *a, const acc_t *x, const acc_gr
 	out->nvalues = n;
 }
 
+/* Adds the aggregates of months [m0, m1] (yyyymm) to x. */
+static int acc_months(store_conn_t *c, acc_t *x, const pa_ind_filter_t *f, int m0, int m1)
+{
+	pa_ind_group_t *gs = NULL;
+	pa_ind_row_t *rows = NULL;
+	size_t ng = 0, nr = 0;
+	int64_t sign = x->sign;
+	x->used_months = true;
+	int rc = store_indicator_month_sums(c, x->a, f, m0, m1, &gs, &ng);
+	for (size_t i = 0; rc == 0 && i < ng; i++) {
+		acc_group_t *g = acc_group(x, gs[i].group ? gs[i].group : "");
+		acc_type(x, gs[i].type);
+		for (int k = 0; k < PA_IND_NCOLS; k++)
+			g->col[k] += sign * gs[i].col[k];
+	}
+	if (rc == 0)
+		rc = store_indicator_metric_sums(c, x->a, f, m0, m1, &rows, &nr);
+	for (size_t i = 0; rc == 0 && i < nr; i++)
+		acc_metric(x, acc_group(x, rows[i].group ? rows[i].group : ""), rows[i].type,
+		           rows[i].metric, sign * rows[i].n);
+	if (rc == 0)
+		rc = store_indicator_days_sums(c, x->a, f, m0, m1, &rows, &nr);
+	for (size_t i = 0; rc == 0 && i < nr; i++) {
+		acc_group_t *g = acc_group(x, rows[i].group ? rows[i].group : "");
+		int64_t d = rows[i].val < 0 ? 0 : rows[i].val > IND_HIST_MAX ? IND_HIST_MAX : rows[i].val;
+		g->hist[d] += sign * rows[i].n;
+	}
+	return rc;
+}
+
+/* Adds days [lo, hi] of one month to x: from their facts, or — when the
+ * month's other days are fewer — as the month's aggregates less the facts of
+ * its other days (the aggregates are the exact sums of the facts, so both
+ * give the same numbers; the second reads fewer rows). */
+static int acc_part_month(store_conn_t *c, acc_t *x, const pa_ind_filter_t *f, int64_t lo,
+                          int64_t hi)
+{
+	int m = month_of_day(lo);
+	int64_t first = month_first_day(m), last = month_first_day(month_next(m)) - 1;
+	if (hi - lo + 1 <= (lo - first) + (last - hi) || month_of_day(hi) != m)
+		return store_facts_scan(c, x->a, f, lo, hi, acc_fact, x);
+	int rc = acc_months(c, x, f, m, m);
+	x->sign = -1;
+	if (rc == 0 && first < lo)
+		rc = store_facts_scan(c, x->a, f, first, lo - 1, acc_fact, x);
+	if (rc == 0 && hi < last)
+		rc = store_facts_scan(c, x->a, f, hi + 1, last, acc_fact, x);
+	x->sign = 1;
+	return rc;
+}
+
+/* Groups in key order: numbers (units, streets, months) by value, names by bytes. */
+static int cmp_group(const void *pa, const void *pb)
+{
+	const char *a = ((const acc_group_t *)pa)->key, *b = ((const acc_group_t *)pb)->key;
+	char *ea, *eb;
+	long long x = strtoll(a, &ea, 10), y = strtoll(b, &eb, 10);
+	if (*a && *b && !*ea && !*eb && x != y)
+		return x < y ? -1 : 1;
+	return strcmp(a, b);
+}
+
 int indicators_compute(pa_app_t *app, arena_t *a, const pa_principal_t *p, const ind_query_t *q,
                        const char *lang, ind_result_t *out, pa_err_t *err)
 {
@@ -802,7 +937,8 @@ int indicators_compute(pa_app_t *app, arena_t *a, const pa_principal_t *p, const
 	int rc = build_filter(app, a, p, q, &f, &vis, &none, err);
 	if (rc < 0)
 		return rc;
-	acc_t x = { .a = a, .group_by = q->group_by, .app = app };
+	acc_t x = { .a = a, .group_by = q->group_by, .app = app, .shapes = KEYINDEX_INIT(a),
+		        .sign = 1 };
 	x.tmp = arena_new();
 	arena_defer(a, (void (*)(void *))arena_free, x.tmp);
 	if (!q->group_by || !*q->group_by)
@@ -829,42 +965,47 @@ int indicators_compute(pa_app_t *app, arena_t *a, const pa_principal_t *p, const
 		bool any_month = last >= 0;
 		int64_t full_from = any_month ? month_first_day(m0) : to_day + 1;
 		int64_t full_to = any_month ? month_first_day(month_next(last)) - 1 : to_day;
-		if (any_month) {
-			pa_ind_group_t *gs = NULL;
-			pa_ind_row_t *rows = NULL;
-			size_t ng = 0, nr = 0;
-			rc = store_indicator_month_sums(c, a, &f, m0, last, &gs, &ng);
-			for (size_t i = 0; rc == 0 && i < ng; i++) {
-				acc_group_t *g = acc_group(&x, gs[i].group ? gs[i].group : "");
-				acc_type(&x, gs[i].type);
-				for (int k = 0; k < PA_IND_NCOLS; k++)
-					g->col[k] += gs[i].col[k];
+		if (any_month)
+			rc = acc_months(c, &x, &f, m0, last);
+		/* the edges (or the whole period when it holds no whole month): the
+		 * part of a month from its facts, or the month less the rest of it */
+		if (!any_month) {
+			/* within one month, or the ends of two */
+			int64_t split = month_first_day(month_next(month_of_day(q->from_day)));
+			if (to_day < split) {
+				rc = acc_part_month(c, &x, &f, q->from_day, to_day);
+			} else {
+				rc = acc_part_month(c, &x, &f, q->from_day, split - 1);
+				if (rc == 0)
+					rc = acc_part_month(c, &x, &f, split, to_day);
 			}
-			if (rc == 0)
-				rc = store_indicator_metric_sums(c, a, &f, m0, last, &rows, &nr);
-			for (size_t i = 0; rc == 0 && i < nr; i++)
-				acc_metric(&x, acc_group(&x, rows[i].group ? rows[i].group : ""), rows[i].type,
-				           rows[i].metric, rows[i].n);
-			if (rc == 0)
-				rc = store_indicator_days_sums(c, a, &f, m0, last, &rows, &nr);
-			for (size_t i = 0; rc == 0 && i < nr; i++) {
-				acc_group_t *g = acc_group(&x, rows[i].group ? rows[i].group : "");
-				int64_t d = rows[i].val < 0 ? 0 : rows[i].val > IND_HIST_MAX ? IND_HIST_MAX
-				                                                             : rows[i].val;
-				g->hist[d] += rows[i].n;
-			}
+			any_month = x.used_months;
+		} else {
+			if (rc == 0 && q->from_day < full_from)
+				rc = acc_part_month(c, &x, &f, q->from_day, full_from - 1);
+			if (rc == 0 && full_to < to_day)
+				rc = acc_part_month(c, &x, &f, full_to + 1, to_day);
 		}
-		/* the edges (or the whole period when it holds no whole month) from the facts */
-		if (rc == 0 && q->from_day < full_from)
-			rc = store_facts_scan(c, a, &f, q->from_day, full_from - 1, acc_fact, &x);
-		if (rc == 0 && any_month && full_to < to_day)
-			rc = store_facts_scan(c, a, &f, full_to + 1, to_day, acc_fact, &x);
 		store_read_end(c);
 		if (rc < 0)
 			return pa_fail(err, rc, rc == PA_EINVAL ? "validation" : "unavailable", NULL,
 			               "could not compute the indicators");
+		for (size_t i = 0; i < x.shapes.n; i++)
+			if (x.shape[i].n)
+				acc_add(&x, x.shape[i].key, &x.shape[i].f, x.shape[i].n);
 		out->exact_from_facts = !any_month;
+		if (q->group_by && *q->group_by) {
+			/* a group whose cases all fell outside the period (kept-at-zero
+			 * aggregate rows, a month less its other days) has nothing to show */
+			size_t k = 0;
+			for (size_t i = 0; i < x.ngroups; i++)
+				if (x.groups[i].col[PA_IND_CASES] != 0)
+					x.groups[k++] = x.groups[i];
+			x.ngroups = k;
+		}
 	}
+	if (x.ngroups > 1)
+		qsort(x.groups, x.ngroups, sizeof(*x.groups), cmp_group);
 	out->groups = arena_zalloc(a, (x.ngroups + 1) * sizeof(ind_group_t));
 	for (size_t i = 0; i < x.ngroups; i++)
 		finish_group(app, a, &x, &x.groups[i], q, lang, &out->groups[i]);

@@ -16,6 +16,7 @@
  * come back as text so that every group_by has one shape.
  */
 #include "base/common.h"
+#include "base/keyindex.h"
 #include "base/strbuf.h"
 #include "store/sqlite_internal.h"
 
@@ -446,81 +447,41 @@ static bool filter_too_large(const pa_ind_filter_t *f)
 	       (!f->all_orgs && f->norgs > STORE_FILTER_IDS_MAX);
 }
 
-int sq_indicator_month_sums(store_conn_t *c, arena_t *a, const pa_ind_filter_t *f,
-                               int month_from, int month_to, pa_ind_group_t **out, size_t *n)
+/* ---- sums by key, in C --------------------------------------------------------------------- */
+
+/* The monthly tables hold one row per (month, type, category, unit, street,
+ * enterprise[, metric | working days]); a query sums a year of them by its
+ * group and type.  A GROUP BY in SQL sorts every row in a temporary b-tree
+ * (most of an indicator request's time, at a million cases); here each row
+ * costs one probe of a keyindex (base/keyindex.h) on its key
+ * "group\x1ftype[\x1fthird]".  The sums come in the order of their first
+ * rows (core/indicators.c sorts the groups it answers with). */
+
+/* Column i of the current row as text, "" for NULL. */
+static const char *col_text(sqlite3_stmt *st, int i, size_t *len)
 {
-	const char *g = group_expr(f->group_by);
-	if (!g || filter_too_large(f))
-		return PA_EINVAL;
-	strbuf_t sb = STRBUF_INIT;
-	strbuf_addf(&sb, "SELECT %s, type", g);
-	for (int i = 0; i < PA_IND_NCOLS; i++)
-		strbuf_addf(&sb, ", SUM(%s)", ind_cols[i]);
-	strbuf_adds(&sb, " FROM indicator_month WHERE month BETWEEN ? AND ?");
-	where_filter(&sb, f, true, true);
-	strbuf_adds(&sb, " GROUP BY 1, 2");
-	sqlite3_stmt *st;
-	int rc = sq_stmt_dyn(c, sb.buf, sb.len, &st);
-	strbuf_release(&sb);
-	if (rc < 0)
-		return rc;
-	sq_bind_t b = SQ_BIND(st);
-	sq_bind_int(&b, month_from);
-	sq_bind_int(&b, month_to);
-	bind_filter(&b, f, true, true);
-	if (b.rc) {
-		sq_done(st);
-		return sq_bind_error(c, b.rc, NULL);
-	}
-	pa_ind_group_t *arr = NULL;
-	size_t cnt = 0, cap = 0;
-	while ((rc = sq_step(c, st, NULL)) == SQ_ROW) {
-		arr = sq_grow(a, arr, cnt, &cap, sizeof(*arr));
-		sq_row_t r = SQ_ROW_READER(st, a);
-		arr[cnt].group = sq_col_text(&r);
-		arr[cnt].type = sq_col_text(&r);
-		for (int i = 0; i < PA_IND_NCOLS; i++)
-			arr[cnt].col[i] = sq_col_int(&r);
-		cnt++;
-	}
-	sq_done(st);
-	if (rc < 0)
-		return rc;
-	*out = arr;
-	*n = cnt;
-	return 0;
+	const char *t = (const char *)sqlite3_column_text(st, i);
+	*len = t ? (size_t)sqlite3_column_bytes(st, i) : 0;
+	return t ? t : "";
 }
 
-static int collect_rows(store_conn_t *c, sqlite3_stmt *st, arena_t *a, bool metric,
-                        pa_ind_row_t **out, size_t *n)
+/* The key of the current row's first `parts` columns (group, type[, third]). */
+static const char *row_key(sqlite3_stmt *st, int parts, strbuf_t *key)
 {
-	pa_ind_row_t *arr = NULL;
-	size_t cnt = 0, cap = 0;
-	int rc;
-	while ((rc = sq_step(c, st, NULL)) == SQ_ROW) {
-		arr = sq_grow(a, arr, cnt, &cap, sizeof(*arr));
-		sq_row_t r = SQ_ROW_READER(st, a);
-		arr[cnt].group = sq_col_text(&r);
-		arr[cnt].type = sq_col_text(&r);
-		if (metric)
-			arr[cnt].metric = sq_col_text(&r);
-		else
-			arr[cnt].val = sq_col_int(&r);
-		arr[cnt].n = sq_col_int(&r);
-		cnt++;
+	strbuf_reset(key);
+	for (int i = 0; i < parts; i++) {
+		size_t len;
+		const char *t = col_text(st, i, &len);
+		if (i)
+			strbuf_addch(key, '\x1f');
+		strbuf_add(key, t, len);
 	}
-	sq_done(st);
-	if (rc < 0)
-		return rc;
-	*out = arr;
-	*n = cnt;
-	return 0;
+	return key->buf;
 }
 
-/* SUM(n) of a monthly aggregate table by group, type and its third key
- * (metric name or working days): the two month tables read the same way. */
-static int month_sums(store_conn_t *c, arena_t *a, const pa_ind_filter_t *f, const char *cols,
-                      int month_from, int month_to, bool named, pa_ind_row_t **out, size_t *n)
+/* "SELECT <group>, <cols> FROM <table> WHERE month BETWEEN ? AND ? AND <filter>", bound. */
+static int month_rows(store_conn_t *c, const pa_ind_filter_t *f, const char *cols,
+                      int month_from, int month_to, sqlite3_stmt **st)
 {
 	const char *g = group_expr(f->group_by);
 	if (!g || filter_too_large(f))
@@ -528,34 +489,117 @@ static int month_sums(store_conn_t *c, arena_t *a, const pa_ind_filter_t *f, con
 	strbuf_t sb = STRBUF_INIT;
 	strbuf_addf(&sb, "SELECT %s, %s WHERE month BETWEEN ? AND ?", g, cols);
 	where_filter(&sb, f, true, true);
-	strbuf_adds(&sb, " GROUP BY 1, 2, 3");
-	sqlite3_stmt *st;
-	int rc = sq_stmt_dyn(c, sb.buf, sb.len, &st);
+	int rc = sq_stmt_dyn(c, sb.buf, sb.len, st);
 	strbuf_release(&sb);
 	if (rc < 0)
 		return rc;
-	sq_bind_t b = SQ_BIND(st);
+	sq_bind_t b = SQ_BIND(*st);
 	sq_bind_int(&b, month_from);
 	sq_bind_int(&b, month_to);
 	bind_filter(&b, f, true, true);
 	if (b.rc) {
-		sq_done(st);
+		sq_done(*st);
 		return sq_bind_error(c, b.rc, NULL);
 	}
-	return collect_rows(c, st, a, named, out, n);
+	return 0;
+}
+
+int sq_indicator_month_sums(store_conn_t *c, arena_t *a, const pa_ind_filter_t *f,
+                               int month_from, int month_to, pa_ind_group_t **out, size_t *n)
+{
+	strbuf_t cols = STRBUF_INIT;
+	strbuf_adds(&cols, "type");
+	for (int i = 0; i < PA_IND_NCOLS; i++)
+		strbuf_addf(&cols, ", %s", ind_cols[i]);
+	strbuf_adds(&cols, " FROM indicator_month");
+	sqlite3_stmt *st;
+	int rc = month_rows(c, f, cols.buf, month_from, month_to, &st);
+	strbuf_release(&cols);
+	if (rc < 0)
+		return rc;
+	keyindex_t ix = KEYINDEX_INIT(a);
+	strbuf_t key = STRBUF_INIT;
+	pa_ind_group_t *arr = NULL;
+	size_t cap = 0;
+	while ((rc = sq_step(c, st, NULL)) == SQ_ROW) {
+		bool fresh;
+		size_t i = keyindex_find(&ix, row_key(st, 2, &key), key.len, &fresh);
+		if (fresh) {
+			arr = sq_grow(a, arr, i, &cap, sizeof(*arr));
+			size_t len;
+			const char *t = col_text(st, 0, &len);
+			arr[i].group = arena_strndup(a, t, len);
+			t = col_text(st, 1, &len);
+			arr[i].type = arena_strndup(a, t, len);
+			memset(arr[i].col, 0, sizeof(arr[i].col));
+		}
+		for (int k = 0; k < PA_IND_NCOLS; k++)
+			arr[i].col[k] += sqlite3_column_int64(st, 2 + k);
+	}
+	sq_done(st);
+	strbuf_release(&key);
+	if (rc < 0)
+		return rc;
+	*out = arr;
+	*n = ix.n;
+	return 0;
+}
+
+/* The sums of a monthly table by group, type and its third key (metric name
+ * or working days): the two tables read the same way. */
+static int month_sums(store_conn_t *c, arena_t *a, const pa_ind_filter_t *f, const char *cols,
+                      int month_from, int month_to, bool named, pa_ind_row_t **out, size_t *n)
+{
+	sqlite3_stmt *st;
+	int rc = month_rows(c, f, cols, month_from, month_to, &st);
+	if (rc < 0)
+		return rc;
+	keyindex_t ix = KEYINDEX_INIT(a);
+	strbuf_t key = STRBUF_INIT;
+	pa_ind_row_t *arr = NULL;
+	size_t cap = 0;
+	while ((rc = sq_step(c, st, NULL)) == SQ_ROW) {
+		bool fresh;
+		size_t i = keyindex_find(&ix, row_key(st, 3, &key), key.len, &fresh);
+		if (fresh) {
+			arr = sq_grow(a, arr, i, &cap, sizeof(*arr));
+			size_t len;
+			const char *t = col_text(st, 0, &len);
+			arr[i].group = arena_strndup(a, t, len);
+			t = col_text(st, 1, &len);
+			arr[i].type = arena_strndup(a, t, len);
+			arr[i].metric = NULL;
+			arr[i].val = 0;
+			if (named) {
+				t = col_text(st, 2, &len);
+				arr[i].metric = arena_strndup(a, t, len);
+			} else {
+				arr[i].val = sqlite3_column_int64(st, 2);
+			}
+			arr[i].n = 0;
+		}
+		arr[i].n += sqlite3_column_int64(st, 3);
+	}
+	sq_done(st);
+	strbuf_release(&key);
+	if (rc < 0)
+		return rc;
+	*out = arr;
+	*n = ix.n;
+	return 0;
 }
 
 int sq_indicator_metric_sums(store_conn_t *c, arena_t *a, const pa_ind_filter_t *f,
                                 int month_from, int month_to, pa_ind_row_t **out, size_t *n)
 {
-	return month_sums(c, a, f, "type, metric, SUM(n) FROM indicator_metric", month_from, month_to,
+	return month_sums(c, a, f, "type, metric, n FROM indicator_metric", month_from, month_to,
 	                  true, out, n);
 }
 
 int sq_indicator_days_sums(store_conn_t *c, arena_t *a, const pa_ind_filter_t *f,
                               int month_from, int month_to, pa_ind_row_t **out, size_t *n)
 {
-	return month_sums(c, a, f, "type, wdays, SUM(n) FROM indicator_days", month_from, month_to,
+	return month_sums(c, a, f, "type, wdays, n FROM indicator_days", month_from, month_to,
 	                  false, out, n);
 }
 
@@ -581,16 +625,38 @@ int sq_facts_scan(store_conn_t *c, arena_t *a, const pa_ind_filter_t *f, int64_t
 		return sq_bind_error(c, b.rc, NULL);
 	}
 	(void)a;
-	arena_t *row_arena = arena_new();
 	while ((rc = sq_step(c, st, NULL)) == SQ_ROW) {
+		/* the texts are the statement's own (valid until the next step): fn
+		 * copies what it keeps, and a scan reads tens of thousands of rows */
 		pa_facts_t row;
-		read_facts(st, row_arena, &row);
-		rc = fn(ctx, &row);
-		arena_reset(row_arena);
-		if (rc < 0)
+		int i = 0;
+		row.case_id = sqlite3_column_int64(st, i++);
+		row.type = (const char *)sqlite3_column_text(st, i++);
+		row.category = (const char *)sqlite3_column_text(st, i++);
+		row.org_id = sqlite3_column_int64(st, i++);
+		row.street_id = sqlite3_column_int64(st, i++);
+		row.assignee_id = sqlite3_column_int64(st, i++);
+		row.enterprise = sqlite3_column_int64(st, i++) != 0;
+		row.day = sqlite3_column_int64(st, i++);
+		row.month = (int)sqlite3_column_int64(st, i++);
+		row.state = (const char *)sqlite3_column_text(st, i++);
+		row.due_at = sqlite3_column_int64(st, i++);
+		row.is_open = sqlite3_column_int64(st, i++) != 0;
+		row.overdue = sqlite3_column_int64(st, i++) != 0;
+		row.flags = sqlite3_column_int64(st, i++);
+		row.wdays = (int)sqlite3_column_int64(st, i++);
+		for (int k = 0; k < PA_RATING_LEVELS; k++)
+			row.ratings[k] = (int)sqlite3_column_int64(st, i++);
+		row.closed_day = sqlite3_column_int64(st, i++);
+		if (!row.type)
+			row.type = "";
+		if (!row.category)
+			row.category = "";
+		if (!row.state)
+			row.state = "";
+		if ((rc = fn(ctx, &row)) < 0)
 			break;
 	}
-	arena_free(row_arena);
 	sq_done(st);
 	return rc < 0 ? rc : 0;
 }
@@ -690,6 +756,7 @@ int sq_workload(store_conn_t *c, arena_t *a, bool all_orgs, const pa_id_t *orgs,
 	            "CASE WHEN week = ?3 + 3 THEN n ELSE 0 END FROM indicator_closed "
 	            "WHERE week BETWEEN ?3 AND ?3 + 3%s "
 	            "UNION ALL SELECT owner_org_id, %s, 0, 1, 0, 0, 0, 0, 0 FROM cases "
+	            "INDEXED BY cases_due_pending "
 	            "WHERE is_open = 1 AND overdue = 0 AND due_at > ?1 AND due_at <= ?2%s"
 	            ") x LEFT JOIN users u ON u.id = x.a GROUP BY 1, 2 "
 	            "HAVING SUM(o) + SUM(w0) + SUM(w1) + SUM(w2) + SUM(w3) > 0 ORDER BY 1, 2",

@@ -717,6 +717,16 @@ static const char migration_17[] =
 	"  GROUP BY month, type, category, org_id, street_id, enterprise,\n"
 	"           CASE WHEN wdays > 1000 THEN 1000 ELSE wdays END;\n";
 
+/* The timer's work list carries each case's unit and assignee too: the
+ * workload's "due soon" (open, not yet overdue, due within days) is a range
+ * of this index, and read from it alone it is one page walk — reading each
+ * case's row for its unit cost 60-100 ms at a million cases (13 000 rows
+ * due within three days).  The timer's order (due_at, id) is unchanged. */
+static const char migration_18[] =
+	"DROP INDEX cases_due_pending;\n"
+	"CREATE INDEX cases_due_pending ON cases(due_at, id, owner_org_id, assignee_id)\n"
+	"  WHERE is_open = 1 AND overdue = 0;\n";
+
 const char *const sq_migrations[] = {
 	NULL,         /* version 0: empty database */
 	migration_1,
@@ -736,6 +746,7 @@ const char *const sq_migrations[] = {
 	migration_15, /* case participants, for the participants' inboxes; records by kind */
 	migration_16, /* search_grams with a one-character prefix index */
 	migration_17, /* indicator_days by category and enterprise */
+	migration_18, /* cases_due_pending covers the workload's due-soon counts */
 };
 
 const int sq_schema_latest = (int)ARRAY_SIZE(sq_migrations) - 1;

@@ -873,15 +873,15 @@ typedef struct pa_ind_row {
 } pa_ind_row_t;
 
 /* Sums over months [month_from, month_to] (yyyymm) by (group, type): the counters, the
- * named metrics, and the handling-time histogram (which has no category or enterprise
- * dimension: PA_EINVAL when f filters or groups by them). */
+ * named metrics, and the handling-time histogram (by working days).  In no set order. */
 int store_indicator_month_sums(store_conn_t *c, arena_t *a, const pa_ind_filter_t *f,
                                int month_from, int month_to, pa_ind_group_t **out, size_t *n);
 int store_indicator_metric_sums(store_conn_t *c, arena_t *a, const pa_ind_filter_t *f,
                                 int month_from, int month_to, pa_ind_row_t **out, size_t *n);
 int store_indicator_days_sums(store_conn_t *c, arena_t *a, const pa_ind_filter_t *f,
                               int month_from, int month_to, pa_ind_row_t **out, size_t *n);
-/* Calls fn for every facts row registered on local days [day_from, day_to] matching f. */
+/* Calls fn for every facts row registered on local days [day_from, day_to] matching f.
+ * The row's texts live until fn returns: fn copies what it keeps. */
 int store_facts_scan(store_conn_t *c, arena_t *a, const pa_ind_filter_t *f, int64_t day_from,
                      int64_t day_to, int (*fn)(void *ctx, const pa_facts_t *row), void *ctx);
 /* The cases behind a number: facts rows on days [day_from, day_to] matching f with

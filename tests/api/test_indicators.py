@@ -157,6 +157,14 @@ class Indicators(H.ApiTestCase):
         self.check_expected(v)
         _, v = self.numbers(**{"from": "2026-09-16", "to": "2026-09-16"})
         self.check_expected(v)
+        # 20 days of September: its aggregates less the facts of 09-21…30
+        _, v = self.numbers(**{"from": "2026-09-01", "to": "2026-09-20"})
+        self.check_expected(v)
+        groups, _ = self.numbers(group_by="org", **{"from": "2026-09-01", "to": "2026-09-20"})
+        per = {g["key"]: {i["name"]: i for i in g["indicators"]} for g in groups}
+        self.assertEqual(per[str(self.org["district-housing"])]["cases"]["numerator"], 1)
+        self.assertEqual(per[str(self.org["district-xfj"])]["cases"]["numerator"], 3)
+        self.assertTrue(all(g["indicators"][0]["numerator"] > 0 for g in groups), groups)
         _, v = self.numbers(**{"from": "2026-09-17", "to": "2026-12-31"})
         self.assertEqual(v["cases"]["numerator"], 0)
         self.assertIsNone(v["on_time_acceptance"]["value"])
@@ -191,6 +199,8 @@ class Indicators(H.ApiTestCase):
         per = {g["key"]: {i["name"]: i for i in g["indicators"]} for g in groups}
         self.assertEqual(per[str(self.org["district-housing"])]["cases"]["numerator"], 1)
         self.assertEqual(per[str(self.org["district-xfj"])]["cases"]["numerator"], 3)
+        keys = [int(g["key"]) for g in groups]
+        self.assertEqual(keys, sorted(keys))   # units in id order
 
     def test_visibility(self):
         _, v = self.numbers(client=self.housing)

@@ -9,6 +9,7 @@
 
 #include "base/common.h"
 #include "base/clock.h"
+#include "base/keyindex.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -122,6 +123,38 @@ static void test_err(void **state)
 	assert_string_equal(pa_strerror(PA_ECONFLICT), "ECONFLICT");
 }
 
+static void test_keyindex(void **state)
+{
+	(void)state;
+	arena_t *a = arena_new();
+	keyindex_t ix = KEYINDEX_INIT(a);
+	bool fresh;
+	/* keys are bytes: a NUL inside one does not end it */
+	assert_int_equal(keyindex_find(&ix, "a\0b", 3, &fresh), 0);
+	assert_true(fresh);
+	assert_int_equal(keyindex_find(&ix, "a\0c", 3, &fresh), 1);
+	assert_true(fresh);
+	assert_int_equal(keyindex_find(&ix, "a", 1, &fresh), 2);
+	assert_true(fresh);
+	assert_int_equal(keyindex_find(&ix, "a\0b", 3, &fresh), 0);
+	assert_false(fresh);
+	assert_int_equal(keyindex_find(&ix, "", 0, &fresh), 3);
+	assert_true(fresh);
+	/* through several growths: every key keeps its number, in first-seen order */
+	char key[32];
+	for (int round = 0; round < 2; round++)
+		for (int i = 0; i < 5000; i++) {
+			int len = snprintf(key, sizeof(key), "k%d", i);
+			size_t n = keyindex_find(&ix, key, (size_t)len, &fresh);
+			assert_int_equal(n, (size_t)i + 4);
+			assert_int_equal(fresh, round == 0);
+		}
+	assert_int_equal(ix.n, 5004);
+	assert_memory_equal(ix.keys[1], "a\0c", 4);
+	assert_string_equal(ix.keys[4 + 4321], "k4321");
+	arena_free(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -130,6 +163,7 @@ int main(void)
 		cmocka_unit_test(test_time),
 		cmocka_unit_test(test_time_format_matches_gmtime),
 		cmocka_unit_test(test_err),
+		cmocka_unit_test(test_keyindex),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
