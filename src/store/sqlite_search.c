@@ -18,14 +18,18 @@
  * term becomes an FTS5 string — the text between double quotes with every
  * quote doubled, so nothing a user types is ever FTS5 syntax: long terms on
  * search_text, short ones on search_grams ("电梯", or the prefix "电" * for
- * one character).  The table of the long terms (else the grams) drives the
- * query: its matches are read newest case first (ORDER BY rowid DESC, which
- * FTS5 serves without sorting), joined to `cases` by primary key (CROSS
- * JOIN keeps that order), filtered by the case filter's WHERE (shared with
- * the case list, sqlite_cases.c) and by the other table's terms for the same
- * rowid, and cut at the window.  So the cost is bounded by the window and by
- * how many matches the filter rejects, never by how many cases match in all;
- * the window's rows are ranked here by BM25 and paged.
+ * one character).  When a query has both, its long terms that are runs of
+ * word characters go to search_grams too, as phrases of their bigrams
+ * ("噪音扰民" → "噪音 音扰 扰民"), so that one MATCH intersects the posting
+ * lists of every term.  The table of the long terms (else the grams) drives
+ * the query: its matches are read newest case first (ORDER BY rowid DESC,
+ * which FTS5 serves without sorting), joined to `cases` by primary key
+ * (CROSS JOIN keeps that order), filtered by the case filter's WHERE (shared
+ * with the case list, sqlite_cases.c) and, for short terms beside a long
+ * term with punctuation or spaces, by the grams of the same row, and cut at
+ * the window.  So the cost is bounded by the window and by how many matches
+ * the filters reject, never by how many cases match in all; the window's
+ * rows are ranked here by BM25 and paged.
  */
 #include "base/common.h"
 #include "base/grams.h"
@@ -166,8 +170,41 @@ static void fts_string(strbuf_t *sb, const char *s)
 	strbuf_addch(sb, '"');
 }
 
-/* The expression of q's short (is_short) or long terms; false when none. */
-static bool match_expr(const pa_search_query_t *q, bool is_short, strbuf_t *sb)
+/* A long term as a phrase of search_grams: the bigrams of its characters
+ * ("噪音扰民" → "噪音 音扰 扰民"), which follow each other in a row's grams
+ * exactly where the text holds the term — inside one run of word
+ * characters, as every character of the term is one.  False when the term
+ * holds another character (a space, punctuation: it spans runs). */
+static bool grams_phrase(const char *term, strbuf_t *sb)
+{
+	const unsigned char *s = (const unsigned char *)term;
+	size_t len = strlen(term);
+	for (size_t i = 0; i < len;) {
+		uint32_t cp;
+		i += utf8_decode(s + i, len - i, &cp);
+		if (cp == GRAMS_INVALID || !grams_word_char(grams_fold(cp)))
+			return false;
+	}
+	strbuf_t g = STRBUF_INIT;
+	grams_of(term, len, &g);
+	/* the last token is the run's closing unigram: not part of the phrase */
+	size_t end = g.len;
+	while (end > 0 && g.buf[end - 1] != ' ')
+		end--;
+	bool ok = end > 0;
+	if (ok) {
+		strbuf_addch(sb, '"');
+		strbuf_add(sb, g.buf, end - 1);
+		strbuf_addch(sb, '"');
+	}
+	strbuf_release(&g);
+	return ok;
+}
+
+/* The expression of q's short (is_short) or long terms; false when none.
+ * With as_grams, the long terms as phrases of search_grams (grams_phrase);
+ * false when one cannot be. */
+static bool match_expr(const pa_search_query_t *q, bool is_short, bool as_grams, strbuf_t *sb)
 {
 	size_t k = 0;
 	for (size_t i = 0; i < q->nterms; i++) {
@@ -176,6 +213,11 @@ static bool match_expr(const pa_search_query_t *q, bool is_short, strbuf_t *sb)
 			continue;
 		if (k++)
 			strbuf_adds(sb, q->any ? " OR " : " AND ");
+		if (as_grams && !is_short) {
+			if (!grams_phrase(t->text, sb))
+				return false;
+			continue;
+		}
 		fts_string(sb, t->text);
 		if (is_short) {
 			/* one character: every gram it begins */
@@ -223,22 +265,39 @@ int sq_case_search(store_conn_t *c, arena_t *a, const pa_search_query_t *q,
 	if (!f->all_orgs && f->nvisible == 0)
 		return 0;
 	strbuf_t long_m = STRBUF_INIT, short_m = STRBUF_INIT;
-	bool has_long = match_expr(q, false, &long_m);
-	bool has_short = match_expr(q, true, &short_m);
+	bool has_long = match_expr(q, false, false, &long_m);
+	bool has_short = match_expr(q, true, false, &short_m);
 	if (q->any && has_long && has_short) {
 		strbuf_release(&long_m);
 		strbuf_release(&short_m);
 		return PA_EINVAL;  /* ANY takes terms of one kind */
 	}
-	const char *drive = has_long ? "search_text" : "search_grams";
-	bool mixed = has_long && has_short;
+	/* Long and short terms together: all of them on search_grams when every
+	 * long term is a run of word characters (its bigrams as a phrase) — one
+	 * MATCH whose posting lists FTS5 intersects, newest first, however
+	 * common each term is alone. */
+	bool all_grams = false;
+	if (has_long && has_short) {
+		strbuf_t g = STRBUF_INIT;
+		if (match_expr(q, false, true, &g)) {
+			strbuf_reset(&long_m);
+			strbuf_add(&long_m, short_m.buf, short_m.len);
+			strbuf_adds(&long_m, " AND ");
+			strbuf_add(&long_m, g.buf, g.len);
+			all_grams = true;
+			has_long = true;
+		}
+		strbuf_release(&g);
+	}
+	const char *drive = has_long && !all_grams ? "search_text" : "search_grams";
+	bool mixed = has_long && has_short && !all_grams;
 	struct list_query sq;
 	sq_query_init(&sq, SQ_FILTER_PARAMS(f) + 4 + STORE_SEARCH_TERMS_MAX);
-	/* Long and short terms together: the long ones drive (search_text), and
-	 * each short one is looked for among the grams of the same row's text —
-	 * the tokens search_grams holds for it, made again by pa_grams() — rather
-	 * than by a MATCH on search_grams per row, which reads the short term's
-	 * whole posting list for every candidate. */
+	/* Otherwise (a long term with a space or punctuation) the long ones drive
+	 * (search_text), and each short one is looked for among the grams of the
+	 * same row's text — the tokens search_grams holds for it, made again by
+	 * pa_grams() — rather than by a MATCH on search_grams per row, which
+	 * reads the short term's whole posting list for every candidate. */
 	strbuf_addf(&sq.sql,
 	            "SELECT " SQ_CASE_COLS ", s.r FROM (SELECT rowid AS sid, "
 	            "bm25(%s, 10.0, 1.0, 0.5) AS r%s FROM %s WHERE %s MATCH ? ORDER BY rowid DESC) AS s "

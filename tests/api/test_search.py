@@ -97,6 +97,13 @@ class SearchTest(H.ApiTestCase):
         self.assertEqual(self.ids("KTV 灯"), [])
         self.assertEqual(self.ids("street 灯"), [CASES["lamp"]])
         self.assertEqual(self.ids("street 灯路"), [])
+        # a long term with a space beside a short one (the grams of each candidate)
+        self.assertEqual(self.ids('"Gate 5" 灯'), [CASES["lamp"]])
+        self.assertEqual(self.ids('"Gate 5" 噪'), [])
+        # long and short terms in one MATCH of the gram index: runs of word characters
+        self.assertEqual(self.ids("噪音扰民 楼下"), [CASES["noise"]])
+        self.assertEqual(self.ids("噪音扰民 路灯"), [])
+        self.assertEqual(self.ids("扰民楼 楼下"), [])   # a long term is adjacent characters
 
     # ---- punctuation and quotes ---------------------------------------------------
 
