@@ -10,7 +10,7 @@ libmicrohttpd-dev libsqlite3-dev libjansson-dev libsodium-dev libyaml-dev
 libcmocka-dev libcurl4-openssl-dev python3 python3-yaml sqlite3 ca-certificates
 chromium fonts-noto-cjk
 libcairo2-dev libpango1.0-dev libqrencode-dev libqpdf-dev poppler-utils
-libxlsxwriter-dev python3-openpyxl
+libxlsxwriter-dev python3-openpyxl zlib1g-dev
 wrk curl
 libpq-dev postgresql-15 postgresql-client-15 postgresql-contrib"
 

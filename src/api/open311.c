@@ -42,6 +42,8 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <strings.h>
+#include <zlib.h>
 
 #define O3_SPEC "http://wiki.open311.org/GeoReport_v2"
 #define O3_DEPTH 8
@@ -52,6 +54,7 @@
 #define OPEN311_CACHE_ENTRY_MAX (2 * 1024 * 1024) /* a larger body is not kept */
 #define OPEN311_CACHE_MAX_AGE 2                    /* seconds an answer is served */
 #define OPEN311_CACHE_KEY_MAX 4096                 /* bytes of path + query + language */
+#define OPEN311_GZIP_MIN 1024                      /* a smaller body is sent as it is */
 
 /* ---- the response cache (see the top of the file) ------------------------------------------- */
 
@@ -64,17 +67,26 @@ typedef struct o3_cached {
 	bool xml;
 	char *body;
 	size_t len;
+	char *gz;                /* the body gzipped, made on the first hit that accepts it */
+	size_t gz_len;
+	/* one answer made at a time per key (see o3_cached_get) */
+	bool filling;
+	uint64_t fill_hash;
+	int64_t fill_generation;
 } o3_cached_t;
 
 static o3_cached_t o3_cache[OPEN311_CACHE_SLOTS];
 static pthread_mutex_t o3_cache_mu[OPEN311_CACHE_LOCKS];
+static pthread_cond_t o3_cache_cv[OPEN311_CACHE_LOCKS];
 static pthread_once_t o3_cache_once = PTHREAD_ONCE_INIT;
 static atomic_size_t o3_cache_bytes;
 
 static void o3_cache_init(void)
 {
-	for (size_t i = 0; i < OPEN311_CACHE_LOCKS; i++)
+	for (size_t i = 0; i < OPEN311_CACHE_LOCKS; i++) {
 		pthread_mutex_init(&o3_cache_mu[i], NULL);
+		pthread_cond_init(&o3_cache_cv[i], NULL);
+	}
 }
 
 /* The key: path, language and every query pair as sent; NULL when too long. */
@@ -112,29 +124,125 @@ static int64_t o3_generation(http_req_t *req)
 	return commits;
 }
 
-/* Answers from the cache when it holds a fresh answer for the key. */
-static bool o3_cache_get(http_req_t *req, http_resp_t *resp, const char *key, size_t key_len,
-                         uint64_t hash, int64_t generation)
+/* Whether the client takes a gzip body: "gzip" among Accept-Encoding's
+ * codings, not with q=0 (RFC 9110 12.5.3). */
+static bool o3_accepts_gzip(const http_req_t *req)
 {
-	pthread_once(&o3_cache_once, o3_cache_init);
+	const char *ae = http_header(req, "Accept-Encoding");
+	while (ae && *ae) {
+		while (*ae == ' ' || *ae == '\t' || *ae == ',')
+			ae++;
+		size_t n = strcspn(ae, ",;");
+		bool gzip = n == 4 && strncasecmp(ae, "gzip", 4) == 0;
+		ae += n;
+		bool q0 = false;
+		if (*ae == ';') {
+			size_t m = strcspn(ae, ",");
+			const char *q = ae + 1;
+			while (*q == ' ' || *q == '\t')
+				q++;
+			if ((q[0] == 'q' || q[0] == 'Q') && q[1] == '=') {
+				q0 = true;  /* q=0, q=0.0, q=0.00 … */
+				for (const char *d = q + 2; d < ae + m && *d != ' ' && *d != '\t'; d++)
+					if (*d != '0' && *d != '.')
+						q0 = false;
+			}
+			ae += m;
+		}
+		if (gzip)
+			return !q0;
+	}
+	return false;
+}
+
+/* body gzipped into a malloc'd buffer; NULL when zlib fails. */
+static char *o3_gzip(const char *body, size_t len, size_t *out_len)
+{
+	z_stream z;
+	memset(&z, 0, sizeof(z));
+	/* 15 + 16: a gzip wrapper (RFC 1952), not zlib's */
+	if (deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+		return NULL;
+	size_t cap = deflateBound(&z, (uLong)len);
+	char *out = xmalloc(cap);
+	z.next_in = (Bytef *)body;
+	z.avail_in = (uInt)len;
+	z.next_out = (Bytef *)out;
+	z.avail_out = (uInt)cap;
+	int zr = deflate(&z, Z_FINISH);
+	*out_len = cap - z.avail_out;
+	deflateEnd(&z);
+	if (zr != Z_STREAM_END) {
+		free(out);
+		return NULL;
+	}
+	return out;
+}
+
+static bool o3_entry_fresh(const o3_cached_t *e, const char *key, size_t key_len, uint64_t hash,
+                           int64_t generation, pa_time_t now)
+{
+	return e->key && e->hash == hash && e->key_len == key_len && e->generation == generation &&
+	       now >= e->made_at && now - e->made_at < OPEN311_CACHE_MAX_AGE &&
+	       memcmp(e->key, key, key_len) == 0;
+}
+
+static void o3_answer(http_resp_t *resp, bool xml, const char *body, size_t len, bool gz)
+{
+	http_resp_text(resp, 200, xml ? "text/xml; charset=utf-8" : "application/json; charset=utf-8",
+	               body, len);
+	if (gz)
+		http_resp_header(resp, "Content-Encoding", "gzip");
+	http_resp_header(resp, "Vary", "Accept-Encoding");
+}
+
+/* Answers from the cache when it holds a fresh answer for the key.  With
+ * gzip, the gzipped body (made here once per kept answer, outside the lock). */
+static bool o3_cache_get(http_resp_t *resp, const char *key, size_t key_len, uint64_t hash,
+                         int64_t generation, bool gzip)
+{
 	size_t slot = hash % OPEN311_CACHE_SLOTS;
 	pthread_mutex_t *mu = &o3_cache_mu[slot % OPEN311_CACHE_LOCKS];
-	bool hit = false;
 	pa_time_t now = pa_now();
 	pthread_mutex_lock(mu);
 	o3_cached_t *e = &o3_cache[slot];
-	if (e->key && e->hash == hash && e->key_len == key_len && e->generation == generation &&
-	    now >= e->made_at && now - e->made_at < OPEN311_CACHE_MAX_AGE &&
-	    memcmp(e->key, key, key_len) == 0) {
-		http_resp_text(resp, 200,
-		               e->xml ? "text/xml; charset=utf-8" : "application/json; charset=utf-8",
-		               e->body, e->len);
-		hit = true;
+	if (!o3_entry_fresh(e, key, key_len, hash, generation, now)) {
+		pthread_mutex_unlock(mu);
+		return false;
 	}
+	bool xml = e->xml;
+	if (!gzip || e->len < OPEN311_GZIP_MIN || e->gz) {
+		bool gz = gzip && e->gz;
+		o3_answer(resp, xml, gz ? e->gz : e->body, gz ? e->gz_len : e->len, gz);
+		pthread_mutex_unlock(mu);
+		return true;
+	}
+	/* the first hit that takes gzip: compress a copy, keep it if the answer is still there */
+	pa_time_t made_at = e->made_at;
+	char *plain = xmalloc(e->len);
+	size_t len = e->len;
+	memcpy(plain, e->body, len);
 	pthread_mutex_unlock(mu);
-	return hit;
+	size_t gz_len = 0;
+	char *gz = o3_gzip(plain, len, &gz_len);
+	o3_answer(resp, xml, gz ? gz : plain, gz ? gz_len : len, gz != NULL);
+	free(plain);
+	if (gz) {
+		pthread_mutex_lock(mu);
+		if (!e->gz && e->made_at == made_at && o3_entry_fresh(e, key, key_len, hash, generation, now) &&
+		    atomic_load(&o3_cache_bytes) + gz_len <= OPEN311_CACHE_BYTES) {
+			e->gz = gz;
+			e->gz_len = gz_len;
+			atomic_fetch_add(&o3_cache_bytes, gz_len);
+			gz = NULL;
+		}
+		pthread_mutex_unlock(mu);
+		free(gz);
+	}
+	return true;
 }
 
+/* Keeps resp's answer in the slot (when it is a 200 worth keeping). */
 static void o3_cache_put(const http_resp_t *resp, const char *key, size_t key_len, uint64_t hash,
                          int64_t generation, pa_time_t made_at)
 {
@@ -154,20 +262,34 @@ static void o3_cache_put(const http_resp_t *resp, const char *key, size_t key_le
 	pthread_mutex_t *mu = &o3_cache_mu[slot % OPEN311_CACHE_LOCKS];
 	pthread_mutex_lock(mu);
 	o3_cached_t *e = &o3_cache[slot];
-	char *old_key = e->key, *old_body = e->body;
-	size_t old_len = e->len;
-	*e = (o3_cached_t){ .hash = hash, .key = k, .key_len = key_len, .generation = generation,
-		                .made_at = made_at, .xml = strncmp(resp->content_type, "text/xml", 8) == 0,
-		                .body = body, .len = len };
+	char *old_key = e->key, *old_body = e->body, *old_gz = e->gz;
+	size_t old_len = e->len + e->gz_len;
+	e->hash = hash;
+	e->key = k;
+	e->key_len = key_len;
+	e->generation = generation;
+	e->made_at = made_at;
+	e->xml = strncmp(resp->content_type, "text/xml", 8) == 0;
+	e->body = body;
+	e->len = len;
+	e->gz = NULL;
+	e->gz_len = 0;
 	atomic_fetch_add(&o3_cache_bytes, len);
 	if (old_key)
 		atomic_fetch_sub(&o3_cache_bytes, old_len);
 	pthread_mutex_unlock(mu);
 	free(old_key);
 	free(old_body);
+	free(old_gz);
 }
 
-/* Runs a GET handler through the cache. */
+/* Runs a GET handler through the cache.  One answer per key is made at a
+ * time: a request that misses while another is making the same key's answer
+ * for the same commit count waits for it rather than reading and rendering
+ * the same rows again (a list of 1000 requests costs tens of milliseconds;
+ * when the answer aged out under load, every connection used to make it at
+ * once).  A waiter that finds no answer afterwards (the maker's was not
+ * kept) makes its own. */
 static int o3_cached_get(http_req_t *req, http_resp_t *resp,
                          int (*handler)(http_req_t *, http_resp_t *))
 {
@@ -176,14 +298,58 @@ static int o3_cached_get(http_req_t *req, http_resp_t *resp,
 	const char *key = o3_cache_key(req, &key_len, &hash);
 	if (!key)
 		return handler(req, resp);
+	pthread_once(&o3_cache_once, o3_cache_init);
+	bool gzip = o3_accepts_gzip(req);
 	/* read before the data: see the top of the file */
 	int64_t generation = o3_generation(req);
 	pa_time_t made_at = pa_now();
-	if (o3_cache_get(req, resp, key, key_len, hash, generation))
+	if (o3_cache_get(resp, key, key_len, hash, generation, gzip))
 		return 0;
+	size_t slot = hash % OPEN311_CACHE_SLOTS;
+	pthread_mutex_t *mu = &o3_cache_mu[slot % OPEN311_CACHE_LOCKS];
+	pthread_cond_t *cv = &o3_cache_cv[slot % OPEN311_CACHE_LOCKS];
+	o3_cached_t *e = &o3_cache[slot];
+	bool maker = false, waited = false;
+	pthread_mutex_lock(mu);
+	while (e->filling && e->fill_hash == hash && e->fill_generation == generation) {
+		pthread_cond_wait(cv, mu);
+		waited = true;
+	}
+	if (!e->filling) {
+		e->filling = maker = true;
+		e->fill_hash = hash;
+		e->fill_generation = generation;
+	}
+	pthread_mutex_unlock(mu);
+	if (waited && o3_cache_get(resp, key, key_len, hash, generation, gzip)) {
+		if (maker) {
+			pthread_mutex_lock(mu);
+			e->filling = false;
+			pthread_cond_broadcast(cv);
+			pthread_mutex_unlock(mu);
+		}
+		return 0;
+	}
 	int rc = handler(req, resp);
-	if (rc == 0)
+	if (rc == 0 && maker)
 		o3_cache_put(resp, key, key_len, hash, generation, made_at);
+	if (maker) {
+		pthread_mutex_lock(mu);
+		e->filling = false;
+		pthread_cond_broadcast(cv);
+		pthread_mutex_unlock(mu);
+	}
+	if (rc < 0 || resp->status != 200)
+		return rc;
+	char *gz = NULL;
+	size_t gz_len = 0;
+	if (gzip && resp->body.len >= OPEN311_GZIP_MIN)
+		gz = o3_gzip(resp->body.buf, resp->body.len, &gz_len);
+	if (gz)
+		o3_answer(resp, strncmp(resp->content_type, "text/xml", 8) == 0, gz, gz_len, true);
+	else
+		http_resp_header(resp, "Vary", "Accept-Encoding");
+	free(gz);
 	return rc;
 }
 

@@ -27,6 +27,7 @@ OpenAPI description docs/open311.yaml and a real server:
 Run: python3 tests/api/test_open311.py
 """
 import glob
+import gzip
 import json
 import os
 import sys
@@ -328,6 +329,34 @@ class Open311(H.ApiTestCase):
         after = o3("GET", "/servicerequestupdates.json")[2]
         self.assertGreater(len([u for u in after if u["service_request_id"] == rid]),
                            len([u for u in before if u["service_request_id"] == rid]))
+
+    def test_gzip_when_the_client_takes_it(self):
+        """A client that accepts gzip gets the same answer gzipped (from the cache too); q=0 refuses it."""
+        self.post()
+        plain = H.raw_request(SRV.port, "GET", "/open311/v2/requests.json")
+        self.assertEqual(plain.status, 200)
+        self.assertGreaterEqual(len(plain.raw), 1024, "the list is too short to be compressed")
+        self.assertNotIn("content-encoding", plain.headers)
+        self.assertEqual(plain.headers.get("vary"), "Accept-Encoding")
+        for _ in range(2):   # made by this request, then served from the cache
+            gz = H.raw_request(SRV.port, "GET", "/open311/v2/requests.json",
+                               headers={"Accept-Encoding": "br;q=0.9, gzip"})
+            self.assertEqual(gz.status, 200)
+            self.assertEqual(gz.headers.get("content-encoding"), "gzip")
+            self.assertEqual(gz.headers.get("vary"), "Accept-Encoding")
+            self.assertTrue(gz.headers.get("content-type", "").startswith("application/json"))
+            self.assertEqual(gzip.decompress(gz.raw), plain.raw)
+        xml = H.raw_request(SRV.port, "GET", "/open311/v2/requests.xml", headers={"Accept-Encoding": "gzip"})
+        self.assertEqual(xml.headers.get("content-encoding"), "gzip")
+        ET.fromstring(gzip.decompress(xml.raw))
+        for refuse in ("gzip;q=0", "GZIP; q=0.000, identity", "deflate"):
+            r = H.raw_request(SRV.port, "GET", "/open311/v2/requests.json", headers={"Accept-Encoding": refuse})
+            self.assertNotIn("content-encoding", r.headers, refuse)
+            self.assertEqual(r.raw, plain.raw, refuse)
+        # errors and short answers go as they are
+        r = H.raw_request(SRV.port, "GET", "/open311/v2/requests/none-such.json", headers={"Accept-Encoding": "gzip"})
+        self.assertEqual(r.status, 404)
+        self.assertNotIn("content-encoding", r.headers)
 
     def post_update(self, fmt="json", **fields):
         body = {"api_key": self.key, "status": "CLOSED", "description": "已由环卫公司清运完毕（客户端反馈）。"}
