@@ -19,28 +19,9 @@
  * like SQLite's BM25).
  */
 #include "store/pg_shim.h"
+#include "store/search_window.h"
 
 #include <stdlib.h>
-
-static int check_query(const pa_search_query_t *q)
-{
-	if (!q || !q->terms || q->nterms == 0 || q->nterms > STORE_SEARCH_TERMS_MAX)
-		return PA_EINVAL;
-	if (q->window < 1 || q->window > STORE_SEARCH_WINDOW_MAX || q->offset < 0)
-		return PA_EINVAL;
-	for (size_t i = 0; i < q->nterms; i++)
-		if (!q->terms[i].text || !q->terms[i].text[0])
-			return PA_EINVAL;
-	return 0;
-}
-
-static int cmp_hit(const void *x, const void *y)
-{
-	const pa_search_hit_t *a = x, *b = y;
-	if (a->rank != b->rank)
-		return a->rank < b->rank ? -1 : 1;
-	return a->cs.id > b->cs.id ? -1 : a->cs.id < b->cs.id;
-}
 
 /* '%' + s with \, % and _ escaped + '%', in the arena. */
 static const char *like_pattern(arena_t *a, const char *s)
@@ -74,7 +55,7 @@ int sq_case_search(store_conn_t *c, arena_t *a, const pa_search_query_t *q,
 	*n = 0;
 	*more = false;
 	*window_full = false;
-	if (check_query(q) < 0 || sq_case_filter_check(f) < 0 || f->has_cursor)
+	if (store_search_query_check(q) < 0 || sq_case_filter_check(f) < 0 || f->has_cursor)
 		return PA_EINVAL;
 	if (!c)
 		return PA_EUNAVAIL;
@@ -131,14 +112,7 @@ int sq_case_search(store_conn_t *c, arena_t *a, const pa_search_query_t *q,
 	if (rc < 0)
 		goto out;
 	rc = 0;
-	if (cnt)
-		qsort(arr, cnt, sizeof(*arr), cmp_hit);
-	*window_full = cnt == (size_t)q->window;
-	size_t from = (size_t)q->offset < cnt ? (size_t)q->offset : cnt;
-	size_t take = cnt - from < (size_t)f->limit ? cnt - from : (size_t)f->limit;
-	*out = arr ? arr + from : NULL;
-	*n = take;
-	*more = from + take < cnt;
+	store_search_page(arr, cnt, q, f, out, n, more, window_full);
 out:
 	if (st)
 		sq_done(st);
