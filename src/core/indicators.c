@@ -427,46 +427,57 @@ typedef struct catalogue_entry {
 	const char *formula_zh, *formula_en;
 	int64_t num_all, num_none;    /* drill-down masks */
 	int64_t den_all;
+	int num, den;                 /* the numbers: a column of the sums or one of V_* */
 } catalogue_entry_t;
+
+/* Numbers of a group beyond its summed columns (finish_group). */
+enum {
+	V_RATED = PA_IND_NCOLS,       /* ratings */
+	V_RATED_OK,                   /* very satisfied, satisfied, basically satisfied */
+	V_POINTS,                     /* rating points */
+	V_P90,                        /* the ⌈0.9 n⌉-th handling time */
+	V_NONE,                       /* a count: no denominator */
+	V_N
+};
 
 static const catalogue_entry_t catalogue[] = {
 	{ "cases", "count", "事项数", "Cases",
 	  "登记日期在所选期间内的事项数", "cases registered in the period",
-	  F_CASES, 0, 0 },
+	  F_CASES, 0, 0, PA_IND_CASES, V_NONE },
 	{ "closing_rate", "rate", "办结率", "Closing rate",
 	  "已办结（终态）事项数 ÷ 事项数", "closed cases / cases",
-	  F_CLOSED, 0, F_CASES },
+	  F_CLOSED, 0, F_CASES, PA_IND_CLOSED, PA_IND_CASES },
 	{ "overdue_open", "count", "超期未办结", "Overdue and open",
 	  "未办结且已超过当前环节时限的事项数", "open cases past the limit of their current step",
-	  F_OVERDUE, 0, 0 },
+	  F_OVERDUE, 0, 0, PA_IND_OVERDUE, V_NONE },
 	{ "on_time_acceptance", "rate", "按时受理率", "On-time acceptance rate",
 	  "在受理环节时限内离开受理环节的事项数 ÷ (已离开受理环节的事项数 + 仍在受理环节且已超期的事项数)",
 	  "cases that left the acceptance step within its limit / (cases that left it + cases still in it past the limit)",
-	  F_ACC_ON_TIME, 0, F_ACC_DUE },
+	  F_ACC_ON_TIME, 0, F_ACC_DUE, PA_IND_ACC_ON_TIME, PA_IND_ACC_DUE },
 	{ "on_time_handling", "rate", "按期办结率", "On-time handling rate",
 	  "在办理环节时限内办完的事项数 ÷ (已办完的事项数 + 仍在办理且已超期的事项数)",
 	  "cases handled within the limit / (cases handled + cases still being handled past the limit)",
-	  F_HND_ON_TIME, 0, F_HND_DUE },
+	  F_HND_ON_TIME, 0, F_HND_DUE, PA_IND_HND_ON_TIME, PA_IND_HND_DUE },
 	{ "satisfaction_rate", "rate", "满意率", "Satisfaction rate",
 	  "(非常满意 + 满意 + 基本满意) 评价数 ÷ 有效评价数",
 	  "(very satisfied + satisfied + basically satisfied) ratings / ratings",
-	  F_RATED_OK, 0, F_RATED },
+	  F_RATED_OK, 0, F_RATED, V_RATED_OK, V_RATED },
 	{ "satisfaction_score", "score", "满意度得分", "Satisfaction score",
 	  "评价分值之和 ÷ 有效评价数（非常满意100、满意80、基本满意60、不满意30、非常不满意0）",
 	  "sum of rating points / ratings (very satisfied 100, satisfied 80, basically satisfied 60, dissatisfied 30, very dissatisfied 0)",
-	  F_RATED, 0, F_RATED },
+	  F_RATED, 0, F_RATED, V_POINTS, V_RATED },
 	{ "repeat_rate", "rate", "重复信访率", "Repeat rate",
 	  "被识别为重复件（同一当事人、相近内容）的事项数 ÷ 事项数",
 	  "cases found to repeat an earlier one (same party, similar text) / cases",
-	  F_REPEAT, 0, F_CASES },
+	  F_REPEAT, 0, F_CASES, PA_IND_REPEAT, PA_IND_CASES },
 	{ "mean_handling_days", "days", "平均办理时长（工作日）", "Mean handling time (working days)",
 	  "已办完事项从登记到办完的工作日数之和 ÷ 已办完事项数（登记当日不计）",
 	  "sum of working days from registration to handled / cases handled (the day of registration not counted)",
-	  F_HANDLED, 0, F_HANDLED },
+	  F_HANDLED, 0, F_HANDLED, PA_IND_WDAYS_SUM, PA_IND_HANDLED },
 	{ "p90_handling_days", "days", "办理时长第90百分位（工作日）", "90th percentile handling time (working days)",
 	  "已办完事项办理时长（工作日）从小到大排列后第 ⌈0.9 × n⌉ 个值",
 	  "the ⌈0.9 × n⌉-th smallest handling time (working days) of the cases handled",
-	  F_HANDLED, 0, F_HANDLED },
+	  F_HANDLED, 0, F_HANDLED, V_P90, PA_IND_HANDLED },
 };
 
 /* ---- accumulation -------------------------------------------------------------------------- */
@@ -770,24 +781,24 @@ static void finish_group(pa_app_t *app, arena_t *a, const acc_t *x, const acc_gr
 	}
 	ind_value_t *vals = arena_zalloc(a, cap * sizeof(*vals));
 	size_t n = 0;
-	const int64_t *c = g->col;
-	int64_t rated = 0, ok = 0, points = 0;
+	int64_t nums[V_N];
+	memcpy(nums, g->col, sizeof(g->col));
+	nums[V_RATED] = nums[V_RATED_OK] = nums[V_POINTS] = nums[V_P90] = 0;
 	for (int i = 0; i < PA_RATING_LEVELS; i++) {
-		rated += c[PA_IND_R1 + i];
-		points += c[PA_IND_R1 + i] * rating_points[i];
+		nums[V_RATED] += g->col[PA_IND_R1 + i];
+		nums[V_POINTS] += g->col[PA_IND_R1 + i] * rating_points[i];
 		if (i < 3)
-			ok += c[PA_IND_R1 + i];
+			nums[V_RATED_OK] += g->col[PA_IND_R1 + i];
 	}
 	int64_t handled = 0;
 	for (int d = 0; d <= IND_HIST_MAX; d++)
 		handled += g->hist[d];
-	int64_t p90 = 0;
 	if (handled) {
 		int64_t k = (handled * 9 + 9) / 10, seen = 0;  /* ⌈0.9 n⌉ */
 		for (int d = 0; d <= IND_HIST_MAX; d++) {
 			seen += g->hist[d];
 			if (seen >= k) {
-				p90 = d;
+				nums[V_P90] = d;
 				break;
 			}
 		}
@@ -795,29 +806,14 @@ static void finish_group(pa_app_t *app, arena_t *a, const acc_t *x, const acc_gr
 	for (size_t i = 0; i < ARRAY_SIZE(catalogue); i++) {
 		const catalogue_entry_t *e = &catalogue[i];
 		ind_value_t v;
-		if (streq(e->name, "cases"))
-			v = (ind_value_t){ .numerator = c[PA_IND_CASES], .denominator = -1, .has_value = true,
-			                   .value = (double)c[PA_IND_CASES] };
-		else if (streq(e->name, "overdue_open"))
-			v = (ind_value_t){ .numerator = c[PA_IND_OVERDUE], .denominator = -1,
-			                   .has_value = true, .value = (double)c[PA_IND_OVERDUE] };
-		else if (streq(e->name, "closing_rate"))
-			v = ratio(e->name, e->kind, c[PA_IND_CLOSED], c[PA_IND_CASES]);
-		else if (streq(e->name, "on_time_acceptance"))
-			v = ratio(e->name, e->kind, c[PA_IND_ACC_ON_TIME], c[PA_IND_ACC_DUE]);
-		else if (streq(e->name, "on_time_handling"))
-			v = ratio(e->name, e->kind, c[PA_IND_HND_ON_TIME], c[PA_IND_HND_DUE]);
-		else if (streq(e->name, "satisfaction_rate"))
-			v = ratio(e->name, e->kind, ok, rated);
-		else if (streq(e->name, "satisfaction_score"))
-			v = ratio(e->name, e->kind, points, rated);
-		else if (streq(e->name, "repeat_rate"))
-			v = ratio(e->name, e->kind, c[PA_IND_REPEAT], c[PA_IND_CASES]);
-		else if (streq(e->name, "mean_handling_days"))
-			v = ratio(e->name, e->kind, c[PA_IND_WDAYS_SUM], c[PA_IND_HANDLED]);
+		if (e->den == V_NONE)
+			v = (ind_value_t){ .numerator = nums[e->num], .denominator = -1, .has_value = true,
+			                   .value = (double)nums[e->num] };
+		else if (e->num == V_P90)
+			v = (ind_value_t){ .numerator = nums[V_P90], .denominator = handled,
+			                   .has_value = handled > 0, .value = (double)nums[V_P90] };
 		else
-			v = (ind_value_t){ .numerator = p90, .denominator = handled, .has_value = handled > 0,
-			                   .value = (double)p90 };
+			v = ratio(e->name, e->kind, nums[e->num], nums[e->den]);
 		v.name = e->name;
 		v.kind = e->kind;
 		v.label = en ? e->en : e->zh;
