@@ -15,7 +15,8 @@
 #      every search query and every indicator shape as `supervisor` (sees
 #      the district): p50 and p95;
 #   3. wrk on the Open311 shapes (BENCH_SECONDS each, BENCH_CONNECTIONS):
-#      requests/s and the server's CPU per request (from /proc);
+#      requests/s and the server's CPU per request (from /proc); the
+#      default list twice, as it is and asking for gzip;
 #   4. the server stopped: each query in the sqlite3 shell (BENCH_SQL_REPS
 #      runs; for search the driving MATCH cut at the window, for the
 #      indicators the aggregate sums the store runs, for Open311 the list
@@ -113,13 +114,16 @@ declare -A O3PATH=(
 	[poll]="/open311/v2/requests.json?service_code=$POLL_CODE&status=open&start_date=$SINCE_Q"
 	[poll-xml]="/open311/v2/requests.xml?service_code=$POLL_CODE&status=open&start_date=$SINCE_Q"
 	[default]="/open311/v2/requests.json"
+	[default-gzip]="/open311/v2/requests.json"
 )
-O3ORDER=(healthz one-path one-id poll poll-xml default)
+O3ORDER=(healthz one-path one-id poll poll-xml default default-gzip)
 declare -A RPS P99 CPU
 for name in "${O3ORDER[@]}"; do
 	log "wrk $name"
 	c0=$(cpu_ticks)
-	out=$(BENCH_LUA_DIR="$ROOT/bench" BENCH_PATH="${O3PATH[$name]}" BENCH_IDS="$TMP/ids.txt" \
+	gz=0
+	[[ $name == *-gzip ]] && gz=1
+	out=$(BENCH_LUA_DIR="$ROOT/bench" BENCH_PATH="${O3PATH[$name]}" BENCH_IDS="$TMP/ids.txt" BENCH_GZIP=$gz \
 		wrk -t2 -c "$CONNS" -d "${DUR}s" -s "$ROOT/bench/open311.lua" "$BASE" 2>&1)
 	c1=$(cpu_ticks)
 	line=$(grep '^BENCH ' <<<"$out") || { echo "$out" >&2; die "wrk $name failed"; }
@@ -157,7 +161,7 @@ declare -A O3SQL=(
 )
 declare -A O3QPS
 for name in one-path poll default; do
-	[[ $name == one-path ]] && reps=2000 || reps=50
+	case $name in one-path) reps=2000 ;; default) reps=3 ;; *) reps=50 ;; esac
 	{ echo ".output /dev/null"; for _ in $(seq "$reps"); do echo "${O3SQL[$name]}"; done; } >"$TMP/o3.sql"
 	t0=$(date +%s.%N)
 	sqlite3 "$DB" <"$TMP/o3.sql"
@@ -165,6 +169,7 @@ for name in one-path poll default; do
 done
 O3QPS[one-id]=${O3QPS[one-path]}
 O3QPS[poll-xml]=${O3QPS[poll]}
+O3QPS[default-gzip]=${O3QPS[default]}
 O3QPS[healthz]=-
 t0=$(date +%s.%N)
 sqlite3 -csv "$DB" "SELECT number, type, category, title, state, channel, owner_org_id, created_at, due_at, overdue, is_open FROM cases" >/dev/null

@@ -83,11 +83,17 @@ def timed(c, path):
 
 
 def match_sql(q):
-    """The store's driving MATCH: long terms (3+ characters) on search_text, else grams."""
+    """The store's driving MATCH: long terms (3+ characters) on search_text, short ones on the
+    grams, both together on the grams."""
     terms = [t for t in re.split(r"[\s，。、！？,.!?]+", q) if t]
     longs = [t for t in terms if len(t) >= 3]
     shorts = [t for t in terms if len(t) < 3]
-    if longs:
+    if longs and shorts:
+        # both: one MATCH on the grams, a long term as the phrase of its bigrams (sqlite_search.c)
+        table = "search_grams"
+        expr = " AND ".join(['"%s"%s' % (t, " *" if len(t) == 1 else "") for t in shorts] +
+                            ['"%s"' % " ".join(t[i:i + 2] for i in range(len(t) - 1)) for t in longs])
+    elif longs:
         table, expr = "search_text", " AND ".join('"%s"' % t for t in longs)
     else:
         table, expr = "search_grams", " AND ".join('"%s"%s' % (t, " *" if len(t) == 1 else "") for t in shorts)

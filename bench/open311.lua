@@ -3,6 +3,7 @@
 --   BENCH_IDS    optional file of request ids, one a line: each request then
 --                asks for a random one, the string {id} in BENCH_PATH
 --                replaced by it
+--   BENCH_GZIP   1: the requests say Accept-Encoding: gzip
 dofile((os.getenv("BENCH_LUA_DIR") or "bench") .. "/common.lua")
 
 local path = os.getenv("BENCH_PATH")
@@ -17,6 +18,9 @@ if idfile and idfile ~= "" then
    end
 end
 wrk.method = "GET"
+if os.getenv("BENCH_GZIP") == "1" then
+   wrk.headers["Accept-Encoding"] = "gzip"
+end
 
 function request()
    if #ids > 0 then
