@@ -251,10 +251,15 @@ static void csv_field(strbuf_t *sb, const char *s)
 		strbuf_addch(sb, '"');
 	if (formula)
 		strbuf_addch(sb, '\'');
-	for (const char *p = s; *p; p++) {
-		if (*p == '"')
-			strbuf_addch(sb, '"');
-		strbuf_addch(sb, *p);
+	/* runs between quotes at once; each quote doubled */
+	for (const char *p = s; *p;) {
+		size_t run = strcspn(p, "\"");
+		strbuf_add(sb, p, run);
+		p += run;
+		if (*p == '"') {
+			strbuf_add(sb, "\"\"", 2);
+			p++;
+		}
 	}
 	if (quote)
 		strbuf_addch(sb, '"');
@@ -284,14 +289,21 @@ static bool csv_fill(export_job_t *j)
 	while (j->out.len == 0 && j->more) {
 		pa_case_t *cs;
 		size_t n;
-		if (next_page(j, &cs, &n) < 0)
+		/* a page and its parties in one read transaction: one WAL read
+		 * lock per page, not one per statement (two per row) */
+		store_conn_t *c = store_reader(j->app->store);
+		store_read_begin(c);
+		if (next_page(j, &cs, &n) < 0) {
+			store_read_end(c);
 			return false;
+		}
 		for (size_t i = 0; i < n; i++) {
 			const char *f[COL_COUNT];
 			row_fields(j, &cs[i], f);
 			csv_row(&j->out, f);
 			j->rows++;
 		}
+		store_read_end(c);
 	}
 	return j->out.len > 0;
 }
@@ -340,8 +352,12 @@ int export_xlsx_write(export_job_t *j, const char *path)
 	while (j->more && rc == 0) {
 		pa_case_t *cs;
 		size_t n;
-		if ((rc = next_page(j, &cs, &n)) < 0)
+		store_conn_t *reader = store_reader(j->app->store);
+		store_read_begin(reader);  /* as for CSV: one read lock per page */
+		if ((rc = next_page(j, &cs, &n)) < 0) {
+			store_read_end(reader);
 			break;
+		}
 		for (size_t i = 0; i < n; i++) {
 			if (row > EXPORT_XLSX_MAX_ROWS) {
 				j->more = false;
@@ -358,6 +374,7 @@ int export_xlsx_write(export_job_t *j, const char *path)
 			row++;
 			j->rows++;
 		}
+		store_read_end(reader);
 	}
 	lxw_error e = workbook_close(wb);
 	if (rc == 0 && e != LXW_NO_ERROR)
