@@ -149,7 +149,10 @@ static void participation_write(strbuf_t *sb, http_req_t *req, const wf_def_t *d
 	put_str(sb, "stage", stage ? stage : "");
 	put_str(sb, "stage_label", si >= 0 ? wf_label(&tr->stages[si].label, req->lang) : (stage ? stage : ""));
 	put_time(sb, api_app(req), "since", json_integer_value(json_object_get(mine, "since")));
-	strbuf_addch(sb, '}');
+	/* the stage's limit, as the case's own: shown while the case is open */
+	pa_time_t due = cs->is_open ? json_integer_value(json_object_get(mine, "due_at")) : 0;
+	put_time(sb, api_app(req), "due_at", due);
+	strbuf_adds(sb, due && due < pa_now() ? ",\"overdue\":true}" : ",\"overdue\":false}");
 	json_decref(d);
 }
 

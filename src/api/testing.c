@@ -6,6 +6,7 @@
  */
 #include "base/common.h"
 #include "api/api.h"
+#include "core/records.h"
 #include "core/reminders.h"
 #include "core/sender.h"
 #include "core/supervision.h"
@@ -42,6 +43,9 @@ int h_test_tick(http_req_t *req, http_resp_t *resp)
 	 * delivery pass over every due outbox message (notifications) */
 	if (rc == 0)
 		rc = reminders_tick(api_app(req), now, &reminded, &escalated, &req->err);
+	int part_marked = 0;  /* participants' stages marked overdue */
+	if (rc == 0)
+		rc = records_timer_tick(api_app(req), now, &part_marked, &req->err);
 	int sup_escalated = 0;  /* supervision orders marked overdue and escalated */
 	if (rc == 0)
 		rc = supervision_timer_tick(api_app(req), now, &sup_escalated, &req->err);
@@ -54,6 +58,7 @@ int h_test_tick(http_req_t *req, http_resp_t *resp)
 	                      escalated, "outbox", "sent", st.sent, "retry", st.retry, "dead",
 	                      st.dead);
 	json_object_set_new(j, "supervision_escalated", json_integer(sup_escalated));
+	json_object_set_new(j, "participants_overdue", json_integer(part_marked));
 	http_resp_json(resp, 200, j);
 	return 0;
 }

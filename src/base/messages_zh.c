@@ -371,6 +371,8 @@ const struct pa_message pa_messages_zh[] = {
 	  "无法读取文书" },
 	{ "could not read the documents",
 	  "无法读取文书" },
+	{ "could not read the participants' limits",
+	  "无法读取参与单位的阶段时限" },
 	{ "could not read the parties",
 	  "无法读取当事人" },
 	{ "could not read the session",

@@ -542,17 +542,26 @@ static int part_tx_fn(store_tx_t *tx, void *arg)
 	/* a copy: d (which holds the string) is released on the error paths */
 	const char *from_stage = mine ? json_string_value(json_object_get(mine, "stage")) : NULL;
 	from_stage = from_stage ? arena_strdup(x->a, from_stage) : NULL;
-	const char *to_stage;
+	const char *to_stage = x->stage ? x->stage : tr->stages[0].code;
+	/* the limit of the stage it enters, if the track gives it one */
+	pa_time_t due_at = 0;
+	int si = wf_track_stage(tr, to_stage);
+	const wf_due_t *due = si >= 0 && tr->stage_dues ? &tr->stage_dues[si] : NULL;
+	if (due && due->amount > 0 &&
+	    (rc = calendar_add(x->app->cal, due->from == WF_FROM_CASE ? cs.created_at : x->now,
+	                       due->amount, due->unit, &due_at)) < 0) {
+		json_decref(d);
+		return pa_fail(err, PA_EINTERNAL, "internal", NULL, "could not compute the due time");
+	}
 	if (!x->stage) {
 		if (mine) {
 			json_decref(d);
 			return pa_fail(err, PA_ECONFLICT, "conflict", "org_id",
 			               "that unit already participates");
 		}
-		to_stage = tr->stages[0].code;
-		json_array_append_new(parts, json_pack("{s:I, s:s, s:s, s:I}", "org_id",
-		                                       (json_int_t)x->org_id, "kind", tr->kind, "stage",
-		                                       to_stage, "since", (json_int_t)x->now));
+		mine = json_pack("{s:I, s:s, s:s, s:I}", "org_id", (json_int_t)x->org_id, "kind",
+		                 tr->kind, "stage", to_stage, "since", (json_int_t)x->now);
+		json_array_append_new(parts, mine);
 	} else {
 		if (!mine) {
 			json_decref(d);
@@ -565,12 +574,15 @@ static int part_tx_fn(store_tx_t *tx, void *arg)
 			               "stage '%s' does not come after the current stage '%s'", x->stage,
 			               from_stage ? from_stage : "");
 		}
-		to_stage = x->stage;
 		if (!from_stage)
 			from_stage = "";
 		json_object_set_new(mine, "stage", json_string(to_stage));
 		json_object_set_new(mine, "since", json_integer(x->now));
 	}
+	if (due_at)
+		json_object_set_new(mine, "due_at", json_integer(due_at));
+	else
+		json_object_del(mine, "due_at");
 	if (x->def->participants_only)
 		json_object_set_new(d, "participants_only", json_true());
 	pa_case_t nc = cs;
@@ -582,10 +594,15 @@ static int part_tx_fn(store_tx_t *tx, void *arg)
 	/* the participants' inboxes list it from now on (authz rule 5) */
 	if (!x->stage && (rc = store_tx_case_participant_add(tx, cs.id, x->org_id)) < 0)
 		return rc;
+	/* the timer's row: this stage's limit, not yet overdue */
+	if ((rc = store_tx_case_participant_due(tx, cs.id, x->org_id, due_at)) < 0)
+		return rc;
 	nc.version++;
 	json_t *ed = json_pack("{s:I, s:s, s:s, s:s?, s:s?}", "org_id", (json_int_t)x->org_id, "kind",
 	                       tr->kind, "stage", to_stage, "from_stage", x->stage ? from_stage : NULL,
 	                       "note", x->note);
+	if (due_at)
+		json_object_set_new(ed, "due_at", json_integer(due_at));
 	pa_event_t ev = {
 		.case_id = cs.id, .at = x->now, .kind = x->stage ? "participant_stage" : "participant_added",
 		.from_state = cs.state, .to_state = cs.state, .actor_user_id = x->p->user_id,
@@ -678,4 +695,84 @@ int cases_participant_stage(pa_app_t *app, arena_t *a, const pa_principal_t *p,
 		return rc;
 	*out = x.out;
 	return 0;
+}
+
+/* ---- participants' stage limits: the timer ------------------------------------------------- */
+
+#define PARTICIPANT_TIMER_PAGE 200
+
+struct part_due_tx {
+	pa_app_t *app;
+	arena_t *a;
+	const pa_participant_due_t *items;
+	size_t n;
+	pa_time_t now;
+	int marked;
+};
+
+/* Each participant stage read is marked once: overdue with an internal
+ * timeline event and an audit record on an open case, its limit dropped on
+ * a closed one.  The mark is conditional on the row (the same due time, not
+ * yet marked), so a stage that moved on meanwhile, or another pass, leaves
+ * it alone. */
+static int part_due_tx_fn(store_tx_t *tx, void *arg)
+{
+	struct part_due_tx *x = arg;
+	for (size_t i = 0; i < x->n; i++) {
+		const pa_participant_due_t *it = &x->items[i];
+		pa_case_t cs;
+		int rc = store_case_get(store_tx_conn(tx), x->a, it->case_id, &cs);
+		if (rc < 0)
+			return rc;
+		bool open = cs.is_open && !case_merged_into(&cs);
+		bool changed = false;
+		if ((rc = store_tx_participant_due_done(tx, it->case_id, it->org_id, it->due_at, open,
+		                                        &changed)) < 0)
+			return rc;
+		if (!changed || !open)
+			continue;
+		char due[32];
+		pa_time_format(it->due_at, x->app->cfg->utc_offset_min, due);
+		const char *data = arena_printf(x->a, "{\"org_id\":%lld,\"due_at\":\"%s\"}",
+		                                (long long)it->org_id, due);
+		pa_event_t ev = { .case_id = cs.id, .at = x->now, .kind = "participant_overdue",
+		                  .from_state = cs.state, .to_state = cs.state, .actor_name = "system",
+		                  .actor_org_id = it->org_id, .public = false, .data = data };
+		pa_id_t id;
+		if ((rc = store_tx_event_insert(tx, &ev, &id)) < 0 ||
+		    (rc = audit_append(tx, x->now, "system", "case.participant_overdue",
+		                       arena_printf(x->a, "case:%lld", (long long)cs.id), data)) < 0)
+			return rc;
+		x->marked++;
+	}
+	return 0;
+}
+
+int records_timer_tick(pa_app_t *app, pa_time_t now, int *marked, pa_err_t *err)
+{
+	*marked = 0;
+	int rc = 0;
+	arena_t *a = arena_new();
+	for (;;) {
+		arena_reset(a);
+		pa_participant_due_t *items = NULL;
+		size_t n = 0;
+		rc = store_participant_due_scan(store_reader(app->store), a, now, PARTICIPANT_TIMER_PAGE,
+		                                &items, &n);
+		if (rc < 0) {
+			rc = pa_fail(err, rc, "unavailable", NULL, "could not read the participants' limits");
+			break;
+		}
+		if (n == 0)
+			break;
+		struct part_due_tx x = { .app = app, .a = a, .items = items, .n = n, .now = now };
+		if ((rc = store_write(app->store, part_due_tx_fn, &x, err)) < 0)
+			break;
+		*marked += x.marked;
+		/* every row read was marked or cleared: the next scan reads the next ones */
+		if (n < PARTICIPANT_TIMER_PAGE || atomic_load(&app->stopping))
+			break;
+	}
+	arena_free(a);
+	return rc;
 }

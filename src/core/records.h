@@ -75,4 +75,10 @@ int cases_participant_stage(pa_app_t *app, arena_t *a, const pa_principal_t *p,
                             const pa_case_t *cs, pa_id_t org_id, const char *stage,
                             const char *note, pa_case_t *out, pa_err_t *err);
 
+/* The timer's pass over participants' stage limits (a track stage's `due`):
+ * each stage past its limit is marked overdue once, with an internal
+ * timeline event (participant_overdue) and an audit record; *marked counts
+ * them. */
+int records_timer_tick(pa_app_t *app, pa_time_t now, int *marked, pa_err_t *err);
+
 #endif

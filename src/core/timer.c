@@ -1,6 +1,7 @@
 #include "base/common.h"
 #include "core/timer.h"
 #include "core/cases.h"
+#include "core/records.h"
 #include "core/reminders.h"
 #include "core/supervision.h"
 
@@ -46,6 +47,13 @@ static void *timer_main(void *arg)
 			         err.detail[0] ? err.detail : pa_strerror(err.code));
 		else if (reminded || escalated)
 			log_info("timer: %d deadline reminders, %d escalations", reminded, escalated);
+		int part_marked = 0;
+		pa_err_clear(&err);
+		if (records_timer_tick(t->app, pa_now(), &part_marked, &err) < 0)
+			log_warn("timer: participants' limits failed: %s",
+			         err.detail[0] ? err.detail : pa_strerror(err.code));
+		else if (part_marked)
+			log_info("timer: %d participant stages marked overdue", part_marked);
 		int sup_escalated = 0;
 		pa_err_clear(&err);
 		if (supervision_timer_tick(t->app, pa_now(), &sup_escalated, &err) < 0)

@@ -926,8 +926,10 @@ static int parse_notices(loader_t *l, yaml_node_t *n)
 	return 0;
 }
 
-/* An enum's values (or a track's stages): a list of distinct {code, label}. */
-static int parse_enum_values(loader_t *l, yaml_node_t *vals, const char *vpath, wf_field_t *f)
+/* An enum's values (or a track's stages): a list of distinct {code, label};
+ * with dues (a track's stages), each may also have a due: its limit. */
+static int parse_enum_values(loader_t *l, yaml_node_t *vals, const char *vpath, wf_field_t *f,
+                             wf_due_t **dues)
 {
 	int rc;
 	if (vals->type != YAML_SEQUENCE_NODE)
@@ -942,13 +944,17 @@ static int parse_enum_values(loader_t *l, yaml_node_t *vals, const char *vpath, 
 	if ((rc = charge(l, vals, vpath, count * count / 2 + 1)))
 		return rc;
 	f->values = arena_zalloc(l->def->arena, count * sizeof(wf_enum_value_t));
+	if (dues)
+		*dues = arena_zalloc(l->def->arena, count * sizeof(wf_due_t));
 	for (size_t i = 0; i < count; i++) {
-		static const char *const vkeys[] = { "code", "label" };
-		yaml_node_t *item = node_at(l, vals->data.sequence.items.start[i]), *vk[2], *vv[2];
+		static const char *const vkeys[] = { "code", "label", "due" };
+		yaml_node_t *item = node_at(l, vals->data.sequence.items.start[i]), *vk[3], *vv[3];
 		const char *ipath = arena_printf(l->tmp, "%s[%zu]", vpath, i);
 		if (!item)
 			return fail_at(l, vals, vpath, "malformed list");
-		if ((rc = read_map(l, item, ipath, vkeys, 2, vk, vv)))
+		if ((rc = read_map(l, item, ipath, vkeys, dues ? 3 : 2, vk, vv)))
+			return rc;
+		if (dues && vv[2] && (rc = parse_due(l, vv[2], join(l, ipath, "due"), &(*dues)[i])))
 			return rc;
 		wf_enum_value_t *ev = &f->values[i];
 		if (!vv[0])
@@ -1043,7 +1049,7 @@ static int parse_field(loader_t *l, yaml_node_t *val, const char *fpath, wf_fiel
 		const char *vpath = join(l, fpath, "values");
 		if (!v[K_VALUES])
 			return missing(l, val, fpath, "values");
-		return parse_enum_values(l, v[K_VALUES], vpath, f);
+		return parse_enum_values(l, v[K_VALUES], vpath, f, NULL);
 	}
 	return 0;
 }
@@ -1558,9 +1564,9 @@ static int parse_tracks(loader_t *l, yaml_node_t *n, const char *path)
 			return rc;
 		if (!v[1])
 			return missing(l, val, tpath, "stages");
-		/* stages: a list of {code, label} in order, like an enum's values */
+		/* stages: a list of {code, label, due} in order, like an enum's values */
 		wf_field_t probe = { .name = "stages", .type = WF_FIELD_ENUM };
-		if ((rc = parse_enum_values(l, v[1], join(l, tpath, "stages"), &probe)))
+		if ((rc = parse_enum_values(l, v[1], join(l, tpath, "stages"), &probe, &tr->stage_dues)))
 			return rc;
 		tr->stages = probe.values;
 		tr->nstages = probe.nvalues;

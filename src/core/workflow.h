@@ -226,6 +226,7 @@ typedef struct wf_track {
 	wf_label_t label;
 	wf_enum_value_t *stages;
 	size_t nstages;
+	wf_due_t *stage_dues;      /* per stage: its limit, amount 0 when it has none */
 } wf_track_t;
 
 typedef struct wf_category {

@@ -57,6 +57,81 @@ int sq_tx_case_participant_add(store_tx_t *tx, pa_id_t case_id, pa_id_t org_id)
 	return rc < 0 ? rc : 0;
 }
 
+int sq_tx_case_participant_due(store_tx_t *tx, pa_id_t case_id, pa_id_t org_id, pa_time_t due_at)
+{
+	store_conn_t *c = tx->conn;
+	sqlite3_stmt *st;
+	int rc = sq_stmt_const(c, "UPDATE case_participants SET stage_due_at = ?3, stage_overdue = 0 "
+	                          "WHERE case_id = ?1 AND org_id = ?2", &st, tx->err);
+	if (rc < 0)
+		return rc;
+	sq_bind_t b = SQ_BIND(st);
+	sq_bind_int(&b, case_id);
+	sq_bind_int(&b, org_id);
+	sq_bind_int(&b, due_at > 0 ? due_at : 0);
+	rc = b.rc ? sq_bind_error(c, b.rc, tx->err) : sq_step(c, st, tx->err);
+	sq_done(st);
+	return rc < 0 ? rc : 0;
+}
+
+int sq_participant_due_scan(store_conn_t *c, arena_t *a, pa_time_t now, int limit,
+                            pa_participant_due_t **out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	if (sq_check_limit(limit) < 0)
+		return PA_EINVAL;
+	sqlite3_stmt *st;
+	/* stage_overdue = 0 written out: the partial index's own term */
+	int rc = sq_stmt_const(c, "SELECT case_id, org_id, stage_due_at FROM case_participants "
+	                          "WHERE stage_due_at > 0 AND stage_overdue = 0 AND stage_due_at <= ?1 "
+	                          "ORDER BY stage_due_at LIMIT ?2", &st, NULL);
+	if (rc < 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, now);
+	sqlite3_bind_int(st, 2, limit);
+	pa_participant_due_t *arr = arena_alloc(a, st_mult((size_t)limit, sizeof(*arr)));
+	size_t cnt = 0;
+	while (cnt < (size_t)limit && (rc = sq_step(c, st, NULL)) == SQ_ROW) {
+		arr[cnt].case_id = sqlite3_column_int64(st, 0);
+		arr[cnt].org_id = sqlite3_column_int64(st, 1);
+		arr[cnt].due_at = sqlite3_column_int64(st, 2);
+		cnt++;
+	}
+	sq_done(st);
+	if (rc < 0)
+		return rc;
+	*out = arr;
+	*n = cnt;
+	return 0;
+}
+
+int sq_tx_participant_due_done(store_tx_t *tx, pa_id_t case_id, pa_id_t org_id, pa_time_t due_at,
+                               bool overdue, bool *changed)
+{
+	store_conn_t *c = tx->conn;
+	*changed = false;
+	sqlite3_stmt *st;
+	int rc = sq_stmt_const(c, overdue ? "UPDATE case_participants SET stage_overdue = 1 "
+	                                    "WHERE case_id = ?1 AND org_id = ?2 AND stage_due_at = ?3 "
+	                                    "AND stage_overdue = 0"
+	                                  : "UPDATE case_participants SET stage_due_at = 0 "
+	                                    "WHERE case_id = ?1 AND org_id = ?2 AND stage_due_at = ?3 "
+	                                    "AND stage_overdue = 0",
+	                       &st, tx->err);
+	if (rc < 0)
+		return rc;
+	sq_bind_t b = SQ_BIND(st);
+	sq_bind_int(&b, case_id);
+	sq_bind_int(&b, org_id);
+	sq_bind_int(&b, due_at);
+	rc = b.rc ? sq_bind_error(c, b.rc, tx->err) : sq_step(c, st, tx->err);
+	if (rc >= 0)
+		*changed = sqlite3_changes(c->db) > 0;
+	sq_done(st);
+	return rc < 0 ? rc : 0;
+}
+
 int sq_records_of_case(store_conn_t *c, arena_t *a, pa_id_t case_id, pa_record_t **out,
                           size_t *n)
 {

@@ -727,6 +727,16 @@ static const char migration_18[] =
 	"CREATE INDEX cases_due_pending ON cases(due_at, id, owner_org_id, assignee_id)\n"
 	"  WHERE is_open = 1 AND overdue = 0;\n";
 
+/* A participating unit's stage limit (a joint case's track stage with a
+ * `due`): when its current stage is due (0: no limit), and whether the timer
+ * has marked it overdue; the index holds only the stages still to mark, so
+ * the timer's scan reads what is due and nothing else. */
+static const char migration_19[] =
+	"ALTER TABLE case_participants ADD COLUMN stage_due_at INTEGER NOT NULL DEFAULT 0;\n"
+	"ALTER TABLE case_participants ADD COLUMN stage_overdue INTEGER NOT NULL DEFAULT 0;\n"
+	"CREATE INDEX case_participants_due ON case_participants(stage_due_at)\n"
+	"  WHERE stage_due_at > 0 AND stage_overdue = 0;\n";
+
 const char *const sq_migrations[] = {
 	NULL,         /* version 0: empty database */
 	migration_1,
@@ -747,6 +757,7 @@ const char *const sq_migrations[] = {
 	migration_16, /* search_grams with a one-character prefix index */
 	migration_17, /* indicator_days by category and enterprise */
 	migration_18, /* cases_due_pending covers the workload's due-soon counts */
+	migration_19, /* participants' stage limits */
 };
 
 const int sq_schema_latest = (int)ARRAY_SIZE(sq_migrations) - 1;

@@ -985,6 +985,27 @@ typedef struct pa_record {
  * PA_ECONFLICT when it already participates. */
 int store_tx_case_participant_add(store_tx_t *tx, pa_id_t case_id, pa_id_t org_id);
 
+/* A participant's stage limit: the due time of the stage it has entered
+ * (0: the stage has none), not yet overdue. */
+int store_tx_case_participant_due(store_tx_t *tx, pa_id_t case_id, pa_id_t org_id,
+                                  pa_time_t due_at);
+/* A participant stage whose limit has passed and that the timer has not
+ * marked yet. */
+typedef struct pa_participant_due {
+	pa_id_t case_id;
+	pa_id_t org_id;
+	pa_time_t due_at;
+} pa_participant_due_t;
+/* Up to limit of them with stage_due_at <= now, earliest first (the timer
+ * marks or clears each one it reads, so the next call reads the next). */
+int store_participant_due_scan(store_conn_t *c, arena_t *a, pa_time_t now, int limit,
+                               pa_participant_due_t **out, size_t *n);
+/* The timer's mark, once: overdue (true) or the limit dropped (false, on a
+ * closed case); *changed false when the row no longer has that due time or
+ * was already marked (a stage moved on, another pass). */
+int store_tx_participant_due_done(store_tx_t *tx, pa_id_t case_id, pa_id_t org_id,
+                                  pa_time_t due_at, bool overdue, bool *changed);
+
 /* PA_ECONFLICT when r->supersedes_id is already superseded. */
 int store_tx_record_insert(store_tx_t *tx, const pa_record_t *r, pa_id_t *id);
 /* Current records of one kind across cases (GET /api/v1/records): records

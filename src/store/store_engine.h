@@ -83,6 +83,8 @@ typedef struct store_hdr {
 	  size_t *n, bool *more), (c, a, f, out, n, more)) \
 	X(case_counts, (store_conn_t *c, pa_time_t now, int64_t *open, int64_t *overdue), \
 	  (c, now, open, overdue)) \
+	X(participant_due_scan, (store_conn_t *c, arena_t *a, pa_time_t now, int limit, \
+	  pa_participant_due_t **out, size_t *n), (c, a, now, limit, out, n)) \
 	X(due_scan, (store_conn_t *c, arena_t *a, pa_time_t now, pa_time_t after_due, \
 	  pa_id_t after_id, int limit, pa_due_item_t **out, size_t *n), \
 	  (c, a, now, after_due, after_id, limit, out, n)) \
@@ -238,6 +240,11 @@ typedef struct store_hdr {
 	X(tx_record_insert, (store_tx_t *tx, const pa_record_t *r, pa_id_t *id), (tx, r, id)) \
 	X(tx_case_participant_add, (store_tx_t *tx, pa_id_t case_id, pa_id_t org_id), \
 	  (tx, case_id, org_id)) \
+	X(tx_case_participant_due, (store_tx_t *tx, pa_id_t case_id, pa_id_t org_id, \
+	  pa_time_t due_at), (tx, case_id, org_id, due_at)) \
+	X(tx_participant_due_done, (store_tx_t *tx, pa_id_t case_id, pa_id_t org_id, \
+	  pa_time_t due_at, bool overdue, bool *changed), \
+	  (tx, case_id, org_id, due_at, overdue, changed)) \
 	X(tx_survey_insert, (store_tx_t *tx, const pa_survey_t *s, pa_id_t *id), (tx, s, id)) \
 	X(tx_survey_set_state, (store_tx_t *tx, pa_id_t id, const char *from, const char *to, \
 	  pa_time_t at), (tx, id, from, to, at)) \

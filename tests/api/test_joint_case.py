@@ -252,6 +252,48 @@ class JointCase(H.ApiTestCase):
         self.assertEqual(evs[1]["text"], "已向区法院提起公诉")
         self.assertEqual(len(self.audit("case.participant_stage", "case:%d" % cid)), 3)
 
+    def test_participant_stage_limits(self):
+        # a track stage's due: its limit from when the unit entered it, in that unit's
+        # inbox row; past it, the timer marks the stage overdue once (timeline, audit);
+        # the next stage starts its own limit
+        cid = self.open_case()
+        self.participate(cid, "district-police")
+        self.participate(cid, "district-procuratorate")
+        rows = {c["id"]: c for c in self.police.inbox(type="joint_case")}
+        part = rows[cid]["participation"]
+        since, due = H.parse_time(part["since"]), H.parse_time(part["due_at"])
+        # investigating: 60 calendar days (to the day's end; a last day on a holiday moves on)
+        self.assertTrue(60 <= (due - since) / DAY <= 70, part)
+        self.assertFalse(part["overdue"])
+        rows = {c["id"]: c for c in self.procurator.inbox(type="joint_case")}
+        self.assertIsNone(rows[cid]["participation"]["due_at"])  # early intervention: no limit
+        self.stage(cid, "district-procuratorate", "arrest_review", self.procurator)
+        part = {c["id"]: c for c in self.procurator.inbox(type="joint_case")}[cid]["participation"]
+        self.assertTrue(7 <= (H.parse_time(part["due_at"]) - H.parse_time(part["since"])) / DAY <= 17, part)
+        self.assertEqual(self.events(cid, "participant_stage")[-1]["data"]["due_at"],
+                         H.parse_time(part["due_at"]))
+        self.assertEqual(self.events(cid, "participant_overdue"), [])
+
+        SRV.advance_past(part["due_at"])
+        self.assertGreaterEqual(SRV.tick()["participants_overdue"], 1)
+        SRV.tick()  # once only
+        evs = self.events(cid, "participant_overdue")
+        self.assertEqual(len(evs), 1)
+        self.assertEqual(evs[0]["data"]["org_id"], self.org["district-procuratorate"])
+        self.assertFalse(evs[0]["public"])
+        self.assertEqual(len(self.audit("case.participant_overdue", "case:%d" % cid)), 1)
+        part = {c["id"]: c for c in self.procurator.inbox(type="joint_case")}[cid]["participation"]
+        self.assertTrue(part["overdue"])
+        part = {c["id"]: c for c in self.police.inbox(type="joint_case")}[cid]["participation"]
+        self.assertFalse(part["overdue"])  # the police stage's 60 days have not passed
+        # the next stage: a new limit, not overdue
+        self.stage(cid, "district-procuratorate", "prosecution_review", self.procurator)
+        part = {c["id"]: c for c in self.procurator.inbox(type="joint_case")}[cid]["participation"]
+        self.assertFalse(part["overdue"])
+        self.assertTrue(30 <= (H.parse_time(part["due_at"]) - H.parse_time(part["since"])) / DAY <= 40, part)
+        SRV.tick()
+        self.assertEqual(len(self.events(cid, "participant_overdue")), 1)
+
     def test_opening_needs_intake(self):
         self.assertProblem(self.open_case(client=self.plc, expect=None), 403)
         self.assertProblem(self.open_case(client=self.plcleader, expect=None), 403)
