@@ -48,6 +48,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *lang = http_pick_lang(text);
 	if (!streq(lang, "zh-CN") && !streq(lang, "en"))
 		abort();
+	bool gz = http_accepts_gzip(text);
+	if (gz && !strcasestr(text, "gzip"))
+		abort();
 	const char *v = http_cookie_parse(a, text, "pa_session");
 	if (v && strlen(v) > size)
 		abort();

@@ -42,7 +42,6 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <strings.h>
 #include <zlib.h>
 
 #define O3_SPEC "http://wiki.open311.org/GeoReport_v2"
@@ -122,37 +121,6 @@ static int64_t o3_generation(http_req_t *req)
 	int64_t commits = 0;
 	store_stats(api_app(req)->store, &commits, NULL);
 	return commits;
-}
-
-/* Whether the client takes a gzip body: "gzip" among Accept-Encoding's
- * codings, not with q=0 (RFC 9110 12.5.3). */
-static bool o3_accepts_gzip(const http_req_t *req)
-{
-	const char *ae = http_header(req, "Accept-Encoding");
-	while (ae && *ae) {
-		while (*ae == ' ' || *ae == '\t' || *ae == ',')
-			ae++;
-		size_t n = strcspn(ae, ",;");
-		bool gzip = n == 4 && strncasecmp(ae, "gzip", 4) == 0;
-		ae += n;
-		bool q0 = false;
-		if (*ae == ';') {
-			size_t m = strcspn(ae, ",");
-			const char *q = ae + 1;
-			while (*q == ' ' || *q == '\t')
-				q++;
-			if ((q[0] == 'q' || q[0] == 'Q') && q[1] == '=') {
-				q0 = true;  /* q=0, q=0.0, q=0.00 … */
-				for (const char *d = q + 2; d < ae + m && *d != ' ' && *d != '\t'; d++)
-					if (*d != '0' && *d != '.')
-						q0 = false;
-			}
-			ae += m;
-		}
-		if (gzip)
-			return !q0;
-	}
-	return false;
 }
 
 /* body gzipped into a malloc'd buffer; NULL when zlib fails. */
@@ -299,7 +267,7 @@ static int o3_cached_get(http_req_t *req, http_resp_t *resp,
 	if (!key)
 		return handler(req, resp);
 	pthread_once(&o3_cache_once, o3_cache_init);
-	bool gzip = o3_accepts_gzip(req);
+	bool gzip = http_accepts_gzip(http_header(req, "Accept-Encoding"));
 	/* read before the data: see the top of the file */
 	int64_t generation = o3_generation(req);
 	pa_time_t made_at = pa_now();

@@ -176,6 +176,8 @@ int http_multipart_parse(arena_t *a, const char *content_type_header, const char
                          size_t len, http_part_t **out, size_t *n, pa_err_t *err);
 /* "zh-CN" or "en" from an Accept-Language header value. */
 const char *http_pick_lang(const char *accept_language);
+/* Whether an Accept-Encoding header (NULL: absent) takes gzip. */
+bool http_accepts_gzip(const char *accept_encoding);
 /* Value of cookie `name` in a Cookie header, arena-copied, or NULL. */
 const char *http_cookie_parse(arena_t *a, const char *header, const char *name);
 

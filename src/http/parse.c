@@ -17,6 +17,7 @@
 #include "http/http.h"
 
 #include <stdlib.h>
+#include <strings.h>
 
 #define MULTIPART_MAX_HEADER_BLOCK (8 * 1024)
 #define MULTIPART_MAX_BOUNDARY 70 /* RFC 2046 §5.1.1 */
@@ -628,4 +629,37 @@ const char *http_cookie_parse(arena_t *a, const char *header, const char *name)
 		return arena_strndup(a, item + vs, ve - vs);
 	}
 	return NULL;
+}
+
+/* "gzip" among Accept-Encoding's codings (case-insensitive), not with a
+ * q-value of zero (q=0, q=0.0, q=0.000: RFC 9110 12.5.3, 12.4.2). */
+bool http_accepts_gzip(const char *ae)
+{
+	while (ae && *ae) {
+		while (*ae == ' ' || *ae == '\t' || *ae == ',')
+			ae++;
+		size_t n = strcspn(ae, ",;");
+		size_t t = n;
+		while (t > 0 && (ae[t - 1] == ' ' || ae[t - 1] == '\t'))
+			t--;
+		bool gzip = t == 4 && strncasecmp(ae, "gzip", 4) == 0;
+		ae += n;
+		bool q0 = false;
+		while (*ae == ';') {
+			const char *p = ae + 1;
+			size_t m = strcspn(p, ",;");
+			while (*p == ' ' || *p == '\t')
+				p++;
+			if ((p[0] == 'q' || p[0] == 'Q') && p[1] == '=') {
+				q0 = true;
+				for (const char *d = p + 2; d < ae + 1 + m && *d != ' ' && *d != '\t'; d++)
+					if (*d != '0' && *d != '.')
+						q0 = false;
+			}
+			ae += 1 + m;
+		}
+		if (gzip)
+			return !q0;
+	}
+	return false;
 }

@@ -334,6 +334,15 @@ static void test_multipart_memory_linear(void **state)
 
 static void test_pick_lang(void **state)
 {
+	assert_true(http_accepts_gzip("gzip"));
+	assert_true(http_accepts_gzip("br;q=1.0, GZip ;q=0.5"));
+	assert_true(http_accepts_gzip("deflate, gzip;q=0.001"));
+	assert_false(http_accepts_gzip(NULL));
+	assert_false(http_accepts_gzip(""));
+	assert_false(http_accepts_gzip("gzip;q=0"));
+	assert_false(http_accepts_gzip("gzip; q=0.000, identity"));
+	assert_false(http_accepts_gzip("x-gzip, deflate"));
+	assert_false(http_accepts_gzip("deflate;q=0.5;gzip"));
 	assert_string_equal(http_pick_lang("en-US,en;q=0.9"), "en");
 	assert_string_equal(http_pick_lang("en"), "en");
 	assert_string_equal(http_pick_lang("EN-gb"), "en");
