@@ -43,9 +43,17 @@ export async function request(method, path, { body, query, form, headers = {} } 
     payload = JSON.stringify(body)
   }
   if (method !== 'GET' && method !== 'HEAD' && csrfToken) h['X-CSRF-Token'] = csrfToken
+  return readResponse(fetch(url, { method, headers: h, body: payload, credentials: 'same-origin' }))
+}
+
+/**
+ * The data of a fetch's answer (a Response promise): JSON or a Blob, null for
+ * 204; an ApiError for a problem, ApiError(0) when the network failed.
+ */
+export async function readResponse(pending) {
   let res
   try {
-    res = await fetch(url, { method, headers: h, body: payload, credentials: 'same-origin' })
+    res = await pending
   } catch (e) {
     throw new ApiError(0, { title: i18n.global.t('error.network') })
   }

@@ -17,7 +17,7 @@ export default {
         intake: '登记', handler: '办理', mediator: '调解', grid_worker: '网格员', supervisor: '督办',
         leader: '领导', admin: '系统管理员', auditor: '审计',
       },
-      layout: { home: '首页', logout: '退出登录', toggleMenu: '展开或收起菜单' },
+      layout: { home: '首页', logout: '退出登录', toggleMenu: '展开或收起菜单', menu: '功能菜单', crumbs: '当前位置', skip: '跳到正文' },
       login: {
         title: '登录',
         subtitle: '工作人员登录',
@@ -309,7 +309,7 @@ export default {
         intake: 'Intake', handler: 'Handler', mediator: 'Mediator', grid_worker: 'Grid worker', supervisor: 'Supervisor',
         leader: 'Leader', admin: 'Administrator', auditor: 'Auditor',
       },
-      layout: { home: 'Home', logout: 'Log out', toggleMenu: 'Show or hide the menu' },
+      layout: { home: 'Home', logout: 'Log out', toggleMenu: 'Show or hide the menu', menu: 'Menu', crumbs: 'You are here', skip: 'Skip to the content' },
       login: {
         title: 'Log in',
         subtitle: 'Staff login',

@@ -3,12 +3,15 @@
 //
 // meta.roles: who may open the page (any of them); meta.public: no login
 // needed; meta.title / meta.crumbs: i18n keys for the tab title and the
-// breadcrumbs. The guard runs on every console page (beforeEnter on each
+// breadcrumbs; meta.plain: the page uses no Element Plus component (the
+// inbox), so it is shown without waiting for Element Plus's configuration
+// (lib/elementLocale.js). The guard runs on every console page (beforeEnter on each
 // leaf, since a parent's beforeEnter does not run between its children).
 import { useSession } from './session.js'
 import { CASE_ROLES, hasAnyRole, homePath } from './lib/menu.js'
 import { loadConsoleMessages } from '../i18n.js'
 import { prefetchInbox } from './lib/inboxQuery.js'
+import { loadElementScope } from './lib/elementLocale.js'
 
 /** Starts loading the lazy components of a route (the router would only after the guards). */
 function preload(to) {
@@ -26,7 +29,7 @@ export async function consoleGuard(to) {
   const restored = session.restore().then(() => {
     if (to.meta.prefetch && session.loggedIn && hasAnyRole(session.roles, to.meta.roles)) to.meta.prefetch(session.user)
   })
-  await Promise.all([restored, loadConsoleMessages()])
+  await Promise.all([restored, loadConsoleMessages(), to.meta.plain ? null : loadElementScope()])
   if (to.meta.public) {
     if (session.loggedIn && to.name === 'console-login') return homePath(session.roles)
     return true
@@ -62,7 +65,7 @@ export default [
       },
       page('home', 'console-home', () => import('./views/Home.vue'), { title: 'console.menu.home', crumbs: [] }),
       page('inbox', 'console-inbox', () => import('./views/Inbox.vue'), {
-        roles: CASE_ROLES, title: 'console.menu.inbox', crumbs: ['console.menu.inbox'],
+        roles: CASE_ROLES, title: 'console.menu.inbox', crumbs: ['console.menu.inbox'], plain: true,
         prefetch: (user) => prefetchInbox(user && user.id),
       }),
       page('supervision', 'console-supervision', () => import('./views/Supervision.vue'), {

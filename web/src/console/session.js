@@ -4,7 +4,8 @@
 // goes to api.js (memory only: never localStorage or sessionStorage). After
 // a reload GET /api/v1/session gives both the user and the token again.
 import { defineStore } from 'pinia'
-import { api, setCsrfToken } from '../api.js'
+import { api, readResponse, setCsrfToken } from '../api.js'
+import { takeEarlySession } from '../boot.js'
 import { userRoles } from './lib/menu.js'
 
 export const useSession = defineStore('consoleSession', {
@@ -28,7 +29,9 @@ export const useSession = defineStore('consoleSession', {
     async restore(force = false) {
       if (this.checked && !force) return
       try {
-        const d = await api.get('/api/v1/session')
+        // on a cold load the request was started by boot.js, before the app
+        const early = force ? null : takeEarlySession()
+        const d = await (early ? readResponse(early) : api.get('/api/v1/session'))
         this.user = d.user
         setCsrfToken(d.csrf_token)
         this.checked = true

@@ -57,3 +57,10 @@ export function homePath(roles) {
   if (!first) return '/console/home'
   return first.children ? first.children[0].path : first.path
 }
+
+/** The menu entry a route belongs to: a case page to the inbox, a survey to the surveys. */
+export function activeMenuPath(route) {
+  if (route.name === 'console-case') return '/console/inbox'
+  if (route.name === 'console-survey') return '/console/surveys'
+  return route.path
+}

@@ -1,17 +1,22 @@
 // Element Plus's message functions (not components, so the on-demand
 // resolver does not see them: their styles are imported here) and the
 // console's one way of reporting an API error.
-import { ElMessage, ElMessageBox } from 'element-plus'
+import { ElMessage, ElMessageBox, useGlobalConfig } from 'element-plus'
 import 'element-plus/es/components/message/style/css'
 import 'element-plus/es/components/message-box/style/css'
 import { i18n } from '../../i18n.js'
 import { router } from '../../router.js'
 import { useSession } from '../session.js'
 import { problemMessage } from './problems.js'
+import { followLocale } from './elementLocale.js'
 
 export { ElMessage, ElMessageBox }
 
 const t = (...a) => i18n.global.t(...a)
+
+// Messages and boxes are rendered outside the pages: their texts (the close
+// button's label) follow Element Plus's global configuration.
+followLocale(useGlobalConfig(), () => i18n.global.locale.value)
 
 /**
  * Shows an API error. A 401 means the session ended: back to the login
