@@ -226,6 +226,19 @@ int api_case_filter(http_req_t *req, pa_case_filter_t *f)
 	    pa_time_parse(due_before, app->cfg->utc_offset_min, &f->due_before) < 0)
 		return pa_fail(&req->err, PA_EINVAL, "validation", "due_before",
 		               "due_before must be a date (YYYY-MM-DD) or an ISO 8601 time");
+	/* due_soon=true: what the case JSON marks due_soon — due from now to
+	 * DUE_SOON_SECONDS ahead (the inbox's "due soon" view) */
+	int due_soon = -1;
+	if ((rc = parse_bool(req, "due_soon", &due_soon)) < 0)
+		return rc;
+	if (due_soon == 0)
+		return pa_fail(&req->err, PA_EINVAL, "validation", "due_soon", "due_soon must be true or any");
+	if (due_soon == 1) {
+		pa_time_t now = pa_now();
+		f->due_after = now;
+		if (!f->due_before || f->due_before > now + DUE_SOON_SECONDS)
+			f->due_before = now + DUE_SOON_SECONDS;
+	}
 	return 0;
 }
 

@@ -429,6 +429,8 @@ const struct pa_message pa_messages_zh[] = {
 	  "due_date 须为 YYYY-MM-DD 格式的日期" },
 	{ "due_date must be today or later",
 	  "due_date 不得早于今天" },
+	{ "due_soon must be true or any",
+	  "due_soon 须为 true 或 any" },
 	{ "each role is {\"org_id\": <integer>, \"role\": <string>}",
 	  "每个角色的格式为 {\"org_id\": <整数>, \"role\": <字符串>}" },
 	{ "either every valid option has points or none has",

@@ -435,6 +435,8 @@ int export_close(export_job_t *j, bool complete)
 		json_object_set_new(filter, "overdue", json_boolean(f->overdue));
 	if (f->due_before)
 		json_object_set_new(filter, "due_before", json_integer(f->due_before));
+	if (f->due_after)
+		json_object_set_new(filter, "due_after", json_integer(f->due_after));
 	json_t *d = json_pack("{s:s, s:o, s:b, s:I, s:b}", "format",
 	                      j->spec.format == EXPORT_XLSX ? "xlsx" : "csv", "filter", filter, "unmask",
 	                      j->spec.unmask, "rows", (json_int_t)j->rows, "complete",

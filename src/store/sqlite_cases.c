@@ -396,6 +396,10 @@ static void case_filter_common(const pa_case_filter_t *f, struct list_query *q)
 		strbuf_adds(&q->sql, " AND due_at < ?");
 		q_int(q, f->due_before);
 	}
+	if (f->due_after) {
+		strbuf_adds(&q->sql, " AND due_at >= ?");
+		q_int(q, f->due_after);
+	}
 	if (f->nhidden) {
 		strbuf_adds(&q->sql, " AND (accused_org_id = 0 OR accused_org_id NOT IN ");
 		q_id_list(q, f->hidden_accused, f->nhidden);

@@ -265,6 +265,7 @@ typedef struct pa_case_filter {
 	pa_id_t owner_org_id;       /* 0 = any (still restricted by visibility) */
 	pa_id_t assignee_id;        /* 0 = any */
 	pa_time_t due_before;       /* 0 = any */
+	pa_time_t due_after;        /* 0 = any; else due at or after it ("due soon") */
 	int overdue;                /* -1 any, 0 no, 1 yes */
 	int open;                   /* -1 any, 0 closed, 1 open */
 	/* Visibility: all_orgs, or owner_org_id IN visible_orgs — except for

@@ -197,12 +197,14 @@ class Bad(H.ApiTestCase):
                          ("limit=1.5", "limit"), ("cursor=garbage", "cursor"), ("cursor=1.0", "cursor"),
                          ("cursor=1.2.3", "cursor"), ("due_before=notadate", "due_before"),
                          ("due_before=2026-13-45", "due_before"), ("overdue=maybe", "overdue"), ("open=sometimes", "open"),
+                         ("due_soon=false", "due_soon"), ("due_soon=soon", "due_soon"),
                          ("owner_org=x", "owner_org"), ("type=complaint", "type"), ("limit=%zz", "query"),
                          ("a=%ff", "query")]:
             with self.subTest(q=q):
                 self.bad(self.intake.get("/api/v1/cases?" + q), 400, "validation", field)
         # the good ones
-        for q in ("limit=1", "due_before=2030-01-01", "overdue=false", "open=any", "type=petition"):
+        for q in ("limit=1", "due_before=2030-01-01", "overdue=false", "open=any", "type=petition", "due_soon=true",
+                  "due_soon=any"):
             self.assertStatus(self.intake.get("/api/v1/cases?" + q), 200)
 
     def test_inbox_paging_is_complete(self):

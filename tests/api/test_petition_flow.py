@@ -376,6 +376,22 @@ class Flow(H.ApiTestCase):
         self.assertProblem(r, 409, "window-closed")
         self.assertEqual(self.xfj.case(cid)["state"], "replied")
 
+    def test_09_due_soon_view(self):
+        # due_soon=true lists what the case JSON marks due_soon: due within 3 days, not yet due
+        cid, number, code = self.new_case()
+        c = self.intake.case(cid)
+        self.assertFalse(c["due_soon"])
+        self.assertNotIn(cid, self.intake.inbox_ids(due_soon="true"))
+        SRV.advance_past(H.parse_time(c["due_at"]) - 2 * H.DAY)
+        soon = self.intake.inbox(due_soon="true")
+        self.assertIn(cid, {x["id"] for x in soon})
+        self.assertTrue(soon and all(x["due_soon"] for x in soon), soon)
+        # with due_before the earlier end holds
+        self.assertNotIn(cid, self.intake.inbox_ids(due_soon="true", due_before="2000-01-01"))
+        SRV.advance_past(c["due_at"])  # due now passed (no tick): no longer "soon"
+        self.assertNotIn(cid, self.intake.inbox_ids(due_soon="true"))
+        self.assertTrue(self.intake.case(cid)["overdue"])
+
     def test_09_overdue_marking(self):
         cid, number, code = self.new_case()
         c = self.intake.case(cid)

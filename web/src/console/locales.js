@@ -45,6 +45,8 @@ export default {
         number: '编号', title: '标题', category: '类别', due: '办理期限', empty: '没有符合条件的事项',
         showFilters: '筛选', hideFilters: '收起筛选',
         filters: '筛选待办事项', caption: '待办事项（第 {page} 页），点击列标题排序', loading: '正在加载…', paging: '翻页',
+        assignee: '承办人', mine: '分给我的', dueSoon: '即将到期（3日内）',
+        views: '快速查看', view: { all: '全部待办', mine: '我的待办', soon: '即将到期', overdue: '已超期' },
       },
       case: {
         title: '事项详情',
@@ -166,7 +168,7 @@ export default {
         results: '调查结果', reload: '刷新', method: '比率用 Wilson 区间，平均分用 t 区间，综合指数按各题独立的正态近似；均为 95% 置信区间。“说不清”不计入分母。',
         sample: '样本量 {n}', composite: '综合指数', byQuestion: '各问题结果', answers: '作答', excludedN: '说不清', valid: '有效',
         rate: '比率（95% CI）', score: '平均分（95% CI）', options: '各选项人数',
-        streets: '按街道', communities: '按社区', noGroups: '暂无数据', trend: '历次调查趋势', round: '调查', change: '较上轮',
+        streets: '按街道', communities: '按社区', noGroups: '暂无数据', trend: '历次调查趋势', trendChart: '历次调查综合指数及其95%置信区间折线图', interval: '95%置信区间', round: '调查', change: '较上轮',
       },
       records: {
         title: '工作记录', add: '添加{kind}', addTitle: '添加{kind}', reviseTitle: '修订{kind}（新版本）', revise: '修订',
@@ -220,6 +222,10 @@ export default {
         codeOnce: '查询码只显示这一次，请当场告知信访人或写入回执。信访人凭受理编号和查询码查询办理进展。',
         routedTo: '按规定，该事项由{unit}办理，本单位不能查看其后续办理情况。',
         another: '继续登记', openCase: '查看事项',
+        similarTitle: '可能重复：找到 {n} 件内容相近的事项',
+        similarHint: '请核对是否为同一事项的重复反映（在新标签页中打开，已填内容不会丢失）。',
+        similarity: '相似度 {p}%',
+        repeatOf: '系统判定为重复件：与 {number} 为同一信访人、内容相近，已自动关联。',
       },
       dashboard: {
         type: '类型', allTypes: '全部类型', period: '期间', range: '日期', from: '开始日期', to: '结束日期',
@@ -337,6 +343,8 @@ export default {
         number: 'Number', title: 'Title', category: 'Category', due: 'Due', empty: 'No cases match',
         showFilters: 'Filters', hideFilters: 'Hide filters',
         filters: 'Filter the inbox', caption: 'Inbox (page {page}); select a column heading to sort', loading: 'Loading…', paging: 'Pages',
+        assignee: 'Assigned to', mine: 'Me', dueSoon: 'Due within 3 days',
+        views: 'Quick views', view: { all: 'All cases', mine: 'My tasks', soon: 'Due soon', overdue: 'Overdue' },
       },
       case: {
         title: 'Case',
@@ -460,7 +468,7 @@ export default {
         results: 'Results', reload: 'Refresh', method: "Rates: Wilson intervals; mean scores: t intervals; the composite index: normal approximation with the questions independent; all 95 % confidence intervals. \"Can't say\" is left out of the denominator.",
         sample: '{n} responses', composite: 'Composite index', byQuestion: 'Results by question', answers: 'Answers', excludedN: "Can't say", valid: 'Valid',
         rate: 'Rate (95 % CI)', score: 'Mean score (95 % CI)', options: 'Answers given',
-        streets: 'By street', communities: 'By community', noGroups: 'No data yet', trend: 'Trend over the rounds', round: 'Round', change: 'Change',
+        streets: 'By street', communities: 'By community', noGroups: 'No data yet', trend: 'Trend over the rounds', trendChart: 'Line chart of the composite index over the rounds, with its 95 % interval', interval: '95 % interval', round: 'Round', change: 'Change',
       },
       records: {
         title: 'Records', add: 'Add {kind}', addTitle: 'Add: {kind}', reviseTitle: 'New version: {kind}', revise: 'New version',
@@ -514,6 +522,10 @@ export default {
         codeOnce: 'The query code is shown only this once: tell the petitioner now or write it on the receipt. With the number and the code they can follow the case.',
         routedTo: 'By the rules this case goes to {unit}; your unit will not see how it is handled.',
         another: 'Register another', openCase: 'Open the case',
+        similarTitle: 'Possible repeat: {n} cases with similar content',
+        similarHint: 'Check whether this is the same matter raised again (they open in a new tab; what you typed stays).',
+        similarity: '{p}% similar',
+        repeatOf: 'Registered as a repeat: the same petitioner and similar content as {number}; the two are linked.',
       },
       dashboard: {
         type: 'Type', allTypes: 'All types', period: 'Period', range: 'Dates', from: 'From', to: 'To',

@@ -11,7 +11,7 @@
 // (committee leader), police is a participating agency's handler.
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { DEMO_PASSWORD, assertClean, launchBrowser, newPage, screenshot, startServer } from './harness.mjs'
+import { DEMO_PASSWORD, assertClean, closedSelect, launchBrowser, newPage, openSelect, screenshot, startServer } from './harness.mjs'
 
 const DESKTOP = { width: 1366, height: 900 }
 let srv
@@ -36,13 +36,6 @@ async function login(page, username) {
 
 async function dialogsClosed(page) {
   await page.waitForFunction(() => ![...document.querySelectorAll('.el-overlay')].some((o) => getComputedStyle(o).display !== 'none'))
-}
-
-async function pickOption(page, label) {
-  await page.locator('.el-select-dropdown:visible').getByRole('option', { name: label, exact: true }).click()
-  // the dropdown fades out over the form: under load it still covers the
-  // button the test clicks next, so wait until it is gone
-  await page.waitForFunction(() => ![...document.querySelectorAll('.el-select-dropdown')].some((d) => d.getClientRects().length > 0 && getComputedStyle(d).visibility !== 'hidden'))
 }
 
 async function openCase(page, id) {
@@ -89,10 +82,13 @@ describe('case records, approvals and the joint case page', () => {
     for (const unit of ['平安区公安分局', '平安区人民检察院']) {
       await page.locator('[data-testid=add-participant]').click()
       const dlg = page.locator('[data-testid=participant-dialog]')
-      await dlg.locator('.el-select').click()
+      const list = await openSelect(page, dlg.locator('.el-select'))
+      const option = list.getByRole('option', { name: unit, exact: true })
+      await option.waitFor()
       // a unit of a kind without a track (a department) is not offered
-      assert.equal(await page.locator('.el-select-dropdown:visible').getByRole('option', { name: '平安区住房和城乡建设局' }).count(), 0)
-      await pickOption(page, unit)
+      assert.equal(await list.getByRole('option', { name: '平安区住房和城乡建设局' }).count(), 0)
+      await option.click()
+      await closedSelect(page, list)
       await dlg.locator('[data-testid=participant-submit]').click()
       await dialogsClosed(page)
     }

@@ -10,7 +10,7 @@
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import {
-  ADMIN_PASSWORD, DEMO_PASSWORD, assertClean, hasHorizontalScroll, launchBrowser, newPage, screenshot, startServer, tinyPng,
+  ADMIN_PASSWORD, DEMO_PASSWORD, assertClean, chooseOption, hasHorizontalScroll, launchBrowser, newPage, screenshot, startServer, tinyPng,
 } from './harness.mjs'
 
 const DESKTOP = { width: 1366, height: 900 }
@@ -43,14 +43,6 @@ async function login(page, username, password) {
 /** Waits until no Element Plus dialog is open (they animate out). */
 async function dialogsClosed(page) {
   await page.waitForFunction(() => ![...document.querySelectorAll('.el-overlay')].some((o) => getComputedStyle(o).display !== 'none'))
-}
-
-/** Picks an option of the open el-select dropdown by its exact label. */
-async function pickOption(page, label) {
-  await page.locator('.el-select-dropdown:visible').getByRole('option', { name: label, exact: true }).click()
-  // the dropdown fades out over the form: under load it still covers the
-  // button the test clicks next, so wait until it is gone
-  await page.waitForFunction(() => ![...document.querySelectorAll('.el-select-dropdown')].some((d) => d.getClientRects().length > 0 && getComputedStyle(d).visibility !== 'hidden'))
 }
 
 /** Takes the action `name` on the open case page, filling `fill(dialog)`. */
@@ -125,11 +117,20 @@ describe('staff console', () => {
     await page.locator('[data-testid=intake-submit]').click()
     await form.locator('.el-form-item.is-error').first().waitFor()
 
+    // an earlier letter of the same person about the same lift (sent online): the form
+    // shows it as a possible repeat while it is filled in, and the server links the two
+    const earlier = await srv.submitPetition({
+      title: '幸福小区3号楼电梯长期故障',
+      body: '幸福小区3号楼电梯自今年3月起多次故障停运，物业一直未修复，老人上下楼十分困难。',
+      contact: { name: '张秀兰', phone: '13800138000' },
+    })
     await page.locator('[data-channel=visit]').click()
     await page.locator('[data-category=grievance]').click()
     await page.locator('input[name=title]').fill('幸福小区3号楼电梯长期故障（来访）')
     await page.locator('textarea[name=body]').fill('幸福小区3号楼电梯自今年3月起多次故障停运，物业一直未修复，老人上下楼十分困难。')
     await page.locator('input[name=contact-name]').fill('张秀兰')
+    await page.locator(`[data-testid=intake-similar] [data-case] a`, { hasText: earlier.number }).waitFor()
+    assert.equal(await page.locator('[data-testid=intake-similar] a').first().getAttribute('target'), '_blank')
     await page.locator('input[name=contact-phone]').fill('13800138000')
     await page.locator('input[name=contact-address]').fill('城关街道幸福小区3号楼2单元501室')
     await page.locator('.pa-upload input[type=file]').setInputFiles({ name: 'photo.png', mimeType: 'image/png', buffer: tinyPng() })
@@ -142,6 +143,8 @@ describe('staff console', () => {
     assert.match(number, /^XF-\d{4}-\d{6}$/)
     assert.match(code, /^[0-9A-Z]{10}$/)
     state.number = number
+    await page.locator('[data-testid=intake-repeat]', { hasText: earlier.number }).waitFor()
+    await screenshot(page, 'console-intake-done')
 
     await page.locator('[data-testid=open-created]').click()
     await page.waitForURL(/\/console\/cases\/\d+$/)
@@ -237,8 +240,7 @@ describe('staff console', () => {
     await refuse.waitFor()
     // spaces pass the browser's "required" check only if it trims: it must not
     await refuse.locator('[data-field=reason] textarea').fill('   ')
-    await refuse.locator('[data-field=legal_channel] .el-select').click()
-    await pickOption(page, '诉讼')
+    await chooseOption(page, refuse.locator('[data-field=legal_channel] .el-select'), '诉讼')
     await refuse.locator('[data-testid=action-submit]').click()
     await refuse.locator('[data-field=reason].is-error').waitFor()
     assert.equal(await page.locator('[data-testid=case-state]').textContent(), '已登记')
@@ -344,6 +346,18 @@ describe('staff console', () => {
     await page.waitForFunction(() => document.querySelectorAll('[data-testid=inbox-table] tbody tr .pa-case-link').length < 50)
     assert.deepEqual(await inboxNumbers(page), [state.number])
     assert.equal(await page.locator('[data-testid=page-next]').isDisabled(), true)
+
+    // quick views: each shows what the API gives for its filters (the server decides "due soon")
+    const api = await srv.login('intake')
+    const apiNumbers = async (q) => (await api.call('GET', `/api/v1/cases?limit=50&open=true&${q}`)).data.items.map((c) => c.number)
+    for (const [v, q] of [['soon', 'due_soon=true'], ['mine', `assignee=${api.user.id}`], ['overdue', 'overdue=true']]) {
+      await page.locator(`[data-testid=inbox-views] [data-view=${v}]`).click()
+      await page.locator(`[data-testid=inbox-views] [data-view=${v}][aria-pressed=true]`).waitFor()
+      assert.deepEqual(await inboxNumbers(page), await apiNumbers(q), `the ${v} view`)
+    }
+    await page.locator('[data-testid=inbox-views] [data-view=all]').click()
+    await page.locator('[data-testid=inbox-views] [data-view=all][aria-pressed=true]').waitFor()
+    assert.deepEqual(await inboxNumbers(page), first)
     assertClean(page)
     await page.context().close()
   })
@@ -363,8 +377,7 @@ describe('staff console', () => {
     await dialog.locator('input[name=new-username]').fill('xfj2')
     await dialog.locator('input[name=new-display-name]').fill('周信访')
     await dialog.locator('input[name=new-password]').fill('New-Pass-2026')
-    await dialog.locator('[data-org-row="0"]').click()
-    await pickOption(page, '平安区信访局')
+    await chooseOption(page, dialog.locator('[data-org-row="0"]'), '平安区信访局')
     await dialog.locator('[data-testid=user-save]').click()
     await dialogsClosed(page)
     await page.locator('[data-testid=users-table] tr', { hasText: 'xfj2' }).waitFor()
@@ -394,8 +407,7 @@ describe('staff console', () => {
     const org = page.locator('.el-dialog:visible')
     await org.locator('input[name=org-code]').fill('dongmen-g3')
     await org.locator('input[name=org-name]').fill('东门社区第三网格')
-    await org.locator('.el-form-item', { hasText: '类型' }).locator('.el-select').click()
-    await pickOption(page, '网格')
+    await chooseOption(page, org.locator('.el-form-item', { hasText: '类型' }).locator('.el-select'), '网格')
     await page.locator('[data-testid=org-save]').click()
     await dialogsClosed(page)
     await page.locator('[data-testid=org-tree]', { hasText: '东门社区第三网格' }).waitFor()

@@ -90,14 +90,12 @@ test('the dashboard shows the indicators, draws the charts and lists the overdue
   await page.locator('[data-testid=chart-trend] canvas').waitFor()
 
   // type filter: only grid events
-  await page.locator('[data-testid=dash-type]').click()
-  await page.locator('.el-select-dropdown:visible').getByRole('option', { name: '网格事件', exact: true }).click()
+  await H.chooseOption(page, page.locator('[data-testid=dash-type]'), '网格事件')
   const grid = await apiIndicator({ type: 'grid_event' }, 'cases')
   assert.equal(grid.value, 2)
   await page.waitForFunction(() => document.querySelector('[data-testid=stat-cases]').textContent.trim() === '2')
   // period filter: this month (the cases were registered 20 days before the moved clock)
-  await page.locator('[data-testid=dash-period]').click()
-  await page.locator('.el-select-dropdown:visible').getByRole('option', { name: '本年', exact: true }).click()
+  await H.chooseOption(page, page.locator('[data-testid=dash-period]'), '本年')
   await page.waitForFunction(() => /登记日期 \d{4}-01-01 至/.test(document.querySelector('[data-testid=dash-period-shown]').textContent))
   H.assertClean(page)
   await page.context().close()

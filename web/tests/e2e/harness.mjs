@@ -294,6 +294,42 @@ export function assertClean(page) {
   if (page.problems.length) throw new Error('the page reported problems:\n' + page.problems.join('\n'))
 }
 
+/**
+ * Opens an Element Plus select (`select`: a locator of the el-select) and
+ * returns the locator of its own list of options, found through its
+ * combobox's aria-controls — never "the visible dropdown", which under load
+ * can be two (one still fading out, one opening).
+ */
+export async function openSelect(page, select) {
+  const box = select.locator('[role=combobox]').first()
+  const id = await box.getAttribute('aria-controls')
+  const list = page.locator(`[id="${id}"]`)
+  await select.click()
+  await list.waitFor({ state: 'visible' })
+  return list
+}
+
+/**
+ * Picks the option `label` (exact) of an Element Plus select, then waits until
+ * its dropdown is closed and its fade-out has ended (display: none), so the
+ * next click cannot land on it. Waits for states, never for a time.
+ */
+export async function chooseOption(page, select, label) {
+  const list = await openSelect(page, select)
+  await list.getByRole('option', { name: label, exact: true }).click()
+  await closedSelect(page, list)
+}
+
+/** Waits until the dropdown holding `list` is hidden (after its transition). */
+export async function closedSelect(page, list) {
+  const id = await list.getAttribute('id')
+  await page.waitForFunction((x) => {
+    const el = document.getElementById(x)
+    const popper = el && el.closest('.el-popper')
+    return !popper || getComputedStyle(popper).display === 'none'
+  }, id)
+}
+
 /** Saves web/test-results/screenshots/<name>.png (the whole page). */
 export async function screenshot(page, name) {
   mkdirSync(SCREENSHOT_DIR, { recursive: true })

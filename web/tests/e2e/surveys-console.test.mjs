@@ -137,6 +137,8 @@ describe('the console survey page', () => {
     assert.equal(await res.locator('[data-testid=composite]').textContent(), (Math.round(api.overall.composite.value * 10) / 10).toFixed(1))
     await res.locator(`[data-testid=results-communities] tr[data-org="${state.org.dongmen}"]`, { hasText: '东门社区' }).waitFor()
     await res.locator(`[data-testid=results-streets] tr[data-org="${state.org.chengguan}"]`, { hasText: '城关街道' }).waitFor()
+    // one round: nothing to draw a trend with (the table has the one row)
+    assert.equal(await res.locator('[data-testid=trend-chart]').count(), 0)
     await screenshot(page, 'survey-results')
     await page.locator('[data-testid=survey-close]').click()
     await page.locator('[data-testid=survey-state]', { hasText: '已结束' }).waitFor()
@@ -162,6 +164,12 @@ describe('the console survey page', () => {
     assert.equal(await trend.count(), 2)
     assert.match(await trend.first().textContent(), /2026年第四季度/)
     assert.match(await trend.nth(1).locator('[data-col=change]').textContent(), /^[+−]\d+\.\d$/)
+    // the same trend drawn (ECharts, loaded for this chart only), the table kept
+    const chart = page.locator('[data-testid=trend-chart]')
+    await chart.locator('canvas').waitFor()
+    assert.match(await chart.getAttribute('aria-label'), /综合指数/)
+    await chart.scrollIntoViewIfNeeded()
+    await screenshot(page, 'survey-trend')
     // the open link with its QR code
     await page.locator('[data-testid=open-link] img').waitFor()
     assert.match(await page.locator('[data-testid=open-link] a').textContent(), new RegExp(`/survey/${second.id}$`))

@@ -2,7 +2,7 @@
 // the early fetch (src/console/lib/inboxQuery.js).
 import { afterEach, describe, expect, test, vi } from 'vitest'
 import { COLUMNS, ariaSort, nextSort, sortRows } from '../../src/console/lib/inboxTable.js'
-import { defaultFilters, inboxQuery, initialState, kept, prefetchInbox, takePrefetched } from '../../src/console/lib/inboxQuery.js'
+import { defaultFilters, inboxQuery, initialState, kept, prefetchInbox, takePrefetched, viewFilters, viewOf } from '../../src/console/lib/inboxQuery.js'
 
 const rows = [
   { id: 1, number: 'XF-2026-000002', title: '乙', state_label: '已登记', due_at: '2026-12-03T23:59:59+08:00', owner_org: { name: '信访局' } },
@@ -59,11 +59,20 @@ describe('inbox query and the early fetch', () => {
 
   test('the query leaves out what is not filtered', () => {
     expect(inboxQuery(defaultFilters(), null)).toEqual({
-      limit: 50, cursor: undefined, type: undefined, state: undefined, owner_org: undefined,
-      overdue: undefined, due_before: undefined, open: 'true',
+      limit: 50, cursor: undefined, type: undefined, state: undefined, owner_org: undefined, assignee: undefined,
+      overdue: undefined, due_soon: undefined, due_before: undefined, open: 'true',
     })
     const q = inboxQuery({ ...defaultFilters(), type: 'dispute', overdue: 'true', owner_org: 7, due_before: '2026-12-31' }, 'c2')
     expect(q).toMatchObject({ type: 'dispute', overdue: 'true', owner_org: 7, due_before: '2026-12-31', cursor: 'c2' })
+  })
+
+  test('quick views: my tasks, due soon, overdue', () => {
+    expect(inboxQuery(viewFilters('mine', 9), null)).toMatchObject({ assignee: 9, overdue: undefined, due_soon: undefined })
+    expect(inboxQuery(viewFilters('soon', 9), null)).toMatchObject({ assignee: undefined, overdue: undefined, due_soon: 'true' })
+    expect(inboxQuery(viewFilters('overdue', 9), null)).toMatchObject({ overdue: 'true', due_soon: undefined })
+    expect(viewOf(defaultFilters(), 9)).toBe('all')
+    expect(viewOf(viewFilters('mine', 9), 9)).toBe('mine')
+    expect(viewOf({ ...viewFilters('soon', 9), type: 'tip' }, 9)).toBeNull() // a view plus a filter is no view
   })
 
   test('the kept filters and page belong to one user', () => {

@@ -3,7 +3,7 @@
 import { describe, expect, test } from 'vitest'
 import {
   defaultDefinition, formatChange, formatRate, formatScore, newQuestion, newScale, placeOptions,
-  toDefinitionPayload, validateDefinition,
+  toDefinitionPayload, trendChartOption, validateDefinition,
 } from '../../src/console/lib/surveys.js'
 
 const ready = () => ({ ...defaultDefinition(), series: 'safety-index', title: '2026年第四季度群众安全感调查' })
@@ -96,5 +96,26 @@ describe('survey results', () => {
       { id: 3, kind: 'community', name: '东门社区' }, { id: 4, kind: 'police', name: '公安' }, { id: 5, kind: 'grid', name: '网格', disabled: true },
     ]
     expect(placeOptions(orgs, 'en')).toEqual([{ value: 2, label: 'Chengguan', kind: 'street' }, { value: 3, label: '东门社区', kind: 'community' }])
+  })
+
+  test('the trend chart: the index per round, its interval as a band, a gap where a round has no index', () => {
+    const trend = [
+      { survey: { id: 1, title: '2026年第三季度' }, responses: 40, composite: { value: 70.04, low: 61.2, high: 78.9 } },
+      { survey: { id: 2, title: '<b>Q4</b>' }, responses: 0, composite: null },
+      { survey: { id: 3, title: '2027年第一季度' }, responses: 2, composite: { value: 90, low: 52.5, high: 100 }, composite_change: 20 },
+    ]
+    const o = trendChartOption(trend, 3, { index: '综合指数', interval: '95%置信区间', responses: '样本量' })
+    expect(o.xAxis.data).toEqual(['2026年第三季度', '<b>Q4</b>', '2027年第一季度'])
+    const [low, width, index] = o.series
+    expect(low.data).toEqual([61.2, null, 52.5])
+    expect(width.data).toEqual([17.7, null, 47.5])
+    expect(low.stack).toBe(width.stack)
+    expect(index.data.map((d) => d.value)).toEqual([70, null, 90])
+    expect(index.data.map((d) => d.symbolSize)).toEqual([7, 7, 12]) // the current round stands out
+    expect(o.yAxis).toEqual({ type: 'value', min: 50, max: 100 })
+    expect(trendChartOption([{ composite: { value: 95, low: 85.2, high: 104.8 } }], 0, {}).yAxis.max).toBeUndefined()
+    // the tooltip is HTML: a title typed by a manager is escaped
+    expect(o.tooltip.formatter([{ dataIndex: 1 }])).toBe('&lt;b&gt;Q4&lt;/b&gt;<br>综合指数: —<br>样本量: 0')
+    expect(o.tooltip.formatter([{ dataIndex: 0 }])).toBe('2026年第三季度<br>综合指数: 70.0<br>95%置信区间: 61.2–78.9<br>样本量: 40')
   })
 })

@@ -183,3 +183,59 @@ export function placeOptions(orgs, locale) {
     .filter((o) => !o.disabled && ['street', 'community', 'grid'].includes(o.kind))
     .map((o) => ({ value: o.id, label: (en && o.name_en) || o.name, kind: o.kind }))
 }
+
+/**
+ * The ECharts option of the trend over the rounds of a series (results.trend,
+ * oldest first): the composite index per round as a line, its 95 % interval
+ * as a band (a transparent lower line with the interval's width stacked on
+ * it), the current round's point larger. A round without an index is a gap.
+ * `names`: { index, interval, responses } in the page's language.
+ */
+export function trendChartOption(trend, currentId, names) {
+  const rounds = (trend || []).map((x) => ({
+    title: (x.survey && x.survey.title) || '',
+    current: !!(x.survey && x.survey.id === currentId),
+    responses: x.responses || 0,
+    iv: x.composite || null,
+  }))
+  const num = (v) => (v === null || v === undefined || !Number.isFinite(v) ? null : Math.round(v * 10) / 10)
+  const low = rounds.map((r) => (r.iv ? num(r.iv.low) : null))
+  const width = rounds.map((r) => (r.iv ? num(r.iv.high - r.iv.low) : null))
+  const index = rounds.map((r) => ({
+    value: r.iv ? num(r.iv.value) : null,
+    symbolSize: r.current ? 12 : 7,
+  }))
+  const values = rounds.flatMap((r) => (r.iv ? [r.iv.low, r.iv.high] : []))
+  const min = values.length ? Math.max(0, Math.floor(Math.min(...values) / 10) * 10) : 0
+  return {
+    animation: false,
+    grid: { left: 48, right: 24, top: 36, bottom: 64 },
+    legend: { data: [names.index, names.interval], top: 0 },
+    tooltip: {
+      trigger: 'axis',
+      formatter: (items) => {
+        const i = items && items.length ? items[0].dataIndex : -1
+        const r = rounds[i]
+        if (!r) return ''
+        const iv = formatScore(r.iv)
+        const lines = [r.title, `${names.index}: ${iv.value}`]
+        if (iv.ci) lines.push(`${names.interval}: ${iv.ci}`)
+        lines.push(`${names.responses}: ${r.responses}`)
+        return lines.map(escapeHtml).join('<br>')
+      },
+    },
+    xAxis: { type: 'category', data: rounds.map((r) => r.title), axisLabel: { interval: 0, width: 120, overflow: 'truncate' } },
+    // an index of points up to 100 stays on 0..100; an interval beyond (or points above 100) widens it
+    yAxis: { type: 'value', min, max: values.some((v) => v > 100) ? undefined : 100 },
+    series: [
+      { name: 'low', type: 'line', data: low, stack: 'ci', symbol: 'none', lineStyle: { opacity: 0 }, tooltip: { show: false }, silent: true },
+      { name: names.interval, type: 'line', data: width, stack: 'ci', symbol: 'none', lineStyle: { opacity: 0 }, areaStyle: { color: 'rgba(29, 95, 191, 0.15)' }, itemStyle: { color: 'rgba(29, 95, 191, 0.3)' }, silent: true },
+      { name: names.index, type: 'line', data: index, color: '#1d5fbf', label: { show: true, position: 'top', formatter: (p) => (p.value === null ? '' : Number(p.value).toFixed(1)) } },
+    ],
+  }
+}
+
+/** Text for the chart's HTML tooltip: round titles are what a manager typed. */
+function escapeHtml(s) {
+  return String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c])
+}
