@@ -7,6 +7,7 @@
 // - Errors are application/problem+json: they become ApiError with status,
 //   type (slug), title (localized by the server), detail and field.
 import { i18n } from './i18n.js'
+import { withQuery } from './url.js'
 
 let csrfToken = null
 
@@ -27,13 +28,7 @@ export class ApiError extends Error {
 }
 
 export async function request(method, path, { body, query, form, headers = {} } = {}) {
-  let url = path
-  if (query) {
-    const q = new URLSearchParams()
-    for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== null && v !== '') q.set(k, v)
-    const s = q.toString()
-    if (s) url += (url.includes('?') ? '&' : '?') + s
-  }
+  const url = withQuery(path, query)
   const h = { Accept: 'application/json', 'Accept-Language': i18n.global.locale.value, ...headers }
   let payload
   if (form) {

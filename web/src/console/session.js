@@ -5,7 +5,7 @@
 // a reload GET /api/v1/session gives both the user and the token again.
 import { defineStore } from 'pinia'
 import { api, readResponse, setCsrfToken } from '../api.js'
-import { takeEarlySession } from '../boot.js'
+import { forgetEarly, takeEarlySession } from '../boot.js'
 import { userRoles } from './lib/menu.js'
 
 export const useSession = defineStore('consoleSession', {
@@ -63,6 +63,7 @@ export const useSession = defineStore('consoleSession', {
     },
     /** Forgets the session locally (logout, or the server answered 401). */
     clear() {
+      forgetEarly() // an early inbox request of a cold load was anonymous
       setCsrfToken(null)
       this.user = null
       this.checked = true

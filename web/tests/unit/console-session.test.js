@@ -2,11 +2,13 @@
 // (src/console/routes.js): the CSRF token lives in memory only, a reload
 // restores it from GET /api/v1/session, anonymous users go to login and
 // users go where their roles allow.
-import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest'
+import { afterEach, beforeAll, beforeEach, describe, expect, test, vi } from 'vitest'
 import { createPinia, setActivePinia } from 'pinia'
 import { api } from '../../src/api.js'
 import { useSession } from '../../src/console/session.js'
 import { consoleGuard } from '../../src/console/routes.js'
+import { loadConsoleMessages } from '../../src/i18n.js'
+import { loadElementScope } from '../../src/console/lib/elementLocale.js'
 
 const USER = {
   id: 3, username: 'xfj', display_name: '李信访',
@@ -89,6 +91,11 @@ describe('session', () => {
 })
 
 describe('route guard', () => {
+  // the guard waits for the console's messages and Element Plus's scope: load
+  // them once here (a first import of Element Plus takes seconds in the test
+  // environment), not inside each test's time
+  beforeAll(() => Promise.all([loadConsoleMessages(), loadElementScope()]), 60000)
+
   const route = (path, meta = {}, name) => ({ path, fullPath: path, meta, name })
 
   test('anonymous users go to login, with the page to come back to', async () => {

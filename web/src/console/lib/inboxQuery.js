@@ -5,55 +5,23 @@
 // console's messages: three round trips in a row. The route guard now
 // starts the case list as soon as the session is known (prefetchInbox), in
 // parallel with the messages and the page's chunks, and the inbox takes that
-// answer (takePrefetched) when its query is the same.
+// answer (takePrefetched) when its query is the same. On a cold load of
+// the inbox itself boot.js has asked for the first page even earlier, with
+// the session; the guard takes that answer when the query is the same.
 //
 // `kept` holds the filters and the page across visits while the app runs
 // (coming back from a case page shows the same list); it is forgotten when
 // another user logs in.
-import { api } from '../../api.js'
+import { api, readResponse } from '../../api.js'
+import { i18n } from '../../i18n.js'
+import { withQuery } from '../../url.js'
+import { takeEarlyInbox } from '../../boot.js'
+import { defaultFilters, inboxQuery } from './inboxDefaults.js'
 import { CursorPager } from './pager.js'
 
-export const PAGE_SIZE = 50
+export { PAGE_SIZE, VIEWS, defaultFilters, inboxQuery, viewFilters, viewOf } from './inboxDefaults.js'
 
 export const kept = { userId: null, filters: null, pager: null }
-
-// overdue: 'any' | 'true' | 'false' | 'soon' (due within 3 days: the server's due_soon);
-// assignee: a user id (the user's own: "my tasks") or null.
-export const defaultFilters = () => ({ type: '', state: '', owner_org: null, assignee: null, overdue: 'any', due_before: '', open: 'true' })
-
-/** The quick views above the inbox: each sets filters (the others back to their defaults). */
-export const VIEWS = ['all', 'mine', 'soon', 'overdue']
-
-/** The filters of a quick view for this user. */
-export function viewFilters(view, userId) {
-  const f = defaultFilters()
-  if (view === 'mine') f.assignee = userId || null
-  else if (view === 'soon') f.overdue = 'soon'
-  else if (view === 'overdue') f.overdue = 'true'
-  return f
-}
-
-/** The quick view these filters are exactly, or null. */
-export function viewOf(filters, userId) {
-  const same = (a, b) => Object.keys(a).every((k) => (a[k] ?? null) === (b[k] ?? null))
-  return VIEWS.find((v) => same(viewFilters(v, userId), filters)) || null
-}
-
-/** GET /api/v1/cases query of these filters, from this cursor. */
-export function inboxQuery(filters, cursor) {
-  return {
-    limit: PAGE_SIZE,
-    cursor: cursor || undefined,
-    type: filters.type || undefined,
-    state: filters.state || undefined,
-    owner_org: filters.owner_org || undefined,
-    assignee: filters.assignee || undefined,
-    overdue: filters.overdue === 'any' || filters.overdue === 'soon' ? undefined : filters.overdue,
-    due_soon: filters.overdue === 'soon' ? 'true' : undefined,
-    due_before: filters.due_before || undefined,
-    open: filters.open,
-  }
-}
 
 /** The filters and cursor the inbox will open with, for this user. */
 export function initialState(userId) {
@@ -72,7 +40,9 @@ let early = null // { key, promise, at }
 export function prefetchInbox(userId) {
   const { filters, pager } = initialState(userId)
   const q = inboxQuery(filters, pager.cursor)
-  const promise = api.get('/api/v1/cases', q)
+  // on a cold load of the inbox boot.js asked for the same page already
+  const atBoot = takeEarlyInbox(withQuery('/api/v1/cases', q), i18n.global.locale.value)
+  const promise = atBoot ? readResponse(atBoot) : api.get('/api/v1/cases', q)
   promise.catch(() => {}) // the inbox reports errors when it asks itself
   early = { key: keyOf(q), promise, at: Date.now() }
 }
