@@ -416,8 +416,10 @@ describe('staff console', () => {
     // one tab per case type (more types land over time): the petition's
     await page.locator('.el-tabs__item', { hasText: '(petition)' }).click()
     await page.locator('[data-testid=wf-states]', { hasText: '信访工作条例' }).waitFor()
+    await screenshot(page, 'console-admin-workflows')
     await page.locator('[data-menu=calendars]').click()
     await page.locator('[data-testid=calendars]', { hasText: '没有管理界面或接口' }).waitFor()
+    await screenshot(page, 'console-admin-calendars')
     assertClean(page)
     await page.context().close()
   })
