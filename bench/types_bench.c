@@ -39,6 +39,8 @@
 /* src/store/sqlite_internal.h: the inbox SQL with its parameters written in */
 char *store_sqlite_case_list_sql_literal(store_conn_t *c, const pa_case_filter_t *f);
 
+#include <dirent.h>
+#include <unistd.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -53,6 +55,47 @@ static double now_s(void)
 	struct timespec t;
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* CPU time (user + system) of the whole process, in µs. */
+static double cpu_us(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+	return (double)t.tv_sec * 1e6 + (double)t.tv_nsec / 1e3;
+}
+
+/* CPU ticks (user + system) of each thread of this process: "TID TICKS" in
+ * out[], at most max; returns how many. */
+static int thread_ticks(long long tid[], long long ticks[], int max)
+{
+	int n = 0;
+	DIR *d = opendir("/proc/self/task");
+	if (!d)
+		return 0;
+	struct dirent *e;
+	while ((e = readdir(d)) && n < max) {
+		if (e->d_name[0] == '.')
+			continue;
+		char path[64], buf[1024];
+		snprintf(path, sizeof(path), "/proc/self/task/%s/stat", e->d_name);
+		FILE *f = fopen(path, "r");
+		if (!f)
+			continue;
+		size_t len = fread(buf, 1, sizeof(buf) - 1, f);
+		fclose(f);
+		buf[len] = 0;
+		const char *p = strrchr(buf, ')');
+		unsigned long long ut = 0, st = 0;
+		/* after ") ": state and ten more fields, then utime and stime */
+		if (p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut,
+		                &st) == 2) {
+			tid[n] = atoll(e->d_name);
+			ticks[n++] = (long long)(ut + st);
+		}
+	}
+	closedir(d);
+	return n;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -347,6 +390,9 @@ static void bench_actions(pa_app_t *app, const char *data, int n, int threads)
 		threads = 1;
 	pthread_t th[256];
 	struct act_arg args[256];
+	long long tid0[512], tk0[512], tid1[512], tk1[512];
+	int nt0 = thread_ticks(tid0, tk0, 512);
+	double cpu0 = cpu_us();
 	double t0 = now_s();
 	for (int i = 0; i < threads; i++) {
 		args[i] = (struct act_arg){ app, &intake, ids, (size_t)n * (size_t)i / (size_t)threads,
@@ -359,13 +405,22 @@ static void bench_actions(pa_app_t *app, const char *data, int n, int threads)
 		failed += args[i].failed;
 	}
 	double dt = now_s() - t0;
+	double cpu = cpu_us() - cpu0;
+	/* the busiest thread that was there before the workers: the writer */
+	int nt1 = thread_ticks(tid1, tk1, 512);
+	long long writer_ticks = 0;
+	for (int i = 0; i < nt1; i++)
+		for (int k = 0; k < nt0; k++)
+			if (tid0[k] == tid1[i] && tk1[i] - tk0[k] > writer_ticks)
+				writer_ticks = tk1[i] - tk0[k];
+	double writer_us = (double)writer_ticks * 1e6 / (double)sysconf(_SC_CLK_TCK);
 	store_stats(app->store, &c1, &w1);
 	char scratch[4096];
 	snprintf(scratch, sizeof(scratch), "%s/../actions_baseline.db", data);
 	double sql = sql_actions(scratch, n);
 	printf("BENCH phase=actions actions=%d threads=%d failed=%d seconds=%.3f per_s=%.1f "
-	       "commits=%lld sql_per_s=%.1f\n", n, threads, failed, dt, (double)(n - failed) / dt,
-	       (long long)(c1 - c0), sql);
+	       "commits=%lld cpu_us=%.0f writer_cpu_us=%.0f sql_per_s=%.1f\n", n, threads, failed,
+	       dt, (double)(n - failed) / dt, (long long)(c1 - c0), cpu / n, writer_us / n, sql);
 	free(ids);
 	orgtree_release(tree);
 	arena_free(a);
