@@ -72,6 +72,7 @@ int cmd_serve(int argc, char **argv)
 	config_map_tile_origin(cfg.map_tile_url, tile_origin, sizeof(tile_origin));
 	http_server_config_t hc = {
 		.host = cfg.listen_host, .port = cfg.listen_port, .threads = cfg.threads,
+		.write_threads = cfg.write_threads,
 		.max_body = (size_t)cfg.max_body, .max_json = (size_t)cfg.max_json,
 		.conn_timeout_s = cfg.conn_timeout_s, .routes = routes, .nroutes = nroutes,
 		.authenticate = api_authenticate, .static_dir = cfg.web_dir,

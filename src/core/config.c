@@ -109,6 +109,10 @@ static const struct setting settings[] = {
 	  NULL, NULL, "address to serve on, HOST:PORT or [IPV6]:PORT; port 0 picks a free port" },
 	{ "threads", "PINGAN_THREADS", NULL, NULL, T_INT, OFF(threads), "32", 1, 256, NULL, NULL,
 	  "HTTP worker threads" },
+	{ "write_threads", "PINGAN_WRITE_THREADS", NULL, NULL, T_INT, OFF(write_threads), "64", 0,
+	  1024, NULL, NULL,
+	  "threads that run writing requests (POST, PUT, PATCH, DELETE) while the HTTP threads "
+	  "serve others; bounds the writes one group commit gathers; 0 = on the HTTP threads" },
 	{ "keys_file", "PINGAN_KEYS_FILE", NULL, NULL, T_STR, OFF(keys_file), "", 0,
 	  CONFIG_PATH_MAX, NULL, "<data>/keys/pingan.keys", "file holding the data-encryption keys" },
 	{ "keys", "PINGAN_KEYS", NULL, NULL, T_TEXT, OFF(keys), "", 0, CONFIG_KEYS_MAX, NULL,

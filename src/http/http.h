@@ -120,6 +120,7 @@ typedef struct http_server_config {
 	const char *host;      /* "127.0.0.1" */
 	int port;              /* 0 = any free port */
 	int threads;
+	int write_threads;     /* the write pool (server.c); 0 = writes on the MHD threads */
 	size_t max_body;       /* ROUTE_UPLOAD routes */
 	size_t max_json;       /* every other route */
 	int conn_timeout_s;

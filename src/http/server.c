@@ -20,7 +20,10 @@
  *                      limit: the 413 waits for the end of the body, because
  *                      MHD cannot answer in the middle of one);
  *                    last, with no data   → finish(): 413/404/405/400, rate
- *                      limit, authenticate, handler, response.
+ *                      limit, authenticate, handler, response — for a
+ *                      write, on a thread of the write pool (below);
+ *                    once more after a write's connection is resumed
+ *                      → the pool's response is queued.
  *   on_completed() response sent or connection gone: body freed, arena reset
  *                  and handed back to the worker thread's cache.
  *   on_connection() counts open connections, for the graceful stop.
@@ -30,10 +33,27 @@
  * new one and gives it back reset; several requests may be in progress on one
  * thread at once (MHD multiplexes connections), so an arena is never shared.
  *
+ * The write pool.  A handler that writes sleeps in store_write() until its
+ * batch's COMMIT is on disk, and group commit can only group the writes
+ * that are waiting: with handlers on MHD's own threads that is at most one
+ * per worker thread that is not serving something else — and MHD hands a
+ * burst of new connections to a few of its threads, so 64 connections used
+ * to give 3–9 writes per commit.  So a request whose method is not GET or
+ * HEAD (and that passed the checks above) is handed to a pool of
+ * `write_threads` threads instead: the MHD thread suspends the connection
+ * (MHD_suspend_connection) and goes on serving others; a pool thread runs
+ * the rate limit, authentication and handler and stores the response in
+ * the request state, then resumes the connection, and MHD calls on_access
+ * again on the connection's own thread, which queues the response.  Each
+ * pool thread is a thread like a worker (its own arena cache and read
+ * connection).  write_threads 0 runs writes on the MHD threads as before.
+ *
  * Stopping: MHD_quiesce_daemon closes the listening socket; responses then say
  * "Connection: close"; we wait until no connection is open or no request is in
  * progress (idle keep-alive connections must not hold the stop for the whole
- * grace period), at most grace_ms, then MHD_stop_daemon.
+ * grace period), at most grace_ms; then the write pool runs what it was given
+ * to the end (a suspended connection must be resumed before MHD stops) and
+ * later writes run on the MHD threads; then MHD_stop_daemon.
  *
  * Routes are compiled once at start into segment arrays; matching is a linear
  * scan of literal and {param} segments against the percent-decoded path
@@ -50,6 +70,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -75,8 +96,23 @@ struct compiled_route {
 	struct route_seg seg[ROUTE_MAX_SEGMENTS];
 };
 
+struct request_state;
+
+/* The write pool (see the top of the file); mu guards the queue and flags. */
+struct write_pool {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;       /* the pool's threads sleep here */
+	pthread_cond_t idle_cv;  /* http_server_stop waits here for running == 0 */
+	struct request_state *head, *tail;
+	int running;             /* requests taken by a thread and not yet resumed */
+	bool closing;            /* take no more requests; threads exit when drained */
+	pthread_t *threads;
+	int nthreads;            /* started */
+};
+
 struct http_server {
 	struct MHD_Daemon *daemon;
+	struct write_pool pool;
 	http_server_config_t cfg;
 	struct compiled_route *routes;
 	size_t nroutes;
@@ -107,6 +143,12 @@ struct request_state {
 	const char *allow;   /* for 405 */
 	int query_rc;
 	pa_err_t query_err;
+	/* a request handed to the write pool */
+	struct MHD_Connection *con;
+	bool dispatched;
+	bool ready;                  /* resp holds the answer (set under pool.mu) */
+	http_resp_t resp;
+	struct request_state *next;  /* in the pool's queue */
 };
 
 /* ---- per-thread arena cache ---- */
@@ -400,6 +442,8 @@ static void *uri_logged(void *cls, const char *uri, struct MHD_Connection *con)
 	return st;
 }
 
+static void resp_clear(http_resp_t *resp);
+
 static void on_completed(void *cls, struct MHD_Connection *con, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
@@ -408,6 +452,8 @@ static void on_completed(void *cls, struct MHD_Connection *con, void **con_cls,
 	if (!st)
 		return;
 	*con_cls = NULL;
+	if (st->dispatched && st->ready)
+		resp_clear(&st->resp); /* answered by the pool, but the client had gone */
 	strbuf_release(&st->body);
 	arena_give(st->arena);
 	atomic_fetch_sub(&srv->in_flight, 1);
@@ -752,6 +798,40 @@ static bool serve_static(struct request_state *st, struct MHD_Connection *con,
 	return true;
 }
 
+static bool pool_submit(http_server_t *srv, struct request_state *st, struct MHD_Connection *con);
+
+/* Rate limit, authentication and the handler: fills resp. */
+static void process(struct request_state *st, http_resp_t *resp)
+{
+	http_server_t *srv = st->srv;
+	http_req_t *req = &st->req;
+	const http_route_t *route = req->route;
+	resp_init(resp);
+	int rc = 0;
+	if ((route->flags & ROUTE_RATELIMIT) && srv->limiter) {
+		int retry = 0;
+		if (!ratelimit_take(srv->limiter, req->client_ip, pa_mono_us() / 1000, &retry)) {
+			rc = pa_fail(&req->err, PA_ERATE, "rate-limited", "",
+			             "too many requests from this address");
+			req->err.retry_after = retry;
+		}
+	}
+	if (rc == 0 && (route->flags & ROUTE_STAFF)) {
+		if (srv->cfg.authenticate) {
+			rc = srv->cfg.authenticate(req);
+		} else {
+			log_error("http: %s needs authentication but no hook is set", route->pattern);
+			rc = PA_EUNAUTH;
+		}
+	}
+	if (rc == 0)
+		rc = route->fn(req, resp);
+	if (rc < 0)
+		fail_response(st, resp, rc);
+	else if (resp->status >= 500)
+		log_error("http: %s %s -> %d", req->method, req->path, resp->status);
+}
+
 /* Last call: the whole body is in (or was dropped). */
 static enum MHD_Result finish(struct request_state *st, struct MHD_Connection *con)
 {
@@ -778,33 +858,136 @@ static enum MHD_Result finish(struct request_state *st, struct MHD_Connection *c
 		req->body_len = st->body.len;
 	}
 
-	const http_route_t *route = req->route;
+	if (!method_is(req->method, "GET") && !method_is(req->method, "HEAD") &&
+	    pool_submit(srv, st, con))
+		return MHD_YES;
 	http_resp_t resp;
-	resp_init(&resp);
-	int rc = 0;
-	if ((route->flags & ROUTE_RATELIMIT) && srv->limiter) {
-		int retry = 0;
-		if (!ratelimit_take(srv->limiter, req->client_ip, pa_mono_us() / 1000, &retry)) {
-			rc = pa_fail(&req->err, PA_ERATE, "rate-limited", "",
-			             "too many requests from this address");
-			req->err.retry_after = retry;
-		}
-	}
-	if (rc == 0 && (route->flags & ROUTE_STAFF)) {
-		if (srv->cfg.authenticate) {
-			rc = srv->cfg.authenticate(req);
-		} else {
-			log_error("http: %s needs authentication but no hook is set", route->pattern);
-			rc = PA_EUNAUTH;
-		}
-	}
-	if (rc == 0)
-		rc = route->fn(req, &resp);
-	if (rc < 0)
-		fail_response(st, &resp, rc);
-	else if (resp.status >= 500)
-		log_error("http: %s %s -> %d", req->method, req->path, resp.status);
+	process(st, &resp);
 	return send_response(st, con, &resp);
+}
+
+/* ---- the write pool ---- */
+
+/* Hands st to the pool and suspends its connection; false when the pool is
+ * off or closing (the caller then runs the request itself). */
+static bool pool_submit(http_server_t *srv, struct request_state *st, struct MHD_Connection *con)
+{
+	struct write_pool *p = &srv->pool;
+	if (p->nthreads == 0)
+		return false;
+	pthread_mutex_lock(&p->mu);
+	if (p->closing) {
+		pthread_mutex_unlock(&p->mu);
+		return false;
+	}
+	/* suspended before any pool thread can see it (and resume it) */
+	MHD_suspend_connection(con);
+	st->con = con;
+	st->dispatched = true;
+	st->next = NULL;
+	if (p->tail)
+		p->tail->next = st;
+	else
+		p->head = st;
+	p->tail = st;
+	p->running++;
+	pthread_cond_signal(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+	return true;
+}
+
+static void *pool_main(void *arg)
+{
+	http_server_t *srv = arg;
+	struct write_pool *p = &srv->pool;
+	pthread_mutex_lock(&p->mu);
+	for (;;) {
+		while (!p->head && !p->closing)
+			pthread_cond_wait(&p->cv, &p->mu);
+		struct request_state *st = p->head;
+		if (!st)
+			break; /* closing and drained */
+		p->head = st->next;
+		if (!p->head)
+			p->tail = NULL;
+		pthread_mutex_unlock(&p->mu);
+
+		http_resp_t resp;
+		process(st, &resp);
+		struct MHD_Connection *con = st->con;
+		pthread_mutex_lock(&p->mu);
+		st->resp = resp;
+		st->ready = true;
+		/* resumed under the lock: http_server_stop sees running == 0 only
+		 * after every connection it waits for is resumed */
+		MHD_resume_connection(con);
+		if (--p->running == 0)
+			pthread_cond_broadcast(&p->idle_cv);
+	}
+	pthread_mutex_unlock(&p->mu);
+	return NULL;
+}
+
+/* The connection of a request the pool answered is back: queue the answer. */
+static enum MHD_Result pool_answer(struct request_state *st, struct MHD_Connection *con)
+{
+	struct write_pool *p = &st->srv->pool;
+	pthread_mutex_lock(&p->mu);
+	bool ready = st->ready;
+	pthread_mutex_unlock(&p->mu);
+	if (!ready)
+		return MHD_YES; /* not yet: MHD calls again after the resume */
+	st->dispatched = false;
+	return send_response(st, con, &st->resp);
+}
+
+static void pool_start(http_server_t *srv, int n)
+{
+	struct write_pool *p = &srv->pool;
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->cv, NULL);
+	pthread_cond_init(&p->idle_cv, NULL);
+	if (n <= 0)
+		return;
+	p->threads = xcalloc((size_t)n, sizeof(*p->threads));
+	/* signals are for the main thread, never the pool */
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	for (int i = 0; i < n; i++) {
+		if (pthread_create(&p->threads[i], NULL, pool_main, srv) != 0) {
+			log_warn("http: started %d of %d write threads", i, n);
+			break;
+		}
+		p->nthreads++;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+/* Lets the pool finish what it was given, then joins its threads; requests
+ * that arrive meanwhile run on the MHD threads. */
+static void pool_stop(http_server_t *srv)
+{
+	struct write_pool *p = &srv->pool;
+	pthread_mutex_lock(&p->mu);
+	p->closing = true;
+	pthread_cond_broadcast(&p->cv);
+	while (p->running > 0)
+		pthread_cond_wait(&p->idle_cv, &p->mu);
+	pthread_mutex_unlock(&p->mu);
+	for (int i = 0; i < p->nthreads; i++)
+		pthread_join(p->threads[i], NULL);
+	free(p->threads);
+	p->threads = NULL;
+	p->nthreads = 0;
+}
+
+static void pool_free(http_server_t *srv)
+{
+	struct write_pool *p = &srv->pool;
+	pthread_cond_destroy(&p->idle_cv);
+	pthread_cond_destroy(&p->cv);
+	pthread_mutex_destroy(&p->mu);
 }
 
 static enum MHD_Result on_access(void *cls, struct MHD_Connection *con, const char *url,
@@ -835,6 +1018,8 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *con, const ch
 	}
 	if (st->responded)
 		return MHD_YES;
+	if (st->dispatched)
+		return pool_answer(st, con);
 	return finish(st, con);
 }
 
@@ -884,6 +1069,8 @@ int http_server_start(const http_server_config_t *cfg, http_server_t **out, pa_e
 	memcpy(&ss, ai->ai_addr, ai->ai_addrlen < sizeof(ss) ? ai->ai_addrlen : sizeof(ss));
 	freeaddrinfo(ai);
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+	if (srv->cfg.write_threads > 0)
+		flags |= MHD_ALLOW_SUSPEND_RESUME;
 #ifdef __linux__
 	flags |= MHD_USE_EPOLL;
 #else
@@ -902,6 +1089,7 @@ int http_server_start(const http_server_config_t *cfg, http_server_t **out, pa_e
 
 	if (srv->cfg.public_rate_per_min > 0)
 		srv->limiter = ratelimit_new(srv->cfg.public_rate_per_min, srv->cfg.public_rate_burst);
+	pool_start(srv, srv->cfg.write_threads);
 
 	srv->daemon = MHD_start_daemon(
 		flags, (uint16_t)cfg->port, NULL, NULL, on_access, srv,
@@ -917,12 +1105,14 @@ int http_server_start(const http_server_config_t *cfg, http_server_t **out, pa_e
 	if (!srv->daemon) {
 		rc = pa_fail(err, PA_EIO, "internal", "", "cannot listen on %s port %d",
 		             srv->cfg.host, cfg->port);
+		pool_stop(srv);
+		pool_free(srv);
 		goto fail;
 	}
 	const union MHD_DaemonInfo *di = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
 	srv->port = di && di->port ? di->port : cfg->port;
-	log_info("http: listening on %s port %d (%d threads)", srv->cfg.host, srv->port,
-	         srv->cfg.threads);
+	log_info("http: listening on %s port %d (%d threads, %d write threads)", srv->cfg.host,
+	         srv->port, srv->cfg.threads, srv->pool.nthreads);
 	*out = srv;
 	return 0;
 fail:
@@ -951,10 +1141,12 @@ void http_server_stop(http_server_t *srv, int grace_ms)
 		struct timespec ts = { 0, 10 * 1000 * 1000 };
 		nanosleep(&ts, NULL);
 	}
+	pool_stop(srv);
 	if (atomic_load(&srv->in_flight) > 0)
 		log_warn("http: stopping with %d requests still in progress",
 		         atomic_load(&srv->in_flight));
 	MHD_stop_daemon(srv->daemon);
+	pool_free(srv);
 	ratelimit_free(srv->limiter);
 	free(srv->routes);
 	free(srv);
