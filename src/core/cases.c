@@ -282,7 +282,7 @@ static int seal_contact(pa_app_t *app, arena_t *a, const case_contact_t *c, pa_p
                         pa_err_t *err)
 {
 	char uid[33];
-	random_hex(uid, 16);
+	ordered_uid(uid);
 	p->uid = arena_strdup(a, uid);
 	struct { const char *v; pa_blob_t *out; const char *f; } f[] = {
 		{ c->name, &p->name, "name" },

@@ -53,6 +53,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -1073,6 +1074,17 @@ bool ct_streq(const char *a, const char *b)
 	if (strlen(b) != n)
 		return false;
 	return sodium_memcmp(a, b, n) == 0;
+}
+
+void ordered_uid(char out[33])
+{
+	static const char hex[] = "0123456789abcdef";
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	uint64_t ms = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+	for (int i = 11; i >= 0; i--, ms >>= 4)
+		out[i] = hex[ms & 15];
+	random_hex(out + 12, 10);
 }
 
 void random_hex(char *out, size_t nbytes)

@@ -693,7 +693,7 @@ static json_t *unit_json(const pa_org_t *o, pa_id_t id)
 static void new_uid(arena_t *a, const char **uid)
 {
 	char buf[33];
-	random_hex(buf, 16);
+	ordered_uid(buf);
 	*uid = arena_strdup(a, buf);
 }
 
