@@ -205,7 +205,8 @@ enum slice {
 	SLICE_MEMBER,      /* one member unit's cases of the restricted types */
 	SLICE_PART_FEW,    /* restricted cases owned elsewhere that the member units take part
 	                    * in, few: read through case_participants, then sorted */
-	SLICE_PART_MANY,   /* the same, many: the deadline index walked, participation probed */
+	SLICE_PART_MANY,   /* the same, many: the restricted types' deadline index walked
+	                    * (cases_type_open_due), participation probed */
 	SLICE_NONE,        /* nothing (the unit asked for is not visible) */
 };
 
@@ -234,8 +235,11 @@ static void list_branch(const pa_case_filter_t *f, struct list_query *q, int k, 
 		q_id_list(q, f->member_orgs, f->nmember);
 		break;
 	case SLICE_PART_MANY:
-		strbuf_adds(&q->sql, "cases WHERE cases.id IN (SELECT case_id FROM case_participants "
-		                     "WHERE org_id IN ");
+		/* a probe of case_participants' key per case, walking the restricted
+		 * types' open cases by deadline (cases_type_open_due); an IN list
+		 * would first read all the units' participations, open or not */
+		strbuf_adds(&q->sql, "cases WHERE EXISTS (SELECT 1 FROM case_participants p "
+		                     "WHERE p.case_id = cases.id AND p.org_id IN ");
 		q_id_list(q, f->member_orgs, f->nmember);
 		strbuf_adds(&q->sql, ")");
 		break;
@@ -443,8 +447,10 @@ static int64_t participations(store_conn_t *c, const pa_case_filter_t *f)
 		return 0;
 	struct list_query q;
 	sq_query_init(&q, f->nmember + 1);
-	strbuf_adds(&q.sql, "SELECT count(*) FROM case_participants WHERE org_id IN ");
+	/* counted up to one past LIST_PART_FEW: beyond, the number does not matter */
+	strbuf_adds(&q.sql, "SELECT count(*) FROM (SELECT 1 FROM case_participants WHERE org_id IN ");
 	q_id_list(&q, f->member_orgs, f->nmember);
+	strbuf_addf(&q.sql, " LIMIT %d)", LIST_PART_FEW + 1);
 	int64_t n = -1;
 	sqlite3_stmt *st = NULL;
 	if (sq_stmt_dyn(c, q.sql.buf, q.sql.len, &st) == 0) {
