@@ -206,7 +206,7 @@ for _ in $(seq 50); do
 	[[ -n $START_SELF_MS ]] && break
 	sleep 0.1
 done
-SERVER_THREADS=$(sed -n 's/.*http: listening on .* (\([0-9]*\) threads).*/\1/p' "$TMP/serve.log" | head -n1)
+SERVER_THREADS=$(sed -n 's/.*http: listening on .* (\([0-9]*\) threads[,)].*/\1/p' "$TMP/serve.log" | head -n1)
 RSS_IDLE_KB=$(awk '/^VmRSS:/ { print $2 }' "/proc/$SERVER_PID/status")
 
 # ---- 4. an API token for the handler "housing" -------------------------------

@@ -107,7 +107,7 @@ static const struct setting settings[] = {
 	  "SQLite synchronous=NORMAL: may lose the last commits on power loss; benchmarks only" },
 	{ "listen", "PINGAN_LISTEN", NULL, NULL, T_LISTEN, OFF(listen), "127.0.0.1:8080", 0, 0,
 	  NULL, NULL, "address to serve on, HOST:PORT or [IPV6]:PORT; port 0 picks a free port" },
-	{ "threads", "PINGAN_THREADS", NULL, NULL, T_INT, OFF(threads), "32", 1, 256, NULL, NULL,
+	{ "threads", "PINGAN_THREADS", NULL, NULL, T_INT, OFF(threads), "8", 1, 256, NULL, NULL,
 	  "HTTP worker threads" },
 	{ "write_threads", "PINGAN_WRITE_THREADS", NULL, NULL, T_INT, OFF(write_threads), "64", 0,
 	  1024, NULL, NULL,

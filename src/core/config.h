@@ -26,7 +26,7 @@ typedef struct pa_config {
 	char *listen;            /* listen: 127.0.0.1:8080 */
 	char *listen_host;       /* derived from listen */
 	int listen_port;         /* derived from listen */
-	int threads;             /* threads: HTTP worker threads, 32 */
+	int threads;             /* threads: HTTP worker threads, 8 */
 	int write_threads;       /* write_threads: the HTTP write pool, 64 (0 = off) */
 	char *keys_file;         /* keys_file: default <data>/keys/pingan.keys */
 	char *keys;              /* keys: the key file's content (env PINGAN_KEYS), overrides keys_file */

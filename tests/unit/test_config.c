@@ -79,6 +79,7 @@ static void assert_config_equal(const pa_config_t *a, const pa_config_t *b)
 	assert_string_equal(a->listen_host, b->listen_host);
 	assert_int_equal(a->listen_port, b->listen_port);
 	assert_int_equal(a->threads, b->threads);
+	assert_int_equal(a->write_threads, b->write_threads);
 	assert_string_equal(a->keys_file, b->keys_file);
 	assert_string_equal(a->keys, b->keys);
 	assert_string_equal(a->share_dir, b->share_dir);
@@ -119,7 +120,8 @@ static void test_defaults(void **state)
 	assert_string_equal(c.listen, "127.0.0.1:8080");
 	assert_string_equal(c.listen_host, "127.0.0.1");
 	assert_int_equal(c.listen_port, 8080);
-	assert_int_equal(c.threads, 32);
+	assert_int_equal(c.threads, 8);
+	assert_int_equal(c.write_threads, 64);
 	assert_string_equal(c.keys_file, "./var/keys/pingan.keys");
 	assert_string_equal(c.keys, "");
 	/* share_dir comes from -DPINGAN_SHARE_DIR, which the build may not pass to tests */
@@ -878,7 +880,7 @@ static void test_template_round_trip(void **state)
 	config_write_template(&t);
 	assert_contains(t.buf, "#limits:\n#  # ");
 	assert_contains(t.buf, "#  max_body: 25M\n");
-	assert_contains(t.buf, "#threads: 32\n");
+	assert_contains(t.buf, "#threads: 8\n");
 	assert_contains(t.buf, "NEVER on in production");
 
 	pa_config_t d, c;
@@ -908,12 +910,12 @@ static void test_template_round_trip(void **state)
 	config_free(&c);
 
 	/* and the uncommented template sets every key: changing one line changes one value */
-	char *edit = strstr(all, "threads: 32");
+	char *edit = strstr(all, "\nthreads: 8\n");
 	assert_non_null(edit);
-	memcpy(edit, "threads: 48", 11);
+	memcpy(edit, "\nthreads: 5\n", 12);
 	config_init(&c);
 	assert_int_equal(config_load_buffer(&c, all, strlen(all), "edited", &err), 0);
-	assert_int_equal(c.threads, 48);
+	assert_int_equal(c.threads, 5);
 	config_free(&c);
 
 	free(all);
