@@ -665,7 +665,30 @@ static void test_participant_errors(void **state)
 		"    police: {stages: [{code: a, label: {zh: 甲}}, {code: b, label: {zh: 乙}}]}\n" FINISH(""));
 	assert_true(def->participants_only);
 	assert_int_equal(wf_track_stage(wf_find_track(def, "police"), "b"), 1);
+	assert_int_equal(wf_find_track(def, "police")->stage_dues[0].amount, 0);  /* no limit */
 	wf_def_free(def);
+
+	/* a stage's due: a limit as a state's */
+	def = expect_ok(HEAD STATES
+		"participants:\n  roles: [handler]\n  tracks:\n"
+		"    police: {stages: [{code: a, label: {zh: 甲}, due: {amount: 7, unit: working_days, "
+		"basis: 第91条}}, {code: b, label: {zh: 乙}}]}\n" FINISH(""));
+	const wf_track_t *tr = wf_find_track(def, "police");
+	assert_int_equal(tr->stage_dues[0].amount, 7);
+	assert_int_equal(tr->stage_dues[0].unit, DUE_WORKING_DAYS);
+	assert_string_equal(tr->stage_dues[0].basis, "第91条");
+	assert_int_equal(tr->stage_dues[1].amount, 0);
+	wf_def_free(def);
+	expect_def_error(HEAD STATES "participants:\n  roles: [handler]\n"
+	                 "  tracks: {police: {stages: [{code: a, label: {zh: 甲}, due: {amount: 0, unit: calendar_days}}]}}\n"
+	                 FINISH(""), "participants.tracks.police.stages[0].due.amount", NULL, "");
+	expect_def_error(HEAD STATES "participants:\n  roles: [handler]\n"
+	                 "  tracks: {police: {stages: [{code: a, label: {zh: 甲}, due: {amount: 3, unit: fortnights}}]}}\n"
+	                 FINISH(""), "participants.tracks.police.stages[0].due.unit", NULL, "");
+	expect_def_error(HEAD STATES "participants:\n  roles: [handler]\n"
+	                 "  tracks: {police: {stages: [{code: a, label: {zh: 甲}, until: tomorrow}]}}\n"
+	                 FINISH(""), "participants.tracks.police.stages[0].until", NULL,
+	                 "unknown key 'until' (expected code, label, due)");
 
 	expect_def_error(HEAD STATES "participants:\n  tracks: {police: {stages: [{code: a, label: {zh: 甲}}]}}\n"
 	                 FINISH(""), "participants.roles", NULL, "is required");
