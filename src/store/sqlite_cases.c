@@ -450,7 +450,7 @@ static int64_t participations(store_conn_t *c, const pa_case_filter_t *f)
 	/* counted up to one past LIST_PART_FEW: beyond, the number does not matter */
 	strbuf_adds(&q.sql, "SELECT count(*) FROM (SELECT 1 FROM case_participants WHERE org_id IN ");
 	q_id_list(&q, f->member_orgs, f->nmember);
-	strbuf_addf(&q.sql, " LIMIT %d)", LIST_PART_FEW + 1);
+	strbuf_addf(&q.sql, " LIMIT %d) AS few", LIST_PART_FEW + 1); /* PostgreSQL needs the alias */
 	int64_t n = -1;
 	sqlite3_stmt *st = NULL;
 	if (sq_stmt_dyn(c, q.sql.buf, q.sql.len, &st) == 0) {
