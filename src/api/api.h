@@ -91,6 +91,8 @@ int h_users_update(http_req_t *, http_resp_t *);
 int h_users_password(http_req_t *, http_resp_t *);
 int h_workflows_list(http_req_t *, http_resp_t *);
 int h_workflows_get(http_req_t *, http_resp_t *);
+int h_calendar_get(http_req_t *, http_resp_t *);
+int h_calendar_due(http_req_t *, http_resp_t *);
 int h_cases_list(http_req_t *, http_resp_t *);
 int h_search_cases(http_req_t *, http_resp_t *);
 int h_export_cases(http_req_t *, http_resp_t *);

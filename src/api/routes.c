@@ -35,6 +35,8 @@ const http_route_t api_routes[] = {
 
 	{ "GET", "/api/v1/workflows", S, h_workflows_list, "workflows_list" },
 	{ "GET", "/api/v1/workflows/{type}", S, h_workflows_get, "workflows_get" },
+	{ "GET", "/api/v1/calendar", S, h_calendar_get, "calendar_get" },
+	{ "GET", "/api/v1/calendar/due", S, h_calendar_due, "calendar_due" },
 
 	{ "GET", "/api/v1/cases", S, h_cases_list, "cases_list" },
 	{ "POST", "/api/v1/cases", S | ROUTE_UPLOAD, h_cases_create, "cases_create" },

@@ -334,6 +334,16 @@ int calendar_utc_offset(const calendar_t *cal)
 	return cal->utc_offset_min;
 }
 
+int calendar_periods(const calendar_t *cal, int starts[CALENDAR_MAX_PERIODS],
+                     int ends[CALENDAR_MAX_PERIODS])
+{
+	for (int i = 0; i < cal->nperiods; i++) {
+		starts[i] = cal->periods[i].start;
+		ends[i] = cal->periods[i].end;
+	}
+	return cal->nperiods;
+}
+
 bool calendar_has_year(const calendar_t *cal, int year)
 {
 	const cal_year_t *y = find_year(cal, year);

@@ -56,6 +56,10 @@ int calendar_set_working_hours(calendar_t *cal, const char *spec, pa_err_t *err)
 bool calendar_has_year(const calendar_t *cal, int year);
 bool calendar_is_working_day(const calendar_t *cal, int year, int month, int day);
 int calendar_utc_offset(const calendar_t *cal);
+/* The working periods of a working day, in seconds since local midnight, ascending: fills up to
+ * CALENDAR_MAX_PERIODS starts and ends and returns how many there are. */
+int calendar_periods(const calendar_t *cal, int starts[CALENDAR_MAX_PERIODS],
+                     int ends[CALENDAR_MAX_PERIODS]);
 
 /* Parses "calendar" | "calendar_days" | "working_days" | "working_hours". */
 int due_unit_parse(const char *s, due_unit_t *out);

@@ -932,6 +932,15 @@ class TestResponsesMatchSchemas(ServerTestCase):
         self.check("GET", "/api/v1/workflows", self.request("GET", "/api/v1/workflows", session=intake), 200)
         self.check("GET", "/api/v1/workflows/{type}",
                    self.request("GET", "/api/v1/workflows/nope", session=intake), 404)
+        cal = self.check("GET", "/api/v1/calendar",
+                         self.request("GET", "/api/v1/calendar?year=2026", session=intake), 200)
+        self.assertTrue(cal["national"])
+        self.check("GET", "/api/v1/calendar", self.request("GET", "/api/v1/calendar?year=x", session=intake), 400)
+        self.check("GET", "/api/v1/calendar/due",
+                   self.request("GET", "/api/v1/calendar/due?start=2026-09-30&amount=1&unit=working_days",
+                                session=intake), 200)
+        self.check("GET", "/api/v1/calendar/due",
+                   self.request("GET", "/api/v1/calendar/due?amount=1&unit=weeks", session=intake), 400)
 
         # comment, reveal, attachments
         r = self.request("POST", base + "/comments", json_body={"text": "已电话联系信访人，约定下周二现场查看。"},

@@ -418,7 +418,27 @@ describe('staff console', () => {
     await page.locator('[data-testid=wf-states]', { hasText: '信访工作条例' }).waitFor()
     await screenshot(page, 'console-admin-workflows')
     await page.locator('[data-menu=calendars]').click()
-    await page.locator('[data-testid=calendars]', { hasText: '没有管理界面或接口' }).waitFor()
+    // The calendar the server loaded: 2026's National Day week and its 调休 Saturday, and a limit
+    // counted across them by the server's own calendar.
+    await page.locator('[data-testid=cal-year]').waitFor()
+    while (Number(await page.locator('[data-testid=cal-year]').textContent()) > 2026) {
+      const before = await page.locator('[data-testid=cal-year]').textContent()
+      await page.locator('[data-testid=cal-prev]').click()
+      await page.waitForFunction((b) => document.querySelector('[data-testid=cal-year]').textContent !== b, before)
+    }
+    while (Number(await page.locator('[data-testid=cal-year]').textContent()) < 2026) {
+      const before = await page.locator('[data-testid=cal-year]').textContent()
+      await page.locator('[data-testid=cal-next]').click()
+      await page.waitForFunction((b) => document.querySelector('[data-testid=cal-year]').textContent !== b, before)
+    }
+    await page.locator('[data-testid=cal-days-off]', { hasText: '10-01 周四' }).waitFor()
+    await page.locator('[data-testid=cal-working-weekends]', { hasText: '10-10 周六' }).waitFor()
+    await page.locator('[data-testid=cal-due-start]').fill('2026-09-30')
+    await page.locator('[data-testid=cal-due-amount]').fill('1')
+    await page.locator('[data-testid=cal-due-unit] [data-unit=working_days]').click()
+    await page.locator('[data-testid=cal-due-go]').click()
+    await page.locator('[data-testid=cal-due-result]', { hasText: '2026-10-08 23:59' }).waitFor()
+    await page.locator('[data-testid=cal-year]', { hasText: '2026' }).waitFor()
     await screenshot(page, 'console-admin-calendars')
     assertClean(page)
     await page.context().close()

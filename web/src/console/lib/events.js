@@ -59,7 +59,7 @@ export const EVENT_KINDS = [
   'created', 'transition', 'notice', 'document', 'comment', 'attachment', 'rating', 'overdue',
   'link', 'merge', 'supervision_issued', 'supervision_replied', 'supervision_closed', 'supervision_overdue',
   'reminder', 'escalation', 'record', 'approval_requested', 'approval_approved', 'approval_declined',
-  'participant_added', 'participant_stage',
+  'participant_added', 'participant_stage', 'participant_overdue',
 ]
 
 /** The words for an event kind; a kind this console does not know yet is "other record". */
