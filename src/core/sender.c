@@ -9,6 +9,7 @@
  * still pending), so a message an operator changed meanwhile is left alone.
  */
 #include "base/common.h"
+#include "base/ticker.h"
 #include "core/sender.h"
 #include "core/notify.h"
 
@@ -387,34 +388,16 @@ int sender_pass(pa_app_t *app, pa_time_t now, bool drain, sender_stats_t *st, pa
 
 struct pa_sender {
 	pa_app_t *app;
-	int interval_s;
-	pthread_t thread;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	bool stop;
+	pa_ticker_t *ticker;
 };
 
-static void *sender_main(void *arg)
+static void sender_tick(void *arg)
 {
 	pa_sender_t *s = arg;
-	pthread_mutex_lock(&s->mu);
-	while (!s->stop) {
-		struct timespec until;
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_sec += s->interval_s;
-		while (!s->stop && pthread_cond_timedwait(&s->cv, &s->mu, &until) != ETIMEDOUT)
-			;
-		if (s->stop)
-			break;
-		pthread_mutex_unlock(&s->mu);
-		sender_stats_t st;
-		pa_err_t err = { 0 };
-		if (sender_pass(s->app, pa_now(), true, &st, &err) < 0)
-			log_warn("outbox: pass failed: %s", err.detail[0] ? err.detail : pa_strerror(err.code));
-		pthread_mutex_lock(&s->mu);
-	}
-	pthread_mutex_unlock(&s->mu);
-	return NULL;
+	sender_stats_t st;
+	pa_err_t err = { 0 };
+	if (sender_pass(s->app, pa_now(), true, &st, &err) < 0)
+		log_warn("outbox: pass failed: %s", err.detail[0] ? err.detail : pa_strerror(err.code));
 }
 
 pa_sender_t *sender_start(pa_app_t *app, int interval_s)
@@ -424,14 +407,9 @@ pa_sender_t *sender_start(pa_app_t *app, int interval_s)
 	pthread_once(&curl_once, curl_init_once);
 	pa_sender_t *s = xcalloc(1, sizeof(*s));
 	s->app = app;
-	s->interval_s = interval_s > 0 ? interval_s : 10;
-	pthread_mutex_init(&s->mu, NULL);
-	pthread_cond_init(&s->cv, NULL);
 	notify_set_stopping(app->notify, false);
-	if (pthread_create(&s->thread, NULL, sender_main, s) != 0) {
-		log_error("outbox: could not start the sender thread");
-		pthread_mutex_destroy(&s->mu);
-		pthread_cond_destroy(&s->cv);
+	s->ticker = ticker_start("outbox sender", interval_s > 0 ? interval_s : 10, sender_tick, s);
+	if (!s->ticker) {
 		free(s);
 		return NULL;
 	}
@@ -443,12 +421,6 @@ void sender_stop(pa_sender_t *s)
 	if (!s)
 		return;
 	notify_set_stopping(s->app->notify, true);
-	pthread_mutex_lock(&s->mu);
-	s->stop = true;
-	pthread_cond_signal(&s->cv);
-	pthread_mutex_unlock(&s->mu);
-	pthread_join(s->thread, NULL);
-	pthread_mutex_destroy(&s->mu);
-	pthread_cond_destroy(&s->cv);
+	ticker_stop(s->ticker);
 	free(s);
 }

@@ -1,81 +1,58 @@
 #include "base/common.h"
+#include "base/ticker.h"
 #include "core/timer.h"
 #include "core/cases.h"
 #include "core/records.h"
 #include "core/reminders.h"
 #include "core/supervision.h"
 
-#include <errno.h>
-#include <pthread.h>
 #include <stdlib.h>
-#include <time.h>
 
 struct pa_timer {
 	pa_app_t *app;
-	int interval_s;
-	pthread_t thread;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	bool stop;
+	pa_ticker_t *ticker;
 };
 
-static void *timer_main(void *arg)
+static void timer_pass(void *arg)
 {
 	pa_timer_t *t = arg;
-	pthread_mutex_lock(&t->mu);
-	while (!t->stop) {
-		struct timespec until;
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_sec += t->interval_s;
-		while (!t->stop && pthread_cond_timedwait(&t->cv, &t->mu, &until) != ETIMEDOUT)
-			;
-		if (t->stop)
-			break;
-		pthread_mutex_unlock(&t->mu);
-		int applied = 0, marked = 0;
-		pa_err_t err = { 0 };
-		int64_t start = pa_mono_us();
-		if (cases_timer_tick(t->app, pa_now(), &applied, &marked, &err) < 0)
-			log_warn("timer: pass failed: %s", err.detail[0] ? err.detail : pa_strerror(err.code));
-		else if (applied || marked)
-			log_info("timer: %d automatic transitions, %d marked overdue (%lld ms)", applied, marked,
-			         (long long)(pa_mono_us() - start) / 1000);
-		int reminded = 0, escalated = 0;
-		pa_err_clear(&err);
-		if (reminders_tick(t->app, pa_now(), &reminded, &escalated, &err) < 0)
-			log_warn("timer: reminders failed: %s",
-			         err.detail[0] ? err.detail : pa_strerror(err.code));
-		else if (reminded || escalated)
-			log_info("timer: %d deadline reminders, %d escalations", reminded, escalated);
-		int part_marked = 0;
-		pa_err_clear(&err);
-		if (records_timer_tick(t->app, pa_now(), &part_marked, &err) < 0)
-			log_warn("timer: participants' limits failed: %s",
-			         err.detail[0] ? err.detail : pa_strerror(err.code));
-		else if (part_marked)
-			log_info("timer: %d participant stages marked overdue", part_marked);
-		int sup_escalated = 0;
-		pa_err_clear(&err);
-		if (supervision_timer_tick(t->app, pa_now(), &sup_escalated, &err) < 0)
-			log_warn("timer: supervision pass failed: %s",
-			         err.detail[0] ? err.detail : pa_strerror(err.code));
-		else if (sup_escalated)
-			log_info("timer: %d supervision orders overdue and escalated", sup_escalated);
-		pthread_mutex_lock(&t->mu);
-	}
-	pthread_mutex_unlock(&t->mu);
-	return NULL;
+	int applied = 0, marked = 0;
+	pa_err_t err = { 0 };
+	int64_t start = pa_mono_us();
+	if (cases_timer_tick(t->app, pa_now(), &applied, &marked, &err) < 0)
+		log_warn("timer: pass failed: %s", err.detail[0] ? err.detail : pa_strerror(err.code));
+	else if (applied || marked)
+		log_info("timer: %d automatic transitions, %d marked overdue (%lld ms)", applied, marked,
+		         (long long)(pa_mono_us() - start) / 1000);
+	int reminded = 0, escalated = 0;
+	pa_err_clear(&err);
+	if (reminders_tick(t->app, pa_now(), &reminded, &escalated, &err) < 0)
+		log_warn("timer: reminders failed: %s",
+		         err.detail[0] ? err.detail : pa_strerror(err.code));
+	else if (reminded || escalated)
+		log_info("timer: %d deadline reminders, %d escalations", reminded, escalated);
+	int part_marked = 0;
+	pa_err_clear(&err);
+	if (records_timer_tick(t->app, pa_now(), &part_marked, &err) < 0)
+		log_warn("timer: participants' limits failed: %s",
+		         err.detail[0] ? err.detail : pa_strerror(err.code));
+	else if (part_marked)
+		log_info("timer: %d participant stages marked overdue", part_marked);
+	int sup_escalated = 0;
+	pa_err_clear(&err);
+	if (supervision_timer_tick(t->app, pa_now(), &sup_escalated, &err) < 0)
+		log_warn("timer: supervision pass failed: %s",
+		         err.detail[0] ? err.detail : pa_strerror(err.code));
+	else if (sup_escalated)
+		log_info("timer: %d supervision orders overdue and escalated", sup_escalated);
 }
 
 pa_timer_t *timer_start(pa_app_t *app, int interval_s)
 {
 	pa_timer_t *t = xcalloc(1, sizeof(*t));
 	t->app = app;
-	t->interval_s = interval_s > 0 ? interval_s : 30;
-	pthread_mutex_init(&t->mu, NULL);
-	pthread_cond_init(&t->cv, NULL);
-	if (pthread_create(&t->thread, NULL, timer_main, t) != 0) {
-		log_error("timer: could not start its thread");
+	t->ticker = ticker_start("timer", interval_s > 0 ? interval_s : 30, timer_pass, t);
+	if (!t->ticker) {
 		free(t);
 		return NULL;
 	}
@@ -86,12 +63,6 @@ void timer_stop(pa_timer_t *t)
 {
 	if (!t)
 		return;
-	pthread_mutex_lock(&t->mu);
-	t->stop = true;
-	pthread_cond_signal(&t->cv);
-	pthread_mutex_unlock(&t->mu);
-	pthread_join(t->thread, NULL);
-	pthread_mutex_destroy(&t->mu);
-	pthread_cond_destroy(&t->cv);
+	ticker_stop(t->ticker);
 	free(t);
 }
