@@ -161,6 +161,20 @@ static uint32_t fold_width(uint32_t cp)
 	return cp;
 }
 
+/* The next code point of [*p, e), width-folded: 1 and *p advanced, 0 at the
+ * end, -1 on a malformed UTF-8 sequence. */
+static int next_folded(const unsigned char **p, const unsigned char *e, uint32_t *cp)
+{
+	if (*p >= e)
+		return 0;
+	size_t len = utf8_decode(*p, (size_t)(e - *p), cp);
+	if (len == 0)
+		return -1;
+	*p += len;
+	*cp = fold_width(*cp);
+	return 1;
+}
+
 static bool is_space(uint32_t cp)
 {
 	return cp == ' ' || cp == '\t' || cp == '\n' || cp == '\r' || cp == '\v' || cp == '\f';
@@ -255,14 +269,10 @@ static bool phone_normalize(const char *s, char out[PHONE_NORM_MAX + 1])
 	bool plus = false;
 	const unsigned char *p = (const unsigned char *)s;
 	const unsigned char *e = p + strlen(s);
+	uint32_t cp;
+	int more;
 
-	while (p < e) {
-		uint32_t cp;
-		size_t len = utf8_decode(p, (size_t)(e - p), &cp);
-		if (len == 0)
-			return false;
-		p += len;
-		cp = fold_width(cp);
+	while ((more = next_folded(&p, e, &cp)) > 0) {
 		if (cp >= '0' && cp <= '9') {
 			if (n >= sizeof(d) - 1)
 				return false;
@@ -275,6 +285,8 @@ static bool phone_normalize(const char *s, char out[PHONE_NORM_MAX + 1])
 			return false;
 		}
 	}
+	if (more < 0)
+		return false;
 	d[n] = '\0';
 
 	const char *digits = d;
@@ -325,14 +337,10 @@ static bool id_normalize(const char *s, char out[ID_NORM_MAX + 1])
 	size_t n = 0;
 	const unsigned char *p = (const unsigned char *)s;
 	const unsigned char *e = p + strlen(s);
+	uint32_t cp;
+	int more;
 
-	while (p < e) {
-		uint32_t cp;
-		size_t len = utf8_decode(p, (size_t)(e - p), &cp);
-		if (len == 0)
-			return false;
-		p += len;
-		cp = fold_width(cp);
+	while ((more = next_folded(&p, e, &cp)) > 0) {
 		if (is_space(cp))
 			continue;
 		if (cp == 'x')
@@ -341,6 +349,8 @@ static bool id_normalize(const char *s, char out[ID_NORM_MAX + 1])
 			return false;
 		out[n++] = (char)cp;
 	}
+	if (more < 0)
+		return false;
 	out[n] = '\0';
 	if (n != 15 && n != 18)
 		return false;
@@ -359,14 +369,10 @@ static bool query_normalize(const char *s, char out[PA_QUERY_CODE_LEN + 1])
 	size_t n = 0;
 	const unsigned char *p = (const unsigned char *)s;
 	const unsigned char *e = p + strlen(s);
+	uint32_t cp;
+	int more;
 
-	while (p < e) {
-		uint32_t cp;
-		size_t len = utf8_decode(p, (size_t)(e - p), &cp);
-		if (len == 0)
-			return false;
-		p += len;
-		cp = fold_width(cp);
+	while ((more = next_folded(&p, e, &cp)) > 0) {
 		if (is_space(cp) || is_dash(cp))
 			continue;
 		if (cp >= 'a' && cp <= 'z')
@@ -379,6 +385,8 @@ static bool query_normalize(const char *s, char out[PA_QUERY_CODE_LEN + 1])
 			return false;
 		out[n++] = (char)cp;
 	}
+	if (more < 0)
+		return false;
 	out[n] = '\0';
 	return n == PA_QUERY_CODE_LEN;
 }
