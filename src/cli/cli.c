@@ -224,6 +224,20 @@ bad:
 	return EXIT_CONFIG;
 }
 
+int cli_open_app(const cli_args_t *a, pa_config_t *cfg, pa_app_t *app, unsigned flags)
+{
+	int rc = cli_config(a, cfg);
+	if (rc != 0)
+		return rc;
+	pa_err_t err = { 0 };
+	if (app_open(app, cfg, flags, &err) < 0) {
+		cli_error(&err);
+		config_free(cfg);
+		return EXIT_CONFIG;
+	}
+	return 0;
+}
+
 void cli_progress(const char *what, double fraction)
 {
 	if (!isatty(STDERR_FILENO))

@@ -41,6 +41,9 @@ bool cli_has(const cli_args_t *a, const char *name);
 
 /* Loads configuration: defaults, <data>/pingan.yaml or --config, env, then --data. */
 int cli_config(const cli_args_t *a, pa_config_t *cfg);
+/* cli_config() and then app_open() with flags; on failure prints why, frees
+ * cfg and returns the exit code (EXIT_CONFIG for an app that will not open). */
+int cli_open_app(const cli_args_t *a, pa_config_t *cfg, pa_app_t *app, unsigned flags);
 /* Prints err to stderr as "pingan: <detail>". */
 void cli_error(const pa_err_t *err);
 /* Progress bar on a terminal (stderr), nothing otherwise. */

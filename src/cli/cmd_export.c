@@ -158,15 +158,10 @@ static int export_indicators_cmd(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	pa_config_t cfg;
-	if ((rc = cli_config(&a, &cfg)) != 0)
+	pa_app_t app;
+	if ((rc = cli_open_app(&a, &cfg, &app, 0)) != 0)
 		return rc;
 	pa_err_t err = { 0 };
-	pa_app_t app;
-	if ((rc = app_open(&app, &cfg, 0, &err)) < 0) {
-		cli_error(&err);
-		config_free(&cfg);
-		return EXIT_CONFIG;
-	}
 	arena_t *ar = arena_new();
 	strbuf_t csv = STRBUF_INIT;
 	int status = EXIT_OK;
@@ -286,15 +281,10 @@ int cmd_export(int argc, char **argv)
 	spec.unmask = cli_has(&a, "unmask");
 
 	pa_config_t cfg;
-	if ((rc = cli_config(&a, &cfg)) != 0)
+	pa_app_t app;
+	if ((rc = cli_open_app(&a, &cfg, &app, 0)) != 0)
 		return rc;
 	pa_err_t err = { 0 };
-	pa_app_t app;
-	if ((rc = app_open(&app, &cfg, 0, &err)) < 0) {
-		cli_error(&err);
-		config_free(&cfg);
-		return EXIT_CONFIG;
-	}
 	int status = EXIT_OK;
 	export_job_t *job = NULL;
 	FILE *fp = NULL;

@@ -236,15 +236,10 @@ int cmd_seed(int argc, char **argv)
 		}
 	}
 	pa_config_t cfg;
-	if ((rc = cli_config(&a, &cfg)) != 0)
+	pa_app_t app;
+	if ((rc = cli_open_app(&a, &cfg, &app, 0)) != 0)
 		return rc;
 	pa_err_t err = { 0 };
-	pa_app_t app;
-	if ((rc = app_open(&app, &cfg, 0, &err)) < 0) {
-		cli_error(&err);
-		config_free(&cfg);
-		return EXIT_CONFIG;
-	}
 	int64_t t0 = pa_mono_us();
 	rc = demo_generate(&app, n, (uint32_t)seed, seed_progress, &err);
 	if (rc < 0)

@@ -56,15 +56,9 @@ int cmd_audit(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	pa_config_t cfg;
-	if ((rc = cli_config(&a, &cfg)) != 0)
-		return rc;
-	pa_err_t err = { 0 };
 	pa_app_t app;
-	if (app_open(&app, &cfg, APP_NO_KEYS | APP_NO_DEFS | APP_READ_ONLY, &err) < 0) {
-		cli_error(&err);
-		config_free(&cfg);
-		return EXIT_CONFIG;
-	}
+	if ((rc = cli_open_app(&a, &cfg, &app, APP_NO_KEYS | APP_NO_DEFS | APP_READ_ONLY)) != 0)
+		return rc;
 	arena_t *ar = arena_new();
 	if (streq(a.pos[0], "verify")) {
 		audit_report_t rep = { 0 };
@@ -132,15 +126,10 @@ int cmd_backup(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	pa_config_t cfg;
-	if ((rc = cli_config(&a, &cfg)) != 0)
+	pa_app_t app;
+	if ((rc = cli_open_app(&a, &cfg, &app, APP_NO_KEYS | APP_NO_DEFS)) != 0)
 		return rc;
 	pa_err_t err = { 0 };
-	pa_app_t app;
-	if (app_open(&app, &cfg, APP_NO_KEYS | APP_NO_DEFS, &err) < 0) {
-		cli_error(&err);
-		config_free(&cfg);
-		return EXIT_CONFIG;
-	}
 	int64_t t0 = pa_mono_us();
 	if (store_backup(app.store, a.pos[0], backup_progress, NULL, &err) < 0) {
 		cli_error(&err);
