@@ -23,8 +23,9 @@
  *   for each job: SAVEPOINT job; fn(tx, ctx); < 0 → ROLLBACK TO job; RELEASE job
  *     (a job alone in its batch: no savepoint; < 0 → ROLLBACK, and done)
  *   write the search rows the jobs queued (sqlite_search.c)
- *   COMMIT   (fsync of the WAL with synchronous=FULL)
- *   mark every job done with its result, wake its caller
+ *   COMMIT   (no fsync: see "Pipelined commit")
+ *   hand the batch to the syncer, which marks every job done with its
+ *   result and wakes its caller once the WAL is on disk
  *
  * No timer forms the batches: whatever was queued while the previous COMMIT
  * was syncing goes into the next one, so the batch size follows the load.
@@ -33,6 +34,21 @@
  * keeps its own error.  SQLite may roll back the whole transaction by itself
  * after some errors (SQLITE_FULL, SQLITE_IOERR, SQLITE_NOMEM, SQLITE_BUSY);
  * the loop notices (autocommit is back on) and fails the batch the same way.
+ *
+ * Pipelined commit.  The writer connection runs with synchronous=OFF, so
+ * COMMIT only writes the batch's WAL frames; the batch then goes to the
+ * syncer thread (sync_head list), which fdatasync()s its own descriptor of
+ * <path>-wal and only after that call returned 0 answers every batch it
+ * took — while the writer runs the next batch.  A failed fdatasync aborts
+ * the process without answering (the page cache cannot be trusted after
+ * one).  A batch that did not commit is answered by the writer at once.
+ * Checkpoints must fsync the database before the WAL restarts, which
+ * SQLite does only on a connection whose synchronous is not OFF: the
+ * writer never checkpoints (its WAL hook asks the checkpointer and waits,
+ * past STORE_WAL_INLINE_PAGES), and goes back to FULL before its closing
+ * checkpoint.  Without the checkpointer or the WAL descriptor the writer
+ * keeps synchronous=FULL and answers after COMMIT.  docs/architecture.md
+ * gives the reasoning.
  *
  * A migration is a "raw" job: it runs alone, outside any batch, and manages
  * its own transactions.
@@ -50,7 +66,8 @@
  * stays bounded.
  *
  * Shutdown.  sq_close() marks the store closing (later sq_write()
- * calls get PA_EUNAVAIL), lets the writer drain the queue, joins it, then
+ * calls get PA_EUNAVAIL), lets the writer drain the queue, joins it, lets
+ * the syncer answer what is left, joins it and the checkpointer, then
  * closes the read connections and last the writer connection (SQLite then
  * checkpoints and removes the WAL).  No other thread may use the store, or
  * exit holding one of its read connections, while sq_close() runs.
@@ -112,6 +129,17 @@ struct store {
 	pthread_cond_t ckpt_cv;
 	bool ckpt_wanted, ckpt_stopping;
 	int64_t checkpoints;           /* run by the checkpointer */
+	pthread_cond_t ckpt_done_cv;   /* signalled after each of them */
+
+	/* pipelined group commit (see "Pipelined commit"); sync_mu guards the list */
+	bool pipelined;               /* the writer commits with synchronous=OFF */
+	int wal_fd;                   /* <path>-wal, fdatasync()ed by the syncer; -1 without */
+	pthread_t syncer;
+	bool syncer_started;
+	pthread_mutex_t sync_mu;
+	pthread_cond_t sync_cv;       /* the syncer sleeps here */
+	struct store_job *sync_head, *sync_tail; /* committed, not yet on disk */
+	bool sync_stopping;
 
 	pthread_mutex_t mu;           /* guards the queue, stopping and the counters */
 	pthread_cond_t work_cv;       /* the writer sleeps here */
@@ -662,12 +690,31 @@ store_conn_t *sq_reader(store_t *s)
 
 /* ---- the checkpointer ------------------------------------------------------------------ */
 
+/* The writer's inline checkpoint when it commits with synchronous=OFF: a
+ * checkpoint on that connection would copy the WAL into the database and let
+ * the WAL restart without syncing the database file first.  So the writer
+ * asks the checkpointer (synchronous=FULL) for one that starts after this
+ * call and waits until it has run. */
+static void ckpt_wait(store_t *s)
+{
+	pthread_mutex_lock(&s->ckpt_mu);
+	int64_t before = s->checkpoints;
+	s->ckpt_wanted = true;
+	pthread_cond_signal(&s->ckpt_cv);
+	while ((s->checkpoints == before || s->ckpt_wanted) && !s->ckpt_stopping)
+		pthread_cond_wait(&s->ckpt_done_cv, &s->ckpt_mu);
+	pthread_mutex_unlock(&s->ckpt_mu);
+}
+
 /* The writer connection's WAL hook (after each COMMIT, on the writer thread). */
 static int wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
 {
 	store_t *s = arg;
 	if (pages >= STORE_WAL_INLINE_PAGES) {
-		sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+		if (s->pipelined)
+			ckpt_wait(s);  /* never on this connection: it does not sync */
+		else
+			sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
 		return SQLITE_OK;
 	}
 	if (pages >= STORE_WAL_CKPT_PAGES) {
@@ -684,6 +731,7 @@ static int wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
 static void *ckpt_main(void *arg)
 {
 	store_t *s = arg;
+	pthread_setname_np(pthread_self(), "pa-checkpoint");
 	pthread_mutex_lock(&s->ckpt_mu);
 	for (;;) {
 		while (!s->ckpt_wanted && !s->ckpt_stopping)
@@ -698,6 +746,7 @@ static void *ckpt_main(void *arg)
 			log_warn("store: checkpoint: %s", sqlite3_errmsg(s->ckpt_db));
 		pthread_mutex_lock(&s->ckpt_mu);
 		s->checkpoints++;
+		pthread_cond_broadcast(&s->ckpt_done_cv);
 	}
 	pthread_mutex_unlock(&s->ckpt_mu);
 	return NULL;
@@ -736,6 +785,7 @@ static void ckpt_stop(store_t *s)
 	pthread_mutex_lock(&s->ckpt_mu);
 	s->ckpt_stopping = true;
 	pthread_cond_signal(&s->ckpt_cv);
+	pthread_cond_broadcast(&s->ckpt_done_cv);
 	pthread_mutex_unlock(&s->ckpt_mu);
 	pthread_join(s->ckpt, NULL);
 	s->ckpt_started = false;
@@ -828,8 +878,8 @@ static void run_job(store_t *s, struct store_job *j)
 	j->result = rc < 0 ? rc : 0;
 }
 
-/* Runs n jobs (linked from first) in one transaction. */
-static void run_batch(store_t *s, struct store_job *first, size_t n)
+/* Runs n jobs (linked from first) in one transaction; true when it committed. */
+static bool run_batch(store_t *s, struct store_job *first, size_t n)
 {
 	store_conn_t *c = s->wconn;
 	pa_err_t err = { 0 };
@@ -848,7 +898,7 @@ static void run_batch(store_t *s, struct store_job *first, size_t n)
 
 	if (run_raw(c, SQ_BEGIN, &err) < 0) {
 		fail_batch(first, n, err.detail);
-		return;
+		return false;
 	}
 	bool broken = false;
 	for (j = first, i = 0; i < n; i++, j = j->next) {
@@ -878,7 +928,7 @@ static void run_batch(store_t *s, struct store_job *first, size_t n)
 				/* nothing else to commit: roll the transaction back */
 				s->nsearch_q = 0;
 				run_raw(c, SQ_ROLLBACK, NULL);
-				return;
+				return false;
 			}
 			continue;
 		}
@@ -895,22 +945,141 @@ static void run_batch(store_t *s, struct store_job *first, size_t n)
 		if (!sqlite3_get_autocommit(c->db))
 			run_raw(c, SQ_ROLLBACK, NULL);
 		fail_batch(first, n, err.detail);
-		return;
+		return false;
 	}
 	if (run_raw(c, SQ_COMMIT, &err) < 0) {
 		if (!sqlite3_get_autocommit(c->db))
 			run_raw(c, SQ_ROLLBACK, NULL);
 		fail_batch(first, n, err.detail);
-		return;
+		return false;
 	}
 	pthread_mutex_lock(&s->mu);
 	s->commits++;
 	pthread_mutex_unlock(&s->mu);
+	return true;
 }
+
+/* ---- pipelined commit: the syncer ------------------------------------------------------- */
+
+/* Marks the jobs linked from first done and wakes their callers. */
+static void answer_jobs(store_t *s, struct store_job *first)
+{
+	pthread_mutex_lock(&s->mu);
+	/* the callers cannot return (and free their job) until we unlock */
+	for (struct store_job *j = first, *next; j; j = next) {
+		next = j->next;
+		j->done = true;
+		pthread_cond_signal(&j->cv);
+	}
+	pthread_mutex_unlock(&s->mu);
+}
+
+/* Hands a committed batch to the syncer, which answers it once the WAL is on disk. */
+static void sync_enqueue(store_t *s, struct store_job *first, struct store_job *last)
+{
+	pthread_mutex_lock(&s->sync_mu);
+	if (s->sync_tail)
+		s->sync_tail->next = first;
+	else
+		s->sync_head = first;
+	s->sync_tail = last;
+	pthread_cond_signal(&s->sync_cv);
+	pthread_mutex_unlock(&s->sync_mu);
+}
+
+static void *syncer_main(void *arg)
+{
+	store_t *s = arg;
+	pthread_setname_np(pthread_self(), "pa-syncer");
+	pthread_mutex_lock(&s->sync_mu);
+	for (;;) {
+		while (!s->sync_head && !s->sync_stopping)
+			pthread_cond_wait(&s->sync_cv, &s->sync_mu);
+		if (!s->sync_head)
+			break;  /* stopping and drained */
+		struct store_job *first = s->sync_head;
+		s->sync_head = s->sync_tail = NULL;
+		pthread_mutex_unlock(&s->sync_mu);
+		/* Every COMMIT of these batches returned before this call, so their
+		 * WAL frames are in the page cache of the file this fd is open on.
+		 * A failed fdatasync may have dropped dirty pages that a retry would
+		 * report as clean: nothing written since the last good sync can be
+		 * trusted to be on disk, and those writes must not be acknowledged
+		 * — stop the process (PostgreSQL's rule since 2018).  On restart,
+		 * SQLite recovers the WAL from what the disk really holds. */
+		if (fdatasync(s->wal_fd) != 0) {
+			log_error("store: fdatasync of %s-wal failed: %s; stopping without answering "
+			          "the writes it should have made durable",
+			          s->path, strerror(errno));
+			abort();
+		}
+		answer_jobs(s, first);
+		pthread_mutex_lock(&s->sync_mu);
+	}
+	pthread_mutex_unlock(&s->sync_mu);
+	return NULL;
+}
+
+/* Turns pipelined commit on when it can be done safely: the checkpointer runs
+ * (the writer connection must never checkpoint), the WAL file opens, and the
+ * syncer thread starts.  Otherwise the writer keeps synchronous=FULL. */
+static void pipeline_start(store_t *s)
+{
+	if (s->synchronous_normal || !s->ckpt_started)
+		return;
+	size_t len = strlen(s->path) + sizeof("-wal");
+	char *wal = xmalloc(len);
+	snprintf(wal, len, "%s-wal", s->path);
+	s->wal_fd = open(wal, O_RDWR | O_CLOEXEC);
+	if (s->wal_fd < 0) {
+		log_warn("store: cannot open %s (%s): commits sync on the writer", wal, strerror(errno));
+		free(wal);
+		return;
+	}
+	free(wal);
+	if (sqlite3_exec(s->wconn->db, "PRAGMA synchronous = OFF", NULL, NULL, NULL) != SQLITE_OK) {
+		close(s->wal_fd);
+		s->wal_fd = -1;
+		return;
+	}
+	if (pthread_create(&s->syncer, NULL, syncer_main, s) != 0) {
+		log_warn("store: cannot start the syncer thread: commits sync on the writer");
+		sqlite3_exec(s->wconn->db, "PRAGMA synchronous = FULL", NULL, NULL, NULL);
+		close(s->wal_fd);
+		s->wal_fd = -1;
+		return;
+	}
+	s->syncer_started = true;
+	s->pipelined = true;
+}
+
+/* After the writer has stopped: answers what is left, stops the syncer, and
+ * puts the writer connection back to synchronous=FULL for its last checkpoint. */
+static void pipeline_stop(store_t *s)
+{
+	if (s->syncer_started) {
+		pthread_mutex_lock(&s->sync_mu);
+		s->sync_stopping = true;
+		pthread_cond_signal(&s->sync_cv);
+		pthread_mutex_unlock(&s->sync_mu);
+		pthread_join(s->syncer, NULL);
+		s->syncer_started = false;
+	}
+	if (s->pipelined) {
+		sqlite3_exec(s->wconn->db, "PRAGMA synchronous = FULL", NULL, NULL, NULL);
+		s->pipelined = false;
+	}
+	if (s->wal_fd >= 0) {
+		close(s->wal_fd);
+		s->wal_fd = -1;
+	}
+}
+
 
 static void *writer_main(void *arg)
 {
 	store_t *s = arg;
+	pthread_setname_np(pthread_self(), "pa-writer");
 	tl_writer_of = s;
 	pthread_mutex_lock(&s->mu);
 	for (;;) {
@@ -934,6 +1103,7 @@ static void *writer_main(void *arg)
 		last->next = NULL;
 		pthread_mutex_unlock(&s->mu);
 
+		bool committed = true;
 		if (first->raw) {
 			run_job(s, first);
 			if (s->nsearch_q) {
@@ -950,16 +1120,21 @@ static void *writer_main(void *arg)
 				s->nsearch_q = 0;
 			}
 		} else {
-			run_batch(s, first, n);
+			committed = run_batch(s, first, n);
 		}
 
 		pthread_mutex_lock(&s->mu);
 		s->writes += (int64_t)n;
-		/* the callers cannot return (and free their job) until we unlock */
-		for (struct store_job *j = first; j; j = j->next) {
-			j->done = true;
-			pthread_cond_signal(&j->cv);
-		}
+		pthread_mutex_unlock(&s->mu);
+		/* A batch that committed is answered once its COMMIT is on disk: by
+		 * COMMIT itself (synchronous=FULL), or by the syncer while this
+		 * thread runs the next batch.  One that did not commit has nothing
+		 * to wait for. */
+		if (committed && s->pipelined)
+			sync_enqueue(s, first, last);
+		else
+			answer_jobs(s, first);
+		pthread_mutex_lock(&s->mu);
 	}
 	pthread_mutex_unlock(&s->mu);
 	tl_writer_of = NULL;
@@ -1081,13 +1256,20 @@ int sq_open(const store_options_t *opt, store_t **out, pa_err_t *err)
 	pthread_mutex_init(&s->readers_mu, NULL);
 	pthread_mutex_init(&s->ckpt_mu, NULL);
 	pthread_cond_init(&s->ckpt_cv, NULL);
+	pthread_cond_init(&s->ckpt_done_cv, NULL);
+	pthread_mutex_init(&s->sync_mu, NULL);
+	pthread_cond_init(&s->sync_cv, NULL);
+	s->wal_fd = -1;
 	atomic_init(&s->fault_countdown, 0);
 	if (pthread_key_create(&s->reader_key, reader_release) != 0) {
 		pthread_cond_destroy(&s->work_cv);
 		pthread_mutex_destroy(&s->mu);
 		pthread_mutex_destroy(&s->readers_mu);
 		pthread_cond_destroy(&s->ckpt_cv);
+		pthread_cond_destroy(&s->ckpt_done_cv);
 		pthread_mutex_destroy(&s->ckpt_mu);
+		pthread_cond_destroy(&s->sync_cv);
+		pthread_mutex_destroy(&s->sync_mu);
 		free(s->path);
 		free(s);
 		return pa_fail(err, PA_EINTERNAL, "internal", NULL, "out of thread-local keys");
@@ -1112,6 +1294,7 @@ int sq_open(const store_options_t *opt, store_t **out, pa_err_t *err)
 		sigfillset(&all);
 		pthread_sigmask(SIG_SETMASK, &all, &old);
 		ckpt_start(s);
+		pipeline_start(s);
 		if (pthread_create(&s->writer, NULL, writer_main, s) != 0)
 			rc = pa_fail(err, PA_EINTERNAL, "internal", NULL, "cannot start the writer thread");
 		else
@@ -1137,6 +1320,7 @@ void sq_close(store_t *s)
 		pthread_mutex_unlock(&s->mu);
 		pthread_join(s->writer, NULL);
 	}
+	pipeline_stop(s);
 	ckpt_stop(s);
 	/* after this no thread's exit runs reader_release for this store */
 	pthread_key_delete(s->reader_key);
@@ -1150,7 +1334,10 @@ void sq_close(store_t *s)
 	conn_close(s->wconn);  /* the last connection checkpoints the WAL */
 	pthread_mutex_destroy(&s->readers_mu);
 	pthread_cond_destroy(&s->ckpt_cv);
+	pthread_cond_destroy(&s->ckpt_done_cv);
 	pthread_mutex_destroy(&s->ckpt_mu);
+	pthread_cond_destroy(&s->sync_cv);
+	pthread_mutex_destroy(&s->sync_mu);
 	pthread_cond_destroy(&s->work_cv);
 	pthread_mutex_destroy(&s->mu);
 	free(s->path);
