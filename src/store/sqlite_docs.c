@@ -23,8 +23,9 @@
 	"IFNULL(issued_at, 0), IFNULL(attachment_id, 0), IFNULL(issue_event_id, 0), template, " \
 	"claim, claim_until, attempts, last_error"
 
-static void read_doc(sqlite3_stmt *st, arena_t *a, pa_document_t *d)
+static void read_doc(sqlite3_stmt *st, arena_t *a, void *row)
 {
+	pa_document_t *d = row;
 	sq_row_t r = SQ_ROW_READER(st, a);
 	d->id = sq_col_int(&r);
 	d->case_id = sq_col_int(&r);
@@ -59,19 +60,13 @@ static void read_doc(sqlite3_stmt *st, arena_t *a, pa_document_t *d)
 static int collect(store_conn_t *c, sqlite3_stmt *st, arena_t *a, pa_err_t *err,
                    pa_document_t **out, size_t *n)
 {
-	pa_document_t *arr = NULL;
-	size_t cnt = 0, cap = 0;
+	sq_rows_t r = { .size = sizeof(pa_document_t), .read = read_doc };
 	int rc;
-	while ((rc = sq_step(c, st, err)) == SQ_ROW) {
-		arr = sq_grow(a, arr, cnt, &cap, sizeof(*arr));
-		read_doc(st, a, &arr[cnt++]);
-	}
+	rc = sq_collect(c, st, a, err, &r);
 	sqlite3_finalize(st);
-	if (rc < 0)
-		return rc;
-	*out = arr;
-	*n = cnt;
-	return 0;
+	*out = r.rows;
+	*n = r.n;
+	return rc;
 }
 
 int sq_tx_document_insert(store_tx_t *tx, const pa_document_t *d, pa_id_t *id)
@@ -135,13 +130,9 @@ int sq_document_get(store_conn_t *c, arena_t *a, pa_id_t id, pa_document_t *out)
 	if (rc < 0)
 		return rc;
 	sqlite3_bind_int64(st, 1, id);
-	rc = sq_step(c, st, NULL);
-	if (rc == SQ_ROW)
-		read_doc(st, a, out);
-	else if (rc == SQ_DONE)
-		rc = PA_ENOTFOUND;
+	rc = sq_read_one(c, st, a, read_doc, out);
 	sqlite3_finalize(st);
-	return rc < 0 ? rc : 0;
+	return rc;
 }
 
 int sq_documents_list(store_conn_t *c, arena_t *a, pa_id_t case_id, pa_document_t **out,

@@ -128,6 +128,57 @@ bool sq_col_double_or_null(sq_row_t *r, double *v);  /* false (and 0) for NULL *
 
 /* Makes room for element n of an arena array, doubling its capacity. */
 void *sq_grow(arena_t *a, void *arr, size_t n, size_t *cap, size_t size);
+/* Reads the current row of st into *row (the caller's struct, behind void *). */
+typedef void (*sq_read_fn)(sqlite3_stmt *st, arena_t *a, void *row);
+
+/* Result rows collected into an arena array: the caller sets size, read and
+ * limit (0: every row); sq_collect() fills rows, n and more. */
+typedef struct sq_rows {
+	size_t size;      /* of one element */
+	sq_read_fn read;
+	size_t limit;
+	void *rows;       /* NULL when there are none */
+	size_t n;
+	bool more;        /* a row beyond limit was there */
+} sq_rows_t;
+
+/* Steps st to its end (or one row past limit), reading each row into r.
+ * 0 or a PA_E* code; the caller releases st (sq_done or sqlite3_finalize). */
+static inline int sq_collect(store_conn_t *c, sqlite3_stmt *st, arena_t *a, pa_err_t *err,
+                             sq_rows_t *r)
+{
+	char *arr = NULL;
+	size_t cap = 0;
+	int rc;
+	r->n = 0;
+	r->more = false;
+	while ((rc = sq_step(c, st, err)) == SQ_ROW) {
+		if (r->limit && r->n == r->limit) {
+			r->more = true;
+			rc = SQ_DONE;
+			break;
+		}
+		arr = sq_grow(a, arr, r->n, &cap, r->size);
+		r->read(st, a, arr + r->n * r->size);
+		r->n++;
+	}
+	r->rows = arr;
+	return rc < 0 ? rc : 0;
+}
+
+/* Steps st once and reads its row into *row: 0, PA_ENOTFOUND when there is
+ * none, or a PA_E* code.  The caller releases st. */
+static inline int sq_read_one(store_conn_t *c, sqlite3_stmt *st, arena_t *a, sq_read_fn read,
+                              void *row)
+{
+	int rc = sq_step(c, st, NULL);
+	if (rc == SQ_ROW) {
+		read(st, a, row);
+		return 0;
+	}
+	return rc == SQ_DONE ? PA_ENOTFOUND : rc;
+}
+
 /* 1..STORE_LIST_MAX, else PA_EINVAL. */
 int sq_check_limit(int limit);
 

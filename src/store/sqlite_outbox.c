@@ -28,8 +28,9 @@
 	"lang, subject, body, dedupe_key, attempts, next_attempt_at, status, last_error, "      \
 	"IFNULL(sent_at, 0), updated_at"
 
-static void read_msg(sqlite3_stmt *st, arena_t *a, pa_outbox_t *m)
+static void read_msg(sqlite3_stmt *st, arena_t *a, void *row)
 {
+	pa_outbox_t *m = row;
 	sq_row_t r = SQ_ROW_READER(st, a);
 	m->id = sq_col_int(&r);
 	m->uid = sq_col_text(&r);
@@ -55,19 +56,13 @@ static void read_msg(sqlite3_stmt *st, arena_t *a, pa_outbox_t *m)
 static int collect(store_conn_t *c, sqlite3_stmt *st, arena_t *a, pa_err_t *err,
                    pa_outbox_t **out, size_t *n)
 {
-	pa_outbox_t *arr = NULL;
-	size_t cnt = 0, cap = 0;
+	sq_rows_t r = { .size = sizeof(pa_outbox_t), .read = read_msg };
 	int rc;
-	while ((rc = sq_step(c, st, err)) == SQ_ROW) {
-		arr = sq_grow(a, arr, cnt, &cap, sizeof(*arr));
-		read_msg(st, a, &arr[cnt++]);
-	}
+	rc = sq_collect(c, st, a, err, &r);
 	sqlite3_finalize(st);
-	if (rc < 0)
-		return rc;
-	*out = arr;
-	*n = cnt;
-	return 0;
+	*out = r.rows;
+	*n = r.n;
+	return rc;
 }
 
 /* Steps a bound write statement once and finalizes it; *changes gets the row count. */
@@ -335,6 +330,17 @@ int sq_outbox_counts(store_conn_t *c, int64_t *pending, int64_t *sent, int64_t *
 
 /* ---- deadline alerts ------------------------------------------------------------------- */
 
+static void read_due_item(sqlite3_stmt *st, arena_t *a, void *row)
+{
+	pa_due_item_t *it = row;
+	sq_row_t r = SQ_ROW_READER(st, a);
+	it->id = sq_col_int(&r);
+	it->type = sq_col_text(&r);
+	it->state = sq_col_text(&r);
+	it->due_at = sq_col_int(&r);
+	it->overdue = sq_col_bool(&r);
+}
+
 int sq_tx_alert_insert(store_tx_t *tx, pa_id_t case_id, const char *kind, const char *state,
                           pa_time_t due_at, pa_time_t at, bool *inserted)
 {
@@ -379,24 +385,12 @@ static int scan(store_conn_t *c, arena_t *a, const char *sql, pa_time_t now, int
 	sqlite3_bind_int64(st, 4, after_due);
 	sqlite3_bind_int64(st, 5, after_id);
 	sqlite3_bind_int(st, 6, limit);
-	pa_due_item_t *arr = NULL;
-	size_t cnt = 0, cap = 0;
-	while ((rc = sq_step(c, st, NULL)) == SQ_ROW) {
-		arr = sq_grow(a, arr, cnt, &cap, sizeof(*arr));
-		sq_row_t r = SQ_ROW_READER(st, a);
-		pa_due_item_t *it = &arr[cnt++];
-		it->id = sq_col_int(&r);
-		it->type = sq_col_text(&r);
-		it->state = sq_col_text(&r);
-		it->due_at = sq_col_int(&r);
-		it->overdue = sq_col_bool(&r);
-	}
+	sq_rows_t r = { .size = sizeof(pa_due_item_t), .read = read_due_item };
+	rc = sq_collect(c, st, a, NULL, &r);
 	sqlite3_finalize(st);
-	if (rc < 0)
-		return rc;
-	*out = arr;
-	*n = cnt;
-	return 0;
+	*out = r.rows;
+	*n = r.n;
+	return rc;
 }
 
 /*
@@ -422,6 +416,16 @@ int sq_reminder_scan(store_conn_t *c, arena_t *a, pa_time_t now, int percent,
 	            "AND x.kind = 'reminder' AND x.state = c.state AND x.due_at = c.due_at) "
 	            "ORDER BY due_at, id LIMIT ?6",
 	            now, percent, now + 1, after_due, after_id, limit, out, n);
+}
+
+static void read_member(sqlite3_stmt *st, arena_t *a, void *row)
+{
+	pa_member_t *m = row;
+	sq_row_t r = SQ_ROW_READER(st, a);
+	m->user_id = sq_col_int(&r);
+	m->username = sq_col_text(&r);
+	m->display_name = sq_col_text(&r);
+	m->role = sq_col_text(&r);
 }
 
 int sq_escalation_scan(store_conn_t *c, arena_t *a, pa_time_t now, pa_time_t after_due,
@@ -452,21 +456,10 @@ int sq_org_members(store_conn_t *c, arena_t *a, pa_id_t org_id, pa_member_t **ou
 	if (rc < 0)
 		return rc;
 	sqlite3_bind_int64(st, 1, org_id);
-	pa_member_t *arr = NULL;
-	size_t cnt = 0, cap = 0;
-	while ((rc = sq_step(c, st, NULL)) == SQ_ROW) {
-		arr = sq_grow(a, arr, cnt, &cap, sizeof(*arr));
-		sq_row_t r = SQ_ROW_READER(st, a);
-		pa_member_t *m = &arr[cnt++];
-		m->user_id = sq_col_int(&r);
-		m->username = sq_col_text(&r);
-		m->display_name = sq_col_text(&r);
-		m->role = sq_col_text(&r);
-	}
+	sq_rows_t r = { .size = sizeof(pa_member_t), .read = read_member };
+	rc = sq_collect(c, st, a, NULL, &r);
 	sqlite3_finalize(st);
-	if (rc < 0)
-		return rc;
-	*out = arr;
-	*n = cnt;
-	return 0;
+	*out = r.rows;
+	*n = r.n;
+	return rc;
 }

@@ -12,8 +12,9 @@
 
 /* ---- organisations ------------------------------------------------------------ */
 
-static void read_org(sqlite3_stmt *st, arena_t *a, pa_org_t *o)
+static void read_org(sqlite3_stmt *st, arena_t *a, void *row)
 {
+	pa_org_t *o = row;
 	sq_row_t r = SQ_ROW_READER(st, a);
 	o->id = sq_col_int(&r);
 	o->parent_id = sq_col_int(&r);
@@ -35,18 +36,12 @@ int sq_orgs_list(store_conn_t *c, arena_t *a, pa_org_t **out, size_t *n)
 	int rc = sq_stmt(c, SQ_ORG_LIST, &st, NULL);
 	if (rc < 0)
 		return rc;
-	pa_org_t *arr = NULL;
-	size_t cnt = 0, cap = 0;
-	while ((rc = sq_step(c, st, NULL)) == SQ_ROW) {
-		arr = sq_grow(a, arr, cnt, &cap, sizeof(*arr));
-		read_org(st, a, &arr[cnt++]);
-	}
+	sq_rows_t r = { .size = sizeof(pa_org_t), .read = read_org };
+	rc = sq_collect(c, st, a, NULL, &r);
 	sq_done(st);
-	if (rc < 0)
-		return rc;
-	*out = arr;
-	*n = cnt;
-	return 0;
+	*out = r.rows;
+	*n = r.n;
+	return rc;
 }
 
 int sq_org_get(store_conn_t *c, arena_t *a, pa_id_t id, pa_org_t *out)
@@ -56,13 +51,9 @@ int sq_org_get(store_conn_t *c, arena_t *a, pa_id_t id, pa_org_t *out)
 	if (rc < 0)
 		return rc;
 	sqlite3_bind_int64(st, 1, id);
-	rc = sq_step(c, st, NULL);
-	if (rc == SQ_ROW)
-		read_org(st, a, out);
-	else if (rc == SQ_DONE)
-		rc = PA_ENOTFOUND;
+	rc = sq_read_one(c, st, a, read_org, out);
 	sq_done(st);
-	return rc < 0 ? rc : 0;
+	return rc;
 }
 
 static void bind_org(sq_bind_t *b, const pa_org_t *org)
@@ -129,8 +120,9 @@ int sq_orgs_generation(store_conn_t *c, int64_t *gen)
 
 /* ---- users and memberships ---------------------------------------------------------- */
 
-static void read_user(sqlite3_stmt *st, arena_t *a, pa_user_t *u)
+static void read_user(sqlite3_stmt *st, arena_t *a, void *row)
 {
+	pa_user_t *u = row;
 	sq_row_t r = SQ_ROW_READER(st, a);
 	u->id = sq_col_int(&r);
 	u->username = sq_col_text(&r);
@@ -174,11 +166,7 @@ static int user_get(store_conn_t *c, arena_t *a, enum sq_stmt_id id, sqlite3_int
 		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	else
 		sqlite3_bind_int64(st, 1, key);
-	rc = sq_step(c, st, NULL);
-	if (rc == SQ_ROW)
-		read_user(st, a, out);
-	else if (rc == SQ_DONE)
-		rc = PA_ENOTFOUND;
+	rc = sq_read_one(c, st, a, read_user, out);
 	sq_done(st);
 	if (rc < 0)
 		return rc;
@@ -421,8 +409,9 @@ int sq_tx_sessions_delete_user(store_tx_t *tx, pa_id_t user_id)
 
 /* ---- API tokens ---------------------------------------------------------------------- */
 
-static void read_token(sqlite3_stmt *st, arena_t *a, pa_api_token_t *t)
+static void read_token(sqlite3_stmt *st, arena_t *a, void *row)
 {
+	pa_api_token_t *t = row;
 	sq_row_t r = SQ_ROW_READER(st, a);
 	t->id = sq_col_int(&r);
 	t->user_id = sq_col_int(&r);
@@ -443,13 +432,9 @@ int sq_token_get_by_hash(store_conn_t *c, arena_t *a, const char *token_hash,
 	if (rc < 0)
 		return rc;
 	sqlite3_bind_text(st, 1, token_hash, -1, SQLITE_STATIC);
-	rc = sq_step(c, st, NULL);
-	if (rc == SQ_ROW)
-		read_token(st, a, out);
-	else if (rc == SQ_DONE)
-		rc = PA_ENOTFOUND;
+	rc = sq_read_one(c, st, a, read_token, out);
 	sq_done(st);
-	return rc < 0 ? rc : 0;
+	return rc;
 }
 
 int sq_tokens_list(store_conn_t *c, arena_t *a, pa_id_t user_id, pa_api_token_t **out,
@@ -462,18 +447,12 @@ int sq_tokens_list(store_conn_t *c, arena_t *a, pa_id_t user_id, pa_api_token_t 
 	if (rc < 0)
 		return rc;
 	sqlite3_bind_int64(st, 1, user_id);
-	pa_api_token_t *arr = NULL;
-	size_t cnt = 0, cap = 0;
-	while ((rc = sq_step(c, st, NULL)) == SQ_ROW) {
-		arr = sq_grow(a, arr, cnt, &cap, sizeof(*arr));
-		read_token(st, a, &arr[cnt++]);
-	}
+	sq_rows_t r = { .size = sizeof(pa_api_token_t), .read = read_token };
+	rc = sq_collect(c, st, a, NULL, &r);
 	sq_done(st);
-	if (rc < 0)
-		return rc;
-	*out = arr;
-	*n = cnt;
-	return 0;
+	*out = r.rows;
+	*n = r.n;
+	return rc;
 }
 
 int sq_tx_token_insert(store_tx_t *tx, const pa_api_token_t *t, pa_id_t *id)

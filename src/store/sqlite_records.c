@@ -106,6 +106,24 @@ int sq_participant_due_scan(store_conn_t *c, arena_t *a, pa_time_t now, int limi
 	return 0;
 }
 
+static void read_record(sqlite3_stmt *st, arena_t *a, void *elem)
+{
+	pa_record_t *r = elem;
+	sq_row_t row = SQ_ROW_READER(st, a);
+	r->id = sq_col_int(&row);
+	r->case_id = sq_col_int(&row);
+	r->kind = sq_col_text(&row);
+	r->version = (int)sq_col_int(&row);
+	r->supersedes_id = sq_col_int(&row);
+	r->superseded = sq_col_bool(&row);
+	r->fields = sq_col_text(&row);
+	r->created_by = sq_col_int(&row);
+	r->created_by_name = sq_col_text(&row);
+	r->org_id = sq_col_int(&row);
+	r->created_at = sq_col_int(&row);
+	r->event_id = sq_col_int(&row);
+}
+
 int sq_tx_participant_due_done(store_tx_t *tx, pa_id_t case_id, pa_id_t org_id, pa_time_t due_at,
                                bool overdue, bool *changed)
 {
@@ -148,31 +166,12 @@ int sq_records_of_case(store_conn_t *c, arena_t *a, pa_id_t case_id, pa_record_t
 	if (rc < 0)
 		return rc;
 	sqlite3_bind_int64(st, 1, case_id);
-	pa_record_t *arr = NULL;
-	size_t cnt = 0, cap = 0;
-	while ((rc = sq_step(c, st, NULL)) == SQ_ROW) {
-		arr = sq_grow(a, arr, cnt, &cap, sizeof(*arr));
-		pa_record_t *r = &arr[cnt++];
-		sq_row_t row = SQ_ROW_READER(st, a);
-		r->id = sq_col_int(&row);
-		r->case_id = sq_col_int(&row);
-		r->kind = sq_col_text(&row);
-		r->version = (int)sq_col_int(&row);
-		r->supersedes_id = sq_col_int(&row);
-		r->superseded = sq_col_bool(&row);
-		r->fields = sq_col_text(&row);
-		r->created_by = sq_col_int(&row);
-		r->created_by_name = sq_col_text(&row);
-		r->org_id = sq_col_int(&row);
-		r->created_at = sq_col_int(&row);
-		r->event_id = sq_col_int(&row);
-	}
+	sq_rows_t r = { .size = sizeof(pa_record_t), .read = read_record };
+	rc = sq_collect(c, st, a, NULL, &r);
 	sqlite3_finalize(st);
-	if (rc < 0)
-		return rc;
-	*out = arr;
-	*n = cnt;
-	return 0;
+	*out = r.rows;
+	*n = r.n;
+	return rc;
 }
 
 int sq_records_list(store_conn_t *c, arena_t *a, const pa_record_filter_t *f,

@@ -32,8 +32,9 @@
 
 /* ---- supervision orders ---------------------------------------------------------------- */
 
-static void read_order(sqlite3_stmt *st, arena_t *a, pa_supervision_t *o)
+static void read_order(sqlite3_stmt *st, arena_t *a, void *row)
 {
+	pa_supervision_t *o = row;
 	sq_row_t r = SQ_ROW_READER(st, a);
 	o->id = sq_col_int(&r);
 	o->case_id = sq_col_int(&r);
@@ -85,28 +86,18 @@ int sq_tx_supervision_insert(store_tx_t *tx, const pa_supervision_t *o, pa_id_t 
 	return 0;
 }
 
-/* Runs st (bound) and collects every row; finalizes st. */
+/* Runs st (bound) and collects its rows, at most limit (0: all); finalizes st. */
 static int collect_orders(store_conn_t *c, sqlite3_stmt *st, arena_t *a, size_t limit,
                           pa_supervision_t **out, size_t *n, bool *more)
 {
-	pa_supervision_t *arr = NULL;
-	size_t cnt = 0, cap = 0;
-	int rc;
-	while ((rc = sq_step(c, st, NULL)) == SQ_ROW) {
-		if (limit && cnt == limit) {
-			if (more)
-				*more = true;
-			break;
-		}
-		arr = sq_grow(a, arr, cnt, &cap, sizeof(*arr));
-		read_order(st, a, &arr[cnt++]);
-	}
+	sq_rows_t r = { .size = sizeof(pa_supervision_t), .read = read_order, .limit = limit };
+	int rc = sq_collect(c, st, a, NULL, &r);
 	sqlite3_finalize(st);
-	if (rc < 0)
-		return rc;
-	*out = arr;
-	*n = cnt;
-	return 0;
+	if (more && r.more)
+		*more = true;
+	*out = r.rows;
+	*n = r.n;
+	return rc;
 }
 
 int sq_supervision_get(store_conn_t *c, arena_t *a, pa_id_t id, pa_supervision_t *out)
@@ -116,13 +107,9 @@ int sq_supervision_get(store_conn_t *c, arena_t *a, pa_id_t id, pa_supervision_t
 	if (rc < 0)
 		return rc;
 	sqlite3_bind_int64(st, 1, id);
-	rc = sq_step(c, st, NULL);
-	if (rc == SQ_ROW)
-		read_order(st, a, out);
-	else if (rc == SQ_DONE)
-		rc = PA_ENOTFOUND;
+	rc = sq_read_one(c, st, a, read_order, out);
 	sqlite3_finalize(st);
-	return rc < 0 ? rc : 0;
+	return rc;
 }
 
 int sq_supervision_of_case(store_conn_t *c, arena_t *a, pa_id_t case_id,
@@ -340,6 +327,20 @@ int sq_tx_link_insert(store_tx_t *tx, const pa_case_link_t *l, pa_id_t *id)
 	return 0;
 }
 
+static void read_link(sqlite3_stmt *st, arena_t *a, void *row)
+{
+	pa_case_link_t *l = row;
+	sq_row_t r = SQ_ROW_READER(st, a);
+	l->id = sq_col_int(&r);
+	l->from_case_id = sq_col_int(&r);
+	l->to_case_id = sq_col_int(&r);
+	l->kind = sq_col_text(&r);
+	l->created_by = sq_col_int(&r);
+	l->created_by_name = sq_col_text(&r);
+	l->created_at = sq_col_int(&r);
+	l->note = sq_col_text(&r);
+}
+
 int sq_links_of_case(store_conn_t *c, arena_t *a, pa_id_t case_id, pa_case_link_t **out,
                         size_t *n)
 {
@@ -354,27 +355,12 @@ int sq_links_of_case(store_conn_t *c, arena_t *a, pa_id_t case_id, pa_case_link_
 	if (rc < 0)
 		return rc;
 	sqlite3_bind_int64(st, 1, case_id);
-	pa_case_link_t *arr = NULL;
-	size_t cnt = 0, cap = 0;
-	while ((rc = sq_step(c, st, NULL)) == SQ_ROW) {
-		arr = sq_grow(a, arr, cnt, &cap, sizeof(*arr));
-		pa_case_link_t *l = &arr[cnt++];
-		sq_row_t r = SQ_ROW_READER(st, a);
-		l->id = sq_col_int(&r);
-		l->from_case_id = sq_col_int(&r);
-		l->to_case_id = sq_col_int(&r);
-		l->kind = sq_col_text(&r);
-		l->created_by = sq_col_int(&r);
-		l->created_by_name = sq_col_text(&r);
-		l->created_at = sq_col_int(&r);
-		l->note = sq_col_text(&r);
-	}
+	sq_rows_t r = { .size = sizeof(pa_case_link_t), .read = read_link };
+	rc = sq_collect(c, st, a, NULL, &r);
 	sqlite3_finalize(st);
-	if (rc < 0)
-		return rc;
-	*out = arr;
-	*n = cnt;
-	return 0;
+	*out = r.rows;
+	*n = r.n;
+	return rc;
 }
 
 int sq_link_exists(store_conn_t *c, pa_id_t a, pa_id_t b, const char *kind, bool either_way,

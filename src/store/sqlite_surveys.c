@@ -20,8 +20,9 @@
 	"(SELECT count(*) FROM survey_invitations i WHERE i.survey_id = s.id), "                   \
 	"(SELECT count(*) FROM survey_invitations i WHERE i.survey_id = s.id AND i.used_at IS NOT NULL)"
 
-static void read_survey(sqlite3_stmt *st, arena_t *a, pa_survey_t *s)
+static void read_survey(sqlite3_stmt *st, arena_t *a, void *row)
 {
+	pa_survey_t *s = row;
 	sq_row_t r = SQ_ROW_READER(st, a);
 	s->id = sq_col_int(&r);
 	s->series = sq_col_text(&r);
@@ -75,13 +76,9 @@ int sq_survey_get(store_conn_t *c, arena_t *a, pa_id_t id, pa_survey_t *out)
 	if (rc < 0)
 		return rc;
 	sqlite3_bind_int64(st, 1, id);
-	rc = sq_step(c, st, NULL);
-	if (rc == SQ_ROW)
-		read_survey(st, a, out);
-	else if (rc == SQ_DONE)
-		rc = PA_ENOTFOUND;
+	rc = sq_read_one(c, st, a, read_survey, out);
 	sqlite3_finalize(st);
-	return rc < 0 ? rc : 0;
+	return rc;
 }
 
 int sq_surveys_list(store_conn_t *c, arena_t *a, const char *state, const char *series,
@@ -105,18 +102,12 @@ int sq_surveys_list(store_conn_t *c, arena_t *a, const char *state, const char *
 	sq_bind_text(&b, series);
 	sq_bind_int(&b, before_id);
 	sq_bind_int(&b, limit);
-	pa_survey_t *arr = NULL;
-	size_t cnt = 0, cap = 0;
-	while ((rc = sq_step(c, st, NULL)) == SQ_ROW) {
-		arr = sq_grow(a, arr, cnt, &cap, sizeof(*arr));
-		read_survey(st, a, &arr[cnt++]);
-	}
+	sq_rows_t r = { .size = sizeof(pa_survey_t), .read = read_survey };
+	rc = sq_collect(c, st, a, NULL, &r);
 	sqlite3_finalize(st);
-	if (rc < 0)
-		return rc;
-	*out = arr;
-	*n = cnt;
-	return 0;
+	*out = r.rows;
+	*n = r.n;
+	return rc;
 }
 
 int sq_tx_survey_set_state(store_tx_t *tx, pa_id_t id, const char *from, const char *to,
@@ -289,6 +280,24 @@ int sq_tx_survey_answer_insert(store_tx_t *tx, pa_id_t response, pa_id_t survey,
 	return run_once(tx, st, &b);
 }
 
+static void read_tally(sqlite3_stmt *st, arena_t *a, void *row)
+{
+	pa_survey_tally_t *t = row;
+	sq_row_t r = SQ_ROW_READER(st, a);
+	t->place = sq_col_int(&r);
+	t->question = sq_col_text(&r);
+	t->option = sq_col_text(&r);
+	t->count = sq_col_int(&r);
+}
+
+static void read_place_count(sqlite3_stmt *st, arena_t *a, void *row)
+{
+	pa_survey_place_count_t *pc = row;
+	sq_row_t r = SQ_ROW_READER(st, a);
+	pc->place = sq_col_int(&r);
+	pc->count = sq_col_int(&r);
+}
+
 int sq_survey_tally(store_conn_t *c, arena_t *a, pa_id_t survey, pa_survey_tally_t **out,
                        size_t *n)
 {
@@ -302,23 +311,12 @@ int sq_survey_tally(store_conn_t *c, arena_t *a, pa_id_t survey, pa_survey_tally
 	if (rc < 0)
 		return rc;
 	sqlite3_bind_int64(st, 1, survey);
-	pa_survey_tally_t *arr = NULL;
-	size_t cnt = 0, cap = 0;
-	while ((rc = sq_step(c, st, NULL)) == SQ_ROW) {
-		arr = sq_grow(a, arr, cnt, &cap, sizeof(*arr));
-		sq_row_t r = SQ_ROW_READER(st, a);
-		arr[cnt].place = sq_col_int(&r);
-		arr[cnt].question = sq_col_text(&r);
-		arr[cnt].option = sq_col_text(&r);
-		arr[cnt].count = sq_col_int(&r);
-		cnt++;
-	}
+	sq_rows_t r = { .size = sizeof(pa_survey_tally_t), .read = read_tally };
+	rc = sq_collect(c, st, a, NULL, &r);
 	sqlite3_finalize(st);
-	if (rc < 0)
-		return rc;
-	*out = arr;
-	*n = cnt;
-	return 0;
+	*out = r.rows;
+	*n = r.n;
+	return rc;
 }
 
 int sq_survey_place_counts(store_conn_t *c, arena_t *a, pa_id_t survey,
@@ -334,18 +332,10 @@ int sq_survey_place_counts(store_conn_t *c, arena_t *a, pa_id_t survey,
 	if (rc < 0)
 		return rc;
 	sqlite3_bind_int64(st, 1, survey);
-	pa_survey_place_count_t *arr = NULL;
-	size_t cnt = 0, cap = 0;
-	while ((rc = sq_step(c, st, NULL)) == SQ_ROW) {
-		arr = sq_grow(a, arr, cnt, &cap, sizeof(*arr));
-		arr[cnt].place = sqlite3_column_int64(st, 0);
-		arr[cnt].count = sqlite3_column_int64(st, 1);
-		cnt++;
-	}
+	sq_rows_t r = { .size = sizeof(pa_survey_place_count_t), .read = read_place_count };
+	rc = sq_collect(c, st, a, NULL, &r);
 	sqlite3_finalize(st);
-	if (rc < 0)
-		return rc;
-	*out = arr;
-	*n = cnt;
-	return 0;
+	*out = r.rows;
+	*n = r.n;
+	return rc;
 }
