@@ -703,6 +703,40 @@ size_t cases_allowed_actions(pa_app_t *app, arena_t *a, const pa_principal_t *p,
 	return n;
 }
 
+/*
+ * What a step writes besides the case row, worked out in full: the
+ * transition event's data, the audit record's detail, and for a step with a
+ * notice its text, the notice event's data (around the transition event's
+ * id, which only the write knows), the outbox messages (notify.h) and the
+ * document (docgen.h).  step_prepare() makes it; step_write_tx() only
+ * inserts.
+ */
+struct act_step {
+	const char *event_data;
+	const char *audit_detail;
+	const wf_notice_t *nt;                 /* NULL: the step has no notice */
+	const char *notice_text;
+	const char *notice_data, *notice_data_after;   /* before and after the event id */
+	notify_prepared_t *msgs;
+	bool doc;
+	pa_document_t d;
+};
+
+/*
+ * A step prepared on the request's thread (plan_step) from the case as the
+ * caller read it: everything in act_step depends only on the case row (its
+ * version), the step, its fields, the principal, the time and the org
+ * snapshot, and parties never change after intake — so when the writer
+ * reads the same version and holds the same snapshot, the writer only
+ * inserts; otherwise it prepares the step again itself.
+ */
+struct act_plan {
+	bool ready;
+	int version;
+	const orgtree_t *tree;     /* held by run_transition until the write returns */
+	struct act_step step;
+};
+
 struct act_tx {
 	pa_app_t *app;
 	arena_t *a;
@@ -723,21 +757,20 @@ struct act_tx {
 	bool approved;
 	json_t *approval_data;
 	int depth;                 /* nested hand-over ends (bounded by WF_HANDOVER_DEPTH) */
+	struct act_plan plan;      /* made before the write (plan_step), used when it fits */
 };
 
 static int ext_check_tx(store_tx_t *tx, struct act_tx *x, const pa_case_t *cs);
-static int record_vars_tx(store_tx_t *tx, struct act_tx *x, const orgtree_t *tree,
-                          pa_id_t case_id, json_t *vzh, json_t *ven);
 /* A step that requires records fills its notice and document from them too:
  * the fields of the current record of each required kind, under their own
  * names (the step's own fields win).  Enums give their label, org fields the
  * unit's name, as for a step's fields. */
-static int record_vars_tx(store_tx_t *tx, struct act_tx *x, const orgtree_t *tree,
-                          pa_id_t case_id, json_t *vzh, json_t *ven)
+static int record_vars(store_conn_t *c, struct act_tx *x, const orgtree_t *tree,
+                       pa_id_t case_id, json_t *vzh, json_t *ven)
 {
 	pa_record_t *rs = NULL;
 	size_t n = 0;
-	int rc = store_records_of_case(store_tx_conn(tx), x->a, case_id, &rs, &n);
+	int rc = store_records_of_case(c, x->a, case_id, &rs, &n);
 	if (rc < 0)
 		return rc;
 	for (size_t i = 0; i < x->t->nrequires; i++) {
@@ -780,13 +813,14 @@ static int handover_end_tx(store_tx_t *tx, struct act_tx *x, const pa_case_t *en
 
 /* Vars for notice templates: built-ins and the action's fields, enums as labels. */
 static json_t *notice_vars(pa_app_t *app, const orgtree_t *tree, const wf_transition_t *t,
-                           const pa_case_t *cs, const json_t *fields, const char *lang)
+                           const pa_case_t *cs, const json_t *fields, pa_time_t now,
+                           const char *lang)
 {
 	json_t *v = json_object();
 	char buf[32];
 	json_object_set_new(v, "number", json_string(cs->number));
 	json_object_set_new(v, "title", json_string(cs->title));
-	pa_time_format(pa_now(), app->cfg->utc_offset_min, buf);
+	pa_time_format(now, app->cfg->utc_offset_min, buf);
 	buf[10] = '\0';
 	json_object_set_new(v, "date", json_string(buf));
 	json_object_set_new(v, "unit", json_string(org_name(tree, cs->owner_org_id, lang)));
@@ -844,6 +878,226 @@ static int check_org_fields(arena_t *a, const orgtree_t *tree, const wf_transiti
 	return 0;
 }
 
+/* The case after step x->t from cs: owner, state, limit, data (not yet
+ * written).  Fails naming the field when the new owner is not allowed. */
+static int next_case(struct act_tx *x, const orgtree_t *tree, const pa_case_t *cs, pa_case_t *nc,
+                     pa_err_t *err)
+{
+	const wf_transition_t *t = x->t;
+	*nc = *cs;
+	int rc = 0;
+	/* new owner */
+	const char *owner = t->owner ? t->owner : "keep";
+	pa_id_t new_owner = cs->owner_org_id;
+	if (strncmp(owner, "field:", 6) == 0) {
+		json_t *v = json_object_get(x->fields, owner + 6);
+		new_owner = json_integer_value(v);
+		const pa_org_t *o = orgtree_find(tree, new_owner);
+		if (!o || !o->is_unit || o->disabled)
+			rc = pa_fail(err, PA_EINVAL, "validation",
+			             arena_printf(x->a, "fields.%s", owner + 6), "no active unit with id %lld",
+			             (long long)new_owner);
+	} else if (streq(owner, "intake")) {
+		new_owner = cs->intake_org_id;
+	} else if (streq(owner, "previous")) {
+		new_owner = previous_owner(cs);
+		if (!new_owner)
+			rc = pa_fail(err, PA_EUNPROCESSABLE, "unprocessable", NULL,
+			             "the case has had no other unit to send it back to");
+	} else if (streq(owner, "superior")) {
+		/* The reviewing unit: the owner's superior, else (top of the district)
+		 * the petition office that registered it, else the government, else
+		 * the discipline commission (XF art. 30) — never the owner itself,
+		 * never an accused unit or one under it. */
+		pa_id_t cand[4] = { orgtree_superior(tree, cs->owner_org_id), cs->intake_org_id,
+			                orgtree_nearest_kind(tree, cs->owner_org_id, "government"),
+			                orgtree_nearest_kind(tree, cs->owner_org_id, "discipline_commission") };
+		new_owner = 0;
+		for (size_t i = 0; i < ARRAY_SIZE(cand) && !new_owner; i++)
+			if (cand[i] && cand[i] != cs->owner_org_id &&
+			    !(cs->accused_org_id && orgtree_is_within(tree, cand[i], cs->accused_org_id)))
+				new_owner = cand[i];
+		if (!new_owner)
+			rc = pa_fail(err, PA_EUNPROCESSABLE, "unprocessable", NULL,
+			             "there is no unit above the handling unit to review this case");
+	} else if (strncmp(owner, "kind:", 5) == 0) {
+		new_owner = orgtree_nearest_kind(tree, cs->owner_org_id, owner + 5);
+		if (!new_owner)
+			rc = pa_fail(err, PA_EUNPROCESSABLE, "unprocessable", NULL,
+			             "there is no %s unit to route this case to", owner + 5);
+	}
+	if (rc == 0 && cs->accused_org_id && orgtree_is_within(tree, new_owner, cs->accused_org_id))
+		rc = pa_fail(err, PA_EUNPROCESSABLE, "unprocessable",
+		             strncmp(owner, "field:", 6) == 0 ? arena_printf(x->a, "fields.%s", owner + 6)
+		                                              : NULL,
+		             "a case may never go to the unit it accuses, or a unit under it");
+	if (rc == 0)
+		rc = check_org_fields(x->a, tree, t, x->fields, cs, err);
+	if (rc < 0)
+		return rc;
+	nc->owner_org_id = new_owner;
+	if (new_owner != cs->owner_org_id)
+		nc->assignee_id = 0;
+
+	const wf_state_t *to = wf_find_state(x->def, t->to);
+	nc->state = to->name;
+	nc->is_open = !to->terminal;
+	nc->updated_at = x->now;
+	if (t->has_due_add) {
+		int amount = t->due_add_field
+		                 ? (int)json_integer_value(json_object_get(x->fields, t->due_add_field))
+		                 : t->due_add_amount;
+		pa_time_t base = cs->due_at != PA_NO_DUE ? cs->due_at : x->now;
+		pa_time_t due;
+		if ((rc = calendar_add(x->app->cal, base, amount, t->due_add_unit, &due)) < 0)
+			return pa_fail(err, rc, "validation", NULL, "could not extend the due time");
+		nc->due_at = due;
+		nc->overdue = due <= x->now;
+	} else if (!streq(t->to, cs->state)) {
+		nc->state_entered_at = x->now;
+		pa_time_t due = 0;
+		wf_case_state_due(x->app->cal, x->def, cs->category, to, cs->created_at, x->now, &due);
+		nc->due_at = due ? due : PA_NO_DUE;
+		nc->overdue = false;
+	}
+	if (t->once || x->approved) {
+		json_t *d = case_data(cs);
+		if (t->once) {
+			json_t *once = json_object_get(d, "once");
+			if (!json_is_array(once)) {
+				once = json_array();
+				json_object_set_new(d, "once", once);
+			}
+			json_array_append_new(once, json_string(t->name));
+		}
+		json_object_del(d, "pending_approval");
+		nc->data = json_text(x->a, d);
+		json_decref(d);
+	}
+	if (new_owner != cs->owner_org_id)
+		nc->data = remember_previous_owner(x->a, nc, cs->owner_org_id);
+	return 0;
+}
+
+/* The id of the transition event in the notice event's data: written in
+ * the write, between the text before and after this mark. */
+#define STEP_EVENT_MARK "\"event_id\":0"
+
+/* Everything the step writes besides the case row (struct act_step), from
+ * cs (before) and nc (after), reading on c what it needs (the records a
+ * step requires, the parties); opened is the case a hand-over opened. */
+static int step_prepare(struct act_tx *x, store_conn_t *c, const orgtree_t *tree,
+                        const pa_case_t *cs, const pa_case_t *nc, const pa_case_t *opened,
+                        struct act_step *s, pa_err_t *err)
+{
+	const wf_transition_t *t = x->t;
+	memset(s, 0, sizeof(*s));
+	json_t *data = json_object();
+	json_object_set_new(data, "fields", x->fields ? json_incref((json_t *)x->fields) : json_object());
+	if (x->approval_data)
+		json_object_set(data, "approval", x->approval_data);
+	if (nc->owner_org_id != cs->owner_org_id) {
+		json_object_set_new(data, "from_org_id", json_integer(cs->owner_org_id));
+		json_object_set_new(data, "to_org_id", json_integer(nc->owner_org_id));
+	}
+	if (nc->due_at != cs->due_at && nc->due_at != PA_NO_DUE) {
+		char due[32];
+		pa_time_format(nc->due_at, x->app->cfg->utc_offset_min, due);
+		json_object_set_new(data, "due_at", json_string(due));
+	}
+	if (opened) {
+		/* the case it opens: its number goes on this step's event, which the
+		 * handler sees even when the new case belongs to another unit */
+		json_object_set_new(data, "handover_case", json_string(opened->number));
+		json_object_set_new(data, "handover_case_id", json_integer(opened->id));
+	}
+	s->event_data = json_text(x->a, data);
+	json_object_set_new(data, "from", json_string(cs->state));
+	json_object_set_new(data, "to", json_string(nc->state));
+	json_object_set_new(data, "action", json_string(t->name));
+	s->audit_detail = json_text(x->a, data);
+	json_decref(data);
+	if (!t->notice)
+		return 0;
+
+	const wf_notice_t *nt = wf_find_notice(x->def, t->notice);
+	json_t *vzh = notice_vars(x->app, tree, t, nc, x->fields, x->now, "zh-CN");
+	json_t *ven = notice_vars(x->app, tree, t, nc, x->fields, x->now, "en");
+	int rc = t->nrequires ? record_vars(c, x, tree, cs->id, vzh, ven) : 0;
+	if (rc == 0) {
+		char *title_zh = NULL, *title_en = NULL;
+		char *body_zh = wf_render_notice(x->a, nt, "zh-CN", vzh, &title_zh);
+		char *body_en = wf_render_notice(x->a, nt, "en", ven, &title_en);
+		json_t *nd = json_object();
+		json_object_set_new(nd, "notice", json_string(nt->name));
+		json_object_set_new(nd, "title", json_string(title_zh ? title_zh : ""));
+		json_object_set_new(nd, "title_en", json_string(title_en ? title_en : ""));
+		json_object_set_new(nd, "text_en", json_string(body_en ? body_en : ""));
+		json_object_set_new(nd, "event_id", json_integer(0));
+		/* a quote inside a JSON string is escaped: the mark is the member itself */
+		const char *text = json_text(x->a, nd);
+		const char *at = strstr(text, STEP_EVENT_MARK);
+		json_decref(nd);
+		if (!at) {
+			json_decref(vzh);
+			json_decref(ven);
+			return pa_fail(err, PA_EINTERNAL, "internal", NULL, "could not write the notice");
+		}
+		s->nt = nt;
+		s->notice_text = body_zh;
+		s->notice_data = arena_strndup(x->a, text, (size_t)(at - text) + strlen(STEP_EVENT_MARK) - 1);
+		s->notice_data_after = at + strlen(STEP_EVENT_MARK);
+		/* the public and the owning unit are told; the step's written document (文书) */
+		notify_notice_t nn = { .notice = nt->name, .action = t->name, .title_zh = title_zh,
+			                   .text_zh = body_zh, .title_en = title_en, .text_en = body_en };
+		rc = notify_prepare_notice(x->app, c, x->a, nc, &nn, x->now, &s->msgs, err);
+		if (rc == 0)
+			s->doc = docgen_prepare(x->app, x->a, nc, cs->owner_org_id, t->name, nt->name, vzh,
+			                        ven, authz_actor(x->p, x->a), x->now, &s->d);
+	}
+	json_decref(vzh);
+	json_decref(ven);
+	return rc;
+}
+
+/* The step's inserts: its event, its notice (event, outbox, document) and
+ * its audit record, in that order. */
+static int step_write_tx(store_tx_t *tx, struct act_tx *x, const pa_case_t *cs, const pa_case_t *nc,
+                         const struct act_step *s)
+{
+	const char *actor_name = x->p->kind == PRINCIPAL_STAFF ? x->p->display_name
+	                         : x->p->kind == PRINCIPAL_PUBLIC ? "public" : "system";
+	pa_id_t actor_user = x->p->kind == PRINCIPAL_STAFF ? x->p->user_id : 0;
+	pa_id_t actor_org = x->p->kind == PRINCIPAL_STAFF ? cs->owner_org_id : 0;
+	pa_event_t ev = {
+		.case_id = cs->id, .at = x->now, .kind = "transition", .action = x->t->name,
+		.from_state = cs->state, .to_state = nc->state, .actor_user_id = actor_user,
+		.actor_name = actor_name, .actor_org_id = actor_org, .public = x->t->public,
+		.data = s->event_data,
+	};
+	pa_id_t ev_id;
+	int rc = store_tx_event_insert(tx, &ev, &ev_id);
+	if (rc == 0 && s->nt) {
+		pa_event_t ne = {
+			.case_id = cs->id, .at = x->now, .kind = "notice", .action = x->t->name,
+			.actor_user_id = actor_user, .actor_name = actor_name, .actor_org_id = actor_org,
+			.public = true, .text = s->notice_text,
+			.data = arena_printf(x->a, "%s%lld%s", s->notice_data, (long long)ev_id,
+			                     s->notice_data_after),
+		};
+		pa_id_t ne_id;
+		rc = store_tx_event_insert(tx, &ne, &ne_id);
+		if (rc == 0)
+			rc = notify_tx_queue(tx, x->a, s->msgs, ne_id);
+		if (rc == 0 && s->doc)
+			rc = docgen_tx_insert(tx, x->app, &s->d, ev_id);
+	}
+	if (rc == 0)
+		rc = audit_append(tx, x->now, authz_actor(x->p, x->a), "case.transition",
+		                  arena_printf(x->a, "case:%lld", (long long)cs->id), s->audit_detail);
+	return rc;
+}
+
 static int act_tx_fn(store_tx_t *tx, void *arg)
 {
 	struct act_tx *x = arg;
@@ -878,202 +1132,58 @@ static int act_tx_fn(store_tx_t *tx, void *arg)
 		return propose_tx(tx, x, &cs);
 
 	orgtree_t *tree = orgcache_get(x->app->orgs);
-	pa_case_t nc = cs;
-	const char *from_state = cs.state;
-	/* new owner */
-	const char *owner = t->owner ? t->owner : "keep";
-	pa_id_t new_owner = cs.owner_org_id;
-	if (strncmp(owner, "field:", 6) == 0) {
-		json_t *v = json_object_get(x->fields, owner + 6);
-		new_owner = json_integer_value(v);
-		const pa_org_t *o = orgtree_find(tree, new_owner);
-		if (!o || !o->is_unit || o->disabled)
-			rc = pa_fail(err, PA_EINVAL, "validation",
-			             arena_printf(x->a, "fields.%s", owner + 6), "no active unit with id %lld",
-			             (long long)new_owner);
-	} else if (streq(owner, "intake")) {
-		new_owner = cs.intake_org_id;
-	} else if (streq(owner, "previous")) {
-		new_owner = previous_owner(&cs);
-		if (!new_owner)
-			rc = pa_fail(err, PA_EUNPROCESSABLE, "unprocessable", NULL,
-			             "the case has had no other unit to send it back to");
-	} else if (streq(owner, "superior")) {
-		/* The reviewing unit: the owner's superior, else (top of the district)
-		 * the petition office that registered it, else the government, else
-		 * the discipline commission (XF art. 30) — never the owner itself,
-		 * never an accused unit or one under it. */
-		pa_id_t cand[4] = { orgtree_superior(tree, cs.owner_org_id), cs.intake_org_id,
-			                orgtree_nearest_kind(tree, cs.owner_org_id, "government"),
-			                orgtree_nearest_kind(tree, cs.owner_org_id, "discipline_commission") };
-		new_owner = 0;
-		for (size_t i = 0; i < ARRAY_SIZE(cand) && !new_owner; i++)
-			if (cand[i] && cand[i] != cs.owner_org_id &&
-			    !(cs.accused_org_id && orgtree_is_within(tree, cand[i], cs.accused_org_id)))
-				new_owner = cand[i];
-		if (!new_owner)
-			rc = pa_fail(err, PA_EUNPROCESSABLE, "unprocessable", NULL,
-			             "there is no unit above the handling unit to review this case");
-	} else if (strncmp(owner, "kind:", 5) == 0) {
-		new_owner = orgtree_nearest_kind(tree, cs.owner_org_id, owner + 5);
-		if (!new_owner)
-			rc = pa_fail(err, PA_EUNPROCESSABLE, "unprocessable", NULL,
-			             "there is no %s unit to route this case to", owner + 5);
-	}
-	if (rc == 0 && cs.accused_org_id && orgtree_is_within(tree, new_owner, cs.accused_org_id))
-		rc = pa_fail(err, PA_EUNPROCESSABLE, "unprocessable",
-		             strncmp(owner, "field:", 6) == 0 ? arena_printf(x->a, "fields.%s", owner + 6)
-		                                              : NULL,
-		             "a case may never go to the unit it accuses, or a unit under it");
+	pa_case_t nc;
+	rc = next_case(x, tree, &cs, &nc, err);
 	if (rc == 0)
-		rc = check_org_fields(x->a, tree, t, x->fields, &cs, err);
+		rc = store_tx_case_update(tx, &nc);
 	if (rc < 0) {
 		orgtree_release(tree);
 		return rc;
 	}
-	nc.owner_org_id = new_owner;
-	if (new_owner != cs.owner_org_id)
-		nc.assignee_id = 0;
-
-	const wf_state_t *to = wf_find_state(x->def, t->to);
-	nc.state = to->name;
-	nc.is_open = !to->terminal;
-	nc.updated_at = x->now;
-	if (t->has_due_add) {
-		int amount = t->due_add_field
-		                 ? (int)json_integer_value(json_object_get(x->fields, t->due_add_field))
-		                 : t->due_add_amount;
-		pa_time_t base = cs.due_at != PA_NO_DUE ? cs.due_at : x->now;
-		pa_time_t due;
-		if ((rc = calendar_add(x->app->cal, base, amount, t->due_add_unit, &due)) < 0) {
-			orgtree_release(tree);
-			return pa_fail(err, rc, "validation", NULL, "could not extend the due time");
-		}
-		nc.due_at = due;
-		nc.overdue = due <= x->now;
-	} else if (!streq(t->to, cs.state)) {
-		nc.state_entered_at = x->now;
-		pa_time_t due = 0;
-		wf_case_state_due(x->app->cal, x->def, cs.category, to, cs.created_at, x->now, &due);
-		nc.due_at = due ? due : PA_NO_DUE;
-		nc.overdue = false;
-	}
-	if (t->once || x->approved) {
-		json_t *d = case_data(&cs);
-		if (t->once) {
-			json_t *once = json_object_get(d, "once");
-			if (!json_is_array(once)) {
-				once = json_array();
-				json_object_set_new(d, "once", once);
-			}
-			json_array_append_new(once, json_string(t->name));
-		}
-		json_object_del(d, "pending_approval");
-		nc.data = json_text(x->a, d);
-		json_decref(d);
-	}
-	if (new_owner != cs.owner_org_id)
-		nc.data = remember_previous_owner(x->a, &nc, cs.owner_org_id);
-	if ((rc = store_tx_case_update(tx, &nc)) < 0) {
-		orgtree_release(tree);
-		return rc;
-	}
 	nc.version++;
-
-	const char *actor_name = x->p->kind == PRINCIPAL_STAFF ? x->p->display_name
-	                         : x->p->kind == PRINCIPAL_PUBLIC ? "public" : "system";
-	pa_id_t actor_user = x->p->kind == PRINCIPAL_STAFF ? x->p->user_id : 0;
-	pa_id_t actor_org = x->p->kind == PRINCIPAL_STAFF ? cs.owner_org_id : 0;
-	json_t *data = json_object();
-	json_object_set(data, "fields", (json_t *)(x->fields ? x->fields : json_object()));
-	if (x->approval_data)
-		json_object_set(data, "approval", x->approval_data);
-	if (new_owner != cs.owner_org_id) {
-		json_object_set_new(data, "from_org_id", json_integer(cs.owner_org_id));
-		json_object_set_new(data, "to_org_id", json_integer(new_owner));
-	}
-	if (nc.due_at != cs.due_at && nc.due_at != PA_NO_DUE) {
-		char due[32];
-		pa_time_format(nc.due_at, x->app->cfg->utc_offset_min, due);
-		json_object_set_new(data, "due_at", json_string(due));
-	}
-	if (t->handover_type) {
-		/* the case it opens: its number goes on this step's event, which the
-		 * handler sees even when the new case belongs to another unit */
+	const struct act_step *s = &x->plan.step;
+	struct act_step here;
+	if (!x->plan.ready || x->plan.version != cs.version || x->plan.tree != tree) {
+		/* the case changed since the request read it (or nothing was
+		 * prepared): work the step out here */
 		pa_case_t opened = { 0 };
-		if ((rc = handover_open_tx(tx, x, tree, &nc, &opened)) < 0) {
-			orgtree_release(tree);
-			json_decref(data);
-			return rc;
-		}
-		json_object_set_new(data, "handover_case", json_string(opened.number));
-		json_object_set_new(data, "handover_case_id", json_integer(opened.id));
-	}
-	pa_event_t ev = {
-		.case_id = cs.id, .at = x->now, .kind = "transition", .action = t->name,
-		.from_state = from_state, .to_state = nc.state, .actor_user_id = actor_user,
-		.actor_name = actor_name, .actor_org_id = actor_org, .public = t->public,
-		.data = json_text(x->a, data),
-	};
-	pa_id_t ev_id;
-	rc = store_tx_event_insert(tx, &ev, &ev_id);
-	if (rc == 0 && t->notice) {
-		const wf_notice_t *nt = wf_find_notice(x->def, t->notice);
-		json_t *vzh = notice_vars(x->app, tree, t, &nc, x->fields, "zh-CN");
-		json_t *ven = notice_vars(x->app, tree, t, &nc, x->fields, "en");
-		if (t->nrequires && (rc = record_vars_tx(tx, x, tree, cs.id, vzh, ven)) < 0) {
-			json_decref(vzh);
-			json_decref(ven);
-			orgtree_release(tree);
-			json_decref(data);
-			return rc;
-		}
-		char *title_zh = NULL, *title_en = NULL;
-		char *body_zh = wf_render_notice(x->a, nt, "zh-CN", vzh, &title_zh);
-		char *body_en = wf_render_notice(x->a, nt, "en", ven, &title_en);
-		json_t *nd = json_object();
-		json_object_set_new(nd, "notice", json_string(nt->name));
-		json_object_set_new(nd, "title", json_string(title_zh ? title_zh : ""));
-		json_object_set_new(nd, "title_en", json_string(title_en ? title_en : ""));
-		json_object_set_new(nd, "text_en", json_string(body_en ? body_en : ""));
-		json_object_set_new(nd, "event_id", json_integer(ev_id));
-		pa_event_t ne = {
-			.case_id = cs.id, .at = x->now, .kind = "notice", .action = t->name,
-			.actor_user_id = actor_user, .actor_name = actor_name, .actor_org_id = actor_org,
-			.public = true, .text = body_zh, .data = json_text(x->a, nd),
-		};
-		pa_id_t ne_id;
-		rc = store_tx_event_insert(tx, &ne, &ne_id);
-		/* the public and the owning unit are told: queued in this write */
-		if (rc == 0) {
-			notify_notice_t nn = { .notice = nt->name, .action = t->name, .title_zh = title_zh,
-			                       .text_zh = body_zh, .title_en = title_en, .text_en = body_en,
-			                       .event_id = ne_id };
-			rc = notify_tx_notice(x->app, tx, x->a, &nc, &nn, x->now);
-		}
-		/* the written document (文书) of the step: queued in this write */
+		if (t->handover_type)
+			rc = handover_open_tx(tx, x, tree, &nc, &opened);
 		if (rc == 0)
-			rc = docgen_enqueue_tx(tx, x->app, x->a, &nc, cs.owner_org_id, ev_id, t->name,
-			                       nt->name, vzh, ven, authz_actor(x->p, x->a), x->now);
-		json_decref(nd);
-		json_decref(vzh);
-		json_decref(ven);
+			rc = step_prepare(x, store_tx_conn(tx), tree, &cs, &nc,
+			                  t->handover_type ? &opened : NULL, &here, err);
+		s = &here;
 	}
 	orgtree_release(tree);
-	if (rc == 0) {
-		json_object_set_new(data, "from", json_string(from_state));
-		json_object_set_new(data, "to", json_string(nc.state));
-		json_object_set_new(data, "action", json_string(t->name));
-		rc = audit_append(tx, x->now, authz_actor(x->p, x->a), "case.transition",
-		                  arena_printf(x->a, "case:%lld", (long long)cs.id), json_text(x->a, data));
-	}
-	json_decref(data);
+	if (rc == 0)
+		rc = step_write_tx(tx, x, &cs, &nc, s);
 	if (rc < 0)
 		return rc;
 	x->out = nc;
-	if (to->terminal && cs.is_open)
+	if (!nc.is_open && cs.is_open)
 		return handover_end_tx(tx, x, &nc);
 	return 0;
+}
+
+/* Prepares the step on the request's thread (struct act_plan) from the case
+ * as the caller read it, holding the org snapshot it used in *tree.  Any
+ * failure leaves no plan: the write finds it again and reports it. */
+static void plan_step(struct act_tx *x, const pa_case_t *cs, orgtree_t **tree)
+{
+	*tree = NULL;
+	if (x->propose || x->t->handover_type || x->t->nrequires ||
+	    (x->expected_version > 0 && cs->version != x->expected_version))
+		return;
+	pa_err_t scratch = { 0 };
+	pa_case_t nc;
+	*tree = orgcache_get(x->app->orgs);
+	if (next_case(x, *tree, cs, &nc, &scratch) == 0 &&
+	    step_prepare(x, store_reader(x->app->store), *tree, cs, &nc, NULL, &x->plan.step,
+	                 &scratch) == 0) {
+		x->plan.ready = true;
+		x->plan.version = cs->version;
+		x->plan.tree = *tree;
+	}
 }
 
 /* ---- records, approvals and hand-over inside a transition ------------------------------ */
@@ -1353,7 +1463,11 @@ static int run_transition(pa_app_t *app, arena_t *a, const pa_principal_t *p, pa
 		                    .case_id = cs->id, .expected_version = expected_version,
 		                    .now = pa_now(), .err = err,
 		                    .propose = t->napproval_roles > 0 && p->kind == PRINCIPAL_STAFF };
+		orgtree_t *tree;
+		plan_step(&x, cs, &tree);
 		rc = store_write(app->store, act_tx_fn, &x, err);
+		if (tree)
+			orgtree_release(tree);
 		if (rc == PA_ECONFLICT && !err->type[0])
 			pa_fail(err, rc, "conflict", NULL, "the case changed meanwhile; reload and retry");
 		if (rc == 0)

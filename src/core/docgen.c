@@ -118,31 +118,48 @@ const char *docgen_tracking_url(pa_app_t *app, arena_t *a, const char *number)
 
 /* ---- queueing --------------------------------------------------------------------- */
 
-int docgen_enqueue_tx(store_tx_t *tx, pa_app_t *app, arena_t *a, const pa_case_t *cs,
-                      pa_id_t issuer_org, pa_id_t event_id, const char *action, const char *kind,
-                      const json_t *vars_zh, const json_t *vars_en, const char *actor,
-                      pa_time_t now)
+bool docgen_prepare(pa_app_t *app, arena_t *a, const pa_case_t *cs, pa_id_t issuer_org,
+                    const char *action, const char *kind, const json_t *vars_zh,
+                    const json_t *vars_en, const char *actor, pa_time_t now, pa_document_t *out)
 {
 	const docs_t *docs = app->docs;
 	const doc_template_t *t = docs ? docs_find(docs, kind, DOC_DEFAULT_LOCALE, NULL) : NULL;
 	if (docs && !t)
-		return 0; /* checked at start (docs_check_workflows); nothing to issue */
+		return false; /* checked at start (docs_check_workflows); nothing to issue */
 	json_t *v = json_object();
 	json_object_set_new(v, "action", json_string(action ? action : ""));
 	json_object_set(v, "zh-CN", (json_t *)vars_zh);
 	json_object_set(v, "en", (json_t *)vars_en);
-	pa_document_t d = {
-		.case_id = cs->id, .event_id = event_id, .kind = kind, .locale = DOC_DEFAULT_LOCALE,
+	*out = (pa_document_t){
+		.case_id = cs->id, .kind = kind, .locale = DOC_DEFAULT_LOCALE,
 		.unit_org_id = issuer_org ? issuer_org : cs->owner_org_id, .version = 1,
 		.public = t ? doc_template_public(t) : true, .vars = json_text(a, v), .created_at = now,
 		.requested_by = actor,
 	};
 	json_decref(v);
+	return true;
+}
+
+int docgen_tx_insert(store_tx_t *tx, pa_app_t *app, const pa_document_t *d, pa_id_t event_id)
+{
+	pa_document_t row = *d;
+	row.event_id = event_id;
 	pa_id_t id;
-	int rc = store_tx_document_insert(tx, &d, &id);
+	int rc = store_tx_document_insert(tx, &row, &id);
 	if (rc == 0)
 		docgen_kick(app);
 	return rc;
+}
+
+int docgen_enqueue_tx(store_tx_t *tx, pa_app_t *app, arena_t *a, const pa_case_t *cs,
+                      pa_id_t issuer_org, pa_id_t event_id, const char *action, const char *kind,
+                      const json_t *vars_zh, const json_t *vars_en, const char *actor,
+                      pa_time_t now)
+{
+	pa_document_t d;
+	if (!docgen_prepare(app, a, cs, issuer_org, action, kind, vars_zh, vars_en, actor, now, &d))
+		return 0;
+	return docgen_tx_insert(tx, app, &d, event_id);
 }
 
 /* ---- the values of a document ----------------------------------------------------- */

@@ -60,6 +60,14 @@ int docgen_enqueue_tx(store_tx_t *tx, pa_app_t *app, arena_t *a, const pa_case_t
                       pa_id_t issuer_org, pa_id_t event_id, const char *action, const char *kind,
                       const json_t *vars_zh, const json_t *vars_en, const char *actor,
                       pa_time_t now);
+/* docgen_enqueue_tx() in two halves (an action prepares its document on the
+ * request's thread, core/cases.c): the row, false when the kind has no
+ * template (nothing to issue); then its insert in the write, with the
+ * step's event. */
+bool docgen_prepare(pa_app_t *app, arena_t *a, const pa_case_t *cs, pa_id_t issuer_org,
+                    const char *action, const char *kind, const json_t *vars_zh,
+                    const json_t *vars_en, const char *actor, pa_time_t now, pa_document_t *out);
+int docgen_tx_insert(store_tx_t *tx, pa_app_t *app, const pa_document_t *d, pa_id_t event_id);
 
 /* The public tracking page of case `number`: under public_url when set,
  * else http://<listen>. */

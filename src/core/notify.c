@@ -26,6 +26,7 @@
 #include "core/notify.h"
 
 #include <dirent.h>
+#include <inttypes.h>
 #include <errno.h>
 #include <pthread.h>
 #include <sodium.h>
@@ -697,20 +698,6 @@ static void new_uid(arena_t *a, const char **uid)
 	*uid = arena_strdup(a, buf);
 }
 
-/* Inserts one message; the recipient's address sealed when `address` is given. */
-static int queue(pa_app_t *app, store_tx_t *tx, arena_t *a, pa_outbox_t *m, const char *address)
-{
-	if (address) {
-		const char *aad = arena_printf(a, "outbox/%s/recipient", m->uid);
-		int rc = pii_seal(app->keys, a, aad, address, &m->recipient_sealed);
-		if (rc < 0)
-			return pa_fail(store_tx_err(tx), rc, "internal", NULL,
-			               "could not encrypt a notification's recipient");
-	}
-	pa_id_t id;
-	return store_tx_outbox_insert(tx, m, &id);
-}
-
 static void put_u16(strbuf_t *sb, uint32_t u)
 {
 	static const char hex[] = "0123456789ABCDEF";
@@ -793,7 +780,8 @@ static int queue_webhook(pa_app_t *app, store_tx_t *tx, arena_t *a, const pa_cas
 		.lang = app->cfg->notify_lang, .subject = arena_printf(a, "case.%s", kind),
 		.body = body, .dedupe_key = dedupe, .next_attempt_at = now,
 	};
-	return queue(app, tx, a, &m, NULL);
+	pa_id_t id;
+	return store_tx_outbox_insert(tx, &m, &id);
 }
 
 static const char *open_party_field(pa_app_t *app, arena_t *a, const pa_party_t *pt,
@@ -843,9 +831,56 @@ static json_t *notice_vars_for(pa_app_t *app, arena_t *a, const pa_case_t *cs, c
 	return v;
 }
 
-int notify_tx_notice(pa_app_t *app, store_tx_t *tx, arena_t *a, const pa_case_t *cs,
-                     const notify_notice_t *nt, pa_time_t now)
+/*
+ * A notice's messages, rendered and sealed before the write that queues
+ * them (see notify.h).  The notice event's id is not known until then: it
+ * goes into each dedupe key ("notice:<id>:sms:<party>") and into the
+ * webhook body's notice.event_id, which is rendered with EVENT_ID_MARK in
+ * its place and kept as the text before and after it.  The mark cannot be
+ * anywhere else in the body: a quote inside a JSON string is always
+ * escaped, so `"event_id":` with bare quotes is the member's own key.
+ */
+#define EVENT_ID_MARK INT64_C(9199999999999999999)
+#define EVENT_ID_KEY "\"event_id\":"
+
+struct notify_msg {
+	pa_outbox_t m;              /* everything but dedupe_key (and the webhook's body) */
+	const char *dedupe_tail;    /* after "notice:<event id>" */
+	const char *body_after;     /* webhook: the body after the event id (m.body before it) */
+};
+
+struct notify_prepared {
+	size_t n;
+	struct notify_msg *msgs;
+};
+
+static struct notify_msg *add_msg(arena_t *a, notify_prepared_t *np, size_t cap)
 {
+	if (!np->msgs)
+		np->msgs = arena_alloc(a, cap * sizeof(*np->msgs));
+	struct notify_msg *m = &np->msgs[np->n++];
+	memset(m, 0, sizeof(*m));
+	return m;
+}
+
+/* Seals m's recipient address (AAD "outbox/<uid>/recipient"). */
+static int seal_recipient(pa_app_t *app, arena_t *a, pa_outbox_t *m, const char *address,
+                          pa_err_t *err)
+{
+	const char *aad = arena_printf(a, "outbox/%s/recipient", m->uid);
+	int rc = pii_seal(app->keys, a, aad, address, &m->recipient_sealed);
+	if (rc < 0)
+		return pa_fail(err, rc, "internal", NULL, "could not encrypt a notification's recipient");
+	return 0;
+}
+
+int notify_prepare_notice(pa_app_t *app, store_conn_t *c, arena_t *a, const pa_case_t *cs,
+                          const notify_notice_t *nt, pa_time_t now, notify_prepared_t **out,
+                          pa_err_t *err)
+{
+	notify_prepared_t *np = arena_alloc(a, sizeof(*np));
+	memset(np, 0, sizeof(*np));
+	*out = np;
 	notify_t *n = app->notify;
 	if (!n)
 		return 0;
@@ -861,11 +896,14 @@ int notify_tx_notice(pa_app_t *app, store_tx_t *tx, arena_t *a, const pa_case_t 
 
 	/* the public: every party of the case that left a phone or an e-mail address */
 	pa_party_t *ps = NULL;
-	size_t np = 0;
-	if ((sms || email) && app->keys)
-		rc = store_parties_list(store_tx_conn(tx), a, cs->id, &ps, &np);
+	size_t nparties = 0;
+	if ((sms || email) && app->keys && (rc = store_parties_list(c, a, cs->id, &ps, &nparties)) < 0)
+		rc = pa_fail(err, rc, "unavailable", NULL, "could not read the parties");
+	if (nparties > NOTIFY_PARTIES_MAX)
+		nparties = NOTIFY_PARTIES_MAX;
+	size_t cap = 2 * nparties + 1;
 	const wf_def_t *def = app->wf ? wf_registry_find(app->wf, cs->type) : NULL;
-	for (size_t i = 0; rc == 0 && i < np && i < NOTIFY_PARTIES_MAX; i++) {
+	for (size_t i = 0; rc == 0 && i < nparties; i++) {
 		const pa_party_t *pt = &ps[i];
 		/* a sealed identity (a tip's informant) leaves not even a mask in the outbox */
 		bool hide = def && def->contact_sealed && streq(pt->role, def->contact_role);
@@ -873,30 +911,30 @@ int notify_tx_notice(pa_app_t *app, store_tx_t *tx, arena_t *a, const pa_case_t 
 		const char *phone = sms ? open_party_field(app, a, pt, "phone", pt->phone) : NULL;
 		const char *addr = email ? open_party_field(app, a, pt, "email", pt->email) : NULL;
 		if (phone) {
-			pa_outbox_t m = {
+			struct notify_msg *m = add_msg(a, np, cap);
+			m->m = (pa_outbox_t){
 				.created_at = now, .kind = "notice", .case_id = cs->id, .channel = "sms",
 				.recipient = hide ? "sealed" : mask_phone(a, phone), .lang = lang_names[l],
 				.body = cut_chars(a, notify_render(a, n->tpl, "notice", "sms", lang_names[l], vars[l]),
 				                  NOTIFY_SMS_MAX),
-				.dedupe_key = arena_printf(a, "notice:%lld:sms:%lld", (long long)nt->event_id,
-				                           (long long)pt->id),
 				.next_attempt_at = now,
 			};
-			new_uid(a, &m.uid);
-			rc = queue(app, tx, a, &m, phone);
+			m->dedupe_tail = arena_printf(a, ":sms:%lld", (long long)pt->id);
+			new_uid(a, &m->m.uid);
+			rc = seal_recipient(app, a, &m->m, phone, err);
 		}
 		if (rc == 0 && addr) {
-			pa_outbox_t m = {
+			struct notify_msg *m = add_msg(a, np, cap);
+			m->m = (pa_outbox_t){
 				.created_at = now, .kind = "notice", .case_id = cs->id, .channel = "email",
 				.recipient = hide ? "sealed" : notify_mask_email(a, addr), .lang = lang_names[l],
 				.subject = notify_render(a, n->tpl, "notice", "email.subject", lang_names[l], vars[l]),
 				.body = notify_render(a, n->tpl, "notice", "email.body", lang_names[l], vars[l]),
-				.dedupe_key = arena_printf(a, "notice:%lld:email:%lld", (long long)nt->event_id,
-				                           (long long)pt->id),
 				.next_attempt_at = now,
 			};
-			new_uid(a, &m.uid);
-			rc = queue(app, tx, a, &m, addr);
+			m->dedupe_tail = arena_printf(a, ":email:%lld", (long long)pt->id);
+			new_uid(a, &m->m.uid);
+			rc = seal_recipient(app, a, &m->m, addr, err);
 		}
 	}
 
@@ -926,16 +964,58 @@ int notify_tx_notice(pa_app_t *app, store_tx_t *tx, arena_t *a, const pa_case_t 
 		                    json_pack("{s:s, s:s, s:I, s:s, s:s?, s:s, s:s?}", "name",
 		                              nt->notice ? nt->notice : "", "action",
 		                              nt->action ? nt->action : "", "event_id",
-		                              (json_int_t)nt->event_id, "title",
+		                              (json_int_t)EVENT_ID_MARK, "title",
 		                              nt->title_zh ? nt->title_zh : "", "text", text_zh, "title_en",
 		                              nt->title_en ? nt->title_en : "", "text_en", text_en));
-		rc = queue_webhook(app, tx, a, cs, "notice", unit, p, uid,
-		                   arena_printf(a, "notice:%lld:webhook", (long long)nt->event_id), now);
+		const char *body = dumps_ascii(a, p, JSON_COMPACT | JSON_SORT_KEYS);
 		json_decref(p);
+		char mark[48];
+		snprintf(mark, sizeof(mark), EVENT_ID_KEY "%" PRId64, EVENT_ID_MARK);
+		const char *at = body ? strstr(body, mark) : NULL;
+		if (!at) {
+			rc = pa_fail(err, PA_EINTERNAL, "internal", NULL, "could not encode a webhook message");
+		} else {
+			struct notify_msg *m = add_msg(a, np, cap);
+			size_t pre = (size_t)(at - body) + strlen(EVENT_ID_KEY);
+			m->m = (pa_outbox_t){
+				.uid = uid, .created_at = now, .kind = "notice", .case_id = cs->id,
+				.channel = "webhook", .recipient = arena_printf(a, "unit:%s", unit ? unit->code : "?"),
+				.lang = app->cfg->notify_lang, .subject = "case.notice",
+				.body = arena_strndup(a, body, pre), .next_attempt_at = now,
+			};
+			m->dedupe_tail = ":webhook";
+			m->body_after = at + strlen(mark);
+		}
 	}
 	json_decref(vars[L_ZH]);
 	json_decref(vars[L_EN]);
 	orgtree_release(tree);
+	return rc;
+}
+
+int notify_tx_queue(store_tx_t *tx, arena_t *a, const notify_prepared_t *np, pa_id_t event_id)
+{
+	for (size_t i = 0; i < np->n; i++) {
+		const struct notify_msg *nm = &np->msgs[i];
+		pa_outbox_t m = nm->m;
+		m.dedupe_key = arena_printf(a, "notice:%lld%s", (long long)event_id, nm->dedupe_tail);
+		if (nm->body_after)
+			m.body = arena_printf(a, "%s%lld%s", m.body, (long long)event_id, nm->body_after);
+		pa_id_t id;
+		int rc = store_tx_outbox_insert(tx, &m, &id);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+int notify_tx_notice(pa_app_t *app, store_tx_t *tx, arena_t *a, const pa_case_t *cs,
+                     const notify_notice_t *nt, pa_time_t now)
+{
+	notify_prepared_t *np;
+	int rc = notify_prepare_notice(app, store_tx_conn(tx), a, cs, nt, now, &np, store_tx_err(tx));
+	if (rc == 0)
+		rc = notify_tx_queue(tx, a, np, nt->event_id);
 	return rc;
 }
 

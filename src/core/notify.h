@@ -90,6 +90,21 @@ typedef struct notify_notice {
 int notify_tx_notice(pa_app_t *app, store_tx_t *tx, arena_t *a, const pa_case_t *cs,
                      const notify_notice_t *nt, pa_time_t now);
 
+/*
+ * notify_tx_notice() in two halves, so that only the inserts run in the
+ * write (core/cases.c prepares an action's messages on the request's thread
+ * before it): notify_prepare_notice() reads the case's parties on c (they
+ * never change after intake), renders every message and seals its
+ * recipient into a; nt->event_id is not used, the notice event not being
+ * written yet.  notify_tx_queue() inserts them in the write with the notice
+ * event's id (their dedupe keys and the webhook's notice.event_id).
+ */
+typedef struct notify_prepared notify_prepared_t;
+int notify_prepare_notice(pa_app_t *app, store_conn_t *c, arena_t *a, const pa_case_t *cs,
+                          const notify_notice_t *nt, pa_time_t now, notify_prepared_t **out,
+                          pa_err_t *err);
+int notify_tx_queue(store_tx_t *tx, arena_t *a, const notify_prepared_t *np, pa_id_t event_id);
+
 /* In a write function: queues a reminder or an escalation ("reminder",
  * "escalation") about cs for `to` through the webhook. */
 int notify_tx_alert(pa_app_t *app, store_tx_t *tx, arena_t *a, const pa_case_t *cs,

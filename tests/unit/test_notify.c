@@ -603,6 +603,77 @@ static void test_reminders_and_escalation_once(void **state)
 	arena_free(a);
 }
 
+/*
+ * An action prepares its messages, its document and its events' data on
+ * the request's thread from the case the caller read (core/cases.c,
+ * plan_step); when the write finds another version of the case, it
+ * prepares them again itself.  Either way the rows carry the ids of the
+ * events written with them, and the same data.
+ */
+static void test_action_prepared_before_or_in_the_write(void **state)
+{
+	arena_t *a = arena_new();
+	pa_principal_t pub = { .kind = PRINCIPAL_PUBLIC, .client_ip = "127.0.0.1" };
+	pa_case_t cs[2];
+	char code[PA_QUERY_CODE_LEN + 1];
+	pa_err_t err = { 0 };
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(cases_create(&app, a, &pub, &petition, &cs[i], code, &err), 0);
+	pa_principal_t staff;
+	orgtree_t *t;
+	fixture_staff(&app, a, "intake", &staff, &t);
+	pa_case_t stale = cs[1], out;
+	stale.version += 7; /* as read before changes the write will not find */
+	assert_int_equal(cases_transition(&app, a, &staff, &cs[0], "accept", NULL, 0, &out, &err), 0);
+	assert_int_equal(cases_transition(&app, a, &staff, &stale, "accept", NULL, 0, &out, &err), 0);
+	orgtree_release(t);
+	char sql[1024];
+	for (int i = 0; i < 2; i++) {
+		long long id = (long long)cs[i].id;
+		/* the notice event names the transition event */
+		snprintf(sql, sizeof(sql),
+		         "SELECT count(*) FROM events e JOIN events n ON n.case_id = e.case_id "
+		         "AND n.kind = 'notice' AND json_extract(n.data, '$.event_id') = e.id "
+		         "WHERE e.case_id = %lld AND e.kind = 'transition'", id);
+		assert_int_equal(query_int(sql), 1);
+		/* each message's dedupe key, and the webhook's body, name the notice event */
+		snprintf(sql, sizeof(sql),
+		         "SELECT count(*) FROM outbox o JOIN events n ON n.case_id = o.case_id "
+		         "AND n.kind = 'notice' WHERE o.case_id = %lld "
+		         "AND o.dedupe_key LIKE 'notice:' || n.id || ':%%'", id);
+		assert_int_equal(query_int(sql), 3);
+		snprintf(sql, sizeof(sql),
+		         "SELECT count(*) FROM outbox o JOIN events n ON n.case_id = o.case_id "
+		         "AND n.kind = 'notice' WHERE o.case_id = %lld AND o.channel = 'webhook' "
+		         "AND json_extract(o.body, '$.notice.event_id') = n.id "
+		         "AND json_extract(o.body, '$.case.state') = 'handling'", id);
+		assert_int_equal(query_int(sql), 1);
+		/* the document belongs to the transition event */
+		snprintf(sql, sizeof(sql),
+		         "SELECT count(*) FROM documents d JOIN events e ON e.id = d.event_id "
+		         "AND e.kind = 'transition' WHERE d.case_id = %lld", id);
+		assert_int_equal(query_int(sql), 1);
+		snprintf(sql, sizeof(sql),
+		         "SELECT count(*) FROM audit WHERE object = 'case:%lld' AND action = 'case.transition' "
+		         "AND json_extract(detail, '$.to') = 'handling'", id);
+		assert_int_equal(query_int(sql), 1);
+	}
+	/* the same data either way */
+	snprintf(sql, sizeof(sql),
+	         "SELECT count(DISTINCT data) FROM events WHERE kind = 'transition' AND case_id IN (%lld, %lld)",
+	         (long long)cs[0].id, (long long)cs[1].id);
+	assert_int_equal(query_int(sql), 1);
+	snprintf(sql, sizeof(sql),
+	         "SELECT count(DISTINCT replace(json_remove(e.data, '$.event_id'), c.number, '')) "
+	         "FROM events e JOIN cases c ON c.id = e.case_id "
+	         "WHERE e.kind = 'notice' AND e.case_id IN (%lld, %lld)",
+	         (long long)cs[0].id, (long long)cs[1].id);
+	assert_int_equal(query_int(sql), 1); /* but for the case's number */
+	audit_report_t rep;
+	assert_int_equal(audit_verify(store_reader(app.store), &rep, NULL, NULL), 0);
+	arena_free(a);
+}
+
 static void test_bad_channel_settings_refused(void **state)
 {
 	static const struct { const char *k, *v, *field; } bad[] = {
@@ -648,6 +719,7 @@ int main(void)
 		cmocka_unit_test(test_sender_retries_then_dead_then_revived),
 		cmocka_unit_test(test_retry_revives_dead_messages),
 		cmocka_unit_test(test_reminders_and_escalation_once),
+		cmocka_unit_test(test_action_prepared_before_or_in_the_write),
 	};
 	if (sodium_init() < 0)
 		return 1;
