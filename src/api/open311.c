@@ -57,6 +57,37 @@
 
 /* ---- the response cache (see the top of the file) ------------------------------------------- */
 
+/* A kept body, shared by the cache slot and by every response sending it
+ * (http_resp_shared: no copy per request); freed by its last holder. */
+typedef struct o3_blob {
+	atomic_int refs;
+	size_t len;
+	char data[];
+} o3_blob_t;
+
+static o3_blob_t *o3_blob_new(const char *data, size_t len)
+{
+	o3_blob_t *b = xmalloc(sizeof(*b) + len + 1);
+	atomic_init(&b->refs, 1);
+	b->len = len;
+	memcpy(b->data, data, len);
+	b->data[len] = '\0';
+	return b;
+}
+
+static o3_blob_t *o3_blob_ref(o3_blob_t *b)
+{
+	atomic_fetch_add_explicit(&b->refs, 1, memory_order_relaxed);
+	return b;
+}
+
+static void o3_blob_unref(void *p)
+{
+	o3_blob_t *b = p;
+	if (b && atomic_fetch_sub_explicit(&b->refs, 1, memory_order_acq_rel) == 1)
+		free(b);
+}
+
 typedef struct o3_cached {
 	uint64_t hash;
 	char *key;
@@ -64,10 +95,8 @@ typedef struct o3_cached {
 	int64_t generation;
 	pa_time_t made_at;
 	bool xml;
-	char *body;
-	size_t len;
-	char *gz;                /* the body gzipped, made on the first hit that accepts it */
-	size_t gz_len;
+	o3_blob_t *body;
+	o3_blob_t *gz;           /* the body gzipped, made on the first hit that accepts it */
 	/* one answer made at a time per key (see o3_cached_get) */
 	bool filling;
 	uint64_t fill_hash;
@@ -155,17 +184,28 @@ static bool o3_entry_fresh(const o3_cached_t *e, const char *key, size_t key_len
 	       memcmp(e->key, key, key_len) == 0;
 }
 
-static void o3_answer(http_resp_t *resp, bool xml, const char *body, size_t len, bool gz)
+static void o3_headers(http_resp_t *resp, bool gz)
 {
-	http_resp_text(resp, 200, xml ? "text/xml; charset=utf-8" : "application/json; charset=utf-8",
-	               body, len);
 	if (gz)
 		http_resp_header(resp, "Content-Encoding", "gzip");
 	http_resp_header(resp, "Vary", "Accept-Encoding");
 }
 
-/* Answers from the cache when it holds a fresh answer for the key.  With
- * gzip, the gzipped body (made here once per kept answer, outside the lock). */
+static const char *o3_type(bool xml)
+{
+	return xml ? "text/xml; charset=utf-8" : "application/json; charset=utf-8";
+}
+
+/* Answers with blob b (the caller's reference passes to the response). */
+static void o3_answer_blob(http_resp_t *resp, bool xml, o3_blob_t *b, bool gz)
+{
+	http_resp_shared(resp, 200, o3_type(xml), b->data, b->len, o3_blob_unref, b);
+	o3_headers(resp, gz);
+}
+
+/* Answers from the cache when it holds a fresh answer for the key: the kept
+ * body itself, referenced, not copied.  With gzip, the gzipped body (made
+ * here once per kept answer, outside the lock). */
 static bool o3_cache_get(http_resp_t *resp, const char *key, size_t key_len, uint64_t hash,
                          int64_t generation, bool gzip)
 {
@@ -179,76 +219,80 @@ static bool o3_cache_get(http_resp_t *resp, const char *key, size_t key_len, uin
 		return false;
 	}
 	bool xml = e->xml;
-	if (!gzip || e->len < OPEN311_GZIP_MIN || e->gz) {
+	if (!gzip || e->body->len < OPEN311_GZIP_MIN || e->gz) {
 		bool gz = gzip && e->gz;
-		o3_answer(resp, xml, gz ? e->gz : e->body, gz ? e->gz_len : e->len, gz);
+		o3_blob_t *b = o3_blob_ref(gz ? e->gz : e->body);
 		pthread_mutex_unlock(mu);
+		o3_answer_blob(resp, xml, b, gz);
 		return true;
 	}
-	/* the first hit that takes gzip: compress a copy, keep it if the answer is still there */
+	/* the first hit that takes gzip: compress the kept body, keep the result
+	 * if the answer is still there */
 	pa_time_t made_at = e->made_at;
-	char *plain = xmalloc(e->len);
-	size_t len = e->len;
-	memcpy(plain, e->body, len);
+	o3_blob_t *plain = o3_blob_ref(e->body);
 	pthread_mutex_unlock(mu);
 	size_t gz_len = 0;
-	char *gz = o3_gzip(plain, len, &gz_len);
-	o3_answer(resp, xml, gz ? gz : plain, gz ? gz_len : len, gz != NULL);
-	free(plain);
-	if (gz) {
-		pthread_mutex_lock(mu);
-		if (!e->gz && e->made_at == made_at && o3_entry_fresh(e, key, key_len, hash, generation, now) &&
-		    atomic_load(&o3_cache_bytes) + gz_len <= OPEN311_CACHE_BYTES) {
-			e->gz = gz;
-			e->gz_len = gz_len;
-			atomic_fetch_add(&o3_cache_bytes, gz_len);
-			gz = NULL;
-		}
-		pthread_mutex_unlock(mu);
-		free(gz);
+	char *z = o3_gzip(plain->data, plain->len, &gz_len);
+	if (!z) {
+		o3_answer_blob(resp, xml, plain, false);
+		return true;
 	}
+	o3_blob_t *gz = o3_blob_new(z, gz_len);
+	free(z);
+	o3_blob_unref(plain);
+	o3_answer_blob(resp, xml, o3_blob_ref(gz), true);
+	pthread_mutex_lock(mu);
+	if (!e->gz && e->made_at == made_at && o3_entry_fresh(e, key, key_len, hash, generation, now) &&
+	    atomic_load(&o3_cache_bytes) + gz_len <= OPEN311_CACHE_BYTES) {
+		e->gz = gz;
+		atomic_fetch_add(&o3_cache_bytes, gz_len);
+		gz = NULL;
+	}
+	pthread_mutex_unlock(mu);
+	o3_blob_unref(gz);
 	return true;
 }
 
-/* Keeps resp's answer in the slot (when it is a 200 worth keeping). */
-static void o3_cache_put(const http_resp_t *resp, const char *key, size_t key_len, uint64_t hash,
-                         int64_t generation, pa_time_t made_at)
+/* Keeps resp's answer in the slot (when it is a 200 worth keeping) and
+ * answers resp from the kept copy.  Returns the kept body (a reference the
+ * caller releases), or NULL when the answer was not kept. */
+static o3_blob_t *o3_cache_put(http_resp_t *resp, const char *key, size_t key_len, uint64_t hash,
+                               int64_t generation, pa_time_t made_at)
 {
-	if (resp->status != 200 || resp->fd >= 0 || resp->stream || !resp->content_type ||
-	    resp->body.len > OPEN311_CACHE_ENTRY_MAX)
-		return;
+	if (resp->status != 200 || resp->fd >= 0 || resp->stream || resp->shared ||
+	    !resp->content_type || resp->body.len > OPEN311_CACHE_ENTRY_MAX)
+		return NULL;
 	size_t len = resp->body.len;
 	if (atomic_load(&o3_cache_bytes) + len > OPEN311_CACHE_BYTES)
-		return;
-	char *body = xmalloc(len + 1);
-	memcpy(body, resp->body.buf, len);
-	body[len] = '\0';
+		return NULL;
+	o3_blob_t *body = o3_blob_new(resp->body.buf, len);
 	char *k = xmalloc(key_len + 1);
 	memcpy(k, key, key_len);
 	k[key_len] = '\0';
+	bool xml = strncmp(resp->content_type, "text/xml", 8) == 0;
 	size_t slot = hash % OPEN311_CACHE_SLOTS;
 	pthread_mutex_t *mu = &o3_cache_mu[slot % OPEN311_CACHE_LOCKS];
 	pthread_mutex_lock(mu);
 	o3_cached_t *e = &o3_cache[slot];
-	char *old_key = e->key, *old_body = e->body, *old_gz = e->gz;
-	size_t old_len = e->len + e->gz_len;
+	char *old_key = e->key;
+	o3_blob_t *old_body = e->body, *old_gz = e->gz;
+	size_t old_len = (old_body ? old_body->len : 0) + (old_gz ? old_gz->len : 0);
 	e->hash = hash;
 	e->key = k;
 	e->key_len = key_len;
 	e->generation = generation;
 	e->made_at = made_at;
-	e->xml = strncmp(resp->content_type, "text/xml", 8) == 0;
-	e->body = body;
-	e->len = len;
+	e->xml = xml;
+	e->body = o3_blob_ref(body);
 	e->gz = NULL;
-	e->gz_len = 0;
 	atomic_fetch_add(&o3_cache_bytes, len);
 	if (old_key)
 		atomic_fetch_sub(&o3_cache_bytes, old_len);
 	pthread_mutex_unlock(mu);
 	free(old_key);
-	free(old_body);
-	free(old_gz);
+	o3_blob_unref(old_body);
+	o3_blob_unref(old_gz);
+	return body;
 }
 
 /* Runs a GET handler through the cache.  One answer per key is made at a
@@ -299,25 +343,34 @@ static int o3_cached_get(http_req_t *req, http_resp_t *resp,
 		return 0;
 	}
 	int rc = handler(req, resp);
+	o3_blob_t *kept = NULL;
 	if (rc == 0 && maker)
-		o3_cache_put(resp, key, key_len, hash, generation, made_at);
+		kept = o3_cache_put(resp, key, key_len, hash, generation, made_at);
 	if (maker) {
 		pthread_mutex_lock(mu);
 		e->filling = false;
 		pthread_cond_broadcast(cv);
 		pthread_mutex_unlock(mu);
 	}
-	if (rc < 0 || resp->status != 200)
+	if (rc < 0 || resp->status != 200) {
+		o3_blob_unref(kept);
 		return rc;
+	}
 	char *gz = NULL;
 	size_t gz_len = 0;
 	if (gzip && resp->body.len >= OPEN311_GZIP_MIN)
 		gz = o3_gzip(resp->body.buf, resp->body.len, &gz_len);
-	if (gz)
-		o3_answer(resp, strncmp(resp->content_type, "text/xml", 8) == 0, gz, gz_len, true);
-	else
-		http_resp_header(resp, "Vary", "Accept-Encoding");
-	free(gz);
+	bool xml = strncmp(resp->content_type, "text/xml", 8) == 0;
+	if (gz) {
+		http_resp_text(resp, 200, o3_type(xml), gz, gz_len);
+		o3_headers(resp, true);
+		free(gz);
+		o3_blob_unref(kept);
+	} else if (kept) {
+		o3_answer_blob(resp, xml, kept, false);  /* the kept copy: no second one */
+	} else {
+		o3_headers(resp, false);
+	}
 	return rc;
 }
 

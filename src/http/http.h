@@ -95,6 +95,13 @@ typedef struct http_resp {
 	int64_t (*stream)(void *ctx, char *buf, size_t max);
 	void (*stream_free)(void *ctx);
 	void *stream_ctx;
+	/* A body owned by someone else (a response cache), sent as it is without
+	 * a copy (http_resp_shared): shared_release(shared_ctx) is called once
+	 * when the connection is done with it, or when the response is dropped. */
+	const char *shared;
+	size_t shared_len;
+	void (*shared_release)(void *ctx);
+	void *shared_ctx;
 } http_resp_t;
 
 enum http_route_flags {
@@ -165,6 +172,12 @@ void http_resp_header(http_resp_t *resp, const char *name, const char *value);
 void http_resp_json(http_resp_t *resp, int status, json_t *j);
 void http_resp_text(http_resp_t *resp, int status, const char *content_type, const char *text,
                     size_t len);
+/* Answers status with body [text, text + len) without copying it: the
+ * bytes must stay unchanged until release(ctx), which the glue calls once
+ * when the connection is done with them (or at once when the response is
+ * replaced or dropped).  Replaces any body resp had. */
+void http_resp_shared(http_resp_t *resp, int status, const char *content_type, const char *text,
+                      size_t len, void (*release)(void *ctx), void *ctx);
 /* Fills resp with the problem document for err in lang. */
 void http_problem(const http_req_t *req, http_resp_t *resp, const pa_err_t *err);
 /* HTTP status for a PA_E* code (the one table). */

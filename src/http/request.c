@@ -96,10 +96,21 @@ void http_resp_header(http_resp_t *resp, const char *name, const char *value)
 	resp->nheaders++;
 }
 
+static void resp_drop_shared(http_resp_t *resp)
+{
+	if (resp->shared_release)
+		resp->shared_release(resp->shared_ctx);
+	resp->shared = NULL;
+	resp->shared_len = 0;
+	resp->shared_release = NULL;
+	resp->shared_ctx = NULL;
+}
+
 void http_resp_json(http_resp_t *resp, int status, json_t *j)
 {
 	char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
 	json_decref(j);
+	resp_drop_shared(resp);
 	strbuf_reset(&resp->body);
 	resp->content_type = "application/json; charset=utf-8";
 	if (!text) {
@@ -131,9 +142,23 @@ void http_resp_json(http_resp_t *resp, int status, json_t *j)
 	free(text);
 }
 
+void http_resp_shared(http_resp_t *resp, int status, const char *content_type, const char *text,
+                      size_t len, void (*release)(void *ctx), void *ctx)
+{
+	resp_drop_shared(resp);
+	strbuf_reset(&resp->body);
+	resp->status = status;
+	resp->content_type = content_type;
+	resp->shared = text;
+	resp->shared_len = len;
+	resp->shared_release = release;
+	resp->shared_ctx = ctx;
+}
+
 void http_resp_text(http_resp_t *resp, int status, const char *content_type, const char *text,
                     size_t len)
 {
+	resp_drop_shared(resp);
 	resp->status = status;
 	resp->content_type = content_type;
 	strbuf_reset(&resp->body);

@@ -493,6 +493,8 @@ static void resp_init(http_resp_t *resp)
 static void resp_clear(http_resp_t *resp)
 {
 	strbuf_release(&resp->body);
+	if (resp->shared_release)
+		resp->shared_release(resp->shared_ctx);
 	if (resp->fd >= 0)
 		close(resp->fd);
 	if (resp->stream && resp->stream_free)
@@ -572,7 +574,20 @@ static enum MHD_Result send_response(struct request_state *st, struct MHD_Connec
 			close(resp->fd);
 		resp->fd = -1;
 		strbuf_release(&resp->body);
+	} else if (resp->shared && resp->shared_len) {
+		/* the owner's bytes, released by MHD when it is done with them */
+		r = MHD_create_response_from_buffer_with_free_callback_cls(
+			resp->shared_len, (void *)resp->shared, resp->shared_release, resp->shared_ctx);
+		if (!r && resp->shared_release)
+			resp->shared_release(resp->shared_ctx);
+		resp->shared = NULL;
+		resp->shared_release = NULL;
+		strbuf_release(&resp->body);
 	} else if (resp->body.len == 0) {
+		if (resp->shared_release)
+			resp->shared_release(resp->shared_ctx);
+		resp->shared = NULL;
+		resp->shared_release = NULL;
 		r = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
 		strbuf_release(&resp->body);
 	} else {
