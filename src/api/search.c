@@ -76,7 +76,9 @@ int h_search_cases(http_req_t *req, http_resp_t *resp)
 		strbuf_addf(sb, "],\"next_cursor\":\"%lld\"", (long long)(offset + (int64_t)n));
 	else
 		strbuf_adds(sb, "],\"next_cursor\":null");
-	strbuf_addf(sb, ",\"window_full\":%s}", full ? "true" : "false");
+	/* a full window is newest first, unranked (store_case_search) */
+	strbuf_addf(sb, ",\"window_full\":%s,\"order\":\"%s\"}", full ? "true" : "false",
+	            full ? "newest" : "relevance");
 	resp->status = 200;
 	resp->content_type = "application/json; charset=utf-8";
 	return 0;

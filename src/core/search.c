@@ -369,7 +369,8 @@ int cases_similar(pa_app_t *app, arena_t *a, const pa_principal_t *p, const char
 	authz_case_filter(p, a, app->wf, &f);
 	if (!f.all_orgs && f.nvisible == 0)
 		return 0;
-	pa_search_query_t q = { .terms = terms, .nterms = nt, .any = true, .window = SIMILAR_WINDOW };
+	pa_search_query_t q = { .terms = terms, .nterms = nt, .any = true, .window = SIMILAR_WINDOW,
+		                    .no_rank = true };
 	pa_search_hit_t *hits;
 	size_t nh;
 	bool more, full;

@@ -30,9 +30,12 @@ void store_search_page(pa_search_hit_t *arr, size_t cnt, const pa_search_query_t
                        const pa_case_filter_t *f, pa_search_hit_t **out, size_t *n, bool *more,
                        bool *window_full)
 {
+	*window_full = cnt == (size_t)q->window;
+	if (*window_full || q->no_rank)
+		for (size_t i = 0; i < cnt; i++)
+			arr[i].rank = 0;  /* cmp_hit: newest first */
 	if (cnt)
 		qsort(arr, cnt, sizeof(*arr), cmp_hit);
-	*window_full = cnt == (size_t)q->window;
 	size_t from = (size_t)q->offset < cnt ? (size_t)q->offset : cnt;
 	size_t take = cnt - from < (size_t)f->limit ? cnt - from : (size_t)f->limit;
 	*out = arr ? arr + from : NULL;

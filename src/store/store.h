@@ -755,18 +755,23 @@ typedef struct pa_search_query {
 	size_t nterms;      /* 1..STORE_SEARCH_TERMS_MAX */
 	bool any;           /* a case matches when ANY term does (similar cases); else ALL.
 	                       ANY takes terms of one kind (all short or all long) */
-	int window;         /* 1..STORE_SEARCH_WINDOW_MAX matches ranked */
-	int offset;         /* ranked matches skipped (paging) */
+	int window;         /* 1..STORE_SEARCH_WINDOW_MAX matches read, newest first */
+	int offset;         /* matches skipped (paging) */
+	bool no_rank;       /* the caller orders the hits itself (similar cases): no BM25 */
 } pa_search_query_t;
 
 typedef struct pa_search_hit {
 	pa_case_t cs;
-	double rank;        /* BM25 as SQLite's FTS5 gives it: lower is better */
+	double rank;        /* BM25 as SQLite's FTS5 gives it: lower is better; 0 when
+	                       the hits are not ranked (a full window, no_rank) */
 } pa_search_hit_t;
 
-/* The hits of q among the cases f lets through (f's cursor must be unset).
- * *more: ranked matches follow this page; *window_full: the window filled,
- * so older matches were not examined. */
+/* The hits of q among the cases f lets through (f's cursor must be unset),
+ * at most q->window read newest first.  When they all fit (fewer than the
+ * window), they are ranked (best first, ties newest first); when the window
+ * filled (*window_full: older matches were not examined), ranking the newest
+ * ones alone would put an arbitrary slice in relevance order, so they stay
+ * newest first, unranked (rank 0).  *more: hits follow this page. */
 int store_case_search(store_conn_t *c, arena_t *a, const pa_search_query_t *q,
                       const pa_case_filter_t *f, pa_search_hit_t **out, size_t *n, bool *more,
                       bool *window_full);

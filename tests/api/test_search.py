@@ -5,7 +5,8 @@ queries of one, two and three or more characters, English and mixed text,
 punctuation and quotes, query syntax typed by a user (always plain text,
 never a 500), escaped snippets, notes (comments) found, the inbox filters,
 users who may not see a matching case (another unit; an accusation against
-the user's own unit), and similar cases at intake.
+the user's own unit), similar cases at intake, and the order of a full window (newest first,
+unranked) against one that holds every match (ranked).
 
 Run: python3 tests/api/test_search.py   (PINGAN_BIN = the binary)
 """
@@ -240,6 +241,52 @@ class SearchTest(H.ApiTestCase):
         self.assertProblem(self.intake.post("/api/v1/search/similar", {"body": "x"}), 400, field="title")
         self.assertProblem(self.intake.post("/api/v1/search/similar", {"title": "x", "limit": 0}), 400,
                            field="limit")
+
+
+class WindowOrderTest(H.ApiTestCase):
+    """search.window = 3 on a server of its own: three or more matches fill the
+    window and are listed newest first, unranked; fewer are ranked."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = H.Server(env=dict(ENV, PINGAN_SEARCH_WINDOW="3")).start()
+        cls.intake = cls.srv.client("intake")
+        cls.ids = {}
+        for key, title, body in (
+                ("title", "路面塌陷很危险", "东街口，请尽快处理。"),        # oldest; the term in the title
+                ("body1", "报修", "北街路面塌陷了，坑很深。"),
+                ("body2", "报修", "西街路面塌陷了，请尽快处理。"),
+                ("body3", "报修", "南街路面塌陷了，积水。")):      # newest
+            d = H.submit_petition(cls.srv, title=title, body=body)
+            cls.ids[key] = H.find_case_id(cls.intake, d["number"])
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.srv.stop()
+
+    def search(self, q):
+        r = self.intake.get("/api/v1/search/cases", {"q": q})
+        return self.assertStatus(r, 200)
+
+    def test_full_window_is_newest_first_unranked(self):
+        d = self.search("路面塌陷")   # four matches, a window of three
+        self.assertTrue(d["window_full"])
+        self.assertEqual(d["order"], "newest")
+        self.assertEqual([c["id"] for c in d["items"]],
+                         [self.ids["body3"], self.ids["body2"], self.ids["body1"]])
+        self.assertEqual({c["rank"] for c in d["items"]}, {0})
+
+    def test_matches_that_fit_are_ranked(self):
+        d = self.search("路面塌陷 尽快")   # two matches: the older one has the term in its title
+        self.assertFalse(d["window_full"])
+        self.assertEqual(d["order"], "relevance")
+        self.assertEqual([c["id"] for c in d["items"]], [self.ids["title"], self.ids["body2"]])
+        self.assertLess(d["items"][0]["rank"], d["items"][1]["rank"])
+        # a short term beside a long one (one MATCH on the gram index) ranks too
+        d = self.search("塌陷 很危险")
+        self.assertEqual(d["order"], "relevance")
+        self.assertEqual([c["id"] for c in d["items"]], [self.ids["title"]])
+        self.assertLess(d["items"][0]["rank"], 0)
 
 
 if __name__ == "__main__":
