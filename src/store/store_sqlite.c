@@ -23,7 +23,7 @@
  *   for each job: SAVEPOINT job; fn(tx, ctx); < 0 → ROLLBACK TO job; RELEASE job
  *     (a job alone in its batch: no savepoint; < 0 → ROLLBACK, and done)
  *   write the search rows the jobs queued (sqlite_search.c)
- *   COMMIT   (no fsync: see "Pipelined commit")
+ *   COMMIT   (no fsync of the frames: see "Pipelined commit")
  *   hand the batch to the syncer, which marks every job done with its
  *   result and wakes its caller once the WAL is on disk
  *
@@ -35,20 +35,18 @@
  * after some errors (SQLITE_FULL, SQLITE_IOERR, SQLITE_NOMEM, SQLITE_BUSY);
  * the loop notices (autocommit is back on) and fails the batch the same way.
  *
- * Pipelined commit.  The writer connection runs with synchronous=OFF, so
- * COMMIT only writes the batch's WAL frames; the batch then goes to the
- * syncer thread (sync_head list), which fdatasync()s its own descriptor of
- * <path>-wal and only after that call returned 0 answers every batch it
- * took — while the writer runs the next batch.  A failed fdatasync aborts
- * the process without answering (the page cache cannot be trusted after
- * one).  A batch that did not commit is answered by the writer at once.
- * Checkpoints must fsync the database before the WAL restarts, which
- * SQLite does only on a connection whose synchronous is not OFF: the
- * writer never checkpoints (its WAL hook asks the checkpointer and waits,
- * past STORE_WAL_INLINE_PAGES), and goes back to FULL before its closing
- * checkpoint.  Without the checkpointer or the WAL descriptor the writer
- * keeps synchronous=FULL and answers after COMMIT.  docs/architecture.md
- * gives the reasoning.
+ * Pipelined commit.  The writer connection runs with synchronous=NORMAL:
+ * in WAL mode its COMMIT writes the batch's WAL frames without syncing them
+ * (SQLite still syncs the WAL header when the log restarts, and the WAL and
+ * the database around every checkpoint, so the files stay consistent).  The
+ * batch then goes to the syncer thread (sync_head list), which fdatasync()s
+ * its own descriptor of <path>-wal and only after that call returned 0
+ * answers every batch it took — while the writer runs the next batch.  A
+ * failed fdatasync aborts the process without answering (the page cache
+ * cannot be trusted after one).  A batch that did not commit is answered by
+ * the writer at once.  Without the WAL descriptor or the syncer thread the
+ * writer keeps synchronous=FULL and answers after COMMIT.
+ * docs/architecture.md gives the reasoning.
  *
  * A migration is a "raw" job: it runs alone, outside any batch, and manages
  * its own transactions.
@@ -129,10 +127,9 @@ struct store {
 	pthread_cond_t ckpt_cv;
 	bool ckpt_wanted, ckpt_stopping;
 	int64_t checkpoints;           /* run by the checkpointer */
-	pthread_cond_t ckpt_done_cv;   /* signalled after each of them */
 
 	/* pipelined group commit (see "Pipelined commit"); sync_mu guards the list */
-	bool pipelined;               /* the writer commits with synchronous=OFF */
+	bool pipelined;               /* the writer commits with synchronous=NORMAL */
 	int wal_fd;                   /* <path>-wal, fdatasync()ed by the syncer; -1 without */
 	pthread_t syncer;
 	bool syncer_started;
@@ -690,31 +687,12 @@ store_conn_t *sq_reader(store_t *s)
 
 /* ---- the checkpointer ------------------------------------------------------------------ */
 
-/* The writer's inline checkpoint when it commits with synchronous=OFF: a
- * checkpoint on that connection would copy the WAL into the database and let
- * the WAL restart without syncing the database file first.  So the writer
- * asks the checkpointer (synchronous=FULL) for one that starts after this
- * call and waits until it has run. */
-static void ckpt_wait(store_t *s)
-{
-	pthread_mutex_lock(&s->ckpt_mu);
-	int64_t before = s->checkpoints;
-	s->ckpt_wanted = true;
-	pthread_cond_signal(&s->ckpt_cv);
-	while ((s->checkpoints == before || s->ckpt_wanted) && !s->ckpt_stopping)
-		pthread_cond_wait(&s->ckpt_done_cv, &s->ckpt_mu);
-	pthread_mutex_unlock(&s->ckpt_mu);
-}
-
 /* The writer connection's WAL hook (after each COMMIT, on the writer thread). */
 static int wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
 {
 	store_t *s = arg;
 	if (pages >= STORE_WAL_INLINE_PAGES) {
-		if (s->pipelined)
-			ckpt_wait(s);  /* never on this connection: it does not sync */
-		else
-			sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+		sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
 		return SQLITE_OK;
 	}
 	if (pages >= STORE_WAL_CKPT_PAGES) {
@@ -746,7 +724,6 @@ static void *ckpt_main(void *arg)
 			log_warn("store: checkpoint: %s", sqlite3_errmsg(s->ckpt_db));
 		pthread_mutex_lock(&s->ckpt_mu);
 		s->checkpoints++;
-		pthread_cond_broadcast(&s->ckpt_done_cv);
 	}
 	pthread_mutex_unlock(&s->ckpt_mu);
 	return NULL;
@@ -785,7 +762,6 @@ static void ckpt_stop(store_t *s)
 	pthread_mutex_lock(&s->ckpt_mu);
 	s->ckpt_stopping = true;
 	pthread_cond_signal(&s->ckpt_cv);
-	pthread_cond_broadcast(&s->ckpt_done_cv);
 	pthread_mutex_unlock(&s->ckpt_mu);
 	pthread_join(s->ckpt, NULL);
 	s->ckpt_started = false;
@@ -1020,12 +996,12 @@ static void *syncer_main(void *arg)
 	return NULL;
 }
 
-/* Turns pipelined commit on when it can be done safely: the checkpointer runs
- * (the writer connection must never checkpoint), the WAL file opens, and the
- * syncer thread starts.  Otherwise the writer keeps synchronous=FULL. */
+/* Turns pipelined commit on: opens the WAL file, puts the writer connection
+ * to synchronous=NORMAL and starts the syncer.  If any step fails the writer
+ * keeps synchronous=FULL (COMMIT syncs, the writer answers). */
 static void pipeline_start(store_t *s)
 {
-	if (s->synchronous_normal || !s->ckpt_started)
+	if (s->synchronous_normal)
 		return;
 	size_t len = strlen(s->path) + sizeof("-wal");
 	char *wal = xmalloc(len);
@@ -1037,7 +1013,7 @@ static void pipeline_start(store_t *s)
 		return;
 	}
 	free(wal);
-	if (sqlite3_exec(s->wconn->db, "PRAGMA synchronous = OFF", NULL, NULL, NULL) != SQLITE_OK) {
+	if (sqlite3_exec(s->wconn->db, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL) != SQLITE_OK) {
 		close(s->wal_fd);
 		s->wal_fd = -1;
 		return;
@@ -1053,8 +1029,7 @@ static void pipeline_start(store_t *s)
 	s->pipelined = true;
 }
 
-/* After the writer has stopped: answers what is left, stops the syncer, and
- * puts the writer connection back to synchronous=FULL for its last checkpoint. */
+/* After the writer has stopped: answers what is left and stops the syncer. */
 static void pipeline_stop(store_t *s)
 {
 	if (s->syncer_started) {
@@ -1065,16 +1040,12 @@ static void pipeline_stop(store_t *s)
 		pthread_join(s->syncer, NULL);
 		s->syncer_started = false;
 	}
-	if (s->pipelined) {
-		sqlite3_exec(s->wconn->db, "PRAGMA synchronous = FULL", NULL, NULL, NULL);
-		s->pipelined = false;
-	}
+	s->pipelined = false;
 	if (s->wal_fd >= 0) {
 		close(s->wal_fd);
 		s->wal_fd = -1;
 	}
 }
-
 
 static void *writer_main(void *arg)
 {
@@ -1256,7 +1227,6 @@ int sq_open(const store_options_t *opt, store_t **out, pa_err_t *err)
 	pthread_mutex_init(&s->readers_mu, NULL);
 	pthread_mutex_init(&s->ckpt_mu, NULL);
 	pthread_cond_init(&s->ckpt_cv, NULL);
-	pthread_cond_init(&s->ckpt_done_cv, NULL);
 	pthread_mutex_init(&s->sync_mu, NULL);
 	pthread_cond_init(&s->sync_cv, NULL);
 	s->wal_fd = -1;
@@ -1266,7 +1236,6 @@ int sq_open(const store_options_t *opt, store_t **out, pa_err_t *err)
 		pthread_mutex_destroy(&s->mu);
 		pthread_mutex_destroy(&s->readers_mu);
 		pthread_cond_destroy(&s->ckpt_cv);
-		pthread_cond_destroy(&s->ckpt_done_cv);
 		pthread_mutex_destroy(&s->ckpt_mu);
 		pthread_cond_destroy(&s->sync_cv);
 		pthread_mutex_destroy(&s->sync_mu);
@@ -1334,7 +1303,6 @@ void sq_close(store_t *s)
 	conn_close(s->wconn);  /* the last connection checkpoints the WAL */
 	pthread_mutex_destroy(&s->readers_mu);
 	pthread_cond_destroy(&s->ckpt_cv);
-	pthread_cond_destroy(&s->ckpt_done_cv);
 	pthread_mutex_destroy(&s->ckpt_mu);
 	pthread_cond_destroy(&s->sync_cv);
 	pthread_mutex_destroy(&s->sync_mu);
