@@ -44,6 +44,21 @@ void api_case_write(strbuf_t *sb, http_req_t *req, const orgtree_t *t, const pa_
                     bool with_body);
 json_t *api_event_json(http_req_t *req, const wf_def_t *def, const pa_event_t *ev, bool public_view);
 json_t *api_action_json(http_req_t *req, const pa_case_t *cs, const wf_transition_t *t);
+/* The writers behind those shapes (each *_json above parses its writer's
+ * output, so there is one definition of each shape): straight into sb,
+ * strings through strbuf_add_json_str. */
+typedef struct api_event_parts {
+	size_t fields_off, fields_len;  /* the public fields object in sb; len 0: none */
+	bool opinion;                   /* those fields hold an opinion */
+} api_event_parts_t;
+void api_event_write(strbuf_t *sb, http_req_t *req, const wf_def_t *def, const pa_event_t *ev,
+                     bool public_view, api_event_parts_t *parts);
+void api_action_write(strbuf_t *sb, http_req_t *req, const pa_case_t *cs, const wf_transition_t *t);
+void api_attachment_write(strbuf_t *sb, const pa_attachment_t *at);
+void api_time_write(strbuf_t *sb, pa_app_t *app, pa_time_t t);
+void api_org_ref_write(strbuf_t *sb, const orgtree_t *t, pa_id_t id, const char *lang);
+/* Any jansson value, compact, "<>&" escaped as http_resp_json does. */
+void api_json_value_write(strbuf_t *sb, const json_t *v);
 json_t *api_user_json(const pa_user_t *u);
 json_t *api_org_json(const pa_org_t *o, const char *lang);
 json_t *api_attachment_json(const pa_attachment_t *at);

@@ -92,6 +92,31 @@ int h_public_case_get(http_req_t *req, http_resp_t *resp)
 	return public_case_view(req, resp, http_query(req, "code"));
 }
 
+/* ,"key":"value" (null for NULL); the first member of an object is written by hand. */
+static void put(strbuf_t *sb, const char *key, const char *v)
+{
+	strbuf_addf(sb, ",\"%s\":", key);
+	if (v)
+		strbuf_add_json_str(sb, v);
+	else
+		strbuf_adds(sb, "null");
+}
+
+/* Appends len bytes of sb from off: grown first, since growing moves the buffer. */
+static void put_again(strbuf_t *sb, size_t off, size_t len)
+{
+	strbuf_grow(sb, len);
+	memcpy(sb->buf + sb->len, sb->buf + off, len);
+	sb->len += len;
+	sb->buf[sb->len] = '\0';
+}
+
+/*
+ * The public tracking view, written straight into the response (the most
+ * requested public document: no jansson tree, no second serialization).
+ * Its shape is PublicCase in docs/openapi.yaml; events, actions and
+ * attachments come from the same writers as the staff views (render.c).
+ */
 static int public_case_get(http_req_t *req, http_resp_t *resp, const char *code)
 {
 	pa_case_t cs;
@@ -99,101 +124,146 @@ static int public_case_get(http_req_t *req, http_resp_t *resp, const char *code)
 	if (rc < 0)
 		return rc;
 	pa_app_t *app = api_app(req);
+	store_conn_t *c = store_reader(app->store);
+	pa_event_t *evs = NULL;
+	size_t n = 0;
+	if ((rc = store_events_list(c, req->arena, cs.id, 0, STORE_LIST_MAX, true, &evs, &n)) < 0)
+		return pa_fail(&req->err, rc, "unavailable", NULL, "could not read the timeline");
+	pa_rating_t *rs = NULL;
+	size_t nr = 0;
+	if (store_ratings_list(c, req->arena, cs.id, &rs, &nr) < 0)
+		nr = 0;
+	pa_attachment_t *ats = NULL;
+	size_t na = 0;
+	if (store_attachments_list(c, req->arena, cs.id, &ats, &na) < 0)
+		na = 0;
+
 	const wf_def_t *def = wf_registry_find(app->wf, cs.type);
 	const wf_state_t *st = def ? wf_find_state(def, cs.state) : NULL;
 	const wf_category_t *cat = def ? wf_find_category(def, cs.category) : NULL;
 	pa_principal_t *pub = api_public_principal(req);
 	bool has_due = cs.due_at != PA_NO_DUE && cs.is_open;
-	json_t *j = json_object();
-	json_object_set_new(j, "number", json_string(cs.number));
+	strbuf_t *sb = &resp->body;
+	strbuf_reset(sb);
+	strbuf_grow(sb, 1536 + n * 512);
+	strbuf_adds(sb, "{\"number\":");
+	strbuf_add_json_str(sb, cs.number);
 	if (!streq(cs.number, req->params[0]))
-		json_object_set_new(j, "merged_from", json_string(req->params[0]));
-	json_object_set_new(j, "type", json_string(cs.type));
-	json_object_set_new(j, "type_label", json_string(def ? wf_label(&def->label, req->lang) : cs.type));
-	json_object_set_new(j, "category", json_string(cs.category));
-	json_object_set_new(j, "category_label", json_string(cat ? wf_label(&cat->label, req->lang) : cs.category));
-	json_object_set_new(j, "title", json_string(cs.title));
-	json_object_set_new(j, "state", json_string(cs.state));
-	json_object_set_new(j, "state_label", json_string(st ? wf_label(&st->label, req->lang) : cs.state));
-	json_object_set_new(j, "is_open", json_boolean(cs.is_open));
-	json_object_set_new(j, "created_at", api_time(app, cs.created_at));
-	json_object_set_new(j, "handling_unit", api_org_ref(pub->tree, cs.owner_org_id, req->lang));
-	json_object_set_new(j, "due_at", has_due ? api_time(app, cs.due_at) : json_null());
+		put(sb, "merged_from", req->params[0]);
+	put(sb, "type", cs.type);
+	put(sb, "type_label", def ? wf_label(&def->label, req->lang) : cs.type);
+	put(sb, "category", cs.category);
+	put(sb, "category_label", cat ? wf_label(&cat->label, req->lang) : cs.category);
+	put(sb, "title", cs.title);
+	put(sb, "state", cs.state);
+	put(sb, "state_label", st ? wf_label(&st->label, req->lang) : cs.state);
+	strbuf_adds(sb, cs.is_open ? ",\"is_open\":true,\"created_at\":" : ",\"is_open\":false,\"created_at\":");
+	api_time_write(sb, app, cs.created_at);
+	strbuf_adds(sb, ",\"handling_unit\":");
+	api_org_ref_write(sb, pub->tree, cs.owner_org_id, req->lang);
+	strbuf_adds(sb, ",\"due_at\":");
+	api_time_write(sb, app, has_due ? cs.due_at : 0);
 	const wf_due_t *lim = st ? wf_category_state_due(def, cs.category, st) : NULL;
-	if (lim && cs.is_open)
-		json_object_set_new(j, "limit", json_pack("{s:i, s:s, s:s?}", "amount", lim->amount, "unit",
-		                                          due_unit_name(lim->unit), "basis", lim->basis));
-	else
-		json_object_set_new(j, "limit", json_null());
-
-	pa_event_t *evs = NULL;
-	size_t n = 0;
-	if ((rc = store_events_list(store_reader(app->store), req->arena, cs.id, 0, STORE_LIST_MAX, true, &evs,
-	                            &n)) < 0)
-		return pa_fail(&req->err, rc, "unavailable", NULL, "could not read the timeline");
-	json_t *timeline = json_array(), *notices = json_array(), *opinions = json_array();
-	for (size_t i = 0; i < n; i++) {
-		json_t *e = api_event_json(req, def, &evs[i], true);
-		if (streq(evs[i].kind, "notice"))
-			json_array_append(notices, e);
-		json_t *fields = json_object_get(e, "fields");
-		if (streq(evs[i].kind, "transition") && json_object_get(fields, "opinion"))
-			json_array_append_new(opinions, json_pack("{s:O, s:O, s:O, s:O}", "at", json_object_get(e, "at"),
-			                                          "action", json_object_get(e, "action"), "action_label",
-			                                          json_object_get(e, "action_label"), "fields", fields));
-		json_array_append_new(timeline, e);
+	if (lim && cs.is_open) {
+		strbuf_addf(sb, ",\"limit\":{\"amount\":%d,\"unit\":\"%s\"", lim->amount, due_unit_name(lim->unit));
+		if (lim->basis)
+			put(sb, "basis", lim->basis);
+		strbuf_addch(sb, '}');
+	} else {
+		strbuf_adds(sb, ",\"limit\":null");
 	}
-	json_object_set_new(j, "timeline", timeline);
-	json_object_set_new(j, "notices", notices);
-	json_object_set_new(j, "opinions", opinions);
 
-	pa_rating_t *rs = NULL;
-	size_t nr = 0;
-	bool rated = false;
-	json_t *ratings = json_array();
-	if (store_ratings_list(store_reader(app->store), req->arena, cs.id, &rs, &nr) == 0)
-		for (size_t i = 0; i < nr; i++) {
-			if (streq(rs[i].stage, cs.state))
-				rated = true;
-			json_array_append_new(ratings, json_pack("{s:s, s:s, s:s, s:o}", "stage", rs[i].stage, "level",
-			                                         rs[i].level, "level_label",
-			                                         rating_level_label(rs[i].level, req->lang), "at",
-			                                         api_time(app, rs[i].at)));
+	/* the timeline; notices and opinions repeat parts of it */
+	size_t *ev_off = arena_alloc(req->arena, (n + 1) * sizeof(*ev_off));
+	size_t *ev_end = arena_alloc(req->arena, (n + 1) * sizeof(*ev_end));
+	api_event_parts_t *parts = arena_alloc(req->arena, (n + 1) * sizeof(*parts));
+	strbuf_adds(sb, ",\"timeline\":[");
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			strbuf_addch(sb, ',');
+		ev_off[i] = sb->len;
+		api_event_write(sb, req, def, &evs[i], true, &parts[i]);
+		ev_end[i] = sb->len;
+	}
+	strbuf_adds(sb, "],\"notices\":[");
+	bool first = true;
+	for (size_t i = 0; i < n; i++)
+		if (streq(evs[i].kind, "notice")) {
+			if (!first)
+				strbuf_addch(sb, ',');
+			first = false;
+			put_again(sb, ev_off[i], ev_end[i] - ev_off[i]);
 		}
-	json_object_set_new(j, "ratings", ratings);
-	json_object_set_new(j, "can_rate", json_boolean(st && st->rating && !rated));
+	strbuf_adds(sb, "],\"opinions\":[");
+	first = true;
+	for (size_t i = 0; i < n; i++) {
+		const pa_event_t *ev = &evs[i];
+		if (!streq(ev->kind, "transition") || !parts[i].opinion)
+			continue;
+		const wf_transition_t *t = def && ev->action ? wf_find_transition(def, ev->action) : NULL;
+		strbuf_adds(sb, first ? "{\"at\":" : ",{\"at\":");
+		first = false;
+		api_time_write(sb, app, ev->at);
+		put(sb, "action", ev->action);
+		put(sb, "action_label", t ? wf_label(&t->label, req->lang) : NULL);
+		strbuf_adds(sb, ",\"fields\":");
+		put_again(sb, parts[i].fields_off, parts[i].fields_len);
+		strbuf_addch(sb, '}');
+	}
+
+	bool rated = false;
+	strbuf_adds(sb, "],\"ratings\":[");
+	for (size_t i = 0; i < nr; i++) {
+		if (streq(rs[i].stage, cs.state))
+			rated = true;
+		strbuf_adds(sb, i ? ",{\"stage\":" : "{\"stage\":");
+		strbuf_add_json_str(sb, rs[i].stage);
+		put(sb, "level", rs[i].level);
+		put(sb, "level_label", rating_level_label(rs[i].level, req->lang));
+		strbuf_adds(sb, ",\"at\":");
+		api_time_write(sb, app, rs[i].at);
+		strbuf_addch(sb, '}');
+	}
+	strbuf_adds(sb, st && st->rating && !rated ? "],\"can_rate\":true" : "],\"can_rate\":false");
 
 	const wf_transition_t *rt = def ? wf_find_public_action(def, cs.state, "review") : NULL;
 	if (rt) {
-		pa_time_t wend = cases_window_end(app, &cs, rt);
 		bool open = wf_window_open(app->cal, rt, cs.created_at, cs.state_entered_at, pa_now());
-		json_object_set_new(j, "review", json_pack("{s:b, s:s, s:s, s:o}", "available", open, "action",
-		                                           rt->name, "label", wf_label(&rt->label, req->lang),
-		                                           "window_end", api_time(app, wend)));
+		strbuf_adds(sb, open ? ",\"review\":{\"available\":true" : ",\"review\":{\"available\":false");
+		put(sb, "action", rt->name);
+		put(sb, "label", wf_label(&rt->label, req->lang));
+		strbuf_adds(sb, ",\"window_end\":");
+		api_time_write(sb, app, cases_window_end(app, &cs, rt));
+		strbuf_addch(sb, '}');
 	} else {
-		json_object_set_new(j, "review", json_pack("{s:b}", "available", false));
+		strbuf_adds(sb, ",\"review\":{\"available\":false}");
 	}
-	pa_attachment_t *ats = NULL;
-	size_t na = 0;
-	json_t *files = json_array();
-	if (store_attachments_list(store_reader(app->store), req->arena, cs.id, &ats, &na) == 0)
-		for (size_t i = 0; i < na; i++)
-			if (ats[i].public)
-				json_array_append_new(files, api_attachment_json(&ats[i]));
-	json_object_set_new(j, "attachments", files);
+	strbuf_adds(sb, ",\"attachments\":[");
+	first = true;
+	for (size_t i = 0; i < na; i++)
+		if (ats[i].public) {
+			if (!first)
+				strbuf_addch(sb, ',');
+			first = false;
+			api_attachment_write(sb, &ats[i]);
+		}
 
 	/* What the holder of the code may do now: the same list and shape as a
 	 * staff user's actions.  A merged case's code shows the surviving case
 	 * but acts on nothing (load_public_own). */
-	json_t *actions = json_array();
+	strbuf_adds(sb, "],\"actions\":[");
 	if (streq(cs.number, req->params[0])) {
 		const wf_transition_t **acts = NULL;
 		size_t nacts = cases_allowed_actions(app, req->arena, pub, &cs, &acts);
-		for (size_t i = 0; i < nacts; i++)
-			json_array_append_new(actions, api_action_json(req, &cs, acts[i]));
+		for (size_t i = 0; i < nacts; i++) {
+			if (i)
+				strbuf_addch(sb, ',');
+			api_action_write(sb, req, &cs, acts[i]);
+		}
 	}
-	json_object_set_new(j, "actions", actions);
-	http_resp_json(resp, 200, j);
+	strbuf_adds(sb, "]}");
+	resp->status = 200;
+	resp->content_type = "application/json; charset=utf-8";
 	return 0;
 }
 

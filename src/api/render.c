@@ -53,9 +53,8 @@ static void put_str(strbuf_t *sb, const char *key, const char *v)
 		strbuf_adds(sb, "null");
 }
 
-static void put_time(strbuf_t *sb, pa_app_t *app, const char *key, pa_time_t t)
+void api_time_write(strbuf_t *sb, pa_app_t *app, pa_time_t t)
 {
-	put_key(sb, key);
 	if (t <= 0 || t == PA_NO_DUE) {
 		strbuf_adds(sb, "null");
 		return;
@@ -67,9 +66,20 @@ static void put_time(strbuf_t *sb, pa_app_t *app, const char *key, pa_time_t t)
 	strbuf_addch(sb, '"');
 }
 
-static void put_org(strbuf_t *sb, const orgtree_t *t, const char *key, pa_id_t id, const char *lang)
+static void put_time(strbuf_t *sb, pa_app_t *app, const char *key, pa_time_t t)
 {
 	put_key(sb, key);
+	api_time_write(sb, app, t);
+}
+
+static void put_bool(strbuf_t *sb, const char *key, bool v)
+{
+	put_key(sb, key);
+	strbuf_adds(sb, v ? "true" : "false");
+}
+
+void api_org_ref_write(strbuf_t *sb, const orgtree_t *t, pa_id_t id, const char *lang)
+{
 	const pa_org_t *o = id ? orgtree_find(t, id) : NULL;
 	if (!id) {
 		strbuf_adds(sb, "null");
@@ -83,6 +93,37 @@ static void put_org(strbuf_t *sb, const orgtree_t *t, const char *key, pa_id_t i
 		strbuf_add_json_str(sb, o->kind);
 		strbuf_addch(sb, '}');
 	}
+}
+
+static void put_org(strbuf_t *sb, const orgtree_t *t, const char *key, pa_id_t id, const char *lang)
+{
+	put_key(sb, key);
+	api_org_ref_write(sb, t, id, lang);
+}
+
+void api_json_value_write(strbuf_t *sb, const json_t *v)
+{
+	char *text = v ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+	if (!text) {
+		strbuf_adds(sb, "null");
+		return;
+	}
+	strbuf_add_json_text(sb, text, strlen(text));
+	free(text);
+}
+
+/* A shape written by one of the writers below, as a jansson tree for the
+ * callers that still build documents with jansson. */
+static json_t *parse_written(strbuf_t *sb, const char *what)
+{
+	json_error_t jerr;
+	json_t *j = json_loadb(sb->buf, sb->len, 0, &jerr);
+	if (!j) {
+		log_error("render: %s rendered invalid JSON: %s", what, jerr.text);
+		j = json_object();
+	}
+	strbuf_release(sb);
+	return j;
 }
 
 /* {"lat":…,"lng":…,"address":…} with null members, or null when the case has no location. */
@@ -219,112 +260,168 @@ json_t *api_case_json(http_req_t *req, const orgtree_t *t, const pa_case_t *cs)
 {
 	strbuf_t sb = STRBUF_INIT;
 	api_case_write(&sb, req, t, cs, true);
-	json_error_t jerr;
-	json_t *j = json_loadb(sb.buf, sb.len, 0, &jerr);
-	if (!j) {
-		log_error("render: case %lld rendered invalid JSON: %s", (long long)cs->id, jerr.text);
-		j = json_object();
-	}
-	strbuf_release(&sb);
-	return j;
+	return parse_written(&sb, "a case");
 }
 
-json_t *api_event_json(http_req_t *req, const wf_def_t *def, const pa_event_t *ev, bool public_view)
+/*
+ * An event of the timeline.  The public view (public_view) shows what was
+ * decided — the public fields of a public step, with enum values labelled —
+ * not who inside which unit did it; staff see the actor and the raw data.
+ * parts, when not NULL, gets where the public fields object was written and
+ * whether it holds an opinion (the public tracking view lists those).
+ */
+void api_event_write(strbuf_t *sb, http_req_t *req, const wf_def_t *def, const pa_event_t *ev,
+                     bool public_view, api_event_parts_t *parts)
 {
 	pa_app_t *app = api_app(req);
-	json_t *j = json_object();
-	json_object_set_new(j, "id", json_integer(ev->id));
-	json_object_set_new(j, "at", api_time(app, ev->at));
-	json_object_set_new(j, "kind", json_string(ev->kind));
-	json_object_set_new(j, "action", ev->action ? json_string(ev->action) : json_null());
+	if (parts)
+		*parts = (api_event_parts_t){ 0 };
+	strbuf_addf(sb, "{\"id\":%lld", (long long)ev->id);
+	put_time(sb, app, "at", ev->at);
+	put_str(sb, "kind", ev->kind);
+	put_str(sb, "action", ev->action);
 	const wf_transition_t *t = def && ev->action ? wf_find_transition(def, ev->action) : NULL;
-	json_object_set_new(j, "action_label", t ? json_string(wf_label(&t->label, req->lang)) : json_null());
-	json_object_set_new(j, "from_state", ev->from_state ? json_string(ev->from_state) : json_null());
-	json_object_set_new(j, "to_state", ev->to_state ? json_string(ev->to_state) : json_null());
+	put_str(sb, "action_label", t ? wf_label(&t->label, req->lang) : NULL);
+	put_str(sb, "from_state", ev->from_state);
+	put_str(sb, "to_state", ev->to_state);
 	const wf_state_t *to = def && ev->to_state ? wf_find_state(def, ev->to_state) : NULL;
-	json_object_set_new(j, "to_state_label", to ? json_string(wf_label(&to->label, req->lang)) : json_null());
-	json_t *data = ev->data ? json_loads(ev->data, 0, NULL) : NULL;
+	put_str(sb, "to_state_label", to ? wf_label(&to->label, req->lang) : NULL);
+	bool notice = streq(ev->kind, "notice"), document = streq(ev->kind, "document");
+	bool rating = streq(ev->kind, "rating");
+	bool public_fields = t && t->public && t->nfields;
+	/* the data is parsed only when something of it is shown */
+	bool need = !public_view || notice || document || rating || public_fields;
+	json_t *data = need && ev->data ? json_loads(ev->data, 0, NULL) : NULL;
 	const char *text = ev->text;
-	if (streq(ev->kind, "notice") && data) {
+	if (notice && data) {
 		bool en = req->lang[0] == 'e';
-		const char *title = json_string_value(json_object_get(data, en ? "title_en" : "title"));
-		json_object_set_new(j, "title", title ? json_string(title) : json_null());
+		put_str(sb, "title", json_string_value(json_object_get(data, en ? "title_en" : "title")));
 		if (en && json_string_value(json_object_get(data, "text_en")))
 			text = json_string_value(json_object_get(data, "text_en"));
-	} else if (streq(ev->kind, "document") && data) {
+	} else if (document && data) {
 		/* the document's own title (in the language it was issued in) */
-		const char *title = json_string_value(json_object_get(data, "title"));
-		json_object_set_new(j, "title", title ? json_string(title) : json_null());
+		put_str(sb, "title", json_string_value(json_object_get(data, "title")));
 	}
-	json_object_set_new(j, "text", text ? json_string(text) : json_null());
+	put_str(sb, "text", text);
 	if (public_view) {
-		/* The public sees what was decided, not who inside which unit did it. */
 		json_t *fields = json_object_get(data, "fields");
-		if (t && t->public && json_is_object(fields) && json_object_size(fields)) {
-			json_t *pub = json_object();
+		if (public_fields && json_is_object(fields) && json_object_size(fields)) {
+			put_key(sb, "fields");
+			size_t off = sb->len;
+			bool opinion = false;
+			strbuf_addch(sb, '{');
 			for (size_t i = 0; i < t->nfields; i++) {
 				const wf_field_t *f = &t->fields[i];
 				json_t *v = json_object_get(fields, f->name);
 				if (!v || f->type == WF_FIELD_ORG)
 					continue;
 				if (f->type == WF_FIELD_ENUM) {
-					for (size_t k = 0; k < f->nvalues; k++)
-						if (streq(json_string_value(v), f->values[k].code))
-							json_object_set_new(pub, f->name,
-							                    json_pack("{s:O, s:s}", "code", v, "label",
-							                              wf_label(&f->values[k].label, req->lang)));
+					size_t k = 0;
+					while (k < f->nvalues && !streq(json_string_value(v), f->values[k].code))
+						k++;
+					if (k == f->nvalues)
+						continue;
+					put_key(sb, f->name);
+					strbuf_adds(sb, "{\"code\":");
+					strbuf_add_json_str(sb, f->values[k].code);
+					put_str(sb, "label", wf_label(&f->values[k].label, req->lang));
+					strbuf_addch(sb, '}');
 				} else {
-					json_object_set(pub, f->name, v);
+					put_key(sb, f->name);
+					api_json_value_write(sb, v);
 				}
+				if (streq(f->name, "opinion"))
+					opinion = true;
 			}
-			json_object_set_new(j, "fields", pub);
+			strbuf_addch(sb, '}');
+			if (parts) {
+				parts->fields_off = off;
+				parts->fields_len = sb->len - off;
+				parts->opinion = opinion;
+			}
 		}
-		if (streq(ev->kind, "rating"))
-			json_object_set(j, "data", data ? data : json_null());
+		if (rating) {
+			put_key(sb, "data");
+			api_json_value_write(sb, data);
+		}
 	} else {
-		json_object_set_new(j, "actor_name", ev->actor_name ? json_string(ev->actor_name) : json_null());
-		json_object_set_new(j, "actor_user_id", ev->actor_user_id ? json_integer(ev->actor_user_id) : json_null());
-		json_object_set_new(j, "public", json_boolean(ev->public));
-		json_object_set(j, "data", data ? data : json_null());
+		put_str(sb, "actor_name", ev->actor_name);
+		put_key(sb, "actor_user_id");
+		if (ev->actor_user_id)
+			strbuf_addf(sb, "%lld", (long long)ev->actor_user_id);
+		else
+			strbuf_adds(sb, "null");
+		put_bool(sb, "public", ev->public);
+		put_key(sb, "data");
+		api_json_value_write(sb, data);
 	}
+	strbuf_addch(sb, '}');
 	json_decref(data);
-	return j;
 }
 
-static json_t *field_json(const wf_field_t *f, const char *lang)
+json_t *api_event_json(http_req_t *req, const wf_def_t *def, const pa_event_t *ev, bool public_view)
+{
+	strbuf_t sb = STRBUF_INIT;
+	api_event_write(&sb, req, def, ev, public_view, NULL);
+	return parse_written(&sb, "an event");
+}
+
+static void field_write(strbuf_t *sb, const wf_field_t *f, const char *lang)
 {
 	static const char *types[] = { "text", "int", "enum", "org", "date", "bool" };
-	json_t *j = json_pack("{s:s, s:s, s:s, s:b}", "name", f->name, "label", wf_label(&f->label, lang),
-	                      "type", types[f->type], "required", f->required);
+	strbuf_adds(sb, "{\"name\":");
+	strbuf_add_json_str(sb, f->name);
+	put_str(sb, "label", wf_label(&f->label, lang));
+	put_str(sb, "type", types[f->type]);
+	put_bool(sb, "required", f->required);
 	if (f->type == WF_FIELD_INT) {
-		json_object_set_new(j, "min", json_integer(f->min));
-		json_object_set_new(j, "max", json_integer(f->max));
+		strbuf_addf(sb, ",\"min\":%lld,\"max\":%lld", (long long)f->min, (long long)f->max);
 	} else if (f->type == WF_FIELD_TEXT) {
-		json_object_set_new(j, "max_length", json_integer(f->max));
+		strbuf_addf(sb, ",\"max_length\":%lld", (long long)f->max);
 	} else if (f->type == WF_FIELD_ENUM) {
-		json_t *vals = json_array();
-		for (size_t i = 0; i < f->nvalues; i++)
-			json_array_append_new(vals, json_pack("{s:s, s:s}", "code", f->values[i].code, "label",
-			                                      wf_label(&f->values[i].label, lang)));
-		json_object_set_new(j, "values", vals);
+		strbuf_adds(sb, ",\"values\":[");
+		for (size_t i = 0; i < f->nvalues; i++) {
+			strbuf_adds(sb, i ? ",{\"code\":" : "{\"code\":");
+			strbuf_add_json_str(sb, f->values[i].code);
+			put_str(sb, "label", wf_label(&f->values[i].label, lang));
+			strbuf_addch(sb, '}');
+		}
+		strbuf_addch(sb, ']');
 	}
-	return j;
+	strbuf_addch(sb, '}');
+}
+
+void api_action_write(strbuf_t *sb, http_req_t *req, const pa_case_t *cs, const wf_transition_t *t)
+{
+	strbuf_adds(sb, "{\"name\":");
+	strbuf_add_json_str(sb, t->name);
+	put_str(sb, "label", wf_label(&t->label, req->lang));
+	put_str(sb, "to", t->to);
+	strbuf_adds(sb, ",\"fields\":[");
+	for (size_t i = 0; i < t->nfields; i++) {
+		if (i)
+			strbuf_addch(sb, ',');
+		field_write(sb, &t->fields[i], req->lang);
+	}
+	strbuf_addch(sb, ']');
+	put_time(sb, api_app(req), "window_end", cases_window_end(api_app(req), cs, t));
+	strbuf_adds(sb, ",\"requires\":[");
+	for (size_t i = 0; i < t->nrequires; i++) {
+		if (i)
+			strbuf_addch(sb, ',');
+		strbuf_add_json_str(sb, t->requires[i]);
+	}
+	strbuf_addch(sb, ']');
+	put_bool(sb, "needs_approval", t->napproval_roles > 0);
+	put_str(sb, "handover_type", t->handover_type);
+	strbuf_addch(sb, '}');
 }
 
 json_t *api_action_json(http_req_t *req, const pa_case_t *cs, const wf_transition_t *t)
 {
-	json_t *fields = json_array();
-	for (size_t i = 0; i < t->nfields; i++)
-		json_array_append_new(fields, field_json(&t->fields[i], req->lang));
-	pa_time_t wend = cases_window_end(api_app(req), cs, t);
-	json_t *requires = json_array();
-	for (size_t i = 0; i < t->nrequires; i++)
-		json_array_append_new(requires, json_string(t->requires[i]));
-	return json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:b, s:o}", "name", t->name, "label",
-	                 wf_label(&t->label, req->lang), "to", t->to, "fields", fields, "window_end",
-	                 wend ? api_time(api_app(req), wend) : json_null(), "requires", requires,
-	                 "needs_approval", t->napproval_roles > 0, "handover_type",
-	                 t->handover_type ? json_string(t->handover_type) : json_null());
+	strbuf_t sb = STRBUF_INIT;
+	api_action_write(&sb, req, cs, t);
+	return parse_written(&sb, "an action");
 }
 
 json_t *api_user_json(const pa_user_t *u)
@@ -362,11 +459,23 @@ static const char *attachment_direction(const pa_attachment_t *at)
 	return at->issued ? "out" : "in";
 }
 
+void api_attachment_write(strbuf_t *sb, const pa_attachment_t *at)
+{
+	strbuf_adds(sb, "{\"sha256\":");
+	strbuf_add_json_str(sb, at->sha256);
+	put_str(sb, "name", at->name);
+	put_str(sb, "mime", at->mime);
+	strbuf_addf(sb, ",\"size\":%lld", (long long)at->size);
+	put_bool(sb, "public", at->public);
+	put_str(sb, "direction", attachment_direction(at));
+	strbuf_addch(sb, '}');
+}
+
 json_t *api_attachment_json(const pa_attachment_t *at)
 {
-	return json_pack("{s:s, s:s, s:s, s:I, s:b, s:s}", "sha256", at->sha256, "name", at->name,
-	                 "mime", at->mime, "size", (json_int_t)at->size, "public", at->public,
-	                 "direction", attachment_direction(at));
+	strbuf_t sb = STRBUF_INIT;
+	api_attachment_write(&sb, at);
+	return parse_written(&sb, "an attachment");
 }
 
 int api_query_int(http_req_t *req, const char *key, int64_t def, int64_t min, int64_t max,

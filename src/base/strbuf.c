@@ -179,6 +179,27 @@ void strbuf_add_json_str(strbuf_t *sb, const char *str)
 	strbuf_addch(sb, '"');
 }
 
+void strbuf_add_json_text(strbuf_t *sb, const char *text, size_t n)
+{
+	/* '<', '>' and '&' can only occur inside JSON strings, so a global
+	 * replacement is exactly an in-string escape */
+	strbuf_grow(sb, n);
+	size_t start = 0;
+	for (size_t i = 0; i < n; i++) {
+		const char *esc;
+		switch (text[i]) {
+		case '<': esc = "\\u003c"; break;
+		case '>': esc = "\\u003e"; break;
+		case '&': esc = "\\u0026"; break;
+		default: continue;
+		}
+		strbuf_add(sb, text + start, i - start);
+		strbuf_adds(sb, esc);
+		start = i + 1;
+	}
+	strbuf_add(sb, text + start, n - start);
+}
+
 void strbuf_add_xml_escaped(strbuf_t *sb, const char *s)
 {
 	for (; s && *s; s++) {

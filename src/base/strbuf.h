@@ -37,6 +37,10 @@ void strbuf_addf(strbuf_t *sb, const char *fmt, ...) __attribute__((format(print
 void strbuf_vaddf(strbuf_t *sb, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 /* Appends s as a JSON string literal, with quotes; invalid UTF-8 becomes U+FFFD. */
 void strbuf_add_json_str(strbuf_t *sb, const char *s);
+/* Appends JSON text (a serialized value) with '<', '>' and '&' written as
+ * \u003c, \u003e, \u0026, as strbuf_add_json_str writes them: outside
+ * strings JSON has none of these characters, so the text stays the same value. */
+void strbuf_add_json_text(strbuf_t *sb, const char *text, size_t n);
 /* Appends s escaped for XML/HTML text and attribute values. */
 void strbuf_add_xml_escaped(strbuf_t *sb, const char *s);
 

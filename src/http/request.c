@@ -121,24 +121,7 @@ void http_resp_json(http_resp_t *resp, int status, json_t *j)
 		return;
 	}
 	resp->status = status;
-	/* '<', '>' and '&' can only occur inside JSON strings, so a global
-	 * replacement is exactly an in-string escape */
-	size_t n = strlen(text);
-	strbuf_grow(&resp->body, n);
-	size_t start = 0;
-	for (size_t i = 0; i < n; i++) {
-		const char *esc = NULL;
-		switch (text[i]) {
-		case '<': esc = "\\u003c"; break;
-		case '>': esc = "\\u003e"; break;
-		case '&': esc = "\\u0026"; break;
-		default: continue;
-		}
-		strbuf_add(&resp->body, text + start, i - start);
-		strbuf_adds(&resp->body, esc);
-		start = i + 1;
-	}
-	strbuf_add(&resp->body, text + start, n - start);
+	strbuf_add_json_text(&resp->body, text, strlen(text));
 	free(text);
 }
 
