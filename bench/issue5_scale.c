@@ -21,6 +21,7 @@
  *   aggregates   indicator_month, indicator_metric, indicator_days,
  *                indicator_workload, indicator_closed: every counter × K —
  *                exact, since each copy has its original's facts.
+ *   case_facts_day  made again from the copied facts (migration 21).
  *
  * Timelines (events), records, links and ratings rows are not copied (the
  * ratings are in the facts).  Triggers on cases and events are set aside
@@ -188,6 +189,14 @@ int main(int argc, char **argv)
 		strbuf_release(&exprs);
 		strbuf_release(&sql);
 	}
+	/* the facts of each day by shape: made again from the copied facts, as
+	 * migration 21 makes it */
+	run("DELETE FROM case_facts_day");
+	run("INSERT INTO case_facts_day(day, month, type, category, org_id, street_id, enterprise, "
+	    "state, is_open, overdue, flags, wdays, r1, r2, r3, r4, r5, n) SELECT day, month, type, "
+	    "category, org_id, street_id, enterprise, state, is_open, overdue, flags, wdays, r1, r2, "
+	    "r3, r4, r5, COUNT(*) FROM case_facts GROUP BY day, month, type, category, org_id, "
+	    "street_id, enterprise, state, is_open, overdue, flags, wdays, r1, r2, r3, r4, r5");
 	if (triggers.len)
 		run(triggers.buf);
 	run("COMMIT");

@@ -296,6 +296,10 @@ static int put(store_tx_t *tx, const wf_def_t *def, arena_t *a, const pa_facts_t
 	if (prev) {
 		p = *prev;
 		contrib(def, &p, a, &old);
+		/* the row as stored, for the store to find it again (case_facts_day's
+		 * key holds the flags); contrib() derives the same ones unless the
+		 * definition changed since */
+		p.flags = prev->flags;
 	}
 	contrib(def, f, a, &cur);
 	return store_tx_facts_put(tx, prev ? &p : NULL, prev ? &old : NULL, f, &cur);
@@ -496,11 +500,12 @@ typedef struct acc_group {
 	bool types_seen_any;
 } acc_group_t;
 
-/* Facts rows read from the store (the edges of a period) are counted by
- * shape first: what contrib() reads (type, state, flags, open, overdue,
- * handling days, ratings) and the row's group.  Tens of thousands of rows
- * have a few hundred shapes, and contrib() (names, rates) runs once per
- * shape instead of once per row; the sums are the same. */
+/* The facts of a period's edges come from the store by day and shape
+ * (case_facts_day, with the number of cases of each) and are counted here
+ * by shape again: what contrib() reads (type, state, flags, open, overdue,
+ * handling days, ratings) and the row's group, across days and the
+ * dimensions the group ignores.  contrib() (names, rates) runs once per
+ * shape instead of once per case; the sums are the same. */
 typedef struct acc_shape {
 	pa_facts_t f;
 	const char *key;
@@ -613,7 +618,7 @@ static void acc_add(acc_t *x, const char *key, const pa_facts_t *row, int64_t n)
 		acc_metric(x, g, f.type, c.metrics[i].name, c.metrics[i].n * n);
 }
 
-static int acc_fact(void *ctx, const pa_facts_t *row)
+static int acc_fact(void *ctx, const pa_facts_t *row, int64_t n)
 {
 	acc_t *x = ctx;
 	/* the key: the texts, then the numbers' bytes, the group's among them
@@ -665,7 +670,7 @@ static int acc_fact(void *ctx, const pa_facts_t *row)
 		s->key = arena_strdup(x->a, row_key(x->tmp, gb, row));
 		s->n = 0;
 	}
-	x->shape[i].n += x->sign;
+	x->shape[i].n += x->sign * n;
 	arena_reset(x->tmp);
 	return 0;
 }

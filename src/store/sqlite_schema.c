@@ -744,6 +744,32 @@ static const char migration_19[] =
 static const char migration_20[] =
 	"CREATE INDEX cases_type_open_due ON cases(type, is_open, due_at);\n";
 
+/* The facts of each registration day counted by shape: the dimensions and
+ * everything contrib() reads (core/indicators.c), with how many cases have
+ * it.  A period's part of a month (its edges) is read here — a row per shape
+ * and day instead of a row per case — and counted by shape as the facts
+ * were.  store_tx_facts_put keeps it in the transaction of the case change
+ * (the old shape -1, deleted at 0; the new one +1), and it is made here by
+ * grouping case_facts: the facts grouped, exact. */
+static const char migration_21[] =
+	"CREATE TABLE case_facts_day (\n"
+	"  day INTEGER NOT NULL, month INTEGER NOT NULL, type TEXT NOT NULL,\n"
+	"  category TEXT NOT NULL, org_id INTEGER NOT NULL, street_id INTEGER NOT NULL,\n"
+	"  enterprise INTEGER NOT NULL, state TEXT NOT NULL, is_open INTEGER NOT NULL,\n"
+	"  overdue INTEGER NOT NULL, flags INTEGER NOT NULL, wdays INTEGER NOT NULL,\n"
+	"  r1 INTEGER NOT NULL, r2 INTEGER NOT NULL, r3 INTEGER NOT NULL,\n"
+	"  r4 INTEGER NOT NULL, r5 INTEGER NOT NULL, n INTEGER NOT NULL CHECK (n > 0),\n"
+	"  PRIMARY KEY (day, type, category, org_id, street_id, enterprise, state, is_open,\n"
+	"               overdue, flags, wdays, r1, r2, r3, r4, r5)\n"
+	") WITHOUT ROWID;\n"
+	"INSERT INTO case_facts_day(day, month, type, category, org_id, street_id, enterprise,\n"
+	"                           state, is_open, overdue, flags, wdays, r1, r2, r3, r4, r5, n)\n"
+	"  SELECT day, month, type, category, org_id, street_id, enterprise, state, is_open,\n"
+	"         overdue, flags, wdays, r1, r2, r3, r4, r5, COUNT(*)\n"
+	"  FROM case_facts\n"
+	"  GROUP BY day, month, type, category, org_id, street_id, enterprise, state, is_open,\n"
+	"           overdue, flags, wdays, r1, r2, r3, r4, r5;\n";
+
 const char *const sq_migrations[] = {
 	NULL,         /* version 0: empty database */
 	migration_1,
@@ -766,6 +792,7 @@ const char *const sq_migrations[] = {
 	migration_18, /* cases_due_pending covers the workload's due-soon counts */
 	migration_19, /* participants' stage limits */
 	migration_20, /* restricted types' open cases by deadline */
+	migration_21, /* case_facts_day: the facts of each day by shape */
 };
 
 const int sq_schema_latest = (int)ARRAY_SIZE(sq_migrations) - 1;

@@ -886,10 +886,14 @@ int store_indicator_metric_sums(store_conn_t *c, arena_t *a, const pa_ind_filter
                                 int month_from, int month_to, pa_ind_row_t **out, size_t *n);
 int store_indicator_days_sums(store_conn_t *c, arena_t *a, const pa_ind_filter_t *f,
                               int month_from, int month_to, pa_ind_row_t **out, size_t *n);
-/* Calls fn for every facts row registered on local days [day_from, day_to] matching f.
+/* Calls fn for every shape of the facts of the cases registered on local days
+ * [day_from, day_to] matching f, with the number n of cases that have it (case_facts_day:
+ * the facts grouped by day, dimensions, state, open, overdue, flags, handling days and
+ * ratings; the row's case_id, assignee_id and due_at are 0, closed_day -1).
  * The row's texts live until fn returns: fn copies what it keeps. */
 int store_facts_scan(store_conn_t *c, arena_t *a, const pa_ind_filter_t *f, int64_t day_from,
-                     int64_t day_to, int (*fn)(void *ctx, const pa_facts_t *row), void *ctx);
+                     int64_t day_to, int (*fn)(void *ctx, const pa_facts_t *row, int64_t n),
+                     void *ctx);
 /* The cases behind a number: facts rows on days [day_from, day_to] matching f with
  * (flags & all) == all and (flags & none) == 0 and not hidden by vis->hidden_accused
  * (f carries the visible units), after the keyset (after_day, after_id), in (day, case id)

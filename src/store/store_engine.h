@@ -48,7 +48,7 @@ typedef struct store_hdr {
 	  int month_from, int month_to, pa_ind_row_t **out, size_t *n), \
 	  (c, a, f, month_from, month_to, out, n)) \
 	X(facts_scan, (store_conn_t *c, arena_t *a, const pa_ind_filter_t *f, int64_t day_from, \
-	  int64_t day_to, int (*fn)(void *ctx, const pa_facts_t *row), void *ctx), \
+	  int64_t day_to, int (*fn)(void *ctx, const pa_facts_t *row, int64_t n), void *ctx), \
 	  (c, a, f, day_from, day_to, fn, ctx)) \
 	X(facts_cases, (store_conn_t *c, arena_t *a, const pa_ind_filter_t *f, int64_t day_from, \
 	  int64_t day_to, int64_t all, int64_t none, const pa_case_filter_t *vis, \
