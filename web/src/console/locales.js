@@ -47,6 +47,9 @@ export default {
         filters: '筛选待办事项', caption: '待办事项（第 {page} 页），点击列标题排序', loading: '正在加载…', paging: '翻页',
         assignee: '承办人', mine: '分给我的', dueSoon: '即将到期（3日内）',
         views: '快速查看', view: { all: '全部待办', mine: '我的待办', soon: '即将到期', overdue: '已超期' },
+        keyword: '关键词', keywordHint: '标题、内容或办理意见中的词',
+        searchRelevance: '全部匹配的事项已按相关度排序。',
+        searchNewest: '匹配的事项较多：按登记时间列出最新的匹配，未按相关度排序。增加关键词或筛选条件后可按相关度排序。',
       },
       case: {
         title: '事项详情',
@@ -353,6 +356,9 @@ export default {
         filters: 'Filter the inbox', caption: 'Inbox (page {page}); select a column heading to sort', loading: 'Loading…', paging: 'Pages',
         assignee: 'Assigned to', mine: 'Me', dueSoon: 'Due within 3 days',
         views: 'Quick views', view: { all: 'All cases', mine: 'My tasks', soon: 'Due soon', overdue: 'Overdue' },
+        keyword: 'Keywords', keywordHint: 'Words in titles, texts or notes',
+        searchRelevance: 'Every matching case, ranked by relevance.',
+        searchNewest: 'Many cases match: the newest matches are listed, newest first, not ranked. Add a word or a filter to have them ranked.',
       },
       case: {
         title: 'Case',

@@ -63,7 +63,8 @@ async function inboxNumbers(page) {
 
 describe('staff console', () => {
   before(async () => {
-    srv = await startServer()
+    // a small search window, so that the 60 street-light petitions of the paging test fill it
+    srv = await startServer({ env: { PINGAN_SEARCH_WINDOW: '40' } })
     browser = await launchBrowser()
   })
   after(async () => {
@@ -358,6 +359,43 @@ describe('staff console', () => {
     await page.locator('[data-testid=inbox-views] [data-view=all]').click()
     await page.locator('[data-testid=inbox-views] [data-view=all][aria-pressed=true]').waitFor()
     assert.deepEqual(await inboxNumbers(page), first)
+    assertClean(page)
+    await page.context().close()
+  })
+
+  test('words in the keyword box search the inbox, with the matches highlighted', async () => {
+    // the paging test registered 60 petitions titled 人民路路灯损坏（批量NN）
+    const page = await openPage()
+    await login(page, 'intake')
+    await inboxNumbers(page)
+    await page.locator('[data-testid=filter-q]').fill('路灯 批量07')
+    await page.locator('[data-testid=inbox-search]').click()
+    await page.locator('[data-testid=search-order][data-order=relevance]').waitFor()
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=inbox-table] tbody tr .pa-case-link').length === 1)
+    const title = page.locator('[data-testid=inbox-table] tbody tr .pa-col-title .pa-ellipsis')
+    assert.equal(await title.textContent(), '人民路路灯损坏（批量07）')
+    assert.deepEqual(await title.locator('mark').allTextContents(), ['路灯', '批量07'])
+    assert.match(await page.locator('[data-testid=search-order]').textContent(), /相关度/)
+    assert.equal(await page.locator('[data-testid=inbox-views] [aria-pressed=true]').count(), 0) // words are no quick view
+
+    // a word in more cases than the window reads (40 here): the newest, newest first, and the page says so
+    await page.locator('[data-testid=filter-q]').fill('路灯')
+    await page.locator('[data-testid=inbox-search]').click()
+    await page.locator('[data-testid=search-order][data-order=newest]').waitFor()
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=inbox-table] tbody tr .pa-case-link').length === 40)
+    const titles = await page.locator('[data-testid=inbox-table] tbody tr .pa-col-title .pa-ellipsis').allTextContents()
+    assert.equal(titles[0], '人民路路灯损坏（批量60）')
+    assert.match(await page.locator('[data-testid=search-order]').textContent(), /最新/)
+    await screenshot(page, 'console-inbox-search')
+
+    // a word in no case, then the reset brings the inbox back
+    await page.locator('[data-testid=filter-q]').fill('不存在的词语组合')
+    await page.locator('[data-testid=inbox-search]').click()
+    await page.locator('[data-testid=inbox-table] .pa-empty-row').waitFor()
+    await page.locator('[data-testid=inbox-reset]').click()
+    await page.locator('[data-testid=search-order]').waitFor({ state: 'detached' })
+    assert.equal((await inboxNumbers(page)).length, 50)
+    assert.equal(await page.locator('[data-testid=filter-q]').inputValue(), '')
     assertClean(page)
     await page.context().close()
   })

@@ -2,7 +2,8 @@
 // the early fetch (src/console/lib/inboxQuery.js).
 import { afterEach, describe, expect, test, vi } from 'vitest'
 import { COLUMNS, ariaSort, nextSort, sortRows } from '../../src/console/lib/inboxTable.js'
-import { defaultFilters, inboxQuery, initialState, kept, prefetchInbox, takePrefetched, viewFilters, viewOf } from '../../src/console/lib/inboxQuery.js'
+import { defaultFilters, inboxQuery, inboxRequest, initialState, kept, prefetchInbox, takePrefetched, viewFilters, viewOf } from '../../src/console/lib/inboxQuery.js'
+import { highlightParts } from '../../src/console/lib/highlight.js'
 
 const rows = [
   { id: 1, number: 'XF-2026-000002', title: '乙', state_label: '已登记', due_at: '2026-12-03T23:59:59+08:00', owner_org: { name: '信访局' } },
@@ -54,7 +55,7 @@ describe('inbox query and the early fetch', () => {
   afterEach(() => {
     vi.unstubAllGlobals()
     Object.assign(kept, { userId: null, filters: null, pager: null })
-    takePrefetched({}) // forget anything left
+    takePrefetched({ path: '', query: {} }) // forget anything left
   })
 
   test('the query leaves out what is not filtered', () => {
@@ -73,6 +74,15 @@ describe('inbox query and the early fetch', () => {
     expect(viewOf(defaultFilters(), 9)).toBe('all')
     expect(viewOf(viewFilters('mine', 9), 9)).toBe('mine')
     expect(viewOf({ ...viewFilters('soon', 9), type: 'tip' }, 9)).toBeNull() // a view plus a filter is no view
+    expect(viewOf({ ...defaultFilters(), q: '路灯' }, 9)).toBeNull() // nor a view plus words
+  })
+
+  test('words in the keyword box make the request a search over the same filters', () => {
+    expect(inboxRequest(defaultFilters(), null)).toEqual({ path: '/api/v1/cases', query: inboxQuery(defaultFilters(), null) })
+    expect(inboxRequest({ ...defaultFilters(), q: '   ' }, null).path).toBe('/api/v1/cases') // blanks are no words
+    const r = inboxRequest({ ...defaultFilters(), q: ' 电梯 故障 ', type: 'grid_event', overdue: 'true' }, '50')
+    expect(r.path).toBe('/api/v1/search/cases')
+    expect(r.query).toMatchObject({ q: '电梯 故障', type: 'grid_event', overdue: 'true', open: 'true', cursor: '50', limit: 50 })
   })
 
   test('the kept filters and page belong to one user', () => {
@@ -85,17 +95,28 @@ describe('inbox query and the early fetch', () => {
     expect(other.pager.cursor).toBeNull()
   })
 
+  test('a kept search is asked for early as a search, and taken for that search only', async () => {
+    const fetch = vi.fn(async () => new Response(JSON.stringify({ items: [], next_cursor: null, window_full: false, order: 'relevance' }), { headers: { 'Content-Type': 'application/json' } }))
+    vi.stubGlobal('fetch', fetch)
+    Object.assign(kept, { userId: 5, filters: { ...defaultFilters(), q: '路灯' }, pager: null })
+    prefetchInbox(5)
+    expect(String(fetch.mock.calls[0][0])).toBe('/api/v1/search/cases?limit=50&open=true&q=%E8%B7%AF%E7%81%AF')
+    expect(takePrefetched(inboxRequest(defaultFilters(), null))).toBeNull() // the list is another request
+    prefetchInbox(5)
+    expect((await takePrefetched(inboxRequest({ ...defaultFilters(), q: '路灯' }, null))).order).toBe('relevance')
+  })
+
   test('the guard\'s early request is used once, for the same query only', async () => {
     const fetch = vi.fn(async () => new Response(JSON.stringify({ items: [{ id: 1 }], next_cursor: null }), { headers: { 'Content-Type': 'application/json' } }))
     vi.stubGlobal('fetch', fetch)
     prefetchInbox(5)
     expect(fetch).toHaveBeenCalledTimes(1)
     expect(String(fetch.mock.calls[0][0])).toBe('/api/v1/cases?limit=50&open=true')
-    expect(takePrefetched(inboxQuery({ ...defaultFilters(), type: 'tip' }, null))).toBeNull() // another query: not used, and dropped
+    expect(takePrefetched(inboxRequest({ ...defaultFilters(), type: 'tip' }, null))).toBeNull() // another query: not used, and dropped
     prefetchInbox(5)
-    const p = takePrefetched(inboxQuery(defaultFilters(), null))
+    const p = takePrefetched(inboxRequest(defaultFilters(), null))
     expect(await p).toEqual({ items: [{ id: 1 }], next_cursor: null })
-    expect(takePrefetched(inboxQuery(defaultFilters(), null))).toBeNull() // once
+    expect(takePrefetched(inboxRequest(defaultFilters(), null))).toBeNull() // once
   })
 
   test('an early answer too old to trust is not used', () => {
@@ -106,5 +127,27 @@ describe('inbox query and the early fetch', () => {
     spy.mockReturnValue(now + 60000)
     expect(takePrefetched(inboxQuery(defaultFilters(), null))).toBeNull()
     spy.mockRestore()
+  })
+})
+
+describe('search highlights', () => {
+  test('marks become marked parts, entities become their characters', () => {
+    expect(highlightParts('东门社区<mark>路灯</mark>损坏')).toEqual([
+      { text: '东门社区', mark: false }, { text: '路灯', mark: true }, { text: '损坏', mark: false },
+    ])
+    expect(highlightParts('&lt;b&gt;A &amp; B&#39;s &quot;<mark>gate</mark>&quot;')).toEqual([
+      { text: '<b>A & B\'s "', mark: false }, { text: 'gate', mark: true }, { text: '"', mark: false },
+    ])
+    expect(highlightParts('&amp;lt;')).toEqual([{ text: '&lt;', mark: false }]) // unescaped once only
+  })
+
+  test('nothing else is ever a tag, and empty input gives no parts', () => {
+    // the server never sends other tags; if one came, it stays text
+    expect(highlightParts('<img src=x onerror=alert(1)><mark>x</mark>')).toEqual([
+      { text: '<img src=x onerror=alert(1)>', mark: false }, { text: 'x', mark: true },
+    ])
+    expect(highlightParts('')).toEqual([])
+    expect(highlightParts(null)).toEqual([])
+    expect(highlightParts('<mark></mark>')).toEqual([])
   })
 })

@@ -4,8 +4,12 @@
 export const PAGE_SIZE = 50
 
 // overdue: 'any' | 'true' | 'false' | 'soon' (due within 3 days: the server's due_soon);
-// assignee: a user id (the user's own: "my tasks") or null.
-export const defaultFilters = () => ({ type: '', state: '', owner_org: null, assignee: null, overdue: 'any', due_before: '', open: 'true' })
+// assignee: a user id (the user's own: "my tasks") or null;
+// q: words to search for in the cases' texts ('' lists the inbox).
+export const defaultFilters = () => ({ q: '', type: '', state: '', owner_org: null, assignee: null, overdue: 'any', due_before: '', open: 'true' })
+
+export const LIST_PATH = '/api/v1/cases'
+export const SEARCH_PATH = '/api/v1/search/cases'
 
 /** The quick views above the inbox: each sets filters (the others back to their defaults). */
 export const VIEWS = ['all', 'mine', 'soon', 'overdue']
@@ -39,4 +43,12 @@ export function inboxQuery(filters, cursor) {
     due_before: filters.due_before || undefined,
     open: filters.open,
   }
+}
+
+/** The request of these filters from this cursor: the inbox list, or with
+ * words in q the full-text search over the same filters (GET /api/v1/search/cases). */
+export function inboxRequest(filters, cursor) {
+  const query = inboxQuery(filters, cursor)
+  const q = (filters.q || '').trim()
+  return q ? { path: SEARCH_PATH, query: { ...query, q } } : { path: LIST_PATH, query }
 }

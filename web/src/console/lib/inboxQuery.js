@@ -16,10 +16,10 @@ import { api, readResponse } from '../../api.js'
 import { i18n } from '../../i18n.js'
 import { withQuery } from '../../url.js'
 import { takeEarlyInbox } from '../../boot.js'
-import { defaultFilters, inboxQuery } from './inboxDefaults.js'
+import { LIST_PATH, defaultFilters, inboxRequest } from './inboxDefaults.js'
 import { CursorPager } from './pager.js'
 
-export { PAGE_SIZE, VIEWS, defaultFilters, inboxQuery, viewFilters, viewOf } from './inboxDefaults.js'
+export { PAGE_SIZE, VIEWS, LIST_PATH, SEARCH_PATH, defaultFilters, inboxQuery, inboxRequest, viewFilters, viewOf } from './inboxDefaults.js'
 
 export const kept = { userId: null, filters: null, pager: null }
 
@@ -39,17 +39,17 @@ let early = null // { key, promise, at }
 /** Starts loading the page the inbox will show (from the route guard). */
 export function prefetchInbox(userId) {
   const { filters, pager } = initialState(userId)
-  const q = inboxQuery(filters, pager.cursor)
-  // on a cold load of the inbox boot.js asked for the same page already
-  const atBoot = takeEarlyInbox(withQuery('/api/v1/cases', q), i18n.global.locale.value)
-  const promise = atBoot ? readResponse(atBoot) : api.get('/api/v1/cases', q)
+  const req = inboxRequest(filters, pager.cursor)
+  // on a cold load of the inbox boot.js asked for the same list page already
+  const atBoot = req.path === LIST_PATH ? takeEarlyInbox(withQuery(req.path, req.query), i18n.global.locale.value) : null
+  const promise = atBoot ? readResponse(atBoot) : api.get(req.path, req.query)
   promise.catch(() => {}) // the inbox reports errors when it asks itself
-  early = { key: keyOf(q), promise, at: Date.now() }
+  early = { key: keyOf(req), promise, at: Date.now() }
 }
 
-/** The early answer for this query (once), or null. */
-export function takePrefetched(q) {
+/** The early answer for this request ({ path, query }, once), or null. */
+export function takePrefetched(req) {
   const e = early
   early = null
-  return e && e.key === keyOf(q) && Date.now() - e.at < FRESH_MS ? e.promise : null
+  return e && e.key === keyOf(req) && Date.now() - e.at < FRESH_MS ? e.promise : null
 }
