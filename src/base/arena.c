@@ -142,6 +142,18 @@ char *arena_strndup(arena_t *a, const char *s, size_t n)
 	return p;
 }
 
+char *arena_splice_int(arena_t *a, const char *before, long long n, const char *after)
+{
+	char num[24];
+	int k = snprintf(num, sizeof(num), "%lld", n);
+	size_t lb = strlen(before), la = strlen(after);
+	char *p = arena_alloc(a, lb + (size_t)k + la + 1);
+	memcpy(p, before, lb);
+	memcpy(p + lb, num, (size_t)k);
+	memcpy(p + lb + (size_t)k, after, la + 1);
+	return p;
+}
+
 char *arena_strdup(arena_t *a, const char *s)
 {
 	return s ? arena_strndup(a, s, strlen(s)) : NULL;

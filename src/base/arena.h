@@ -28,6 +28,9 @@ void *arena_zalloc(arena_t *a, size_t n);
 char *arena_strdup(arena_t *a, const char *s);
 char *arena_strndup(arena_t *a, const char *s, size_t n);
 void *arena_memdup(arena_t *a, const void *p, size_t n);
+/* before, the decimal n, after: what arena_printf("%s%lld%s") gives, by
+ * copying (vsnprintf is slow on long strings: a webhook body is ~2 KB). */
+char *arena_splice_int(arena_t *a, const char *before, long long n, const char *after);
 char *arena_printf(arena_t *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 char *arena_vprintf(arena_t *a, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 

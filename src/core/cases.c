@@ -1082,8 +1082,8 @@ static int step_write_tx(store_tx_t *tx, struct act_tx *x, const pa_case_t *cs, 
 			.case_id = cs->id, .at = x->now, .kind = "notice", .action = x->t->name,
 			.actor_user_id = actor_user, .actor_name = actor_name, .actor_org_id = actor_org,
 			.public = true, .text = s->notice_text,
-			.data = arena_printf(x->a, "%s%lld%s", s->notice_data, (long long)ev_id,
-			                     s->notice_data_after),
+			.data = arena_splice_int(x->a, s->notice_data, (long long)ev_id,
+			                         s->notice_data_after),
 		};
 		pa_id_t ne_id;
 		rc = store_tx_event_insert(tx, &ne, &ne_id);

@@ -706,63 +706,60 @@ static void put_u16(strbuf_t *sb, uint32_t u)
 	strbuf_add(sb, e, sizeof(e));
 }
 
-/* The same bytes as json_dumps(j, flags | JSON_ENSURE_ASCII) — "\uXXXX" in
- * upper case, a surrogate pair above U+FFFF — into a, or NULL.  jansson
- * formats each escaped character with snprintf, which made the webhook
- * body of a notice (its texts in Chinese) 8 % of the writer's time in an
- * action; here jansson writes UTF-8 and one pass escapes it (a non-ASCII
- * byte of a JSON text is always inside a string, and jansson's strings are
- * valid UTF-8). */
-static const char *dumps_ascii(arena_t *a, const json_t *j, size_t flags)
+void notify_json_ascii(strbuf_t *out, const char *json)
 {
-	char *s = json_dumps(j, flags);
-	if (!s)
-		return NULL;
-	const unsigned char *p = (const unsigned char *)s;
-	size_t len = strlen(s), i = 0;
-	strbuf_t sb = STRBUF_INIT;
-	strbuf_grow(&sb, len + len);
+	const unsigned char *p = (const unsigned char *)json;
+	size_t len = strlen(json), i = 0;
+	strbuf_grow(out, len + len);
 	while (i < len) {
 		size_t k = i;
 		while (k < len && p[k] < 0x80)
 			k++;
-		strbuf_add(&sb, s + i, k - i);
+		strbuf_add(out, json + i, k - i);
 		if (k == len)
 			break;
 		uint32_t cp;
 		size_t used;
-		if (p[k] >= 0xF0 && k + 3 < len) {
+		if (p[k] >= 0xF0 && p[k] < 0xF8 && k + 3 < len) {
 			cp = (uint32_t)(p[k] & 7) << 18 | (uint32_t)(p[k + 1] & 63) << 12 |
 			     (uint32_t)(p[k + 2] & 63) << 6 | (uint32_t)(p[k + 3] & 63);
 			used = 4;
-		} else if (p[k] >= 0xE0 && k + 2 < len) {
+		} else if (p[k] >= 0xE0 && p[k] < 0xF0 && k + 2 < len) {
 			cp = (uint32_t)(p[k] & 15) << 12 | (uint32_t)(p[k + 1] & 63) << 6 |
 			     (uint32_t)(p[k + 2] & 63);
 			used = 3;
-		} else if (p[k] >= 0xC0 && k + 1 < len) {
+		} else if (p[k] >= 0xC0 && p[k] < 0xE0 && k + 1 < len) {
 			cp = (uint32_t)(p[k] & 31) << 6 | (uint32_t)(p[k + 1] & 63);
 			used = 2;
 		} else {
-			/* not UTF-8 after all: let jansson do it */
-			strbuf_release(&sb);
-			free(s);
-			s = json_dumps(j, flags | JSON_ENSURE_ASCII);
-			const char *r = s ? arena_strdup(a, s) : NULL;
-			free(s);
-			return r;
+			/* not the start of a sequence: jansson never writes one */
+			strbuf_add(out, json + k, 1);
+			i = k + 1;
+			continue;
 		}
-		if (cp >= 0x10000) {
+		if (cp >= 0x10000 && cp <= 0x10FFFF) {
 			cp -= 0x10000;
-			put_u16(&sb, 0xD800 | ((cp & 0xFFC00) >> 10));
-			put_u16(&sb, 0xDC00 | (cp & 0x3FF));
+			put_u16(out, 0xD800 | ((cp & 0xFFC00) >> 10));
+			put_u16(out, 0xDC00 | (cp & 0x3FF));
 		} else {
-			put_u16(&sb, cp);
+			put_u16(out, cp);
 		}
 		i = k + used;
 	}
+}
+
+/* A webhook's body as it is stored: compact, keys sorted, in UTF-8 — the
+ * sender escapes it to ASCII (notify_json_ascii) when it posts it, so what
+ * is signed and sent is json_dumps(JSON_ENSURE_ASCII)'s bytes while the
+ * outbox row is less than half as long for a notice in Chinese (a
+ * character is 3 bytes here, 6 escaped; the rows of an action's notices
+ * were a quarter of the pages each commit wrote).  NULL when jansson
+ * fails. */
+static const char *webhook_body(arena_t *a, const json_t *payload)
+{
+	char *s = json_dumps(payload, JSON_COMPACT | JSON_SORT_KEYS);
+	const char *r = s ? arena_strdup(a, s) : NULL;
 	free(s);
-	const char *r = arena_strndup(a, sb.buf ? sb.buf : "", sb.len);
-	strbuf_release(&sb);
 	return r;
 }
 
@@ -770,7 +767,7 @@ static int queue_webhook(pa_app_t *app, store_tx_t *tx, arena_t *a, const pa_cas
                          const char *kind, const pa_org_t *unit, json_t *payload, const char *uid,
                          const char *dedupe, pa_time_t now)
 {
-	const char *body = dumps_ascii(a, payload, JSON_COMPACT | JSON_SORT_KEYS);
+	const char *body = webhook_body(a, payload);
 	if (!body)
 		return pa_fail(store_tx_err(tx), PA_EINTERNAL, "internal", NULL,
 		               "could not encode a webhook message");
@@ -967,7 +964,7 @@ int notify_prepare_notice(pa_app_t *app, store_conn_t *c, arena_t *a, const pa_c
 		                              (json_int_t)EVENT_ID_MARK, "title",
 		                              nt->title_zh ? nt->title_zh : "", "text", text_zh, "title_en",
 		                              nt->title_en ? nt->title_en : "", "text_en", text_en));
-		const char *body = dumps_ascii(a, p, JSON_COMPACT | JSON_SORT_KEYS);
+		const char *body = webhook_body(a, p);
 		json_decref(p);
 		char mark[48];
 		snprintf(mark, sizeof(mark), EVENT_ID_KEY "%" PRId64, EVENT_ID_MARK);
@@ -1000,7 +997,7 @@ int notify_tx_queue(store_tx_t *tx, arena_t *a, const notify_prepared_t *np, pa_
 		pa_outbox_t m = nm->m;
 		m.dedupe_key = arena_printf(a, "notice:%lld%s", (long long)event_id, nm->dedupe_tail);
 		if (nm->body_after)
-			m.body = arena_printf(a, "%s%lld%s", m.body, (long long)event_id, nm->body_after);
+			m.body = arena_splice_int(a, m.body, (long long)event_id, nm->body_after);
 		pa_id_t id;
 		int rc = store_tx_outbox_insert(tx, &m, &id);
 		if (rc < 0)

@@ -144,6 +144,14 @@ bool notify_stopping(const notify_t *n);
 
 /* ---- pure helpers (unit-tested) ----------------------------------------------------- */
 
+/* Appends json (a JSON text) to out with every non-ASCII character
+ * escaped — "\uXXXX" in upper case, a surrogate pair above U+FFFF: the
+ * bytes jansson writes with JSON_ENSURE_ASCII, in one pass (jansson
+ * formats each escape with snprintf).  A non-ASCII byte of a JSON text is
+ * inside a string; a byte that starts no UTF-8 sequence is copied.  The
+ * sender posts webhook bodies through it. */
+void notify_json_ascii(strbuf_t *out, const char *json);
+
 /* Hex HMAC-SHA256 of msg under key (any length; libsodium). */
 void notify_hmac_sha256_hex(const char *key, size_t keylen, const void *msg, size_t len,
                             char out[65]);

@@ -118,7 +118,10 @@ static int deliver_webhook(pa_app_t *app, const pa_outbox_t *m, char *error, siz
 		snprintf(error, errlen, "cannot start libcurl");
 		return PA_EINTERNAL;
 	}
-	const char *body = m->body ? m->body : "";
+	/* stored in UTF-8 (notify.c, webhook_body): posted, and signed, in ASCII */
+	strbuf_t ascii = STRBUF_INIT;
+	notify_json_ascii(&ascii, m->body ? m->body : "");
+	const char *body = ascii.buf ? ascii.buf : "";
 	char sig[65];
 	notify_hmac_sha256_hex(cfg->notify_webhook_secret, strlen(cfg->notify_webhook_secret), body,
 	                       strlen(body), sig);
@@ -138,6 +141,7 @@ static int deliver_webhook(pa_app_t *app, const pa_outbox_t *m, char *error, siz
 	int rc = perform(h, true, errbuf, &ans, error, errlen);
 	curl_slist_free_all(hdrs);
 	curl_easy_cleanup(h);
+	strbuf_release(&ascii);
 	return rc;
 }
 

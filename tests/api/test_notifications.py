@@ -273,6 +273,8 @@ class Notifications(H.ApiTestCase):
         sig = req["headers"].get("x-pingan-signature", "")
         want = "sha256=" + hmac.new(SECRET.encode(), req["body"], hashlib.sha256).hexdigest()
         self.assertTrue(hmac.compare_digest(sig, want), "bad signature %r (want %r)" % (sig, want))
+        # posted in ASCII, non-ASCII escaped (the outbox keeps it in UTF-8)
+        self.assertTrue(req["body"].isascii(), req["body"][:200])
 
     def outbox_id(self, number_case_id, channel, status=None):
         rc, out, err = outbox_cli("list", "-n", "500", *(["--status", status] if status else []))

@@ -29,6 +29,8 @@ static void test_arena(void **state)
 		char *p = arena_printf(a, "%d", i);
 		assert_int_equal(((uintptr_t)p) % 16, 0);
 	}
+	assert_string_equal(arena_splice_int(a, "{\"id\":", -42, ",\"平安\":1}"), "{\"id\":-42,\"平安\":1}");
+	assert_string_equal(arena_splice_int(a, "", 9223372036854775807LL, ""), "9223372036854775807");
 	int one = 1;
 	arena_defer(a, count_deferred, &one);
 	arena_reset(a);

@@ -157,6 +157,25 @@ static void test_shipped_templates(void **state)
 
 /* ---- pure helpers ------------------------------------------------------------------------------ */
 
+/* notify_json_ascii gives jansson's JSON_ENSURE_ASCII bytes, and leaves ASCII alone */
+static void test_json_ascii(void **state)
+{
+	json_t *j = json_pack("{s:s, s:s, s:s, s:i}", "text", "您反映的“信访事项”已受理\n", "emoji",
+	                      "\xF0\x9F\x98\x80 é", "quote", "a\"b\\c", "n", 1);
+	char *utf8 = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+	char *ascii = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII);
+	strbuf_t sb = STRBUF_INIT;
+	notify_json_ascii(&sb, utf8);
+	assert_string_equal(sb.buf, ascii);
+	strbuf_reset(&sb);
+	notify_json_ascii(&sb, ascii);
+	assert_string_equal(sb.buf, ascii);
+	strbuf_release(&sb);
+	free(utf8);
+	free(ascii);
+	json_decref(j);
+}
+
 static void test_hmac_vectors(void **state)
 {
 	char hex[65];
@@ -707,6 +726,7 @@ int main(void)
 		cmocka_unit_test(test_template_valid_and_rendered),
 		cmocka_unit_test(test_template_errors_name_file_and_placeholder),
 		cmocka_unit_test(test_shipped_templates),
+		cmocka_unit_test(test_json_ascii),
 		cmocka_unit_test(test_hmac_vectors),
 		cmocka_unit_test(test_backoff_schedule),
 		cmocka_unit_test(test_rfc2047_subject),
