@@ -11,9 +11,10 @@ workload, tab-separated:
 
 `sql` is the same query for the sqlite3 shell (bench/issue5_bench.sh runs
 it after the server stops): for search the driving FTS5 MATCH cut at the
-window, newest first, as the store runs it (sqlite_search.c); for the
-indicators the sums over the monthly aggregates (sqlite_indicators.c); "-"
-when there is none.
+window, newest first, as the store runs it (sqlite_search.c: with BM25
+only when the window did not fill); for the indicators the sums over the
+monthly aggregates, and for a period of days also its edges' day shapes
+(case_facts_day, sqlite_indicators.c); "-" when there is none.
 """
 import datetime
 import http.client
@@ -82,9 +83,10 @@ def timed(c, path):
     return pct(times, 0.5), pct(times, 0.95), body
 
 
-def match_sql(q):
+def match_sql(q, ranked):
     """The store's driving MATCH: long terms (3+ characters) on search_text, short ones on the
-    grams, both together on the grams."""
+    grams, both together on the grams; with BM25 when the store ranks (the matches fit in the
+    window), without when the window filled (newest first, docs/search.md)."""
     terms = [t for t in re.split(r"[\s，。、！？,.!?]+", q) if t]
     longs = [t for t in terms if len(t) >= 3]
     shorts = [t for t in terms if len(t) < 3]
@@ -97,8 +99,9 @@ def match_sql(q):
         table, expr = "search_text", " AND ".join('"%s"' % t for t in longs)
     else:
         table, expr = "search_grams", " AND ".join('"%s"%s' % (t, " *" if len(t) == 1 else "") for t in shorts)
-    return ("SELECT count(*) FROM (SELECT rowid, bm25(%s, 10.0, 1.0, 0.5) FROM %s WHERE %s MATCH '%s' "
-            "ORDER BY rowid DESC LIMIT %d);" % (table, table, table, expr, WINDOW))
+    rank = ", bm25(%s, 10.0, 1.0, 0.5)" % table if ranked else ""
+    return ("SELECT count(*) FROM (SELECT rowid%s FROM %s WHERE %s MATCH '%s' "
+            "ORDER BY rowid DESC LIMIT %d);" % (rank, table, table, expr, WINDOW))
 
 
 def month_key(d):
@@ -114,8 +117,9 @@ def main():
     for q in SEARCHES:
         path = "/api/v1/search/cases?" + urllib.parse.urlencode({"q": q, "open": "any", "limit": 20})
         p50, p95, body = timed(c, path)
-        rows = len(json.loads(body)["items"])
-        out.append(("search", q, p50, p95, rows, match_sql(q)))
+        d = json.loads(body)
+        rows = len(d["items"])
+        out.append(("search", q, p50, p95, rows, match_sql(q, not d["window_full"])))
     today = datetime.date.today()
     m = today.month - 11
     y = today.year
@@ -141,6 +145,21 @@ def main():
             if "enterprise" in params:
                 where += " AND enterprise = 1"
             sql = "SELECT %s, type, %s FROM indicator_month WHERE %s GROUP BY 1, 2;" % (g, cols, where)
+        elif "from" in params:
+            # the whole months inside the period from the aggregates, and the
+            # days of its two edges from case_facts_day by shape
+            f = datetime.date.fromisoformat(params["from"])
+            t = datetime.date.fromisoformat(params["to"])
+            f_next = (f.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
+            t_first = t.replace(day=1)
+            last_whole = t_first - datetime.timedelta(days=1)
+            day = lambda d: (d - datetime.date(1970, 1, 1)).days  # noqa: E731
+            shape = "type, state, flags, is_open, overdue, wdays, r1, r2, r3, r4, r5"
+            sql = ("SELECT count(*) FROM (SELECT type, SUM(cases) FROM indicator_month WHERE month "
+                   "BETWEEN %d AND %d GROUP BY type UNION ALL SELECT type, SUM(n) FROM case_facts_day "
+                   "WHERE day BETWEEN %d AND %d OR day BETWEEN %d AND %d GROUP BY %s);"
+                   % (month_key(f_next), month_key(last_whole), day(f), day(f_next) - 1,
+                      day(t_first), day(t), shape))
         out.append(("indicators", name, p50, p95, rows, sql))
     for kind, name, p50, p95, rows, sql in out:
         print("%s\t%s\t%.1f\t%.1f\t%d\t%s" % (kind, name, p50, p95, rows, sql))
