@@ -178,6 +178,9 @@ static void bench_inbox(pa_app_t *app, const char *db, int queries)
 			users[nu++] = principal(app, ua, demo_users[i].username, tree);
 	}
 	double *lat = xcalloc((size_t)queries, sizeof(double));
+	/* per user too: query i is user i % nu's (i / nu)th */
+	size_t per = ((size_t)queries + nu - 1) / nu;
+	double *ulat = xcalloc(nu * per, sizeof(double));
 	size_t rows = 0;
 	pa_err_t err = { 0 };
 	for (int i = 0; i < queries; i++) {
@@ -190,9 +193,28 @@ static void bench_inbox(pa_app_t *app, const char *db, int queries)
 		if (cases_list(app, qa, &users[(size_t)i % nu], &f, &out, &n, &more, &err) < 0)
 			die("inbox", &err);
 		lat[i] = now_s() - t0;
+		ulat[((size_t)i % nu) * per + (size_t)i / nu] = lat[i];
 		rows += n;
 	}
 	qsort(lat, (size_t)queries, sizeof(double), cmp_double);
+	/* each user's p50 / p99 and what the list reads for them (stderr) */
+	for (size_t u = 0; u < nu; u++) {
+		size_t k = (size_t)queries / nu + ((size_t)queries % nu > u);
+		if (!k)
+			continue;
+		qsort(ulat + u * per, k, sizeof(double), cmp_double);
+		pa_case_filter_t f = { .overdue = -1, .open = 1, .limit = INBOX_PAGE };
+		authz_case_filter(&users[u], ua, app->wf, &f);
+		const char *roles = "";
+		for (size_t d = 0; d < demo_nusers; d++)
+			if (streq(demo_users[d].username, users[u].username))
+				roles = demo_users[d].roles;
+		fprintf(stderr, "INBOX user=%s roles=%s units=%zu member_units=%zu queries=%zu p50_ms=%.3f "
+		        "p99_ms=%.3f max_ms=%.3f\n", users[u].username, roles, f.all_orgs ? 0 : f.nvisible,
+		        f.nmember, k, pct(ulat + u * per, k, 0.5) * 1e3, pct(ulat + u * per, k, 0.99) * 1e3,
+		        ulat[u * per + k - 1] * 1e3);
+	}
+	free(ulat);
 
 	/* baseline: the very SQL cases_list() runs for each user (its visibility
 	 * rules written in as literals), prepared once and run straight on the
@@ -213,7 +235,8 @@ static void bench_inbox(pa_app_t *app, const char *db, int queries)
 		}
 		if (sqlite3_prepare_v2(s, sql, -1, &sts[u], NULL) != SQLITE_OK)
 			die(sqlite3_errmsg(s), NULL);
-		if (u == heaviest && getenv("TYPES_PLAN_ALL")) {
+		if ((u == heaviest && getenv("TYPES_PLAN_ALL")) ||
+		    streq(getenv("TYPES_PLAN_USER"), users[u].username)) {
 			/* the query and its plan, for docs/performance.md */
 			fprintf(stderr, "INBOX SQL (%s): %s\n", users[u].username, sql);
 			char *eq = arena_printf(ua, "EXPLAIN QUERY PLAN %s", sql);
@@ -454,9 +477,14 @@ int main(int argc, char **argv)
 		die("open", &err);
 	char db[4096];
 	snprintf(db, sizeof(db), "%s/pingan.db", data);
-	bench_scan(&app, db);
-	bench_inbox(&app, db, queries);
-	bench_actions(&app, data, actions, threads);
+	/* TYPES_PHASES: the phases to run, e.g. "inbox" (default all three) */
+	const char *phases = getenv("TYPES_PHASES");
+	if (!phases || strstr(phases, "scan"))
+		bench_scan(&app, db);
+	if (!phases || strstr(phases, "inbox"))
+		bench_inbox(&app, db, queries);
+	if (!phases || strstr(phases, "actions"))
+		bench_actions(&app, data, actions, threads);
 	app_close(&app);
 	config_free(&cfg);
 	return 0;

@@ -22,6 +22,9 @@
 #   TYPES_QUERIES [20000]  inbox queries
 #   TYPES_ACTIONS [20000]  actions
 #   TYPES_THREADS [64]     threads taking actions (the server's write pool, write_threads)
+#   TYPES_DATA [-]         a data directory already seeded (e.g. a copy of a 1M one) to
+#                          measure instead of seeding: the actions write to it, so a copy
+#   TYPES_PHASES [all]     the phases to run: any of "scan inbox actions"
 #   BENCH_TMPDIR [$TMPDIR or /tmp]; BENCH_KEEP [0] keeps the temp dir
 #   PINGAN_BIN [build/pingan], BUILD [build]
 set -euo pipefail
@@ -60,13 +63,21 @@ log "compiling bench/types_bench.c"
 cc -O2 -std=c17 -D_GNU_SOURCE -I"$ROOT/src" $(pkg-config --cflags jansson) "$ROOT/bench/types_bench.c" \
 	"$BUILD/libpingan_lib.a" "${LIBS[@]}" -lm -lpthread -o "$TMP/types_bench"
 
-DATA=$TMP/data
-export PINGAN_ADMIN_PASSWORD=Bench-Admin-2026 PINGAN_DEMO_PASSWORD=Bench-Demo-2026
-"$BIN" init --data "$DATA" --demo >"$TMP/init.log" 2>&1 || die "init failed: $(tail -3 "$TMP/init.log")"
-log "seeding $CASES cases of every type"
-t0=$(date +%s)
-"$BIN" seed --data "$DATA" --cases "$CASES" >"$TMP/seed.log" 2>&1 || die "seed failed: $(tail -3 "$TMP/seed.log")"
-SEED_S=$(( $(date +%s) - t0 ))
+if [[ -n ${TYPES_DATA:-} ]]; then
+	DATA=$TYPES_DATA
+	[[ -f $DATA/pingan.db ]] || die "TYPES_DATA: no pingan.db in $DATA"
+	CASES=$(sqlite3 "$DATA/pingan.db" "SELECT count(*) FROM cases")
+	SEED_S="not seeded here: TYPES_DATA"
+	log "measuring the $CASES cases of $DATA"
+else
+	DATA=$TMP/data
+	export PINGAN_ADMIN_PASSWORD=Bench-Admin-2026 PINGAN_DEMO_PASSWORD=Bench-Demo-2026
+	"$BIN" init --data "$DATA" --demo >"$TMP/init.log" 2>&1 || die "init failed: $(tail -3 "$TMP/init.log")"
+	log "seeding $CASES cases of every type"
+	t0=$(date +%s)
+	"$BIN" seed --data "$DATA" --cases "$CASES" >"$TMP/seed.log" 2>&1 || die "seed failed: $(tail -3 "$TMP/seed.log")"
+	SEED_S="$(( $(date +%s) - t0 )) s"
+fi
 MIX=$(sqlite3 "$DATA/pingan.db" "SELECT group_concat(type || ' ' || n, ', ') FROM
       (SELECT type, count(*) AS n FROM cases GROUP BY type ORDER BY n DESC)" 2>/dev/null || echo "?")
 DB_MB=$(( $(stat -c %s "$DATA/pingan.db") / 1048576 ))
@@ -96,6 +107,6 @@ cat <<TABLE
 | inbox query, first page of 50 open cases | p50 ${P50} ms, p99 ${P99} ms (max ${PMAX}) | p99 < ${T_INBOX_P99_MS} ms | $(ok "$P99" "<" "$T_INBOX_P99_MS") | p50 ${SP50} ms, p99 ${SP99} ms (max ${SPMAX}) |
 | action: transition + timeline + notice + outbox + document + audit, durable | ${APS}/s (${THREADS} threads, ${COMMITS} commits, ${FAILED} failed; CPU ${ACPU} µs per action, writer ${AWCPU} µs) | ≥ ${T_ACTIONS_PER_S}/s | $(ok "$APS" ">=" "$T_ACTIONS_PER_S") | ${SQL_APS}/s (same rows, 64 per commit) |
 
-data: $CASES generated cases (seed ${SEED_S} s, database ${DB_MB} MB): $MIX
+data: $CASES generated cases (seed ${SEED_S}, database ${DB_MB} MB): $MIX
 run: $(date -u '+%Y-%m-%d %H:%M UTC'), $(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo unknown), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)
 TABLE

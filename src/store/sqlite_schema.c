@@ -15,9 +15,10 @@
  *   foreign key holds; cases.accused_org_id is 0 for none because the case
  *   list filters it with NOT IN;
  * - an index on a rowid table ends in the rowid implicitly, so
- *   cases_inbox (owner_org_id, is_open, due_at) is ordered by
- *   (owner_org_id, is_open, due_at, id) and serves `ORDER BY due_at, id`
- *   without a sort (test_store checks the query plan);
+ *   cases_open_due (is_open, due_at) is ordered by (is_open, due_at, id) and
+ *   serves `ORDER BY due_at, id` without a sort; cases_inbox names id after
+ *   due_at for the same order, since columns follow it (migration 22;
+ *   test_store checks the query plans);
  * - the timeline, the audit log and cases themselves are append-only
  *   (DESIGN.md: a submission can never be deleted; every step stays on its
  *   timeline): triggers refuse the statements that would break that.
@@ -769,6 +770,15 @@ static const char migration_21[] =
 	"  FROM case_facts\n"
 	"  GROUP BY day, month, type, category, org_id, street_id, enterprise, state, is_open,\n"
 	"           overdue, flags, wdays, r1, r2, r3, r4, r5;\n";
+/* The inbox index covers a merged page's keys: a list of several units
+ * (a district supervisor's 26) reads each unit's first page of (id, due_at)
+ * from it, with the type and hidden-accused conditions, and then only the
+ * rows of the merged page (sqlite_cases.c, build_case_list).  `id` follows
+ * due_at, so the index still gives (due_at, id) order without a sort.  It
+ * replaces the narrower index of the same name and prefix. */
+static const char migration_22[] =
+	"DROP INDEX cases_inbox;\n"
+	"CREATE INDEX cases_inbox ON cases(owner_org_id, is_open, due_at, id, type, accused_org_id);\n";
 
 const char *const sq_migrations[] = {
 	NULL,         /* version 0: empty database */
@@ -793,6 +803,7 @@ const char *const sq_migrations[] = {
 	migration_19, /* participants' stage limits */
 	migration_20, /* restricted types' open cases by deadline */
 	migration_21, /* case_facts_day: the facts of each day by shape */
+	migration_22, /* the inbox index covers the keys of a merged page */
 };
 
 const int sq_schema_latest = (int)ARRAY_SIZE(sq_migrations) - 1;

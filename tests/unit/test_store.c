@@ -975,8 +975,9 @@ static void test_case_list_query_plan(void **state)
 	free(sql);
 
 	/* with a visibility list and hidden accused: one slice per unit, each
-	 * the first page of the inbox index (only those pages are sorted, in
-	 * the merge), never a scan of the table */
+	 * the first page of keys from the inbox index alone (the hidden-accused
+	 * condition is in it; only those pages are sorted, in the merge), then
+	 * the merged page's rows by id: never a scan of the table */
 	pa_id_t vis[] = { f->org_a, f->org_b, f->org_c };
 	flt.all_orgs = false;
 	flt.visible_orgs = vis;
@@ -987,10 +988,31 @@ static void test_case_list_query_plan(void **state)
 	sql = store_sqlite_case_list_sql(&flt);
 	assert_non_null(strstr(sql, "UNION ALL"));
 	plan = query_plan(db, sql);
-	assert_non_null(strstr(plan, "cases_inbox (owner_org_id=? AND is_open=?"));
+	assert_non_null(strstr(plan, "COVERING INDEX cases_inbox (owner_org_id=? AND is_open=?"));
+	assert_null(strstr(plan, "USING INDEX cases_inbox"));
+	assert_non_null(strstr(plan, "MATERIALIZE page"));
+	assert_non_null(strstr(plan, "SEARCH cases USING INTEGER PRIMARY KEY (rowid=?)"));
 	assert_null(strstr(plan, "SCAN cases"));
 	free(plan);
 	free(sql);
+	/* the page is the same as the slices' rows merged by hand */
+	{
+		pa_case_t *rows = NULL;
+		size_t nrows = 0;
+		bool more = false;
+		flt.limit = 7;
+		assert_int_equal(store_case_list(store_reader(f->s), f->a, &flt, &rows, &nrows, &more), 0);
+		assert_int_equal(nrows, 7);
+		assert_true(more);
+		/* the 20 cases above alternate between units B and A, due 100, 101, … */
+		for (size_t i = 0; i < nrows; i++) {
+			assert_int_equal(rows[i].due_at, 100 + (pa_time_t)i);
+			assert_int_equal(rows[i].owner_org_id, i % 2 ? f->org_a : f->org_b);
+			assert_non_null(rows[i].number);
+			assert_string_equal(rows[i].title, "漏水");
+		}
+		flt.limit = 50;
+	}
 
 	/* a unit both visible and a member, with a restricted type: one slice of
 	 * every type straight from the inbox index (a slice filtered by type
