@@ -95,7 +95,9 @@ int h_public_case_get(http_req_t *req, http_resp_t *resp)
 /* ,"key":"value" (null for NULL); the first member of an object is written by hand. */
 static void put(strbuf_t *sb, const char *key, const char *v)
 {
-	strbuf_addf(sb, ",\"%s\":", key);
+	strbuf_adds(sb, ",\"");
+	strbuf_adds(sb, key);
+	strbuf_adds(sb, "\":");
 	if (v)
 		strbuf_add_json_str(sb, v);
 	else

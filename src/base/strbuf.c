@@ -130,6 +130,23 @@ static size_t utf8_seq(const unsigned char *s, size_t n)
 	return len;
 }
 
+/* Bytes that go into a JSON string as they are: printable ASCII other than
+ * '"', '\\' and the "<>&" escaped below (UTF-8 sequences are checked apart). */
+static const unsigned char json_plain[128] = {
+	[' '] = 1, ['!'] = 1, ['#'] = 1, ['$'] = 1, ['%'] = 1, ['\''] = 1, ['('] = 1, [')'] = 1,
+	['*'] = 1, ['+'] = 1, [','] = 1, ['-'] = 1, ['.'] = 1, ['/'] = 1, ['0'] = 1, ['1'] = 1,
+	['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1,
+	[':'] = 1, [';'] = 1, ['='] = 1, ['?'] = 1, ['@'] = 1, ['A'] = 1, ['B'] = 1, ['C'] = 1,
+	['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1, ['H'] = 1, ['I'] = 1, ['J'] = 1, ['K'] = 1,
+	['L'] = 1, ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1, ['S'] = 1,
+	['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1, ['Y'] = 1, ['Z'] = 1, ['['] = 1,
+	[']'] = 1, ['^'] = 1, ['_'] = 1, ['`'] = 1, ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1,
+	['e'] = 1, ['f'] = 1, ['g'] = 1, ['h'] = 1, ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1,
+	['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1,
+	['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1, ['y'] = 1, ['z'] = 1, ['{'] = 1, ['|'] = 1,
+	['}'] = 1, ['~'] = 1, [0x7f] = 1,
+};
+
 void strbuf_add_json_str(strbuf_t *sb, const char *str)
 {
 	const unsigned char *s = (const unsigned char *)(str ? str : "");
@@ -138,41 +155,38 @@ void strbuf_add_json_str(strbuf_t *sb, const char *str)
 	strbuf_addch(sb, '"');
 	size_t i = 0;
 	while (i < n) {
-		unsigned char c = s[i];
+		/* the run of bytes copied as they are: plain ASCII and valid UTF-8 */
+		size_t j = i;
+		for (;;) {
+			if (j < n && s[j] < 0x80 && json_plain[s[j]]) {
+				j++;
+			} else if (j < n && s[j] >= 0x80) {
+				size_t l = utf8_seq(s + j, n - j);
+				if (l == 0)
+					break;
+				j += l;
+			} else {
+				break;
+			}
+		}
+		if (j > i) {
+			strbuf_add(sb, s + i, j - i);
+			i = j;
+			continue;
+		}
+		unsigned char c = s[i++];
 		if (c == '"' || c == '\\') {
 			strbuf_addch(sb, '\\');
 			strbuf_addch(sb, c);
-			i++;
-		} else if (c < 0x20) {
+		} else if (c >= 0x80) {
+			strbuf_adds(sb, "\xEF\xBF\xBD");  /* invalid UTF-8 */
+		} else {
 			switch (c) {
 			case '\n': strbuf_adds(sb, "\\n"); break;
 			case '\r': strbuf_adds(sb, "\\r"); break;
 			case '\t': strbuf_adds(sb, "\\t"); break;
+			/* control characters, and < > & so JSON can never be sniffed into markup */
 			default: strbuf_addf(sb, "\\u%04x", c);
-			}
-			i++;
-		} else if (c < 0x80) {
-			/* escape < > & so JSON can never be sniffed into markup */
-			if (c == '<' || c == '>' || c == '&') {
-				strbuf_addf(sb, "\\u%04x", c);
-				i++;
-			} else {
-				/* copy the run of plain ASCII in one go */
-				size_t j = i + 1;
-				while (j < n && s[j] >= 0x20 && s[j] < 0x80 && s[j] != '"' && s[j] != '\\' &&
-				       s[j] != '<' && s[j] != '>' && s[j] != '&')
-					j++;
-				strbuf_add(sb, s + i, j - i);
-				i = j;
-			}
-		} else {
-			size_t l = utf8_seq(s + i, n - i);
-			if (l == 0) {
-				strbuf_adds(sb, "\xEF\xBF\xBD");
-				i++;
-			} else {
-				strbuf_add(sb, s + i, l);
-				i += l;
 			}
 		}
 	}

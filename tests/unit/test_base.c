@@ -11,6 +11,7 @@
 #include "base/clock.h"
 #include "base/keyindex.h"
 
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -60,6 +61,49 @@ static void test_strbuf(void **state)
 	char *d = strbuf_detach(&sb, &len);
 	assert_int_equal(len, strlen(d));
 	free(d);
+	strbuf_release(&sb);
+}
+
+/* strbuf_add_json_str against the JSON reader: every ASCII byte alone and in
+ * a run, valid UTF-8 of each length, and invalid sequences (U+FFFD each). */
+static void test_json_str(void **state)
+{
+	strbuf_t sb = STRBUF_INIT;
+	for (int c = 1; c < 0x80; c++) {
+		char in[8] = { 'a', (char)c, (char)c, 'b', 0 };
+		strbuf_reset(&sb);
+		strbuf_add_json_str(&sb, in);
+		json_t *j = json_loads(sb.buf, JSON_DECODE_ANY, NULL);
+		assert_non_null(j);
+		assert_string_equal(json_string_value(j), in);
+		json_decref(j);
+		/* never a raw character that markup or JSON would read */
+		assert_null(strpbrk(sb.buf + 1, "<>&"));
+		if (c < 0x20)
+			assert_int_equal(memchr(sb.buf, c, sb.len), NULL);
+	}
+	static const struct { const char *in, *out; } cases[] = {
+		{ "é·€😀张三 abc", "\"é·€😀张三 abc\"" },
+		{ "\xC3", "\"\xEF\xBF\xBD\"" },                  /* cut short */
+		{ "a\xE5\xBC" "b", "\"a\xEF\xBF\xBD\xEF\xBF\xBD" "b\"" }, /* each bad byte */
+		{ "\xC0\xAF", "\"\xEF\xBF\xBD\xEF\xBF\xBD\"" },     /* overlong */
+		{ "\xED\xA0\x80", "\"\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\"" }, /* surrogate */
+		{ "x\x7fy", "\"x\x7fy\"" },
+		{ "", "\"\"" },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		strbuf_reset(&sb);
+		strbuf_add_json_str(&sb, cases[i].in);
+		assert_string_equal(sb.buf, cases[i].out);
+	}
+	strbuf_reset(&sb);
+	strbuf_add_json_str(&sb, NULL);
+	assert_string_equal(sb.buf, "\"\"");
+	/* JSON text (a serialized value) with <>& escaped, the same value */
+	strbuf_reset(&sb);
+	const char *text = "{\"a\":\"<b>&\",\"n\":[1,2]}";
+	strbuf_add_json_text(&sb, text, strlen(text));
+	assert_string_equal(sb.buf, "{\"a\":\"\\u003cb\\u003e\\u0026\",\"n\":[1,2]}");
 	strbuf_release(&sb);
 }
 
@@ -162,6 +206,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_arena),
 		cmocka_unit_test(test_strbuf),
+		cmocka_unit_test(test_json_str),
 		cmocka_unit_test(test_time),
 		cmocka_unit_test(test_time_format_matches_gmtime),
 		cmocka_unit_test(test_err),
