@@ -318,14 +318,15 @@ int cases_links(pa_app_t *app, arena_t *a, const pa_case_t *cs, pa_case_link_t *
 
 /* ---- repeat detection at intake ----------------------------------------------------------------- */
 
-static void add_candidates(pa_app_t *app, arena_t *a, const char *hash, pa_id_t *ids, size_t *n)
+static void add_candidates(pa_app_t *app, arena_t *a, const char *kind, const char *hash,
+                           pa_id_t *ids, size_t *n)
 {
 	if (!hash)
 		return;
 	pa_id_t *found = NULL;
 	size_t nf = 0;
-	int rc = store_cases_by_party_hash(store_reader(app->store), a, hash, REPEAT_CANDIDATES_MAX,
-	                                   &found, &nf);
+	int rc = store_cases_by_party_hash(store_reader(app->store), a, kind, hash,
+	                                   REPEAT_CANDIDATES_MAX, &found, &nf);
 	if (rc < 0) {
 		log_warn("repeat check: could not read earlier cases of the party (%s)", pa_strerror(rc));
 		return;
@@ -350,8 +351,8 @@ void cases_find_repeat(pa_app_t *app, arena_t *a, const char *title, const char 
 		return;
 	pa_id_t ids[2 * REPEAT_CANDIDATES_MAX];
 	size_t n = 0;
-	add_candidates(app, a, phone_hash, ids, &n);
-	add_candidates(app, a, id_hash, ids, &n);
+	add_candidates(app, a, "phone", phone_hash, ids, &n);
+	add_candidates(app, a, "id", id_hash, ids, &n);
 	if (!n)
 		return;
 	pa_time_t since = now - (pa_time_t)days * 86400;

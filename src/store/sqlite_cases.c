@@ -913,20 +913,27 @@ int sq_party_get(store_conn_t *c, arena_t *a, pa_id_t id, pa_party_t *out)
 	return rc < 0 ? rc : 0;
 }
 
-int sq_cases_by_party_hash(store_conn_t *c, arena_t *a, const char *hash, int limit,
-                              pa_id_t **out, size_t *n)
+int sq_cases_by_party_hash(store_conn_t *c, arena_t *a, const char *kind, const char *hash,
+                           int limit, pa_id_t **out, size_t *n)
 {
 	*out = NULL;
 	*n = 0;
 	if (!hash || !hash[0] || sq_check_limit(limit) < 0)
 		return PA_EINVAL;
+	bool phone = !kind || streq(kind, "phone"), id = !kind || streq(kind, "id");
+	if (!phone && !id)
+		return PA_EINVAL;
 	/* A hash is a phone's or an ID number's (they are keyed differently, so
-	 * never both): walk both indexes, merge newest first, drop repeats. */
+	 * never both): the caller that knows which walks one index (the repeat
+	 * check of every submission: one read statement less); without a kind,
+	 * both, merged newest first without repeats. */
 	pa_id_t *arr = arena_alloc(a, st_mult((size_t)limit * 2, sizeof(*arr)));
 	size_t cnt = 0;
 	static const enum sq_stmt_id ids[] = { SQ_CASES_BY_PHONE_HASH, SQ_CASES_BY_ID_HASH };
 	int rc = 0;
 	for (size_t k = 0; k < ARRAY_SIZE(ids) && rc >= 0; k++) {
+		if (!(k == 0 ? phone : id))
+			continue;
 		sqlite3_stmt *st;
 		if ((rc = sq_stmt(c, ids[k], &st, NULL)) < 0)
 			return rc;

@@ -376,9 +376,10 @@ typedef struct pa_party {
 int store_tx_party_insert(store_tx_t *tx, const pa_party_t *p, pa_id_t *id);
 int store_parties_list(store_conn_t *c, arena_t *a, pa_id_t case_id, pa_party_t **out, size_t *n);
 int store_party_get(store_conn_t *c, arena_t *a, pa_id_t id, pa_party_t *out);
-/* Case ids with a party whose phone_hash or id_hash equals hash (repeat check). */
-int store_cases_by_party_hash(store_conn_t *c, arena_t *a, const char *hash, int limit,
-                              pa_id_t **out, size_t *n);
+/* Case ids with a party whose phone_hash (kind "phone"), id_hash (kind "id")
+ * or either (kind NULL) equals hash, newest first (repeat check). */
+int store_cases_by_party_hash(store_conn_t *c, arena_t *a, const char *kind, const char *hash,
+                              int limit, pa_id_t **out, size_t *n);
 
 /* ---- attachments ------------------------------------------------------------ */
 

@@ -95,8 +95,8 @@ typedef struct store_hdr {
 	  size_t *n), (c, a, case_id, out, n)) \
 	X(party_get, (store_conn_t *c, arena_t *a, pa_id_t id, pa_party_t *out), \
 	  (c, a, id, out)) \
-	X(cases_by_party_hash, (store_conn_t *c, arena_t *a, const char *hash, int limit, \
-	  pa_id_t **out, size_t *n), (c, a, hash, limit, out, n)) \
+	X(cases_by_party_hash, (store_conn_t *c, arena_t *a, const char *kind, const char *hash, \
+	  int limit, pa_id_t **out, size_t *n), (c, a, kind, hash, limit, out, n)) \
 	X(attachments_list, (store_conn_t *c, arena_t *a, pa_id_t case_id, \
 	  pa_attachment_t **out, size_t *n), (c, a, case_id, out, n)) \
 	X(attachment_get, (store_conn_t *c, arena_t *a, pa_id_t case_id, const char *sha256, \

@@ -1232,17 +1232,29 @@ static void test_parties(void **state)
 	assert_string_equal(list[1].uid, "u3");
 
 	pa_id_t *cases;
-	assert_int_equal(store_cases_by_party_hash(c, f->a, "ph1", 10, &cases, &n), 0);
+	assert_int_equal(store_cases_by_party_hash(c, f->a, NULL, "ph1", 10, &cases, &n), 0);
 	assert_int_equal(n, 2);  /* distinct cases, newest first */
 	assert_int_equal(cases[0], c2);
 	assert_int_equal(cases[1], c1);
-	assert_int_equal(store_cases_by_party_hash(c, f->a, "ih1", 10, &cases, &n), 0);
+	assert_int_equal(store_cases_by_party_hash(c, f->a, "phone", "ph1", 10, &cases, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(cases[0], c2);
+	assert_int_equal(store_cases_by_party_hash(c, f->a, "id", "ph1", 10, &cases, &n), 0);
+	assert_int_equal(n, 1);  /* p3's id_hash only */
+	assert_int_equal(cases[0], c2);
+	assert_int_equal(store_cases_by_party_hash(c, f->a, NULL, "ih1", 10, &cases, &n), 0);
 	assert_int_equal(n, 1);
-	assert_int_equal(store_cases_by_party_hash(c, f->a, "ph1", 1, &cases, &n), 0);
+	assert_int_equal(store_cases_by_party_hash(c, f->a, "id", "ih1", 10, &cases, &n), 0);
 	assert_int_equal(n, 1);
-	assert_int_equal(store_cases_by_party_hash(c, f->a, "none", 10, &cases, &n), 0);
+	assert_int_equal(store_cases_by_party_hash(c, f->a, "phone", "ih1", 10, &cases, &n), 0);
 	assert_int_equal(n, 0);
-	assert_int_equal(store_cases_by_party_hash(c, f->a, "", 10, &cases, &n), PA_EINVAL);
+	assert_int_equal(store_cases_by_party_hash(c, f->a, NULL, "ph1", 1, &cases, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(store_cases_by_party_hash(c, f->a, NULL, "none", 10, &cases, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(store_cases_by_party_hash(c, f->a, NULL, "", 10, &cases, &n), PA_EINVAL);
+	assert_int_equal(store_cases_by_party_hash(c, f->a, "email", "ph1", 10, &cases, &n),
+	                 PA_EINVAL);
 }
 
 static void test_attachments_ratings(void **state)
