@@ -780,6 +780,12 @@ static const char migration_22[] =
 	"DROP INDEX cases_inbox;\n"
 	"CREATE INDEX cases_inbox ON cases(owner_org_id, is_open, due_at, id, type, accused_org_id);\n";
 
+/* documents_version (case_id, …) serves every read by case; documents_case
+ * was one more b-tree entry at a random place for each document queued —
+ * an action's step writes one (docs/performance.md, "Actions"). */
+static const char migration_23[] =
+	"DROP INDEX documents_case;\n";
+
 const char *const sq_migrations[] = {
 	NULL,         /* version 0: empty database */
 	migration_1,
@@ -804,6 +810,7 @@ const char *const sq_migrations[] = {
 	migration_20, /* restricted types' open cases by deadline */
 	migration_21, /* case_facts_day: the facts of each day by shape */
 	migration_22, /* the inbox index covers the keys of a merged page */
+	migration_23, /* documents_case dropped: documents_version leads with case_id */
 };
 
 const int sq_schema_latest = (int)ARRAY_SIZE(sq_migrations) - 1;
