@@ -21,8 +21,9 @@
 
 /* ---- reading ---------------------------------------------------------------------- */
 
-static void read_case(sqlite3_stmt *st, arena_t *a, pa_case_t *cs)
+static void read_case(sqlite3_stmt *st, arena_t *a, void *row)
 {
+	pa_case_t *cs = row;
 	sq_row_t r = SQ_ROW_READER(st, a);
 	cs->id = sq_col_int(&r);
 	cs->number = sq_col_text(&r);
@@ -68,13 +69,9 @@ static int case_get(store_conn_t *c, arena_t *a, enum sq_stmt_id id, pa_id_t key
 		sqlite3_bind_text(st, 1, number, -1, SQLITE_STATIC);
 	else
 		sqlite3_bind_int64(st, 1, key);
-	rc = sq_step(c, st, NULL);
-	if (rc == SQ_ROW)
-		read_case(st, a, out);
-	else if (rc == SQ_DONE)
-		rc = PA_ENOTFOUND;
+	rc = sq_read_one(c, st, a, read_case, out);
 	sq_done(st);
-	return rc < 0 ? rc : 0;
+	return rc;
 }
 
 int sq_case_get(store_conn_t *c, arena_t *a, pa_id_t id, pa_case_t *out)
@@ -827,8 +824,9 @@ int sq_events_list(store_conn_t *c, arena_t *a, pa_id_t case_id, pa_id_t after_i
 
 /* ---- parties ------------------------------------------------------------------------------- */
 
-static void read_party(sqlite3_stmt *st, arena_t *a, pa_party_t *p)
+static void read_party(sqlite3_stmt *st, arena_t *a, void *row)
 {
+	pa_party_t *p = row;
 	sq_row_t r = SQ_ROW_READER(st, a);
 	p->id = sq_col_int(&r);
 	p->case_id = sq_col_int(&r);
@@ -883,18 +881,12 @@ int sq_parties_list(store_conn_t *c, arena_t *a, pa_id_t case_id, pa_party_t **o
 	if (rc < 0)
 		return rc;
 	sqlite3_bind_int64(st, 1, case_id);
-	pa_party_t *arr = NULL;
-	size_t cnt = 0, cap = 0;
-	while ((rc = sq_step(c, st, NULL)) == SQ_ROW) {
-		arr = sq_grow(a, arr, cnt, &cap, sizeof(*arr));
-		read_party(st, a, &arr[cnt++]);
-	}
+	sq_rows_t r = { .size = sizeof(pa_party_t), .read = read_party };
+	rc = sq_collect(c, st, a, NULL, &r);
 	sq_done(st);
-	if (rc < 0)
-		return rc;
-	*out = arr;
-	*n = cnt;
-	return 0;
+	*out = r.rows;
+	*n = r.n;
+	return rc;
 }
 
 int sq_party_get(store_conn_t *c, arena_t *a, pa_id_t id, pa_party_t *out)
@@ -904,13 +896,9 @@ int sq_party_get(store_conn_t *c, arena_t *a, pa_id_t id, pa_party_t *out)
 	if (rc < 0)
 		return rc;
 	sqlite3_bind_int64(st, 1, id);
-	rc = sq_step(c, st, NULL);
-	if (rc == SQ_ROW)
-		read_party(st, a, out);
-	else if (rc == SQ_DONE)
-		rc = PA_ENOTFOUND;
+	rc = sq_read_one(c, st, a, read_party, out);
 	sq_done(st);
-	return rc < 0 ? rc : 0;
+	return rc;
 }
 
 int sq_cases_by_party_hash(store_conn_t *c, arena_t *a, const char *kind, const char *hash,
@@ -963,8 +951,9 @@ int sq_cases_by_party_hash(store_conn_t *c, arena_t *a, const char *kind, const 
 
 /* ---- attachments ------------------------------------------------------------------------------ */
 
-static void read_attachment(sqlite3_stmt *st, arena_t *a, pa_attachment_t *at)
+static void read_attachment(sqlite3_stmt *st, arena_t *a, void *row)
 {
+	pa_attachment_t *at = row;
 	sq_row_t r = SQ_ROW_READER(st, a);
 	at->id = sq_col_int(&r);
 	at->case_id = sq_col_int(&r);
@@ -1013,18 +1002,12 @@ int sq_attachments_list(store_conn_t *c, arena_t *a, pa_id_t case_id, pa_attachm
 	if (rc < 0)
 		return rc;
 	sqlite3_bind_int64(st, 1, case_id);
-	pa_attachment_t *arr = NULL;
-	size_t cnt = 0, cap = 0;
-	while ((rc = sq_step(c, st, NULL)) == SQ_ROW) {
-		arr = sq_grow(a, arr, cnt, &cap, sizeof(*arr));
-		read_attachment(st, a, &arr[cnt++]);
-	}
+	sq_rows_t r = { .size = sizeof(pa_attachment_t), .read = read_attachment };
+	rc = sq_collect(c, st, a, NULL, &r);
 	sq_done(st);
-	if (rc < 0)
-		return rc;
-	*out = arr;
-	*n = cnt;
-	return 0;
+	*out = r.rows;
+	*n = r.n;
+	return rc;
 }
 
 int sq_attachment_get(store_conn_t *c, arena_t *a, pa_id_t case_id, const char *sha256,
@@ -1038,16 +1021,24 @@ int sq_attachment_get(store_conn_t *c, arena_t *a, pa_id_t case_id, const char *
 		return rc;
 	sqlite3_bind_int64(st, 1, case_id);
 	sqlite3_bind_text(st, 2, sha256, -1, SQLITE_STATIC);
-	rc = sq_step(c, st, NULL);
-	if (rc == SQ_ROW)
-		read_attachment(st, a, out);
-	else if (rc == SQ_DONE)
-		rc = PA_ENOTFOUND;
+	rc = sq_read_one(c, st, a, read_attachment, out);
 	sq_done(st);
-	return rc < 0 ? rc : 0;
+	return rc;
 }
 
 /* ---- ratings --------------------------------------------------------------------------------- */
+
+static void read_rating(sqlite3_stmt *st, arena_t *a, void *elem)
+{
+	pa_rating_t *r = elem;
+	sq_row_t row = SQ_ROW_READER(st, a);
+	r->id = sq_col_int(&row);
+	r->case_id = sq_col_int(&row);
+	r->stage = sq_col_text(&row);
+	r->level = sq_col_text(&row);
+	r->comment = sq_col_text(&row);
+	r->at = sq_col_int(&row);
+}
 
 int sq_tx_rating_insert(store_tx_t *tx, const pa_rating_t *r, pa_id_t *id)
 {
@@ -1080,25 +1071,12 @@ int sq_ratings_list(store_conn_t *c, arena_t *a, pa_id_t case_id, pa_rating_t **
 	if (rc < 0)
 		return rc;
 	sqlite3_bind_int64(st, 1, case_id);
-	pa_rating_t *arr = NULL;
-	size_t cnt = 0, cap = 0;
-	while ((rc = sq_step(c, st, NULL)) == SQ_ROW) {
-		arr = sq_grow(a, arr, cnt, &cap, sizeof(*arr));
-		sq_row_t row = SQ_ROW_READER(st, a);
-		pa_rating_t *r = &arr[cnt++];
-		r->id = sq_col_int(&row);
-		r->case_id = sq_col_int(&row);
-		r->stage = sq_col_text(&row);
-		r->level = sq_col_text(&row);
-		r->comment = sq_col_text(&row);
-		r->at = sq_col_int(&row);
-	}
+	sq_rows_t r = { .size = sizeof(pa_rating_t), .read = read_rating };
+	rc = sq_collect(c, st, a, NULL, &r);
 	sq_done(st);
-	if (rc < 0)
-		return rc;
-	*out = arr;
-	*n = cnt;
-	return 0;
+	*out = r.rows;
+	*n = r.n;
+	return rc;
 }
 
 /* ---- Open311 lists (api/open311.c) ------------------------------------------------------------
@@ -1224,18 +1202,24 @@ int sq_open311_requests(store_conn_t *c, arena_t *a, const pa_open311_filter_t *
 		sq_done(st);
 		return sq_bind_error(c, b.rc, NULL);
 	}
-	pa_case_t *arr = NULL;
-	size_t cnt = 0, cap = 0;
-	while ((rc = sq_step(c, st, NULL)) == SQ_ROW) {
-		arr = sq_grow(a, arr, cnt, &cap, sizeof(*arr));
-		read_case(st, a, &arr[cnt++]);
-	}
+	sq_rows_t r = { .size = sizeof(pa_case_t), .read = read_case };
+	rc = sq_collect(c, st, a, NULL, &r);
 	sq_done(st);
-	if (rc < 0)
-		return rc;
-	*out = arr;
-	*n = cnt;
-	return 0;
+	*out = r.rows;
+	*n = r.n;
+	return rc;
+}
+
+static void read_open311_update(sqlite3_stmt *st, arena_t *a, void *elem)
+{
+	pa_open311_update_t *u = elem;
+	sq_row_t r = SQ_ROW_READER(st, a);
+	u->event_id = sq_col_int(&r);
+	u->number = sq_col_text(&r);
+	u->category = sq_col_text(&r);
+	u->is_open = sq_col_bool(&r);
+	u->state = sq_col_text(&r);
+	u->at = sq_col_int(&r);
 }
 
 int sq_open311_updates(store_conn_t *c, arena_t *a, const char *type, pa_time_t from,
@@ -1259,23 +1243,10 @@ int sq_open311_updates(store_conn_t *c, arena_t *a, const char *type, pa_time_t 
 	sq_bind_int(&b, to);
 	sq_bind_text(&b, type);
 	sq_bind_int(&b, limit);
-	pa_open311_update_t *arr = NULL;
-	size_t cnt = 0, cap = 0;
-	while ((rc = sq_step(c, st, NULL)) == SQ_ROW) {
-		arr = sq_grow(a, arr, cnt, &cap, sizeof(*arr));
-		sq_row_t r = SQ_ROW_READER(st, a);
-		arr[cnt].event_id = sq_col_int(&r);
-		arr[cnt].number = sq_col_text(&r);
-		arr[cnt].category = sq_col_text(&r);
-		arr[cnt].is_open = sq_col_bool(&r);
-		arr[cnt].state = sq_col_text(&r);
-		arr[cnt].at = sq_col_int(&r);
-		cnt++;
-	}
+	sq_rows_t r = { .size = sizeof(pa_open311_update_t), .read = read_open311_update };
+	rc = sq_collect(c, st, a, NULL, &r);
 	sq_done(st);
-	if (rc < 0)
-		return rc;
-	*out = arr;
-	*n = cnt;
-	return 0;
+	*out = r.rows;
+	*n = r.n;
+	return rc;
 }

@@ -754,6 +754,20 @@ int sq_facts_scan(store_conn_t *c, arena_t *a, const pa_ind_filter_t *f, int64_t
 	return rc < 0 ? rc : 0;
 }
 
+static void read_workload_row(sqlite3_stmt *st, arena_t *a, void *elem)
+{
+	pa_workload_row_t *w = elem;
+	sq_row_t r = SQ_ROW_READER(st, a);
+	w->org_id = sq_col_int(&r);
+	w->assignee_id = sq_col_int(&r);
+	w->assignee_name = sq_col_text(&r);
+	w->open = sq_col_int(&r);
+	w->due_soon = sq_col_int(&r);
+	w->overdue = sq_col_int(&r);
+	for (int k = 0; k < 4; k++)
+		w->closed[k] = sq_col_int(&r);
+}
+
 int sq_facts_cases(store_conn_t *c, arena_t *a, const pa_ind_filter_t *f, int64_t day_from,
                       int64_t day_to, int64_t all, int64_t none, const pa_case_filter_t *vis,
                       int64_t after_day, pa_id_t after_id, int limit, pa_case_t **out,
@@ -869,27 +883,12 @@ int sq_workload(store_conn_t *c, arena_t *a, bool all_orgs, const pa_id_t *orgs,
 		sq_done(st);
 		return sq_bind_error(c, b.rc, NULL);
 	}
-	pa_workload_row_t *arr = NULL;
-	size_t cnt = 0, cap = 0;
-	while ((rc = sq_step(c, st, NULL)) == SQ_ROW) {
-		arr = sq_grow(a, arr, cnt, &cap, sizeof(*arr));
-		sq_row_t r = SQ_ROW_READER(st, a);
-		pa_workload_row_t *w = &arr[cnt++];
-		w->org_id = sq_col_int(&r);
-		w->assignee_id = sq_col_int(&r);
-		w->assignee_name = sq_col_text(&r);
-		w->open = sq_col_int(&r);
-		w->due_soon = sq_col_int(&r);
-		w->overdue = sq_col_int(&r);
-		for (int k = 0; k < 4; k++)
-			w->closed[k] = sq_col_int(&r);
-	}
+	sq_rows_t r = { .size = sizeof(pa_workload_row_t), .read = read_workload_row };
+	rc = sq_collect(c, st, a, NULL, &r);
 	sq_done(st);
-	if (rc < 0)
-		return rc;
-	*out = arr;
-	*n = cnt;
-	return 0;
+	*out = r.rows;
+	*n = r.n;
+	return rc;
 }
 
 /* ---- campaigns ----------------------------------------------------------------------------- */
@@ -898,8 +897,9 @@ int sq_workload(store_conn_t *c, arena_t *a, bool all_orgs, const pa_id_t *orgs,
 	"id, name, description, start_day, end_day, types, categories, orgs, goals, "               \
 	"IFNULL(created_by, 0), created_at"
 
-static void read_campaign(sqlite3_stmt *st, arena_t *a, pa_campaign_t *cp)
+static void read_campaign(sqlite3_stmt *st, arena_t *a, void *row)
 {
+	pa_campaign_t *cp = row;
 	sq_row_t r = SQ_ROW_READER(st, a);
 	cp->id = sq_col_int(&r);
 	cp->name = sq_col_text(&r);
@@ -966,16 +966,10 @@ int sq_campaigns_list(store_conn_t *c, arena_t *a, pa_campaign_t **out, size_t *
 	                    &st, NULL);
 	if (rc < 0)
 		return rc;
-	pa_campaign_t *arr = NULL;
-	size_t cnt = 0, cap = 0;
-	while ((rc = sq_step(c, st, NULL)) == SQ_ROW) {
-		arr = sq_grow(a, arr, cnt, &cap, sizeof(*arr));
-		read_campaign(st, a, &arr[cnt++]);
-	}
+	sq_rows_t r = { .size = sizeof(pa_campaign_t), .read = read_campaign };
+	rc = sq_collect(c, st, a, NULL, &r);
 	sqlite3_finalize(st);
-	if (rc < 0)
-		return rc;
-	*out = arr;
-	*n = cnt;
-	return 0;
+	*out = r.rows;
+	*n = r.n;
+	return rc;
 }
