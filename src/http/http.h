@@ -36,7 +36,7 @@
 #define HTTP_MAX_PATH_BYTES 2048
 #define HTTP_MAX_HEADERS 16           /* extra response headers */
 #define HTTP_MAX_PARTS 16             /* multipart parts */
-#define HTTP_CONN_MEMORY (64 * 1024)  /* MHD per-connection memory: headers (zeroed per request: keep it modest) */
+#define HTTP_CONN_MEMORY (16 * 1024)  /* MHD per-connection memory: the request head, response headers and body chunks; libmicrohttpd zeroes all of it for every request (docs/performance.md) */
 #define HTTP_DEFAULT_MAX_BODY (25 * 1024 * 1024)
 #define HTTP_DEFAULT_MAX_JSON (1024 * 1024)
 

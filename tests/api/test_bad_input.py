@@ -207,6 +207,28 @@ class Bad(H.ApiTestCase):
                   "due_soon=any"):
             self.assertStatus(self.intake.get("/api/v1/cases?" + q), 200)
 
+    def test_the_longest_query_fits_in_a_connections_memory(self):
+        """HTTP_CONN_MEMORY (16 KiB) holds the request head: a query string of
+        HTTP_MAX_QUERY_BYTES with a browser's headers and other cookies beside
+        the session's still reaches Pingan (not libmicrohttpd's 431), and one
+        byte more is Pingan's own 400 naming the query."""
+        browser = {
+            "User-Agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+                          "Chrome/120.0.0.0 Safari/537.36 " + "x" * 150,
+            "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,"
+                      "image/webp,*/*;q=0.8",
+            "Accept-Language": "zh-CN,zh;q=0.9,en;q=0.8",
+            "Accept-Encoding": "gzip, deflate, br",
+            "Cookie": "pingan_session=%s; theme=dark; %s" % (
+                self.intake.cookie, "; ".join("c%d=%s" % (i, "v" * 90) for i in range(10))),
+        }
+        fill = 8192 - len("pad=")
+        r = self.intake.get("/api/v1/session?pad=" + "a" * fill, headers=browser)
+        self.assertStatus(r, 200)
+        self.assertEqual(r.data["user"]["username"], "intake")
+        self.bad(self.intake.get("/api/v1/session?pad=" + "a" * (fill + 1), headers=browser),
+                 400, "validation", "query")
+
     def test_inbox_paging_is_complete(self):
         for _ in range(5):
             H.submit_petition(SRV)
