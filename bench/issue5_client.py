@@ -84,21 +84,16 @@ def timed(c, path):
 
 
 def match_sql(q, ranked):
-    """The store's driving MATCH: long terms (3+ characters) on search_text, short ones on the
-    grams, both together on the grams; with BM25 when the store ranks (the matches fit in the
-    window), without when the window filled (newest first, docs/search.md)."""
+    """The store's MATCH on the grams (sqlite_search.c): a short term its gram (a prefix for one
+    character), a long term (3+ characters) the phrase of its bigrams; with BM25 when the store
+    ranks (the matches fit in the window), without when the window filled (newest first,
+    docs/search.md)."""
     terms = [t for t in re.split(r"[\s，。、！？,.!?]+", q) if t]
     longs = [t for t in terms if len(t) >= 3]
     shorts = [t for t in terms if len(t) < 3]
-    if longs and shorts:
-        # both: one MATCH on the grams, a long term as the phrase of its bigrams (sqlite_search.c)
-        table = "search_grams"
-        expr = " AND ".join(['"%s"%s' % (t, " *" if len(t) == 1 else "") for t in shorts] +
-                            ['"%s"' % " ".join(t[i:i + 2] for i in range(len(t) - 1)) for t in longs])
-    elif longs:
-        table, expr = "search_text", " AND ".join('"%s"' % t for t in longs)
-    else:
-        table, expr = "search_grams", " AND ".join('"%s"%s' % (t, " *" if len(t) == 1 else "") for t in shorts)
+    table = "search_grams"
+    expr = " AND ".join(['"%s"%s' % (t, " *" if len(t) == 1 else "") for t in shorts] +
+                        ['"%s"' % " ".join(t[i:i + 2] for i in range(len(t) - 1)) for t in longs])
     rank = ", bm25(%s, 10.0, 1.0, 0.5)" % table if ranked else ""
     return ("SELECT count(*) FROM (SELECT rowid%s FROM %s WHERE %s MATCH '%s' "
             "ORDER BY rowid DESC LIMIT %d);" % (rank, table, table, expr, WINDOW))

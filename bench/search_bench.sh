@@ -68,16 +68,14 @@ done
 kill "$SRV_PID"; wait "$SRV_PID" 2>/dev/null || true; SRV_PID=
 
 # the storage baseline: the driving MATCH alone in the sqlite3 shell
-fts_expr() {  # the store's MATCH: long terms on search_text, short ones on search_grams
+fts_expr() {  # the store's MATCH on search_grams: a long term the phrase of its bigrams
   python3 - "$1" <<'PY'
 import sys, re
 terms = [t for t in re.split(r"[\s，。、！？,.!?]+", sys.argv[1]) if t]
 long_ = [t for t in terms if len(t) >= 3]
 short = [t for t in terms if len(t) < 3]
-if long_:
-    print("search_text", " AND ".join('"%s"' % t for t in long_))
-else:
-    print("search_grams", " AND ".join('"%s"%s' % (t, " *" if len(t) == 1 else "") for t in short))
+print("search_grams", " AND ".join(['"%s"%s' % (t, " *" if len(t) == 1 else "") for t in short] +
+                                   ['"%s"' % " ".join(t[i:i + 2] for i in range(len(t) - 1)) for t in long_]))
 PY
 }
 sqltime() {  # median seconds of `reps` runs of SQL $1

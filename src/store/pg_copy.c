@@ -75,10 +75,12 @@ static int read_tables(sqlite3 *db, struct copy_table *t, size_t *n, pa_err_t *e
 	*n = 0;
 	sqlite3_stmt *st = NULL;
 	sqlite3_prepare_v2(db,
-	                   /* not FTS5 tables nor their shadow tables: PostgreSQL's
-	                    * search_text is filled by its triggers as rows arrive */
+	                   /* not FTS5 tables nor their shadow tables, nor search_notes
+	                    * (the notes of the search index): PostgreSQL's search_text
+	                    * is filled by its triggers as rows arrive */
 	                   "SELECT t.name FROM sqlite_schema t WHERE t.type = 'table' AND t.name NOT "
-	                   "LIKE 'sqlite_%' AND t.sql NOT LIKE 'CREATE VIRTUAL TABLE%' AND NOT EXISTS "
+	                   "LIKE 'sqlite_%' AND t.name <> 'search_notes' "
+	                   "AND t.sql NOT LIKE 'CREATE VIRTUAL TABLE%' AND NOT EXISTS "
 	                   "(SELECT 1 FROM sqlite_schema v WHERE v.type = 'table' AND v.sql LIKE "
 	                   "'CREATE VIRTUAL TABLE%' AND t.name LIKE v.name || '\\_%' ESCAPE '\\') "
 	                   "ORDER BY t.name",

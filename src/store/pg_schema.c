@@ -105,6 +105,9 @@ static const char pg_migration_15[] =
  * has no gram table (pg_trgm's GIN index on search_text answers, and short
  * terms are checked on the candidate rows), so nothing changes. */
 static const char pg_migration_16[] = "-- no FTS5 gram table on PostgreSQL (pg_search.c)\n";
+/* SQLite's migration 24 drops its trigram table for the gram table alone;
+ * PostgreSQL keeps search_text with its pg_trgm index (pg_search.c). */
+static const char pg_migration_24[] = "-- search_text stays on PostgreSQL (pg_search.c)\n";
 
 static const struct {
 	int version;
@@ -114,6 +117,7 @@ static const struct {
 	{ 14, pg_migration_14 },
 	{ 15, pg_migration_15 },
 	{ 16, pg_migration_16 },
+	{ 24, pg_migration_24 },
 };
 
 static bool word_is(const char *p, const char *start, const char *w)

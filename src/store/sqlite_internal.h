@@ -15,7 +15,7 @@
  *   sqlite_supervision.c  supervision orders and links between cases
  *   sqlite_outbox.c  the notification outbox, deadline alerts (case_alerts),
  *                    a unit's members
- *   sqlite_search.c  full-text search over cases (search_text, search_grams)
+ *   sqlite_search.c  full-text search over cases (search_grams, search_notes)
  *   sqlite_indicators.c  case facts, indicator aggregates, workload, campaigns
  *
  * A store_conn_t is used by one thread only: the writer connection by the
@@ -226,7 +226,7 @@ int sq_search_register(sqlite3 *db);
 #define SEARCH_NOTES_MAX "20000" /* characters of notes kept per case (the first ones) */
 
 /* The writer's search index (sqlite_search.c).  Case and event inserts do not
- * write search_text and search_grams themselves: they queue the case id
+ * write search_grams and search_notes themselves: they queue the case id
  * (sq_search_queue, store_sqlite.c), and the writer indexes every queued
  * case of a batch with a few statements after the batch's last job, in the
  * same transaction, so the index commits or rolls back with the rows.  That

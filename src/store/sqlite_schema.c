@@ -786,6 +786,23 @@ static const char migration_22[] =
 static const char migration_23[] =
 	"DROP INDEX documents_case;\n";
 
+/* One full-text index instead of two (docs/search.md, "One index: grams").
+ * Every term, of any length, is matched on search_grams: a long one as the
+ * phrase of its grams, so search_text's trigram index only cost the writer
+ * a second FTS5 insert and segment flush per batch (a fifth of its time per
+ * submission).  What search_text held besides its index: the titles and
+ * bodies (cases has them, and they never change) and the notes, which
+ * search_notes keeps now for the cases that have any — the grams of a case
+ * that gains a note are deleted with the old values read from there. */
+static const char migration_24[] =
+	"CREATE TABLE search_notes (\n"
+	"  case_id INTEGER PRIMARY KEY REFERENCES cases(id),\n"
+	"  notes   TEXT NOT NULL CHECK (notes <> '')\n"
+	");\n"
+	"INSERT INTO search_notes(case_id, notes)\n"
+	"  SELECT rowid, notes FROM search_text WHERE notes <> '';\n"
+	"DROP TABLE search_text;\n";
+
 const char *const sq_migrations[] = {
 	NULL,         /* version 0: empty database */
 	migration_1,
@@ -811,6 +828,7 @@ const char *const sq_migrations[] = {
 	migration_21, /* case_facts_day: the facts of each day by shape */
 	migration_22, /* the inbox index covers the keys of a merged page */
 	migration_23, /* documents_case dropped: documents_version leads with case_id */
+	migration_24, /* one full-text index: search_text goes, search_notes keeps the notes */
 };
 
 const int sq_schema_latest = (int)ARRAY_SIZE(sq_migrations) - 1;

@@ -1,36 +1,34 @@
 /*
  * sqlite_search.c — full-text search over cases on SQLite FTS5.
  *
- * Two FTS5 tables hold one row per case (rowid = case id), columns title,
- * body and notes (migration 10 in sqlite_schema.c).  The writer keeps them
- * in the transaction of every case and event insert: the inserts queue the
- * case (sq_search_queue) and sq_search_index below indexes a whole batch
- * after its last job, with at most four statements (see "Indexing"):
- *
- *   search_text   tokenizer `trigram`: any substring of three or more
- *                 characters, Chinese or not, case-insensitive;
- *   search_grams  tokenizer `ascii` over the character grams of the same
- *                 texts (base/grams.h, the SQL function pa_grams), for terms
- *                 of one or two characters, which trigrams cannot find.
- *                 Contentless: it is rebuilt from search_text's columns.
+ * One FTS5 table, search_grams, holds one row per case (rowid = case id),
+ * columns title, body and notes written as character grams (base/grams.h,
+ * the SQL function pa_grams; tokenizer `ascii`, contentless, a one-character
+ * prefix index).  The notes — the searchable texts of a case's timeline —
+ * are kept in search_notes for the cases that have any; titles and bodies
+ * are read from `cases` (they never change).  The writer keeps both in the
+ * transaction of every case and event insert: the inserts queue the case
+ * (sq_search_queue) and sq_search_index below indexes a whole batch after
+ * its last job, with at most three statements (see "Indexing").  Until
+ * migration 24 a second table, search_text, indexed the same texts as
+ * trigrams for the long terms: a second insert and segment flush per batch
+ * for what the grams find too (docs/search.md, "One index: grams").
  *
  * A query is a list of terms (core/search.c parses what users type).  Each
- * term becomes an FTS5 string — the text between double quotes with every
- * quote doubled, so nothing a user types is ever FTS5 syntax: long terms on
- * search_text, short ones on search_grams ("电梯", or the prefix "电" * for
- * one character).  When a query has both, its long terms that are runs of
- * word characters go to search_grams too, as phrases of their bigrams
+ * term becomes an FTS5 string — quoted, every quote doubled, so nothing a
+ * user types is ever FTS5 syntax: a short term its gram ("电梯", or the
+ * prefix "电" * for one character), a long one the phrase of its grams
  * ("噪音扰民" → "噪音 音扰 扰民"), so that one MATCH intersects the posting
- * lists of every term.  The table of the long terms (else the grams) drives
- * the query: its matches are read newest case first (ORDER BY rowid DESC,
- * which FTS5 serves without sorting), joined to `cases` by primary key
- * (CROSS JOIN keeps that order), filtered by the case filter's WHERE (shared
- * with the case list, sqlite_cases.c) and, for short terms beside a long
- * term with punctuation or spaces, by the grams of the same row, and cut at
- * the window.  So the cost is bounded by the window and by how many matches
- * the filters reject, never by how many cases match in all.  When every
- * match fits in the window they are ranked by BM25 (rank_hits); a full
- * window stays newest first (store_case_search in store.h says why).
+ * lists of every term.  Its matches are read newest case first (ORDER BY
+ * rowid DESC, which FTS5 serves without sorting), joined to `cases` by
+ * primary key (CROSS JOIN keeps that order), filtered by the case filter's
+ * WHERE (shared with the case list, sqlite_cases.c) and, for a long term
+ * with spaces or punctuation (the grams keep neither), by the term in the
+ * row's text, and cut at the window.  So the cost is bounded by the window
+ * and by how many matches the filters reject, never by how many cases match
+ * in all.  When every match fits in the window they are ranked by BM25
+ * (rank_hits); a full window stays newest first (store_case_search in
+ * store.h says why).
  */
 #include "base/common.h"
 #include "base/grams.h"
@@ -73,7 +71,7 @@ int sq_search_register(sqlite3 *db)
  * transaction, and each job of a batch runs in a savepoint.  Per row, every
  * submission wrote two segments and paid for merging them — over half the
  * writer's time.  Here the statements run after every job has released its
- * savepoint: two to four segments per batch, whatever its size.  The result
+ * savepoint: one or two segments per batch, whatever its size.  The result
  * is the same as the triggers': a new case's title and body with the notes
  * of its timeline, and a case that gained notes gets them rebuilt from its
  * events (the first SEARCH_NOTES_MAX characters, in event order), its grams
@@ -84,21 +82,23 @@ int sq_search_register(sqlite3 *db)
 	"(SELECT " SEARCH_EVENT_TEXT("e") " AS t FROM events e WHERE e.case_id = " id       \
 	" ORDER BY e.id) WHERE t <> ''), '')"
 
+/* The notes of a case as search_grams holds them ('' when it has none). */
+#define NOTES_HELD(id) "coalesce((SELECT notes FROM search_notes WHERE case_id = " id "), '')"
+
 static const char idx_grams_delete[] =
 	"INSERT INTO search_grams(search_grams, rowid, title, body, notes) "
-	"SELECT 'delete', s.rowid, pa_grams(s.title), pa_grams(s.body), pa_grams(s.notes) "
-	"FROM json_each(?1) j CROSS JOIN search_text s ON s.rowid = j.value";
-static const char idx_notes_update[] =
-	"UPDATE search_text SET notes = " NOTES_OF("search_text.rowid") " "
-	"WHERE rowid IN (SELECT value FROM json_each(?1))";
-static const char idx_text_insert[] =
-	"INSERT INTO search_text(rowid, title, body, notes) "
-	"SELECT c.id, c.title, c.body, " NOTES_OF("c.id") " "
+	"SELECT 'delete', c.id, pa_grams(c.title), pa_grams(c.body), pa_grams(" NOTES_HELD("c.id") ") "
 	"FROM json_each(?1) j CROSS JOIN cases c ON c.id = j.value";
+/* the notes of the cases in ?1 made again from their timelines (never
+ * empty again once a case has a note: an event's text is not empty) */
+static const char idx_notes_put[] =
+	"INSERT INTO search_notes(case_id, notes) "
+	"SELECT id, n FROM (SELECT j.value AS id, " NOTES_OF("j.value") " AS n FROM json_each(?1) j) "
+	"WHERE n <> '' ON CONFLICT(case_id) DO UPDATE SET notes = excluded.notes";
 static const char idx_grams_insert[] =
 	"INSERT INTO search_grams(rowid, title, body, notes) "
-	"SELECT s.rowid, pa_grams(s.title), pa_grams(s.body), pa_grams(s.notes) "
-	"FROM json_each(?1) j CROSS JOIN search_text s ON s.rowid = j.value";
+	"SELECT c.id, pa_grams(c.title), pa_grams(c.body), pa_grams(" NOTES_HELD("c.id") ") "
+	"FROM json_each(?1) j CROSS JOIN cases c ON c.id = j.value";
 
 static int idx_run(store_conn_t *c, const char *sql, const strbuf_t *ids, pa_err_t *err)
 {
@@ -148,10 +148,8 @@ int sq_search_index(store_conn_t *c, const pa_id_t *new_ids, size_t nnew, const 
 	int rc = 0;
 	if (k && rc == 0)
 		rc = idx_run(c, idx_grams_delete, &noted, err);
-	if (k && rc == 0)
-		rc = idx_run(c, idx_notes_update, &noted, err);
-	if (nnew && rc == 0)
-		rc = idx_run(c, idx_text_insert, &fresh, err);
+	if ((nnew || k) && rc == 0)
+		rc = idx_run(c, idx_notes_put, &all, err);
 	if ((nnew || k) && rc == 0)
 		rc = idx_run(c, idx_grams_insert, &all, err);
 	strbuf_release(&fresh);
@@ -173,64 +171,77 @@ static void fts_string(strbuf_t *sb, const char *s)
 	strbuf_addch(sb, '"');
 }
 
-/* A long term as a phrase of search_grams: the bigrams of its characters
- * ("噪音扰民" → "噪音 音扰 扰民"), which follow each other in a row's grams
- * exactly where the text holds the term — inside one run of word
- * characters, as every character of the term is one.  False when the term
- * holds another character (a space, punctuation: it spans runs). */
-static bool grams_phrase(const char *term, strbuf_t *sb)
+/* A long term as a phrase of search_grams: the grams of its runs of word
+ * characters in their order ("噪音扰民" → "噪音 音扰 扰民"), which follow each
+ * other in a row's grams where its text holds the term.  The last run may go
+ * on in the text, so its closing unigram is left out, or, when that run is
+ * one character, becomes a prefix ("Gate 5" → "ga at te e 5" *).  *spans: the
+ * term holds a character that is not a word character (a space,
+ * punctuation), which the grams do not keep — the phrase then also matches
+ * other separators there, and the caller checks the text itself. */
+static void grams_phrase(const char *term, strbuf_t *sb, bool *spans)
 {
 	const unsigned char *s = (const unsigned char *)term;
 	size_t len = strlen(term);
+	*spans = false;
 	for (size_t i = 0; i < len;) {
 		uint32_t cp;
 		i += utf8_decode(s + i, len - i, &cp);
 		if (cp == GRAMS_INVALID || !grams_word_char(grams_fold(cp)))
-			return false;
+			*spans = true;
 	}
 	strbuf_t g = STRBUF_INIT;
 	grams_of(term, len, &g);
-	/* the last token is the run's closing unigram: not part of the phrase */
-	size_t end = g.len;
-	while (end > 0 && g.buf[end - 1] != ' ')
-		end--;
-	bool ok = end > 0;
-	if (ok) {
-		strbuf_addch(sb, '"');
-		strbuf_add(sb, g.buf, end - 1);
-		strbuf_addch(sb, '"');
-	}
+	/* the last token is the closing unigram of the last run; the token before
+	 * it belongs to the same run when it is a bigram (a run's tokens are its
+	 * bigrams, then its unigram; a run of one character is the unigram) */
+	size_t last = g.len;
+	while (last > 0 && g.buf[last - 1] != ' ')
+		last--;
+	size_t prev = last > 0 ? last - 1 : 0;
+	while (prev > 0 && g.buf[prev - 1] != ' ')
+		prev--;
+	uint32_t cp;
+	bool prev_bigram = last > 0 &&
+	                   utf8_decode((const unsigned char *)g.buf + prev, last - 1 - prev, &cp) <
+	                           last - 1 - prev;
+	strbuf_addch(sb, '"');
+	if (prev_bigram)
+		strbuf_add(sb, g.buf, last - 1);
+	else
+		strbuf_add(sb, g.buf, g.len);
+	strbuf_addch(sb, '"');
+	if (!prev_bigram)
+		strbuf_adds(sb, " *");
 	strbuf_release(&g);
-	return ok;
 }
 
-/* The expression of q's short (is_short) or long terms; false when none.
- * With as_grams, the long terms as phrases of search_grams (grams_phrase);
- * false when one cannot be. */
-static bool match_expr(const pa_search_query_t *q, bool is_short, bool as_grams, strbuf_t *sb)
+/* The MATCH expression of q on search_grams: a short term is its gram
+ * ("电梯"), or for one character the prefix of every gram it begins ("电" *);
+ * a long term the phrase of its grams (grams_phrase).  Each long term that
+ * spans runs is added to *check, the terms to find in the text itself. */
+static void match_expr(const pa_search_query_t *q, strbuf_t *sb, const pa_search_term_t **check,
+                       size_t *ncheck)
 {
-	size_t k = 0;
+	*ncheck = 0;
 	for (size_t i = 0; i < q->nterms; i++) {
 		const pa_search_term_t *t = &q->terms[i];
-		if (t->is_short != is_short)
-			continue;
-		if (k++)
+		if (i)
 			strbuf_adds(sb, q->any ? " OR " : " AND ");
-		if (as_grams && !is_short) {
-			if (!grams_phrase(t->text, sb))
-				return false;
+		if (!t->is_short) {
+			bool spans;
+			grams_phrase(t->text, sb, &spans);
+			if (spans)
+				check[(*ncheck)++] = t;
 			continue;
 		}
 		fts_string(sb, t->text);
-		if (is_short) {
-			/* one character: every gram it begins */
-			uint32_t cp;
-			size_t len = strlen(t->text);
-			if (len && utf8_decode((const unsigned char *)t->text, len, &cp) == len)
-				strbuf_adds(sb, " *");
-		}
+		/* one character: every gram it begins */
+		uint32_t cp;
+		size_t len = strlen(t->text);
+		if (len && utf8_decode((const unsigned char *)t->text, len, &cp) == len)
+			strbuf_adds(sb, " *");
 	}
-	return k > 0;
 }
 
 static int cmp_id_desc(const void *x, const void *y)
@@ -246,17 +257,14 @@ static int cmp_id_desc(const void *x, const void *y)
  * only when every match fits in it (store_case_search: a full window stays
  * newest first): the same MATCH again over the window's rowid range, its
  * BM25 given to the hits by id (matches the filter rejected are skipped). */
-static int rank_hits(store_conn_t *c, const char *drive, const char *match, pa_search_hit_t *arr,
-                     size_t cnt)
+static int rank_hits(store_conn_t *c, const char *match, pa_search_hit_t *arr, size_t cnt)
 {
 	qsort(arr, cnt, sizeof(*arr), cmp_id_desc);
-	char sql[256];
-	snprintf(sql, sizeof(sql),
-	         "SELECT rowid, bm25(%s, 10.0, 1.0, 0.5) FROM %s WHERE %s MATCH ?1 "
-	         "AND rowid BETWEEN ?2 AND ?3 ORDER BY rowid DESC",
-	         drive, drive, drive);
+	static const char sql[] =
+		"SELECT rowid, bm25(search_grams, 10.0, 1.0, 0.5) FROM search_grams "
+		"WHERE search_grams MATCH ?1 AND rowid BETWEEN ?2 AND ?3 ORDER BY rowid DESC";
 	sqlite3_stmt *st;
-	int rc = sq_stmt_dyn(c, sql, strlen(sql), &st);
+	int rc = sq_stmt_const(c, sql, &st, NULL);
 	if (rc < 0)
 		return rc;
 	sq_bind_t b = SQ_BIND(st);
@@ -293,59 +301,38 @@ int sq_case_search(store_conn_t *c, arena_t *a, const pa_search_query_t *q,
 		return PA_EUNAVAIL;
 	if (!f->all_orgs && f->nvisible == 0)
 		return 0;
-	strbuf_t long_m = STRBUF_INIT, short_m = STRBUF_INIT;
-	bool has_long = match_expr(q, false, false, &long_m);
-	bool has_short = match_expr(q, true, false, &short_m);
-	if (q->any && has_long && has_short) {
-		strbuf_release(&long_m);
-		strbuf_release(&short_m);
+	bool has_long = false, has_short = false;
+	for (size_t i = 0; i < q->nterms; i++) {
+		has_long |= !q->terms[i].is_short;
+		has_short |= q->terms[i].is_short;
+	}
+	if (q->any && has_long && has_short)
 		return PA_EINVAL;  /* ANY takes terms of one kind */
-	}
-	/* Long and short terms together: all of them on search_grams when every
-	 * long term is a run of word characters (its bigrams as a phrase) — one
-	 * MATCH whose posting lists FTS5 intersects, newest first, however
-	 * common each term is alone. */
-	bool all_grams = false;
-	if (has_long && has_short) {
-		strbuf_t g = STRBUF_INIT;
-		if (match_expr(q, false, true, &g)) {
-			strbuf_reset(&long_m);
-			strbuf_add(&long_m, short_m.buf, short_m.len);
-			strbuf_adds(&long_m, " AND ");
-			strbuf_add(&long_m, g.buf, g.len);
-			all_grams = true;
-			has_long = true;
-		}
-		strbuf_release(&g);
-	}
-	const char *drive = has_long && !all_grams ? "search_text" : "search_grams";
-	bool mixed = has_long && has_short && !all_grams;
+	/* Every term on search_grams, so one MATCH intersects the posting lists
+	 * of all of them, newest first, however common each is alone. */
+	strbuf_t match = STRBUF_INIT;
+	const pa_search_term_t *check[STORE_SEARCH_TERMS_MAX];
+	size_t ncheck;
+	match_expr(q, &match, check, &ncheck);
 	struct list_query sq;
-	sq_query_init(&sq, SQ_FILTER_PARAMS(f) + 4 + STORE_SEARCH_TERMS_MAX);
-	/* Otherwise (a long term with a space or punctuation) the long ones drive
-	 * (search_text), and each short one is looked for among the grams of the
-	 * same row's text — the tokens search_grams holds for it, made again by
-	 * pa_grams() — rather than by a MATCH on search_grams per row, which
-	 * reads the short term's whole posting list for every candidate. */
-	const char *match = has_long ? long_m.buf : short_m.buf;
-	strbuf_addf(&sq.sql,
-	            "SELECT " SQ_CASE_COLS " FROM (SELECT rowid AS sid%s FROM %s WHERE %s MATCH ? "
-	            "ORDER BY rowid DESC) AS s CROSS JOIN cases ON cases.id = s.sid WHERE 1",
-	            mixed ? ", ' ' || pa_grams(title) || ' ' || pa_grams(body) || ' ' || "
-	                    "pa_grams(notes) || ' ' AS g"
-	                  : "",
-	            drive, drive);
-	sq_query_text(&sq, match);
-	for (size_t i = 0; mixed && i < q->nterms; i++) {
-		const pa_search_term_t *t = &q->terms[i];
-		if (!t->is_short)
-			continue;
-		/* a two-character term is a whole gram; one character begins grams */
-		uint32_t cp;
-		size_t len = strlen(t->text);
-		bool one = len && utf8_decode((const unsigned char *)t->text, len, &cp) == len;
-		strbuf_adds(&sq.sql, " AND instr(s.g, ?) > 0");
-		sq_query_text(&sq, arena_printf(a, " %s%s", t->text, one ? "" : " "));
+	sq_query_init(&sq, SQ_FILTER_PARAMS(f) + 2 + 3 * STORE_SEARCH_TERMS_MAX);
+	strbuf_adds(&sq.sql, "SELECT " SQ_CASE_COLS " FROM (SELECT rowid AS sid FROM search_grams "
+	                     "WHERE search_grams MATCH ? ORDER BY rowid DESC) AS s "
+	                     "CROSS JOIN cases ON cases.id = s.sid WHERE 1");
+	sq_query_text(&sq, match.buf);
+	/* A long term with a space or punctuation, as typed, in the title, the
+	 * body or the notes (ASCII letters in any case, as the highlighter
+	 * reads them).  Of ANY's terms, one found by its grams is enough: the
+	 * similar cases (the one caller) are scored on their text afterwards. */
+	for (size_t i = 0; !q->any && i < ncheck; i++) {
+		char *low = arena_strdup(a, check[i]->text);
+		for (char *p = low; *p; p++)
+			if (*p >= 'A' && *p <= 'Z')
+				*p = (char)(*p - 'A' + 'a');
+		strbuf_adds(&sq.sql, " AND (instr(lower(cases.title), ?) > 0 OR instr(lower(cases.body), ?) > 0"
+		                     " OR instr(lower(" NOTES_HELD("cases.id") "), ?) > 0)");
+		for (int k = 0; k < 3; k++)
+			sq_query_text(&sq, low);
 	}
 	sq_case_filter_where(f, &sq);
 	/* the subquery's ORDER BY goes when SQLite flattens it into this one
@@ -374,15 +361,14 @@ int sq_case_search(store_conn_t *c, arena_t *a, const pa_search_query_t *q,
 		goto out;
 	rc = 0;
 	if (cnt && cnt < (size_t)q->window && !q->no_rank)
-		rc = rank_hits(c, drive, match, arr, cnt);
+		rc = rank_hits(c, match.buf, arr, cnt);
 	if (rc == 0)
 		store_search_page(arr, cnt, q, f, out, n, more, window_full);
 out:
 	if (st)
 		sq_done(st);
 	sq_query_release(&sq);
-	strbuf_release(&long_m);
-	strbuf_release(&short_m);
+	strbuf_release(&match);
 	return rc;
 }
 

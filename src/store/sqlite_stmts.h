@@ -52,7 +52,7 @@
 	X(ROLLBACK_TO, "ROLLBACK TO job")                                                           \
 	X(RELEASE, "RELEASE job")                                                                   \
 	X(USER_VERSION, "PRAGMA user_version")                                                      \
-	X(SEARCH_NOTES, "SELECT notes FROM search_text WHERE rowid = ?1")                            \
+	X(SEARCH_NOTES, "SELECT notes FROM search_notes WHERE case_id = ?1")                         \
                                                                                                   \
 	/* organisations */                                                                        \
 	X(ORG_LIST, "SELECT " SQ_ORG_COLS " FROM orgs ORDER BY id")                                 \

@@ -1549,9 +1549,9 @@ static void test_failed_job_leaves_nothing(void **state)
 	assert_int_equal(got.id, good.id);
 	assert_int_equal(count_rows(f->s, "SELECT count(*) FROM events"), 0);
 	/* the batch's search rows: the good job's case only */
-	assert_int_equal(count_rows(f->s, "SELECT count(*) FROM search_text"), 1);
+	assert_int_equal(count_rows(f->s, "SELECT count(*) FROM search_grams_docsize"), 1);
 	char sql[128];
-	snprintf(sql, sizeof(sql), "SELECT count(*) FROM search_text WHERE rowid = %lld",
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM search_grams_docsize WHERE id = %lld",
 	         (long long)good.id);
 	assert_int_equal(count_rows(f->s, sql), 1);
 	assert_int_equal(count_rows(f->s, "SELECT count(*) FROM search_grams "
@@ -1560,7 +1560,8 @@ static void test_failed_job_leaves_nothing(void **state)
 
 /* Search rows are written once per batch by the writer (sqlite_search.c):
  * a new case's title and body, and a case's notes rebuilt when an event with
- * text is added — in event order, notices left out, both tables in step. */
+ * text is added — in event order, notices left out, search_notes and the
+ * grams in step (one grams row per case: the old grams deleted). */
 static int tx_case_and_note(store_tx_t *tx, void *p)
 {
 	struct case_ins *c = p;
@@ -1587,10 +1588,11 @@ static void test_search_rows(void **state)
 	a.cs.title = "电梯故障";
 	assert_int_equal(wr(f, tx_case_insert, &a), 0);
 	char sql[200];
-	snprintf(sql, sizeof(sql), "SELECT count(*) FROM search_text WHERE rowid = %lld AND "
-	         "title = '电梯故障' AND body = '楼上漏水' AND notes = ''", (long long)a.id);
-	assert_int_equal(count_rows(f->s, sql), 1);
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM search_notes WHERE case_id = %lld",
+	         (long long)a.id);
+	assert_int_equal(count_rows(f->s, sql), 0);  /* no notes yet */
 	assert_int_equal(grams_hits(f, "梯故"), 1);
+	assert_int_equal(grams_hits(f, "漏水"), 1);
 
 	struct child_ins n1 = { .ev = { .case_id = a.id, .at = 5, .kind = "comment",
 		                            .actor_name = "x", .text = "已联系物业" } };
@@ -1602,7 +1604,7 @@ static void test_search_rows(void **state)
 	assert_int_equal(wr(f, tx_event_insert, &n1), 0);
 	assert_int_equal(wr(f, tx_event_insert, &n2), 0);
 	assert_int_equal(wr(f, tx_event_insert, &n3), 0);
-	snprintf(sql, sizeof(sql), "SELECT count(*) FROM search_text WHERE rowid = %lld AND "
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM search_notes WHERE case_id = %lld AND "
 	         "notes = '已联系物业' || char(10) || '维修完毕'", (long long)a.id);
 	assert_int_equal(count_rows(f->s, sql), 1);
 	assert_int_equal(grams_hits(f, "物业"), 1);
@@ -1613,14 +1615,16 @@ static void test_search_rows(void **state)
 	/* a case and its note in one write */
 	struct case_ins b = { .cs = case_tmpl(f, f->org_a, 100) };
 	assert_int_equal(wr(f, tx_case_and_note, &b), 0);
-	snprintf(sql, sizeof(sql), "SELECT count(*) FROM search_text WHERE rowid = %lld AND "
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM search_notes WHERE case_id = %lld AND "
 	         "notes = '当场登记'", (long long)b.id);
 	assert_int_equal(count_rows(f->s, sql), 1);
 	assert_int_equal(grams_hits(f, "登记"), 1);
 
-	assert_int_equal(count_rows(f->s, "SELECT count(*) FROM search_text"), 2);
-	assert_int_equal(count_rows(f->s, "SELECT count(*) FROM search_text WHERE search_text "
-	                                  "MATCH '\"联系物\"'"), 1);
+	assert_int_equal(count_rows(f->s, "SELECT count(*) FROM search_notes"), 2);
+	assert_int_equal(count_rows(f->s, "SELECT count(*) FROM search_grams_docsize"), 2);
+	/* a long term is the phrase of its grams */
+	assert_int_equal(grams_hits(f, "联系 系物"), 1);
+	assert_int_equal(grams_hits(f, "系联"), 0);
 }
 
 /* An event of a case that does not exist, with the foreign key check deferred to COMMIT. */
