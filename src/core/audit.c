@@ -11,7 +11,8 @@
  *
  * Appending (audit_append) runs inside the caller's write transaction:
  * read the head (store_tx_audit_head), hash the new record with seq + 1 and
- * the head's hash, insert it, and set meta 'audit_head' to "<seq>:<hash>".
+ * the head's hash, insert it; the store sets meta 'audit_head' to
+ * "<seq>:<hash>" with it (SQLite: once per writer batch, at its end).
  * All three commit with the change they record, or none does.  The single
  * writer thread makes read-head-then-insert atomic; the store also refuses a
  * seq that is not max + 1.  A detail longer than AUDIT_DETAIL_MAX is replaced
@@ -40,7 +41,7 @@
 #include <sodium.h>
 
 #define AUDIT_TAG "pingan-audit-v1"
-#define AUDIT_HEAD_KEY "audit_head"
+#define AUDIT_HEAD_KEY STORE_AUDIT_HEAD_KEY
 #define AUDIT_VERIFY_PAGE STORE_LIST_MAX
 #define AUDIT_HASH_HEX 64
 
@@ -150,13 +151,8 @@ int audit_append(store_tx_t *tx, pa_time_t at, const char *actor, const char *ac
 		.hash = hash,
 	};
 	audit_compute_hash(&r, hash);
+	/* moves meta 'audit_head' too */
 	rc = store_tx_audit_insert(tx, &r);
-	if (rc < 0)
-		goto out;
-
-	char head[24 + 1 + AUDIT_HASH_HEX + 1];
-	snprintf(head, sizeof(head), "%" PRId64 ":%s", r.seq, hash);
-	rc = store_tx_meta_set(tx, AUDIT_HEAD_KEY, head);
 out:
 	arena_free(a);
 	return rc;

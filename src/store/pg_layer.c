@@ -172,3 +172,11 @@ void sq_read_end(store_conn_t *c)
 {
 	pg_read_end(c);
 }
+
+/* Each PostgreSQL write is its own transaction: nothing is deferred to a
+ * batch (sqlite_internal.h, "the writer batch"). */
+sq_batch_t *sq_tx_batch(store_tx_t *tx)
+{
+	(void)tx;
+	return NULL;
+}

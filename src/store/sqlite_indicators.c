@@ -20,6 +20,8 @@
 #include "base/strbuf.h"
 #include "store/sqlite_internal.h"
 
+#include <stdlib.h>
+
 static const char *const ind_cols[PA_IND_NCOLS] = {
 	"cases", "open", "closed", "overdue", "acc_due", "acc_on_time", "hnd_due", "hnd_on_time",
 	"handled", "wdays_sum", "repeat", "r1", "r2", "r3", "r4", "r5",
@@ -185,10 +187,10 @@ static void bind_shape(sq_bind_t *b, const pa_facts_t *f)
 		sq_bind_int(b, f->ratings[i]);
 }
 
-/* Runs sql with f's shape bound (?1..?16, then ?17 = extra when >= 0);
+/* Runs sql with f's shape bound (?1..?16, then ?17.. = extra[0..nextra));
  * *changed: rows it changed. */
-static int shape_run(store_tx_t *tx, const char *sql, const pa_facts_t *f, int64_t extra,
-                     int *changed)
+static int shape_run(store_tx_t *tx, const char *sql, const pa_facts_t *f, const int64_t *extra,
+                     int nextra, int *changed)
 {
 	sqlite3_stmt *st;
 	int rc = sq_stmt_const(tx->conn, sql, &st, tx->err);
@@ -196,8 +198,8 @@ static int shape_run(store_tx_t *tx, const char *sql, const pa_facts_t *f, int64
 		return rc;
 	sq_bind_t b = SQ_BIND(st);
 	bind_shape(&b, f);
-	if (extra >= 0)
-		sq_bind_int(&b, extra);
+	for (int i = 0; i < nextra; i++)
+		sq_bind_int(&b, extra[i]);
 	rc = b.rc ? sq_bind_error(tx->conn, b.rc, tx->err) : sq_step(tx->conn, st, tx->err);
 	sq_done(st);
 	if (rc >= 0 && changed)
@@ -205,25 +207,30 @@ static int shape_run(store_tx_t *tx, const char *sql, const pa_facts_t *f, int64
 	return rc < 0 ? rc : 0;
 }
 
-/* One case more (sign 1) or less (-1) of f's shape on its day; a row that
+/* n cases more (n > 0) or fewer (n < 0) of f's shape on its day; a row that
  * reaches 0 is deleted (a case's old shapes would otherwise pile up). */
-static int shape_add(store_tx_t *tx, const pa_facts_t *f, int sign)
+static int shape_write(store_tx_t *tx, const pa_facts_t *f, int64_t n)
 {
-	if (sign > 0) {
+	if (n > 0) {
 		static const char ins[] =
 			"INSERT INTO case_facts_day(day, type, category, org_id, street_id, enterprise, "
 			"state, is_open, overdue, flags, wdays, r1, r2, r3, r4, r5, month, n) VALUES (?1, "
-			"?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, 1) "
+			"?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18) "
 			"ON CONFLICT (day, type, category, org_id, street_id, enterprise, state, is_open, "
-			"overdue, flags, wdays, r1, r2, r3, r4, r5) DO UPDATE SET n = case_facts_day.n + 1";
-		return shape_run(tx, ins, f, f->month, NULL);
+			"overdue, flags, wdays, r1, r2, r3, r4, r5) DO UPDATE SET n = case_facts_day.n + ?18";
+		int64_t extra[2] = { f->month, n };
+		return shape_run(tx, ins, f, extra, 2, NULL);
 	}
-	static const char del[] = "DELETE FROM case_facts_day WHERE " SHAPE_KEY " AND n = 1";
-	static const char dec[] = "UPDATE case_facts_day SET n = n - 1 WHERE " SHAPE_KEY;
+	if (n == 0)
+		return 0;
+	static const char del[] = "DELETE FROM case_facts_day WHERE " SHAPE_KEY " AND n = ?17";
+	static const char dec[] =
+		"UPDATE case_facts_day SET n = n - ?17 WHERE " SHAPE_KEY " AND n > ?17";
+	int64_t less = -n;
 	int changed = 0;
-	int rc = shape_run(tx, del, f, -1, &changed);
+	int rc = shape_run(tx, del, f, &less, 1, &changed);
 	if (rc == 0 && changed == 0)
-		rc = shape_run(tx, dec, f, -1, &changed);
+		rc = shape_run(tx, dec, f, &less, 1, &changed);
 	/* not there: a bug (the row is the facts as stored, see put() in
 	 * core/indicators.c); said loudly, and the case's change still made */
 	if (rc == 0 && changed == 0)
@@ -240,13 +247,8 @@ static bool same_dims(const pa_facts_t *a, const pa_facts_t *b)
 }
 
 /* Adds delta[] to the indicator_month row of f's dimensions. */
-static int month_add(store_tx_t *tx, const pa_facts_t *f, const int64_t *delta)
+static int month_write(store_tx_t *tx, const pa_facts_t *f, const int64_t *delta)
 {
-	bool any = false;
-	for (int i = 0; i < PA_IND_NCOLS; i++)
-		any |= delta[i] != 0;
-	if (!any)
-		return 0;
 	static const char sql[] =
 		"INSERT INTO indicator_month(month, type, category, org_id, street_id, enterprise, "
 		"cases, open, closed, overdue, acc_due, acc_on_time, hnd_due, hnd_on_time, handled, "
@@ -276,10 +278,8 @@ static int month_add(store_tx_t *tx, const pa_facts_t *f, const int64_t *delta)
 	return rc < 0 ? rc : 0;
 }
 
-static int metric_add(store_tx_t *tx, const pa_facts_t *f, const char *metric, int64_t n)
+static int metric_write(store_tx_t *tx, const pa_facts_t *f, const char *metric, int64_t n)
 {
-	if (!n)
-		return 0;
 	static const char sql[] =
 		"INSERT INTO indicator_metric(month, type, category, org_id, street_id, enterprise, "
 		"metric, n) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
@@ -303,10 +303,8 @@ static int metric_add(store_tx_t *tx, const pa_facts_t *f, const char *metric, i
 	return rc < 0 ? rc : 0;
 }
 
-static int days_add(store_tx_t *tx, const pa_facts_t *f, int wdays, int64_t n)
+static int days_write(store_tx_t *tx, const pa_facts_t *f, int64_t wdays, int64_t n)
 {
-	if (wdays < 0 || !n)
-		return 0;
 	static const char sql[] =
 		"INSERT INTO indicator_days(month, type, category, org_id, street_id, enterprise, "
 		"wdays, n) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
@@ -330,11 +328,8 @@ static int days_add(store_tx_t *tx, const pa_facts_t *f, int wdays, int64_t n)
 	return rc < 0 ? rc : 0;
 }
 
-static int workload_add(store_tx_t *tx, const pa_facts_t *f, int64_t sign)
+static int workload_write(store_tx_t *tx, const pa_facts_t *f, int64_t open, int64_t overdue)
 {
-	int64_t open = f->is_open ? sign : 0, overdue = f->is_open && f->overdue ? sign : 0;
-	if (!open)
-		return 0;
 	static const char sql[] =
 		"INSERT INTO indicator_workload(org_id, assignee_id, open, overdue) "
 		"VALUES (?1, ?2, ?3, ?4) ON CONFLICT (org_id, assignee_id) "
@@ -359,10 +354,8 @@ static int64_t week_of(int64_t day)
 	return (day - 4) >= 0 ? (day - 4) / 7 : -((4 - day + 6) / 7);
 }
 
-static int closed_add(store_tx_t *tx, const pa_facts_t *f, int64_t sign)
+static int closed_write(store_tx_t *tx, const pa_facts_t *f, int64_t week, int64_t n)
 {
-	if (f->closed_day < 0)
-		return 0;
 	static const char sql[] =
 		"INSERT INTO indicator_closed(week, org_id, assignee_id, n) VALUES (?1, ?2, ?3, ?4) "
 		"ON CONFLICT (week, org_id, assignee_id) DO UPDATE SET n = n + ?4";
@@ -371,13 +364,193 @@ static int closed_add(store_tx_t *tx, const pa_facts_t *f, int64_t sign)
 	if (rc < 0)
 		return rc;
 	sq_bind_t b = SQ_BIND(st);
-	sq_bind_int(&b, week_of(f->closed_day));
+	sq_bind_int(&b, week);
 	sq_bind_int(&b, f->org_id);
 	sq_bind_int(&b, f->assignee_id);
-	sq_bind_int(&b, sign);
+	sq_bind_int(&b, n);
 	rc = b.rc ? sq_bind_error(tx->conn, b.rc, tx->err) : sq_step(tx->conn, st, tx->err);
 	sq_done(st);
 	return rc < 0 ? rc : 0;
+}
+
+/* ---- the aggregates' changes, deferred to the writer batch ----------------------------------
+ *
+ * Inside a batch (sqlite_internal.h, "the writer batch") each move of an
+ * aggregate row below is recorded instead of written; sq_batch_flush_deltas()
+ * sorts the batch's changes by row and writes each row once with their sum.
+ * A change is recorded exactly when the job's own write would have run (the
+ * *_add functions keep their "nothing to add" tests), so a row a job would
+ * have created with a zero sum is still created.  Counter rows are plain
+ * sums; a case_facts_day row is deleted when its count reaches 0, and since
+ * every job's -1 finds the row its own +1 or an earlier job left, the count
+ * after the batch decides alone whether the row is there. */
+
+static const char *batch_str(sq_batch_t *b, const char *s)
+{
+	return s ? arena_strdup(b->arena, s) : NULL;
+}
+
+/* Records a change of kind to f's row in tx's batch; false: write it now. */
+static bool defer(store_tx_t *tx, enum sq_delta_kind kind, const pa_facts_t *f,
+                  const char *metric, int64_t k, const int64_t *v, int nv)
+{
+	sq_batch_t *b = sq_tx_batch(tx);
+	if (!b)
+		return false;
+	sq_delta_t *d = sq_batch_add(b, kind);
+	d->f = *f;
+	d->f.type = batch_str(b, f->type);
+	d->f.category = batch_str(b, f->category);
+	d->f.state = batch_str(b, f->state);
+	d->metric = batch_str(b, metric);
+	d->k = k;
+	memcpy(d->v, v, (size_t)nv * sizeof(*v));
+	return true;
+}
+
+sq_delta_t *sq_batch_add(sq_batch_t *b, enum sq_delta_kind kind)
+{
+	if (b->st.ndeltas == b->cap) {
+		b->cap = b->cap ? 2 * b->cap : 256;
+		b->deltas = xrealloc(b->deltas, st_mult(b->cap, sizeof(*b->deltas)));
+	}
+	sq_delta_t *d = &b->deltas[b->st.ndeltas++];
+	memset(d, 0, sizeof(*d));
+	d->kind = kind;
+	return d;
+}
+
+/* One case more (sign 1) or less (-1) of f's shape on its day. */
+static int shape_add(store_tx_t *tx, const pa_facts_t *f, int sign)
+{
+	int64_t v = sign;
+	return defer(tx, SQ_D_SHAPE, f, NULL, 0, &v, 1) ? 0 : shape_write(tx, f, sign);
+}
+
+static int month_add(store_tx_t *tx, const pa_facts_t *f, const int64_t *delta)
+{
+	bool any = false;
+	for (int i = 0; i < PA_IND_NCOLS; i++)
+		any |= delta[i] != 0;
+	if (!any)
+		return 0;
+	return defer(tx, SQ_D_MONTH, f, NULL, 0, delta, PA_IND_NCOLS) ? 0
+	                                                             : month_write(tx, f, delta);
+}
+
+static int metric_add(store_tx_t *tx, const pa_facts_t *f, const char *metric, int64_t n)
+{
+	if (!n)
+		return 0;
+	return defer(tx, SQ_D_METRIC, f, metric, 0, &n, 1) ? 0 : metric_write(tx, f, metric, n);
+}
+
+static int days_add(store_tx_t *tx, const pa_facts_t *f, int wdays, int64_t n)
+{
+	if (wdays < 0 || !n)
+		return 0;
+	return defer(tx, SQ_D_DAYS, f, NULL, wdays, &n, 1) ? 0 : days_write(tx, f, wdays, n);
+}
+
+static int workload_add(store_tx_t *tx, const pa_facts_t *f, int64_t sign)
+{
+	int64_t v[2] = { f->is_open ? sign : 0, f->is_open && f->overdue ? sign : 0 };
+	if (!v[0])
+		return 0;
+	return defer(tx, SQ_D_WORKLOAD, f, NULL, 0, v, 2) ? 0 : workload_write(tx, f, v[0], v[1]);
+}
+
+static int closed_add(store_tx_t *tx, const pa_facts_t *f, int64_t sign)
+{
+	if (f->closed_day < 0)
+		return 0;
+	int64_t week = week_of(f->closed_day);
+	return defer(tx, SQ_D_CLOSED, f, NULL, week, &sign, 1) ? 0
+	                                                      : closed_write(tx, f, week, sign);
+}
+
+static int cmp_int(int64_t a, int64_t b)
+{
+	return a < b ? -1 : a > b;
+}
+
+static int cmp_str(const char *a, const char *b)
+{
+	return strcmp(a ? a : "", b ? b : "");
+}
+
+/* The order of the batch's changes: by kind, then by the row they move. */
+static int delta_cmp(const void *x, const void *y)
+{
+	const sq_delta_t *a = x, *b = y;
+	const pa_facts_t *f = &a->f, *g = &b->f;
+	int c = cmp_int(a->kind, b->kind);
+	if (c)
+		return c;
+	switch (a->kind) {
+	case SQ_D_WORKLOAD:
+		return (c = cmp_int(f->org_id, g->org_id)) ? c : cmp_int(f->assignee_id, g->assignee_id);
+	case SQ_D_CLOSED:
+		if ((c = cmp_int(a->k, b->k)) || (c = cmp_int(f->org_id, g->org_id)))
+			return c;
+		return cmp_int(f->assignee_id, g->assignee_id);
+	case SQ_D_SHAPE:
+		if ((c = cmp_int(f->day, g->day)) || (c = cmp_str(f->state, g->state)) ||
+		    (c = cmp_int(f->is_open, g->is_open)) || (c = cmp_int(f->overdue, g->overdue)) ||
+		    (c = cmp_int(f->flags, g->flags)) || (c = cmp_int(f->wdays, g->wdays)))
+			return c;
+		for (int i = 0; i < PA_RATING_LEVELS; i++)
+			if ((c = cmp_int(f->ratings[i], g->ratings[i])))
+				return c;
+		break;
+	case SQ_D_MONTH:
+	case SQ_D_METRIC:
+	case SQ_D_DAYS:
+		if ((c = cmp_int(f->month, g->month)) || (c = cmp_str(a->metric, b->metric)) ||
+		    (c = cmp_int(a->k, b->k)))
+			return c;
+		break;
+	}
+	/* the dimensions every other kind has in its key */
+	if ((c = cmp_str(f->type, g->type)) || (c = cmp_str(f->category, g->category)) ||
+	    (c = cmp_int(f->org_id, g->org_id)) || (c = cmp_int(f->street_id, g->street_id)))
+		return c;
+	return cmp_int(f->enterprise, g->enterprise);
+}
+
+/* Writes one row's summed change v (d: any change of that row). */
+static int flush_group(store_tx_t *tx, const sq_delta_t *d, const int64_t *v)
+{
+	switch (d->kind) {
+	case SQ_D_SHAPE: return shape_write(tx, &d->f, v[0]);
+	case SQ_D_MONTH: return month_write(tx, &d->f, v);
+	case SQ_D_METRIC: return metric_write(tx, &d->f, d->metric, v[0]);
+	case SQ_D_DAYS: return days_write(tx, &d->f, d->k, v[0]);
+	case SQ_D_WORKLOAD: return workload_write(tx, &d->f, v[0], v[1]);
+	case SQ_D_CLOSED: return closed_write(tx, &d->f, d->k, v[0]);
+	}
+	return pa_fail(tx->err, PA_EINTERNAL, "internal", NULL, "unknown batch change %d",
+	               (int)d->kind);
+}
+
+int sq_batch_flush_deltas(store_tx_t *tx, sq_batch_t *b)
+{
+	size_t n = b->st.ndeltas;
+	if (n == 0)
+		return 0;
+	qsort(b->deltas, n, sizeof(*b->deltas), delta_cmp);
+	for (size_t i = 0; i < n;) {
+		int64_t v[PA_IND_NCOLS] = { 0 };
+		size_t j = i;
+		for (; j < n && delta_cmp(&b->deltas[i], &b->deltas[j]) == 0; j++)
+			for (int c = 0; c < PA_IND_NCOLS; c++)
+				v[c] += b->deltas[j].v[c];
+		int rc = flush_group(tx, &b->deltas[i], v);
+		if (rc < 0)
+			return rc;
+		i = j;
+	}
+	return 0;
 }
 
 static int64_t metric_n(const pa_ind_contrib_t *c, const char *name)

@@ -71,11 +71,14 @@ int sq_stmt_dyn(store_conn_t *c, const char *sql, size_t len, sqlite3_stmt **out
  * sqlite3_finalize().  Errors go to err. */
 int sq_stmt_const(store_conn_t *c, const char *sql, sqlite3_stmt **out, pa_err_t *err);
 
+typedef struct sq_batch sq_batch_t;
+
 struct store_tx {
 	store_hdr_t hdr;     /* &store_sqlite_engine */
 	store_t *s;
 	store_conn_t *conn;  /* the writer connection */
 	pa_err_t *err;       /* the job's error record, never NULL */
+	sq_batch_t *batch;   /* the running batch, or NULL (a raw job): sq_tx_batch */
 };
 
 /* The cached statement `id` of connection c (prepared on first use). */
@@ -269,6 +272,62 @@ const store_observer_t *sq_store_observer(store_t *s);
 int sq_observe_case(store_tx_t *tx, const pa_case_t *cs, bool inserted);
 int sq_observe_event(store_tx_t *tx, const pa_event_t *ev);
 int sq_observe_rating(store_tx_t *tx, const pa_rating_t *r);
+
+/* ---- the writer batch: rows written once per batch (store_sqlite.c) -----------------------
+ *
+ * Some rows change in nearly every job the same way: the indicator aggregates
+ * (a counter moved by a delta; sqlite_indicators.c) and the audit chain's head
+ * (meta 'audit_head'; sqlite_meta.c).  Written per job, each is an UPSERT on a
+ * page every job of the batch dirties again, and a page every job's savepoint
+ * copies into its sub-journal first.  Inside a batch a write function records
+ * the change in the batch instead (sq_tx_batch(tx) is not NULL); after the
+ * batch's last job and before its COMMIT, sq_batch_flush() writes each key
+ * once with the sum of its changes, so the rows are exactly what the jobs'
+ * own writes would have left.  A job that fails has its changes dropped with
+ * its savepoint (sq_batch_mark / sq_batch_undo); a batch that does not commit
+ * drops them all.  Jobs of the same batch never read these rows (the
+ * aggregates are read on reader connections only; the audit head is kept
+ * here, see below).
+ *
+ * How to defer another kind of row (e.g. a submission's counters): add an
+ * SQ_D_ kind, record it with sq_batch_add() where the row was written, and
+ * give the kind its order and its write in sqlite_indicators.c (delta_cmp,
+ * flush_group).  Raw jobs (migrations) and PostgreSQL (each write is its own
+ * transaction: pg_layer.c's sq_tx_batch() is NULL) write at once. */
+enum sq_delta_kind { SQ_D_SHAPE, SQ_D_MONTH, SQ_D_METRIC, SQ_D_DAYS, SQ_D_WORKLOAD, SQ_D_CLOSED };
+
+typedef struct sq_delta {
+	enum sq_delta_kind kind;
+	pa_facts_t f;             /* the row's key (strings in the batch's arena) */
+	const char *metric;       /* SQ_D_METRIC */
+	int64_t k;                /* SQ_D_DAYS: working days; SQ_D_CLOSED: week */
+	int64_t v[PA_IND_NCOLS];  /* what the change adds */
+} sq_delta_t;
+
+#define SQ_HASH_HEX 64
+
+typedef struct sq_batch_mark {
+	size_t ndeltas;
+	bool head_known;          /* head_seq/head_hash are the chain's head in this batch */
+	bool head_dirty;          /* meta 'audit_head' must be written at the flush */
+	int64_t head_seq;         /* 0 = empty log */
+	char head_hash[SQ_HASH_HEX + 1];
+} sq_batch_mark_t;
+
+struct sq_batch {
+	arena_t *arena;           /* the deltas' strings; reset after each batch */
+	sq_delta_t *deltas;
+	size_t cap;
+	sq_batch_mark_t st;       /* deltas in use and the audit head */
+};
+
+/* The running batch of tx's writer, or NULL when tx writes at once. */
+sq_batch_t *sq_tx_batch(store_tx_t *tx);
+/* A new zeroed change at the end of b (sqlite_indicators.c). */
+sq_delta_t *sq_batch_add(sq_batch_t *b, enum sq_delta_kind kind);
+/* Write b's changes (sqlite_indicators.c) and the audit head (sqlite_meta.c). */
+int sq_batch_flush_deltas(store_tx_t *tx, sq_batch_t *b);
+int sq_batch_flush_audit(store_tx_t *tx, sq_batch_t *b);
 
 /* Test seams (tests/unit/test_store.c). */
 /* The SQL store_case_list would run for f (xmalloc'd), or NULL if f is invalid. */

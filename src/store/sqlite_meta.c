@@ -9,10 +9,30 @@
 #include "base/common.h"
 #include "store/sqlite_internal.h"
 
+#include <stdio.h>
+
+/* Within a writer batch (sqlite_internal.h) the head is read once and then
+ * kept in the batch: every record is inserted here, so the batch knows the
+ * head after each; meta 'audit_head' is written once, at the batch's flush. */
+static void remember_head(sq_batch_t *b, int64_t seq, const char *hash)
+{
+	if (!b || (seq > 0 && (!hash || strlen(hash) != SQ_HASH_HEX)))
+		return;  /* an odd head is read again, for core/audit.c to refuse */
+	b->st.head_known = true;
+	b->st.head_seq = seq;
+	memcpy(b->st.head_hash, seq > 0 ? hash : "", seq > 0 ? SQ_HASH_HEX + 1 : 1);
+}
+
 int sq_tx_audit_head(store_tx_t *tx, arena_t *a, int64_t *seq, const char **hash)
 {
 	*seq = 0;
 	*hash = NULL;
+	sq_batch_t *b = sq_tx_batch(tx);
+	if (b && b->st.head_known) {
+		*seq = b->st.head_seq;
+		*hash = *seq > 0 ? arena_strdup(a, b->st.head_hash) : NULL;
+		return 0;
+	}
 	store_conn_t *c = tx->conn;
 	sqlite3_stmt *st;
 	int rc = sq_stmt(c, SQ_AUDIT_HEAD, &st, tx->err);
@@ -25,7 +45,23 @@ int sq_tx_audit_head(store_tx_t *tx, arena_t *a, int64_t *seq, const char **hash
 		*hash = sq_col_text(&r);
 	}
 	sq_done(st);
+	if (rc >= 0)
+		remember_head(b, *seq, *hash);
 	return rc < 0 ? rc : 0;
+}
+
+static int write_head(store_tx_t *tx, int64_t seq, const char *hash)
+{
+	char head[24 + 1 + SQ_HASH_HEX + 1];
+	snprintf(head, sizeof(head), "%lld:%s", (long long)seq, hash);
+	return sq_tx_meta_set(tx, STORE_AUDIT_HEAD_KEY, head);
+}
+
+int sq_batch_flush_audit(store_tx_t *tx, sq_batch_t *b)
+{
+	if (!b->st.head_dirty)
+		return 0;
+	return write_head(tx, b->st.head_seq, b->st.head_hash);
 }
 
 int sq_tx_audit_insert(store_tx_t *tx, const pa_audit_rec_t *r)
@@ -52,7 +88,14 @@ int sq_tx_audit_insert(store_tx_t *tx, const pa_audit_rec_t *r)
 	if (rc == PA_ENOTFOUND)
 		return pa_fail(tx->err, PA_ECONFLICT, "conflict", "seq",
 		               "audit record %lld is not the next in the chain", (long long)r->seq);
-	return rc;
+	if (rc < 0)
+		return rc;
+	sq_batch_t *bt = sq_tx_batch(tx);
+	if (!bt || !r->hash || strlen(r->hash) != SQ_HASH_HEX)
+		return write_head(tx, r->seq, r->hash);
+	remember_head(bt, r->seq, r->hash);
+	bt->st.head_dirty = true;
+	return 0;
 }
 
 int sq_audit_list(store_conn_t *c, arena_t *a, int64_t after_seq, int limit,

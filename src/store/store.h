@@ -433,7 +433,11 @@ typedef struct pa_audit_rec {
 
 /* seq and hash of the last record; seq 0 and hash NULL when empty. */
 int store_tx_audit_head(store_tx_t *tx, arena_t *a, int64_t *seq, const char **hash);
+/* Inserts r as the next record (else PA_ECONFLICT) and moves meta
+ * STORE_AUDIT_HEAD_KEY to "<seq>:<hash>" in the same transaction (SQLite:
+ * once per writer batch, at its end). */
 int store_tx_audit_insert(store_tx_t *tx, const pa_audit_rec_t *r);
+#define STORE_AUDIT_HEAD_KEY "audit_head"
 /* Records with seq > after_seq in seq order (used by verify and the auditor view). */
 int store_audit_list(store_conn_t *c, arena_t *a, int64_t after_seq, int limit,
                      pa_audit_rec_t **out, size_t *n);

@@ -154,6 +154,8 @@ struct store {
 	struct search_queued { pa_id_t id; bool is_new; } *search_q;
 	size_t nsearch_q, search_q_cap;
 
+	sq_batch_t batch;             /* rows written once per batch; the writer thread's only */
+
 	atomic_int fault_countdown;   /* sq_fault_inject */
 	const store_observer_t *observer; /* store_set_observer; read by the writer only */
 };
@@ -846,9 +848,46 @@ static void reset_busy_statements(store_conn_t *c)
 	}
 }
 
+/* ---- the writer batch (sqlite_internal.h, "the writer batch") ---------------------------- */
+
+sq_batch_t *sq_tx_batch(store_tx_t *tx)
+{
+	return tx->batch;
+}
+
+/* Forgets everything the batch recorded (its start, and after its end). */
+static void batch_clear(sq_batch_t *b)
+{
+	memset(&b->st, 0, sizeof(b->st));
+	if (b->arena)
+		arena_reset(b->arena);
+}
+
+/* Writes what the batch's jobs recorded; the batch is cleared either way. */
+static int batch_flush(store_t *s, pa_err_t *err)
+{
+	store_tx_t tx = { { &store_sqlite_engine }, s, s->wconn, err, NULL };
+	int rc = sq_batch_flush_deltas(&tx, &s->batch);
+	if (rc >= 0)
+		rc = sq_batch_flush_audit(&tx, &s->batch);
+	batch_clear(&s->batch);
+	return rc;
+}
+
+static void batch_free(sq_batch_t *b)
+{
+	free(b->deltas);
+	if (b->arena)
+		arena_free(b->arena);
+	memset(b, 0, sizeof(*b));
+}
+
 static void run_job(store_t *s, struct store_job *j)
 {
-	store_tx_t tx = { { &store_sqlite_engine }, s, s->wconn, &j->err };
+	if (!j->raw && !s->batch.arena)
+		s->batch.arena = arena_new();
+	store_tx_t tx = { { &store_sqlite_engine }, s, s->wconn, &j->err,
+		              j->raw ? NULL : &s->batch };
 	int rc = j->fn(&tx, j->ctx);
 	reset_busy_statements(s->wconn);
 	j->result = rc < 0 ? rc : 0;
@@ -871,6 +910,7 @@ static bool run_batch(store_t *s, struct store_job *first, size_t n)
 	 * its first 1 KiB chunk, so a large job (pingan seed's thousands of cases)
 	 * paid for every statement in proportion to all it had written so far. */
 	bool alone = n == 1;
+	batch_clear(&s->batch);
 
 	if (run_raw(c, SQ_BEGIN, &err) < 0) {
 		fail_batch(first, n, err.detail);
@@ -889,9 +929,12 @@ static bool run_batch(store_t *s, struct store_job *first, size_t n)
 			continue;
 		}
 		size_t queued = s->nsearch_q;
+		sq_batch_mark_t mark = s->batch.st;
 		run_job(s, j);
-		if (j->result < 0)
+		if (j->result < 0) {
 			s->nsearch_q = queued;  /* its rows are rolled back below */
+			s->batch.st = mark;     /* and so are its deferred ones */
+		}
 		if (sqlite3_get_autocommit(c->db)) {
 			/* SQLite rolled the whole transaction back after an error */
 			pa_fail(&err, PA_EUNAVAIL, "unavailable", NULL,
@@ -903,6 +946,7 @@ static bool run_batch(store_t *s, struct store_job *first, size_t n)
 			if (j->result < 0) {
 				/* nothing else to commit: roll the transaction back */
 				s->nsearch_q = 0;
+				batch_clear(&s->batch);
 				run_raw(c, SQ_ROLLBACK, NULL);
 				return false;
 			}
@@ -917,6 +961,10 @@ static bool run_batch(store_t *s, struct store_job *first, size_t n)
 	if (!broken && index_queued(s, &err) < 0)
 		broken = true;
 	s->nsearch_q = 0;
+	/* the rows the jobs deferred to the batch (sqlite_internal.h) */
+	if (!broken && batch_flush(s, &err) < 0)
+		broken = true;
+	batch_clear(&s->batch);
 	if (broken) {
 		if (!sqlite3_get_autocommit(c->db))
 			run_raw(c, SQ_ROLLBACK, NULL);
@@ -1310,6 +1358,7 @@ void sq_close(store_t *s)
 	pthread_mutex_destroy(&s->mu);
 	free(s->path);
 	free(s->search_q);
+	batch_free(&s->batch);
 	free(s);
 }
 

@@ -17,9 +17,12 @@
 #include "core/cases.h"
 #include "core/demo.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sqlite3.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 static char dir[64];
@@ -162,6 +165,157 @@ static void test_timer_marks_overdue_once(void **state)
 	arena_free(a);
 }
 
+/* ---- the writer batch: aggregates and the audit head written once per batch ---------- */
+
+/* src/store/sqlite_internal.h: jobs waiting in the writer's queue */
+size_t store_sqlite_queued(store_t *s);
+
+#define BATCH_ACTIONS 8
+
+static atomic_int holding;
+
+/* Keeps the writer busy until want jobs wait behind it: they form the next batch. */
+static int hold_fn(store_tx_t *tx, void *p)
+{
+	size_t want = *(size_t *)p;
+	atomic_store(&holding, 1);
+	while (store_sqlite_queued(app.store) < want)
+		usleep(1000);
+	return 0;
+}
+
+static void *hold_thread(void *p)
+{
+	pa_err_t err = { 0 };
+	assert_int_equal(store_write(app.store, hold_fn, p, &err), 0);
+	return NULL;
+}
+
+struct batch_act {
+	pa_principal_t *who;
+	pa_case_t cs;
+	int rc;
+};
+
+static void *act_thread(void *p)
+{
+	struct batch_act *x = p;
+	arena_t *a = arena_new();
+	pa_case_t out;
+	pa_err_t err = { 0 };
+	x->rc = cases_transition(&app, a, x->who, &x->cs, "accept", NULL, 0, &out, &err);
+	arena_free(a);
+	return NULL;
+}
+
+/* Closes the case (its aggregates move, through the observer) and an audit
+ * record is appended, then the job fails: none of it may count. */
+static int failing_fn(store_tx_t *tx, void *p)
+{
+	pa_case_t cs = *(pa_case_t *)p;
+	cs.state = "closed";
+	cs.is_open = false;
+	int rc = store_tx_case_update(tx, &cs);
+	if (rc == 0)
+		rc = audit_append(tx, cs.created_at, "test", "case.close", "case:x", "{}");
+	return rc < 0 ? rc : PA_EINVAL;
+}
+
+static void *failing_thread(void *p)
+{
+	pa_err_t err = { 0 };
+	assert_int_equal(store_write(app.store, failing_fn, p, &err), PA_EINVAL);
+	return NULL;
+}
+
+/* rows of `kept` not in `derived` and the other way round */
+static int64_t differ(const char *kept, const char *derived)
+{
+	char sql[4096];
+	snprintf(sql, sizeof(sql),
+	         "SELECT (SELECT count(*) FROM (%s EXCEPT %s)) + (SELECT count(*) FROM (%s EXCEPT %s))",
+	         kept, derived, derived, kept);
+	return fixture_query_int(cfg.database, sql);
+}
+
+static void test_batch_aggregates_are_the_jobs_sums(void **state)
+{
+	arena_t *a = arena_new();
+	pa_principal_t pub = { .kind = PRINCIPAL_PUBLIC, .client_ip = "127.0.0.1" };
+	pa_user_t u;
+	assert_int_equal(store_user_get_by_name(store_reader(app.store), a, "intake", &u), 0);
+	orgtree_t *t = orgcache_get(app.orgs);
+	pa_principal_t staff = { .kind = PRINCIPAL_STAFF, .user_id = u.id, .username = u.username,
+	                         .display_name = u.display_name, .roles = u.roles, .nroles = u.nroles,
+	                         .tree = t };
+	struct batch_act acts[BATCH_ACTIONS];
+	pa_case_t victim;
+	char code[PA_QUERY_CODE_LEN + 1];
+	pa_err_t err = { 0 };
+	for (int i = 0; i < BATCH_ACTIONS; i++) {
+		acts[i] = (struct batch_act){ .who = &staff };
+		assert_int_equal(cases_create(&app, a, &pub, &petition, &acts[i].cs, code, &err), 0);
+	}
+	assert_int_equal(cases_create(&app, a, &pub, &petition, &victim, code, &err), 0);
+	int64_t audit0 = count("audit"), commits0, writes0;
+	store_stats(app.store, &commits0, &writes0);
+
+	/* every action and the failing job wait behind one job: one batch */
+	size_t want = BATCH_ACTIONS + 1;
+	pthread_t hold, th[BATCH_ACTIONS], fail;
+	atomic_store(&holding, 0);
+	assert_int_equal(pthread_create(&hold, NULL, hold_thread, &want), 0);
+	while (!atomic_load(&holding))
+		usleep(1000);
+	for (int i = 0; i < BATCH_ACTIONS; i++)
+		assert_int_equal(pthread_create(&th[i], NULL, act_thread, &acts[i]), 0);
+	assert_int_equal(pthread_create(&fail, NULL, failing_thread, &victim), 0);
+	pthread_join(hold, NULL);
+	for (int i = 0; i < BATCH_ACTIONS; i++) {
+		pthread_join(th[i], NULL);
+		assert_int_equal(acts[i].rc, 0);
+	}
+	pthread_join(fail, NULL);
+	int64_t commits1, writes1;
+	store_stats(app.store, &commits1, &writes1);
+	assert_int_equal(commits1 - commits0, 2); /* the holding job's, then the batch's */
+	assert_int_equal(writes1 - writes0, BATCH_ACTIONS + 2);
+
+	/* the failed job left nothing: its case is as it was, its audit record is gone */
+	pa_case_t now;
+	assert_int_equal(store_case_get(store_reader(app.store), a, victim.id, &now), 0);
+	assert_string_equal(now.state, victim.state);
+	assert_int_equal(now.version, victim.version);
+	assert_int_equal(count("audit"), audit0 + BATCH_ACTIONS);
+	/* the chain and meta 'audit_head' (written once, at the batch's end) agree */
+	audit_report_t rep;
+	assert_int_equal(audit_verify(store_reader(app.store), &rep, NULL, NULL), 0);
+	assert_int_equal(rep.first_bad, 0);
+	assert_int_equal(rep.records, count("audit"));
+
+	/* every aggregate is what the facts say, as when each job wrote its own */
+	const char *shape = "day, month, type, category, org_id, street_id, enterprise, state, "
+	                    "is_open, overdue, flags, wdays, r1, r2, r3, r4, r5";
+	char kept[512], derived[512];
+	snprintf(kept, sizeof(kept), "SELECT %s, n FROM case_facts_day", shape);
+	snprintf(derived, sizeof(derived), "SELECT %s, count(*) FROM case_facts GROUP BY %s", shape,
+	         shape);
+	assert_int_equal(differ(kept, derived), 0);
+	assert_int_equal(differ("SELECT org_id, assignee_id, open, overdue FROM indicator_workload "
+	                        "WHERE open <> 0 OR overdue <> 0",
+	                        "SELECT org_id, assignee_id, count(*), sum(overdue) FROM case_facts "
+	                        "WHERE is_open GROUP BY 1, 2"),
+	                 0);
+	assert_int_equal(differ("SELECT month, type, category, org_id, street_id, enterprise, cases, "
+	                        "open, closed, overdue FROM indicator_month WHERE cases <> 0",
+	                        "SELECT month, type, category, org_id, street_id, enterprise, "
+	                        "count(*), sum(is_open), sum(NOT is_open), sum(is_open AND overdue) "
+	                        "FROM case_facts GROUP BY 1, 2, 3, 4, 5, 6"),
+	                 0);
+	orgtree_release(t);
+	arena_free(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -169,6 +323,7 @@ int main(void)
 		cmocka_unit_test(test_transition_is_all_or_nothing),
 		cmocka_unit_test(test_personal_data_not_in_clear),
 		cmocka_unit_test(test_timer_marks_overdue_once),
+		cmocka_unit_test(test_batch_aggregates_are_the_jobs_sums),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
