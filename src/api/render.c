@@ -5,6 +5,7 @@
  */
 #include "base/common.h"
 #include "api/api.h"
+#include "base/jsonw.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -103,13 +104,8 @@ static void put_org(strbuf_t *sb, const orgtree_t *t, const char *key, pa_id_t i
 
 void api_json_value_write(strbuf_t *sb, const json_t *v)
 {
-	char *text = v ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
-	if (!text) {
+	if (strbuf_add_json(sb, v) < 0)
 		strbuf_adds(sb, "null");
-		return;
-	}
-	strbuf_add_json_text(sb, text, strlen(text));
-	free(text);
 }
 
 /* A shape written by one of the writers below, as a jansson tree for the

@@ -11,6 +11,7 @@
  * \u003c, \u003e, \u0026, so a response can never be sniffed as markup.
  */
 #include "base/common.h"
+#include "base/jsonw.h"
 #include "http/http.h"
 
 #include <microhttpd.h>
@@ -108,21 +109,23 @@ static void resp_drop_shared(http_resp_t *resp)
 
 void http_resp_json(http_resp_t *resp, int status, json_t *j)
 {
-	char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
-	json_decref(j);
 	resp_drop_shared(resp);
 	strbuf_reset(&resp->body);
 	resp->content_type = "application/json; charset=utf-8";
-	if (!text) {
-		/* only a NULL j or out of memory gets here: a bug, not the client's fault */
+	/* written straight into the body: json_dumps' bytes with "<>&" escaped
+	 * (base/jsonw.h), without its buffer and a second pass */
+	int rc = strbuf_add_json(&resp->body, j);
+	json_decref(j);
+	if (rc < 0) {
+		/* only a NULL j or a string that is not UTF-8 gets here: a bug, not
+		 * the client's fault */
 		log_error("http: cannot serialize a JSON response");
 		resp->status = 500;
+		strbuf_reset(&resp->body);
 		strbuf_adds(&resp->body, "{}");
 		return;
 	}
 	resp->status = status;
-	strbuf_add_json_text(&resp->body, text, strlen(text));
-	free(text);
 }
 
 void http_resp_shared(http_resp_t *resp, int status, const char *content_type, const char *text,

@@ -1,0 +1,196 @@
+/*
+ * jsonw.c — a jansson tree written straight into a strbuf (see jsonw.h for
+ * the exact output and why).
+ *
+ * Strings are copied in runs: bytes that need nothing are found with a
+ * table (ASCII) or validated as whole UTF-8 sequences with jansson's rules
+ * (no overlong forms, no surrogates, nothing above U+10FFFF), and each run
+ * is appended with one strbuf_add.  Reals go through json_dumps itself, so
+ * their digits can never drift from what jansson writes.
+ */
+#include "base/common.h"
+#include "base/jsonw.h"
+
+#include <stdlib.h>
+
+/* 1: the ASCII byte is copied as it is inside a string */
+static const unsigned char plain[128] = {
+	[' '] = 1, ['!'] = 1, ['#'] = 1, ['$'] = 1, ['%'] = 1, ['\''] = 1, ['('] = 1, [')'] = 1,
+	['*'] = 1, ['+'] = 1, [','] = 1, ['-'] = 1, ['.'] = 1, ['/'] = 1, ['0'] = 1, ['1'] = 1,
+	['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1,
+	[':'] = 1, [';'] = 1, ['='] = 1, ['?'] = 1, ['@'] = 1, ['A'] = 1, ['B'] = 1, ['C'] = 1,
+	['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1, ['H'] = 1, ['I'] = 1, ['J'] = 1, ['K'] = 1,
+	['L'] = 1, ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1, ['S'] = 1,
+	['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1, ['Y'] = 1, ['Z'] = 1, ['['] = 1,
+	[']'] = 1, ['^'] = 1, ['_'] = 1, ['`'] = 1, ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1,
+	['e'] = 1, ['f'] = 1, ['g'] = 1, ['h'] = 1, ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1,
+	['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1,
+	['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1, ['y'] = 1, ['z'] = 1, ['{'] = 1, ['|'] = 1,
+	['}'] = 1, ['~'] = 1, [0x7F] = 1,
+};
+
+/* Length of the valid UTF-8 sequence of 2–4 bytes at s (n bytes left), or 0. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+	unsigned c = s[0];
+	size_t len;
+	unsigned cp;
+	if (c >= 0xC2 && c <= 0xDF) {
+		len = 2;
+		cp = c & 0x1F;
+	} else if (c >= 0xE0 && c <= 0xEF) {
+		len = 3;
+		cp = c & 0x0F;
+	} else if (c >= 0xF0 && c <= 0xF4) {
+		len = 4;
+		cp = c & 0x07;
+	} else {
+		return 0;
+	}
+	if (len > n)
+		return 0;
+	for (size_t k = 1; k < len; k++) {
+		if ((s[k] & 0xC0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[k] & 0x3F);
+	}
+	if ((len == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
+	    (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
+		return 0;
+	return len;
+}
+
+static int add_string(strbuf_t *sb, const char *str, size_t n)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	const unsigned char *s = (const unsigned char *)str;
+	strbuf_grow(sb, n + 2);
+	strbuf_addch(sb, '"');
+	size_t i = 0;
+	while (i < n) {
+		size_t j = i;
+		for (;;) {
+			if (j < n && s[j] < 0x80 && plain[s[j]]) {
+				j++;
+			} else if (j < n && s[j] >= 0x80) {
+				size_t l = utf8_len(s + j, n - j);
+				if (l == 0)
+					return -1;
+				j += l;
+			} else {
+				break;
+			}
+		}
+		if (j > i) {
+			strbuf_add(sb, s + i, j - i);
+			i = j;
+			continue;
+		}
+		unsigned char c = s[i++];
+		switch (c) {
+		case '"': strbuf_add(sb, "\\\"", 2); break;
+		case '\\': strbuf_add(sb, "\\\\", 2); break;
+		case '\b': strbuf_add(sb, "\\b", 2); break;
+		case '\f': strbuf_add(sb, "\\f", 2); break;
+		case '\n': strbuf_add(sb, "\\n", 2); break;
+		case '\r': strbuf_add(sb, "\\r", 2); break;
+		case '\t': strbuf_add(sb, "\\t", 2); break;
+		/* markup, as strbuf_add_json_text writes it (lower-case) */
+		case '<': strbuf_add(sb, "\\u003c", 6); break;
+		case '>': strbuf_add(sb, "\\u003e", 6); break;
+		case '&': strbuf_add(sb, "\\u0026", 6); break;
+		default: {
+			/* the other control characters, as jansson writes them */
+			char esc[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 0xF] };
+			strbuf_add(sb, esc, sizeof(esc));
+		}
+		}
+	}
+	strbuf_addch(sb, '"');
+	return 0;
+}
+
+static void add_int(strbuf_t *sb, json_int_t v)
+{
+	char buf[24];
+	char *p = buf + sizeof(buf);
+	/* via the unsigned magnitude: INT64_MIN has no positive counterpart */
+	unsigned long long m = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+	do {
+		*--p = (char)('0' + m % 10);
+		m /= 10;
+	} while (m);
+	if (v < 0)
+		*--p = '-';
+	strbuf_add(sb, p, (size_t)(buf + sizeof(buf) - p));
+}
+
+static int add_value(strbuf_t *sb, const json_t *j)
+{
+	switch (json_typeof(j)) {
+	case JSON_OBJECT: {
+		strbuf_addch(sb, '{');
+		bool first = true;
+		for (void *it = json_object_iter((json_t *)j); it;
+		     it = json_object_iter_next((json_t *)j, it)) {
+			if (!first)
+				strbuf_addch(sb, ',');
+			first = false;
+			if (add_string(sb, json_object_iter_key(it), json_object_iter_key_len(it)) < 0)
+				return -1;
+			strbuf_addch(sb, ':');
+			if (add_value(sb, json_object_iter_value(it)) < 0)
+				return -1;
+		}
+		strbuf_addch(sb, '}');
+		return 0;
+	}
+	case JSON_ARRAY: {
+		strbuf_addch(sb, '[');
+		size_t n = json_array_size(j);
+		for (size_t i = 0; i < n; i++) {
+			if (i)
+				strbuf_addch(sb, ',');
+			if (add_value(sb, json_array_get(j, i)) < 0)
+				return -1;
+		}
+		strbuf_addch(sb, ']');
+		return 0;
+	}
+	case JSON_STRING:
+		return add_string(sb, json_string_value(j), json_string_length(j));
+	case JSON_INTEGER:
+		add_int(sb, json_integer_value(j));
+		return 0;
+	case JSON_REAL: {
+		char *text = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
+		if (!text)
+			return -1;
+		strbuf_adds(sb, text);
+		free(text);
+		return 0;
+	}
+	case JSON_TRUE:
+		strbuf_add(sb, "true", 4);
+		return 0;
+	case JSON_FALSE:
+		strbuf_add(sb, "false", 5);
+		return 0;
+	case JSON_NULL:
+		strbuf_add(sb, "null", 4);
+		return 0;
+	}
+	return -1;
+}
+
+int strbuf_add_json(strbuf_t *sb, const json_t *j)
+{
+	if (!j)
+		return -1;
+	size_t mark = sb->len;
+	if (add_value(sb, j) < 0) {
+		strbuf_setlen(sb, mark);
+		return -1;
+	}
+	return 0;
+}

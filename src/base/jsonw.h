@@ -1,0 +1,31 @@
+/*
+ * jsonw.h — a jansson tree written straight into a strbuf.
+ *
+ * json_dumps() builds its text through a callback per token into a
+ * buffer of its own, which the glue then copied once more into the
+ * response while escaping '<', '>' and '&' (strbuf_add_json_text): a
+ * tenth of a small staff request's instructions.  This writer walks the
+ * tree once and appends to the caller's strbuf.  Its output is, byte for
+ * byte, json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY) followed by
+ * strbuf_add_json_text() — tests/unit/test_jsonw.c and fuzz/fuzz_jsonw.c
+ * compare the two — so responses stay what the tests and the OpenAPI file
+ * check:
+ *   - object members in the tree's order (jansson keeps insertion order);
+ *   - strings: '"' and '\\' escaped, \b \f \n \r \t by name, every other
+ *     control character as \u00XX (upper-case hex, as jansson writes it),
+ *     '<' '>' '&' as \u003c \u003e \u0026, everything else (UTF-8) as is;
+ *   - integers in decimal; reals exactly as jansson formats them (the rare
+ *     case: jansson itself writes each one).
+ */
+#ifndef PA_JSONW_H
+#define PA_JSONW_H
+
+#include <jansson.h>
+
+#include "base/strbuf.h"
+
+/* Appends j; 0, or -1 with sb as it was when a string or key is not valid
+ * UTF-8 (json_dumps fails on those too) or j is NULL. */
+int strbuf_add_json(strbuf_t *sb, const json_t *j);
+
+#endif
