@@ -5,8 +5,8 @@
  * version of a record is a new row naming the one it supersedes; the UNIQUE
  * constraint on supersedes_id makes "supersede" happen at most once, so two
  * editors racing on one version cannot both win.  Statements are prepared
- * per call (sq_prepare), as in sqlite_supervision.c: they run a few times
- * per case detail or record write.
+ * per call (sq_prepare), as in sqlite_supervision.c, except the records of
+ * one case, which every staff case detail reads (sq_stmt_const).
  */
 #include "base/common.h"
 #include "store/sqlite_internal.h"
@@ -155,20 +155,21 @@ int sq_records_of_case(store_conn_t *c, arena_t *a, pa_id_t case_id, pa_record_t
 {
 	*out = NULL;
 	*n = 0;
+	/* every staff case detail runs this: cached on the connection */
+	static const char sql[] =
+		"SELECT r.id, r.case_id, r.kind, r.version, IFNULL(r.supersedes_id, 0), "
+		"EXISTS (SELECT 1 FROM case_records s WHERE s.supersedes_id = r.id), "
+		"r.fields, IFNULL(r.created_by, 0), u.display_name, IFNULL(r.org_id, 0), "
+		"r.created_at, IFNULL(r.event_id, 0) FROM case_records r "
+		"LEFT JOIN users u ON u.id = r.created_by WHERE r.case_id = ?1 ORDER BY r.id";
 	sqlite3_stmt *st;
-	int rc = sq_prepare(c,
-	                    "SELECT r.id, r.case_id, r.kind, r.version, IFNULL(r.supersedes_id, 0), "
-	                    "EXISTS (SELECT 1 FROM case_records s WHERE s.supersedes_id = r.id), "
-	                    "r.fields, IFNULL(r.created_by, 0), u.display_name, IFNULL(r.org_id, 0), "
-	                    "r.created_at, IFNULL(r.event_id, 0) FROM case_records r "
-	                    "LEFT JOIN users u ON u.id = r.created_by WHERE r.case_id = ?1 ORDER BY r.id",
-	                    &st, NULL);
+	int rc = sq_stmt_const(c, sql, &st, NULL);
 	if (rc < 0)
 		return rc;
 	sqlite3_bind_int64(st, 1, case_id);
 	sq_rows_t r = { .size = sizeof(pa_record_t), .read = read_record };
 	rc = sq_collect(c, st, a, NULL, &r);
-	sqlite3_finalize(st);
+	sq_done(st);
 	*out = r.rows;
 	*n = r.n;
 	return rc;
