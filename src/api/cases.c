@@ -6,6 +6,7 @@
  */
 #include "base/common.h"
 #include "api/api.h"
+#include "base/jsonw.h"
 #include "core/attach.h"
 
 #include <stdio.h>
@@ -303,6 +304,26 @@ static json_t *parties_json(const party_clear_t *ps, size_t n)
 	return arr;
 }
 
+/* ,"key":value — v written by strbuf_add_json and released; null if it cannot be. */
+static void add_member(strbuf_t *sb, const char *key, json_t *v)
+{
+	strbuf_adds(sb, ",\"");
+	strbuf_adds(sb, key);
+	strbuf_adds(sb, "\":");
+	if (strbuf_add_json(sb, v) < 0) {
+		log_error("api: case detail member %s is not JSON", key);
+		strbuf_adds(sb, "null");
+	}
+	json_decref(v);
+}
+
+/*
+ * The staff case detail: the case as api_case_write writes it (no jansson
+ * tree, no parse back), its closing brace taken off, then the members built
+ * with jansson appended in the order they always had.  None of them is a
+ * member the case writer writes, so the document is the one the jansson
+ * tree gave (members, order and values).
+ */
 int h_case_get(http_req_t *req, http_resp_t *resp)
 {
 	pa_case_t cs;
@@ -311,21 +332,23 @@ int h_case_get(http_req_t *req, http_resp_t *resp)
 		return rc;
 	pa_app_t *app = api_app(req);
 	pa_principal_t *p = api_principal(req);
-	json_t *j = api_case_json(req, p->tree, &cs);
 	party_clear_t *ps = NULL;
 	size_t np = 0;
-	if ((rc = cases_parties(app, req->arena, p, &cs, false, 0, &ps, &np, &req->err)) < 0) {
-		json_decref(j);
+	if ((rc = cases_parties(app, req->arena, p, &cs, false, 0, &ps, &np, &req->err)) < 0)
 		return rc;
-	}
-	json_object_set_new(j, "parties", parties_json(ps, np));
+	strbuf_t *sb = &resp->body;
+	strbuf_reset(sb);
+	strbuf_grow(sb, 8192);
+	api_case_write(sb, req, p->tree, &cs, true);
+	strbuf_setlen(sb, sb->len - 1); /* the case's '}': its other members follow */
+	add_member(sb, "parties", parties_json(ps, np));
 	const wf_transition_t **acts = NULL;
 	size_t na = cases_allowed_actions(app, req->arena, p, &cs, &acts);
 	json_t *actions = json_array();
 	for (size_t i = 0; i < na; i++)
 		json_array_append_new(actions, api_action_json(req, &cs, acts[i]));
-	json_object_set_new(j, "actions", actions);
-	json_object_set_new(j, "attachments", attachments_json(req, cs.id));
+	add_member(sb, "actions", actions);
+	add_member(sb, "attachments", attachments_json(req, cs.id));
 	pa_rating_t *rs = NULL;
 	size_t nr = 0;
 	json_t *ratings = json_array();
@@ -335,11 +358,19 @@ int h_case_get(http_req_t *req, http_resp_t *resp)
 			                                         "level", rs[i].level, "level_label",
 			                                         rating_level_label(rs[i].level, req->lang), "comment",
 			                                         rs[i].comment, "at", api_time(app, rs[i].at)));
-	json_object_set_new(j, "ratings", ratings);
-	json_object_set_new(j, "supervision", api_case_supervision_json(req, p->tree, &cs));
-	json_object_set_new(j, "links", api_case_links_json(req, &cs));
-	api_case_records_into(req, j, &cs);
-	http_resp_json(resp, 200, j);
+	add_member(sb, "ratings", ratings);
+	add_member(sb, "supervision", api_case_supervision_json(req, p->tree, &cs));
+	add_member(sb, "links", api_case_links_json(req, &cs));
+	json_t *more = json_object();
+	api_case_records_into(req, more, &cs);
+	const char *key;
+	json_t *v;
+	json_object_foreach(more, key, v)
+		add_member(sb, key, json_incref(v));
+	json_decref(more);
+	strbuf_addch(sb, '}');
+	resp->status = 200;
+	resp->content_type = "application/json; charset=utf-8";
 	return 0;
 }
 
