@@ -732,6 +732,7 @@ struct act_step {
  */
 struct act_plan {
 	bool ready;
+	bool closes;               /* the step closes the case (handover_end_tx may follow) */
 	int version;
 	const orgtree_t *tree;     /* held by run_transition until the write returns */
 	struct act_step step;
@@ -1181,6 +1182,7 @@ static void plan_step(struct act_tx *x, const pa_case_t *cs, orgtree_t **tree)
 	    step_prepare(x, store_reader(x->app->store), *tree, cs, &nc, NULL, &x->plan.step,
 	                 &scratch) == 0) {
 		x->plan.ready = true;
+		x->plan.closes = !nc.is_open;
 		x->plan.version = cs->version;
 		x->plan.tree = *tree;
 	}
@@ -1465,7 +1467,15 @@ static int run_transition(pa_app_t *app, arena_t *a, const pa_principal_t *p, pa
 		                    .propose = t->napproval_roles > 0 && p->kind == PRINCIPAL_STAFF };
 		orgtree_t *tree;
 		plan_step(&x, cs, &tree);
-		rc = store_write(app->store, act_tx_fn, &x, err);
+		/* A prepared step that leaves the case open makes every check that
+		 * can refuse it before its first write (act_tx_fn): it needs no
+		 * savepoint of its own (store_write_checked).  Should the case have
+		 * changed meanwhile, the write prepares the step itself after
+		 * updating the case; a failure there rolls back the whole batch. */
+		if (x.plan.ready && !x.plan.closes)
+			rc = store_write_checked(app->store, act_tx_fn, &x, err);
+		else
+			rc = store_write(app->store, act_tx_fn, &x, err);
 		if (tree)
 			orgtree_release(tree);
 		if (rc == PA_ECONFLICT && !err->type[0])

@@ -1265,6 +1265,7 @@ const store_engine_t store_pg_engine = {
 	.read_begin = pg_read_begin,
 	.read_end = pg_read_end,
 	.write = pg_write,
+	.write_checked = pg_write,  /* each write is its own transaction */
 	.tx_conn = pg_tx_conn,
 	.tx_err = pg_tx_err,
 	.fault_inject = pg_fault_inject,

@@ -258,6 +258,7 @@ store_conn_t *sq_reader(store_t *s);
 int sq_read_begin(store_conn_t *c);
 void sq_read_end(store_conn_t *c);
 int sq_write(store_t *s, store_tx_fn fn, void *ctx, pa_err_t *err);
+int sq_write_checked(store_t *s, store_tx_fn fn, void *ctx, pa_err_t *err);
 store_conn_t *sq_tx_conn(store_tx_t *tx);
 pa_err_t *sq_tx_err(store_tx_t *tx);
 void sq_fault_inject(store_t *s, int nth);

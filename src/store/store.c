@@ -95,6 +95,13 @@ int store_write(store_t *s, store_tx_fn fn, void *ctx, pa_err_t *err)
 	return STORE_ENGINE_OF(s)->write(s, fn, ctx, err);
 }
 
+int store_write_checked(store_t *s, store_tx_fn fn, void *ctx, pa_err_t *err)
+{
+	if (!s)
+		return pa_fail(err, PA_EUNAVAIL, "unavailable", NULL, "no database");
+	return STORE_ENGINE_OF(s)->write_checked(s, fn, ctx, err);
+}
+
 store_conn_t *store_tx_conn(store_tx_t *tx)
 {
 	return STORE_ENGINE_OF(tx)->tx_conn(tx);

@@ -136,6 +136,15 @@ void store_read_end(store_conn_t *c);
 
 typedef int (*store_tx_fn)(store_tx_t *tx, void *ctx);
 int store_write(store_t *s, store_tx_fn fn, void *ctx, pa_err_t *err);
+/* store_write() for a function that makes every check that can refuse it
+ * before its first write, and after that fails only when the store does
+ * (I/O, a full disk, a bug).  SQLite runs it without the savepoint of its
+ * own (no copy of each page it dirties into a sub-journal): when it fails
+ * without having changed a row, nothing is undone and the batch goes on; when
+ * it fails after changing one, the whole batch is rolled back and its other
+ * jobs get PA_EUNAVAIL (retry), as when a COMMIT fails — never half-written
+ * data.  PostgreSQL: the same as store_write(). */
+int store_write_checked(store_t *s, store_tx_fn fn, void *ctx, pa_err_t *err);
 store_conn_t *store_tx_conn(store_tx_t *tx);
 /* Error details a tx function may fill for its caller. */
 pa_err_t *store_tx_err(store_tx_t *tx);

@@ -279,6 +279,7 @@ struct store_engine {
 	int (*read_begin)(store_conn_t *c);
 	void (*read_end)(store_conn_t *c);
 	int (*write)(store_t *s, store_tx_fn fn, void *ctx, pa_err_t *err);
+	int (*write_checked)(store_t *s, store_tx_fn fn, void *ctx, pa_err_t *err);
 	store_conn_t *(*tx_conn)(store_tx_t *tx);
 	pa_err_t *(*tx_err)(store_tx_t *tx);
 	void (*fault_inject)(store_t *s, int nth);

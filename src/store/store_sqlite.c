@@ -21,7 +21,10 @@
  *   take up to STORE_MAX_BATCH jobs
  *   BEGIN IMMEDIATE
  *   for each job: SAVEPOINT job; fn(tx, ctx); < 0 → ROLLBACK TO job; RELEASE job
- *     (a job alone in its batch: no savepoint; < 0 → ROLLBACK, and done)
+ *     (a job alone in its batch: no savepoint; < 0 → ROLLBACK, and done;
+ *     a checked job, store_write_checked: no savepoint; < 0 after it changed
+ *     a row → the whole batch is rolled back and fails with PA_EUNAVAIL)
+ *   write the rows the jobs deferred to the batch (sq_tx_batch)
  *   write the search rows the jobs queued (sqlite_search.c)
  *   COMMIT   (no fsync of the frames: see "Pipelined commit")
  *   hand the batch to the syncer, which marks every job done with its
@@ -101,6 +104,7 @@ struct store_job {
 	store_tx_fn fn;
 	void *ctx;
 	bool raw;             /* runs alone, outside a batch transaction (migrations) */
+	bool checked;         /* store_write_checked: runs without a savepoint */
 	bool done;            /* set by the writer under s->mu */
 	int result;
 	pa_err_t err;         /* what the tx function and the writer recorded */
@@ -924,10 +928,13 @@ static bool run_batch(store_t *s, struct store_job *first, size_t n)
 			j->err.retry_after = 1;
 			continue;
 		}
-		if (!alone && run_raw(c, SQ_SAVEPOINT, &j->err) < 0) {
+		/* a checked job (store_write_checked) has no savepoint: see below */
+		bool guarded = !alone && !j->checked;
+		if (guarded && run_raw(c, SQ_SAVEPOINT, &j->err) < 0) {
 			j->result = j->err.code;
 			continue;
 		}
+		int64_t changes = sqlite3_total_changes64(c->db);
 		size_t queued = s->nsearch_q;
 		sq_batch_mark_t mark = s->batch.st;
 		run_job(s, j);
@@ -949,6 +956,19 @@ static bool run_batch(store_t *s, struct store_job *first, size_t n)
 				batch_clear(&s->batch);
 				run_raw(c, SQ_ROLLBACK, NULL);
 				return false;
+			}
+			continue;
+		}
+		if (!guarded) {
+			/* A checked job refused by its checks changed no row: nothing to
+			 * undo.  One that failed after changing rows cannot be undone
+			 * alone, so nothing of the batch is kept. */
+			if (j->result < 0 && sqlite3_total_changes64(c->db) != changes) {
+				log_warn("store: a checked write failed after writing (%s): its batch of "
+				         "%zu is rolled back", j->err.detail, n);
+				pa_fail(&err, PA_EUNAVAIL, "unavailable", NULL,
+				        "the transaction was rolled back after an error");
+				broken = true;
 			}
 			continue;
 		}
@@ -1160,7 +1180,7 @@ static void *writer_main(void *arg)
 	return NULL;
 }
 
-static int submit(store_t *s, store_tx_fn fn, void *ctx, bool raw, pa_err_t *err)
+static int submit(store_t *s, store_tx_fn fn, void *ctx, bool raw, bool checked, pa_err_t *err)
 {
 	if (!s || !fn)
 		return pa_fail(err, PA_EINTERNAL, "internal", NULL, "sq_write without a function");
@@ -1170,7 +1190,7 @@ static int submit(store_t *s, store_tx_fn fn, void *ctx, bool raw, pa_err_t *err
 	if (s->read_only || !s->writer_started)
 		return pa_fail(err, PA_EINTERNAL, "internal", NULL, "the store is read-only");
 
-	struct store_job job = { .fn = fn, .ctx = ctx, .raw = raw };
+	struct store_job job = { .fn = fn, .ctx = ctx, .raw = raw, .checked = checked };
 	pthread_cond_init(&job.cv, NULL);
 	pthread_mutex_lock(&s->mu);
 	if (s->stopping) {
@@ -1202,7 +1222,12 @@ static int submit(store_t *s, store_tx_fn fn, void *ctx, bool raw, pa_err_t *err
 
 int sq_write(store_t *s, store_tx_fn fn, void *ctx, pa_err_t *err)
 {
-	return submit(s, fn, ctx, false, err);
+	return submit(s, fn, ctx, false, false, err);
+}
+
+int sq_write_checked(store_t *s, store_tx_fn fn, void *ctx, pa_err_t *err)
+{
+	return submit(s, fn, ctx, false, true, err);
 }
 
 store_conn_t *sq_tx_conn(store_tx_t *tx)
@@ -1434,7 +1459,7 @@ static int migrate_fn(store_tx_t *tx, void *arg)
 int sq_migrate(store_t *s, int *from, int *to, pa_err_t *err)
 {
 	struct migrate_ctx m = { 0, 0 };
-	int rc = submit(s, migrate_fn, &m, true, err);
+	int rc = submit(s, migrate_fn, &m, true, false, err);
 	if (from)
 		*from = m.from;
 	if (to)
@@ -1660,6 +1685,7 @@ const store_engine_t store_sqlite_engine = {
 	.read_begin = sq_read_begin,
 	.read_end = sq_read_end,
 	.write = sq_write,
+	.write_checked = sq_write_checked,
 	.tx_conn = sq_tx_conn,
 	.tx_err = sq_tx_err,
 	.fault_inject = sq_fault_inject,

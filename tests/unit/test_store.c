@@ -1637,6 +1637,110 @@ static int tx_orphan_deferred(store_tx_t *tx, void *p)
 	return store_tx_event_insert(tx, &ev, NULL);
 }
 
+/* ---- store_write_checked: no savepoint of its own ------------------------------------- */
+
+static int tx_refuse(store_tx_t *tx, void *p)
+{
+	(void)p;
+	return pa_fail(store_tx_err(tx), PA_ECONFLICT, "invalid-state", "action", "refused first");
+}
+
+static void *checked_thread(void *p)
+{
+	struct writer_arg *w = p;
+	w->rc = store_write_checked(w->s, w->fn, w->ctx, &w->err);
+	return NULL;
+}
+
+/* Holds the writer, queues the jobs in order, lets them run as one batch. */
+static void run_as_one_batch(struct fx *f, struct writer_arg *w, const bool *checked, size_t n)
+{
+	struct gate g = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false, false };
+	struct gate_run gr = { f, &g, -1 };
+	pthread_t gt, th[8];
+	assert_true(n <= 8);
+	assert_int_equal(pthread_create(&gt, NULL, gate_thread, &gr), 0);
+	pthread_mutex_lock(&g.mu);
+	while (!g.entered)
+		pthread_cond_wait(&g.cv, &g.mu);
+	pthread_mutex_unlock(&g.mu);
+	for (size_t i = 0; i < n; i++) {
+		assert_int_equal(pthread_create(&th[i], NULL, checked[i] ? checked_thread : writer_thread,
+		                                &w[i]),
+		                 0);
+		while (store_sqlite_queued(f->s) < i + 1)
+			sleep_ms(1);
+	}
+	int64_t commits0, writes0, commits1, writes1;
+	store_stats(f->s, &commits0, &writes0);
+	pthread_mutex_lock(&g.mu);
+	g.open = true;
+	pthread_cond_broadcast(&g.cv);
+	pthread_mutex_unlock(&g.mu);
+	pthread_join(gt, NULL);
+	for (size_t i = 0; i < n; i++)
+		pthread_join(th[i], NULL);
+	assert_int_equal(gr.rc, 0);
+	store_stats(f->s, &commits1, &writes1);
+	assert_int_equal(writes1 - writes0, (int64_t)n + 1);  /* the gate's, then one batch */
+}
+
+static void test_checked_jobs(void **state)
+{
+	struct fx *f = *state;
+	store_conn_t *c = store_reader(f->s);
+	pa_case_t got;
+
+	/* refused by its checks (no row changed), a checked job undoes nothing and
+	 * its batch goes on: the others' rows stay, the failing guarded job's go */
+	struct case_ins a = { .cs = case_tmpl(f, f->org_a, 100) };
+	struct case_ins b = { .cs = case_tmpl(f, f->org_a, 100) };
+	struct failing bad = { .cs = case_tmpl(f, f->org_a, 100) };
+	struct writer_arg w1[4] = {
+		{ f->s, tx_case_insert, &a, -1, { 0 } },
+		{ f->s, tx_refuse, NULL, -1, { 0 } },
+		{ f->s, tx_case_insert, &b, -1, { 0 } },
+		{ f->s, tx_insert_then_fail, &bad, -1, { 0 } },
+	};
+	const bool checked1[4] = { false, true, true, false };
+	run_as_one_batch(f, w1, checked1, 4);
+	assert_int_equal(w1[0].rc, 0);
+	assert_int_equal(w1[1].rc, PA_ECONFLICT);
+	assert_string_equal(w1[1].err.detail, "refused first");
+	assert_int_equal(w1[2].rc, 0);
+	assert_int_equal(w1[3].rc, PA_ECONFLICT);
+	assert_int_equal(store_case_get_by_number(c, f->a, a.cs.number, &got), 0);
+	assert_int_equal(store_case_get_by_number(c, f->a, b.cs.number, &got), 0);
+	assert_int_equal(store_case_get_by_number(c, f->a, bad.cs.number, &got), PA_ENOTFOUND);
+	assert_int_equal(count_rows(f->s, "SELECT count(*) FROM events"), 0);
+
+	/* failing after it wrote, a checked job takes its whole batch with it: no
+	 * half-written rows, the others are told to retry */
+	struct case_ins d = { .cs = case_tmpl(f, f->org_a, 100) };
+	struct case_ins e = { .cs = case_tmpl(f, f->org_a, 100) };
+	struct failing bad2 = { .cs = case_tmpl(f, f->org_a, 100) };
+	int64_t cases0 = count_rows(f->s, "SELECT count(*) FROM cases");
+	struct writer_arg w2[3] = {
+		{ f->s, tx_case_insert, &d, -1, { 0 } },
+		{ f->s, tx_insert_then_fail, &bad2, -1, { 0 } },
+		{ f->s, tx_case_insert, &e, -1, { 0 } },
+	};
+	const bool checked2[3] = { false, true, false };
+	run_as_one_batch(f, w2, checked2, 3);
+	assert_int_equal(w2[0].rc, PA_EUNAVAIL);
+	assert_int_equal(w2[0].err.retry_after, 1);
+	assert_int_equal(w2[1].rc, PA_ECONFLICT);
+	assert_string_equal(w2[1].err.detail, "refused after writing");
+	assert_int_equal(w2[2].rc, PA_EUNAVAIL);
+	assert_int_equal(count_rows(f->s, "SELECT count(*) FROM cases"), cases0);
+	assert_int_equal(count_rows(f->s, "SELECT count(*) FROM events"), 0);
+	assert_int_equal(count_rows(f->s, "SELECT count(*) FROM search_grams_docsize"), cases0);
+
+	/* and the next batch is whole again */
+	assert_int_equal(wr(f, tx_case_insert, &d), 0);
+	assert_int_equal(store_case_get_by_number(c, f->a, d.cs.number, &got), 0);
+}
+
 static void test_commit_failure(void **state)
 {
 	struct fx *f = *state;
@@ -2099,6 +2203,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_audit, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_meta, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_failed_job_leaves_nothing, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_checked_jobs, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_commit_failure, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_fault_injection, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_write_from_writer_thread, fx_setup, fx_teardown),
