@@ -214,12 +214,19 @@ int accounts_from_session(pa_app_t *app, arena_t *a, const char *token, pa_princ
 	char hash[PA_HASH_HEX];
 	sha256_hex(token, 64, hash);
 	pa_session_t s;
-	int rc = store_session_get(store_reader(app->store), a, hash, &s);
+	/* the session, the account and its roles from one snapshot: one read
+	 * transaction (one WAL read lock) instead of one per statement */
+	store_conn_t *c = store_reader(app->store);
+	store_read_begin(c);
+	int rc = store_session_get(c, a, hash, &s);
 	if (rc == PA_ENOTFOUND || (rc == 0 && s.expires_at <= pa_now()))
-		return pa_fail(err, PA_EUNAUTH, "unauthenticated", NULL, "the session has expired; please log in");
+		rc = pa_fail(err, PA_EUNAUTH, "unauthenticated", NULL, "the session has expired; please log in");
+	else if (rc < 0)
+		rc = pa_fail(err, rc, "unavailable", NULL, "could not read the session");
+	else
+		rc = fill_principal(app, a, s.user_id, p, err);
+	store_read_end(c);
 	if (rc < 0)
-		return pa_fail(err, rc, "unavailable", NULL, "could not read the session");
-	if ((rc = fill_principal(app, a, s.user_id, p, err)) < 0)
 		return rc;
 	p->csrf_token = s.csrf_token;
 	p->via_token = false;
@@ -235,12 +242,17 @@ int accounts_from_token(pa_app_t *app, arena_t *a, const char *bearer, pa_princi
 	char hash[PA_HASH_HEX];
 	sha256_hex(bearer, strlen(bearer), hash);
 	pa_api_token_t t;
-	int rc = store_token_get_by_hash(store_reader(app->store), a, hash, &t);
+	store_conn_t *c = store_reader(app->store);
+	store_read_begin(c); /* as for a session: one snapshot */
+	int rc = store_token_get_by_hash(c, a, hash, &t);
 	if (rc == PA_ENOTFOUND || (rc == 0 && (t.revoked || (t.expires_at && t.expires_at <= pa_now()))))
-		return pa_fail(err, PA_EUNAUTH, "unauthenticated", NULL, "invalid, expired or revoked API token");
+		rc = pa_fail(err, PA_EUNAUTH, "unauthenticated", NULL, "invalid, expired or revoked API token");
+	else if (rc < 0)
+		rc = pa_fail(err, rc, "unavailable", NULL, "could not read the token");
+	else
+		rc = fill_principal(app, a, t.user_id, p, err);
+	store_read_end(c);
 	if (rc < 0)
-		return pa_fail(err, rc, "unavailable", NULL, "could not read the token");
-	if ((rc = fill_principal(app, a, t.user_id, p, err)) < 0)
 		return rc;
 	p->via_token = true;
 	return 0;
