@@ -11,7 +11,7 @@ libcmocka-dev libcurl4-openssl-dev python3 python3-yaml sqlite3 ca-certificates
 chromium fonts-noto-cjk
 libcairo2-dev libpango1.0-dev libqrencode-dev libqpdf-dev poppler-utils
 libxlsxwriter-dev python3-openpyxl zlib1g-dev
-wrk curl
+wrk curl valgrind
 libpq-dev postgresql-15 postgresql-client-15 postgresql-contrib"
 
 # Node.js >= 20.19 builds the web application (Vite). Debian 12's own nodejs
