@@ -4,7 +4,8 @@
 # Builds nothing: expects build/pingan (`make bench` builds it first, then
 # runs this).  In a fresh temp directory it
 #
-#   1. compiles bench/sqlite_baseline.c (cc -O2 ... -lsqlite3),
+#   1. compiles bench/sqlite_baseline.c and bench/submission_rows.c
+#      (cc -O2 ... -lsqlite3),
 #   2. `pingan init --demo` and `pingan seed --cases $BENCH_CASES`,
 #   3. starts `pingan serve` on 127.0.0.1 (public rate limit off) and times
 #      it from exec to the first 200 of /healthz,
@@ -17,7 +18,11 @@
 #        inbox        GET /api/v1/cases?limit=50 as housing (bench/inbox.lua)
 #        inbox (light) the same with BENCH_LIGHT_CONNECTIONS connections
 #      sampling the server's VmRSS during each run,
-#   6. stops the server and runs the raw SQLite baseline (the storage limit),
+#   6. stops the server and runs the raw SQLite baselines (the storage limit):
+#      one case-shaped row per commit and BENCH_SQLITE_BATCH per commit in a
+#      fresh database, then a submission's whole set of rows as bare SQL,
+#      BENCH_SQLITE_BATCH submissions per commit, in a copy of the server's
+#      own database after the runs (bench/submission_rows.c),
 #   7. prints one Markdown table on stdout (progress goes to stderr).
 #
 # Everything targets 127.0.0.1; every run is bounded by -d; the server is
@@ -164,6 +169,8 @@ BASE=http://127.0.0.1:$PORT
 log "compiling bench/sqlite_baseline.c"
 cc -O2 -o "$TMP/sqlite_baseline" "$ROOT/bench/sqlite_baseline.c" -lsqlite3 ||
 	die "cannot compile bench/sqlite_baseline.c (needs libsqlite3-dev)"
+cc -O2 -o "$TMP/submission_rows" "$ROOT/bench/submission_rows.c" -lsqlite3 ||
+	die "cannot compile bench/submission_rows.c (needs libsqlite3-dev)"
 
 # ---- 2. data directory --------------------------------------------------------
 
@@ -374,7 +381,13 @@ STOP_MS=$(awk -v d=$(( $(now_us) - t0 )) 'BEGIN { printf "%.0f", d / 1e3 }')
 
 log "SQLite baseline: ${SQLITE_SECONDS}s single-row commits, ${SQLITE_SECONDS}s $SQLITE_BATCH-row commits"
 "$TMP/sqlite_baseline" "$TMP" "$SQLITE_SECONDS" "$SQLITE_BATCH" >"$TMP/sqlite.txt" || die "sqlite_baseline failed"
-for phase in single batch; do
+log "SQLite baseline: ${SQLITE_SECONDS}s of a submission's rows, $SQLITE_BATCH submissions per commit"
+# the server closed its database (checkpointed, WAL removed): copy the file
+cp "$DATA/pingan.db" "$TMP/rows.db"
+"$TMP/submission_rows" "$TMP/rows.db" "$SQLITE_SECONDS" "$SQLITE_BATCH" >>"$TMP/sqlite.txt" ||
+	die "submission_rows failed"
+rm -f "$TMP/rows.db" "$TMP/rows.db-wal" "$TMP/rows.db-shm"
+for phase in single batch rows; do
 	line=$(grep "^$phase " "$TMP/sqlite.txt")
 	for kv in ${line#$phase }; do
 		R[sqlite_$phase.${kv%%=*}]=${kv#*=}
@@ -421,6 +434,9 @@ row "storage limit: SQLite FULL, 1 row per commit" "$(num "${R[sqlite_single.row
 	"$(ms "${R[sqlite_single.commit_p50_us]}")" "$(ms "${R[sqlite_single.commit_p99_us]}")" "baseline" "—"
 row "storage limit: SQLite FULL, $SQLITE_BATCH rows per commit" "$(num "${R[sqlite_batch.rows_per_s]}")" \
 	"$(ms "${R[sqlite_batch.commit_p50_us]}")" "$(ms "${R[sqlite_batch.commit_p99_us]}")" "baseline" "—"
+row "storage limit: a submission's rows as bare SQL (server schema), $SQLITE_BATCH per commit" \
+	"$(num "${R[sqlite_rows.per_s]}")" "$(ms "${R[sqlite_rows.commit_p50_us]}")" \
+	"$(ms "${R[sqlite_rows.commit_p99_us]}")" "baseline" "—"
 ok=$(both "$(ge "${R[submit.rps]}" $T_SUBMIT_RPS)" "$(lt_ms "${R[submit.p99_us]}" $T_SUBMIT_P99_MS)")
 row "public submission, durable (POST /api/public/cases)" "$(num "${R[submit.rps]}")" \
 	"$(ms "${R[submit.p50_us]}")" "$(ms "${R[submit.p99_us]}")" \
@@ -458,6 +474,9 @@ cpu_us() { # NAME [side]: server CPU µs per request of run NAME
 echo "server CPU per request (user + system, whole process): healthz $(cpu_us healthz)," \
 	"submit $(cpu_us submit) (of which the writer thread $(cpu_us submit side)), detail $(cpu_us detail)," \
 	"inbox $(cpu_us inbox)"
+echo "a submission's rows as bare SQL: $(num "${R[sqlite_rows.cpu_us]}") µs of CPU per submission on one thread" \
+	"(no HTTP, JSON, checks or crypto): SQLite's one writer cannot pass" \
+	"$(awk -v u="${R[sqlite_rows.cpu_us]}" 'BEGIN { printf "%.0f", (u > 0 ? 1e6 / u : 0) }')/s with these rows"
 echo "CPU used by other programs or stolen by the hypervisor during each run (machine user + system + steal" \
 	"time minus the server's, wrk's and the kernel threads'):" \
 	"healthz ${R[healthz.other_pct]}%, submit ${R[submit.other_pct]}%, detail ${R[detail.other_pct]}%," \
