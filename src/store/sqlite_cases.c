@@ -618,25 +618,101 @@ int sq_due_scan(store_conn_t *c, arena_t *a, pa_time_t now, pa_time_t after_due,
 
 /* ---- writing cases --------------------------------------------------------------------- */
 
+/* The counter's value now: the batch's last entry for (prefix, year), else
+ * the row (0 when there is none). */
+static int counter_value(store_tx_t *tx, sq_batch_t *b, const char *prefix, int year,
+                         int64_t *value)
+{
+	for (size_t i = b->st.ncounters; i-- > 0;) {
+		const sq_counter_t *k = &b->counters[i];
+		if (k->year == year && strcmp(k->prefix, prefix) == 0) {
+			*value = k->value;
+			return 0;
+		}
+	}
+	store_conn_t *c = tx->conn;
+	sqlite3_stmt *st;
+	int rc = sq_stmt(c, SQ_COUNTER_GET, &st, tx->err);
+	if (rc < 0)
+		return rc;
+	sq_bind_t bd = SQ_BIND(st);
+	sq_bind_text(&bd, prefix);
+	sq_bind_int(&bd, year);
+	rc = bd.rc ? sq_bind_error(c, bd.rc, tx->err) : sq_step(c, st, tx->err);
+	*value = rc == SQ_ROW ? sqlite3_column_int64(st, 0) : 0;
+	sq_done(st);
+	return rc < 0 ? rc : 0;
+}
+
+/* Inside a writer batch a number is taken from the batch's copy of the
+ * counter (read once per batch) and the row is written once, at the batch's
+ * flush, with the last number taken.  A job that fails gives its numbers back
+ * with its savepoint exactly as the row's own UPDATE did (run_batch restores
+ * the batch's mark: the next job takes the same number), so numbers stay
+ * gap-free as before.  Outside a batch (raw jobs; PostgreSQL) the row moves
+ * at once. */
 int sq_tx_next_number(store_tx_t *tx, const char *prefix, int year, int64_t *seq)
 {
 	store_conn_t *c = tx->conn;
 	if (!prefix || !prefix[0])
 		return pa_fail(tx->err, PA_EINVAL, "validation", "prefix", "no number prefix");
+	sq_batch_t *b = sq_tx_batch(tx);
+	if (b) {
+		int64_t v;
+		int rc = counter_value(tx, b, prefix, year, &v);
+		if (rc < 0)
+			return rc;
+		if (b->st.ncounters == b->counters_cap) {
+			b->counters_cap = b->counters_cap ? 2 * b->counters_cap : 64;
+			b->counters = xrealloc(b->counters, st_mult(b->counters_cap, sizeof(*b->counters)));
+		}
+		sq_counter_t *k = &b->counters[b->st.ncounters++];
+		k->prefix = arena_strdup(b->arena, prefix);
+		k->year = year;
+		k->value = v + 1;
+		*seq = k->value;
+		return 0;
+	}
 	sqlite3_stmt *st;
 	int rc = sq_stmt(c, SQ_NEXT_NUMBER, &st, tx->err);
 	if (rc < 0)
 		return rc;
-	sq_bind_t b = SQ_BIND(st);
-	sq_bind_text(&b, prefix);
-	sq_bind_int(&b, year);
-	rc = b.rc ? sq_bind_error(c, b.rc, tx->err) : sq_step(c, st, tx->err);
+	sq_bind_t b2 = SQ_BIND(st);
+	sq_bind_text(&b2, prefix);
+	sq_bind_int(&b2, year);
+	rc = b2.rc ? sq_bind_error(c, b2.rc, tx->err) : sq_step(c, st, tx->err);
 	if (rc == SQ_ROW)
 		*seq = sqlite3_column_int64(st, 0);
 	else if (rc == SQ_DONE)
 		rc = pa_fail(tx->err, PA_EINTERNAL, "internal", NULL, "counter returned no value");
 	sq_done(st);
 	return rc < 0 ? rc : 0;
+}
+
+int sq_batch_flush_counters(store_tx_t *tx, sq_batch_t *b)
+{
+	store_conn_t *c = tx->conn;
+	for (size_t i = b->st.ncounters; i-- > 0;) {
+		const sq_counter_t *k = &b->counters[i];
+		bool later = false;  /* a later entry of the same counter was written */
+		for (size_t j = i + 1; j < b->st.ncounters && !later; j++)
+			later = b->counters[j].year == k->year && strcmp(b->counters[j].prefix, k->prefix) == 0;
+		if (later)
+			continue;
+		sqlite3_stmt *st;
+		int rc = sq_stmt(c, SQ_COUNTER_SET, &st, tx->err);
+		if (rc < 0)
+			return rc;
+		sq_bind_t bd = SQ_BIND(st);
+		sq_bind_text(&bd, k->prefix);
+		sq_bind_int(&bd, k->year);
+		sq_bind_int(&bd, k->value);
+		rc = bd.rc ? sq_bind_error(c, bd.rc, tx->err) : sq_step(c, st, tx->err);
+		sq_done(st);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
 }
 
 int sq_tx_case_insert(store_tx_t *tx, const pa_case_t *cs, pa_id_t *id)

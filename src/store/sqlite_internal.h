@@ -307,8 +307,18 @@ typedef struct sq_delta {
 
 #define SQ_HASH_HEX 64
 
+/* A case-number counter's value after a job of the batch took a number
+ * (sq_tx_next_number): the batch's entries are a log, the last one for a
+ * (prefix, year) is its value now; sq_batch_flush_counters() writes it. */
+typedef struct sq_counter {
+	const char *prefix;       /* in the batch's arena */
+	int year;
+	int64_t value;
+} sq_counter_t;
+
 typedef struct sq_batch_mark {
 	size_t ndeltas;
+	size_t ncounters;
 	bool head_known;          /* head_seq/head_hash are the chain's head in this batch */
 	bool head_dirty;          /* meta 'audit_head' must be written at the flush */
 	int64_t head_seq;         /* 0 = empty log */
@@ -319,6 +329,8 @@ struct sq_batch {
 	arena_t *arena;           /* the deltas' strings; reset after each batch */
 	sq_delta_t *deltas;
 	size_t cap;
+	sq_counter_t *counters;
+	size_t counters_cap;
 	sq_batch_mark_t st;       /* deltas in use and the audit head */
 };
 
@@ -329,6 +341,8 @@ sq_delta_t *sq_batch_add(sq_batch_t *b, enum sq_delta_kind kind);
 /* Write b's changes (sqlite_indicators.c) and the audit head (sqlite_meta.c). */
 int sq_batch_flush_deltas(store_tx_t *tx, sq_batch_t *b);
 int sq_batch_flush_audit(store_tx_t *tx, sq_batch_t *b);
+/* Write the case-number counters the batch's jobs moved (sqlite_cases.c). */
+int sq_batch_flush_counters(store_tx_t *tx, sq_batch_t *b);
 
 /* Test seams (tests/unit/test_store.c). */
 /* The SQL store_case_list would run for f (xmalloc'd), or NULL if f is invalid. */

@@ -102,6 +102,10 @@
 	X(NEXT_NUMBER,                                                                              \
 	  "INSERT INTO counters(prefix, year, value) VALUES (?1, ?2, 1) "                           \
 	  "ON CONFLICT (prefix, year) DO UPDATE SET value = value + 1 RETURNING value")            \
+	X(COUNTER_GET, "SELECT value FROM counters WHERE prefix = ?1 AND year = ?2")                \
+	X(COUNTER_SET,                                                                              \
+	  "INSERT INTO counters(prefix, year, value) VALUES (?1, ?2, ?3) "                          \
+	  "ON CONFLICT (prefix, year) DO UPDATE SET value = excluded.value")                        \
 	X(CASE_GET, "SELECT " SQ_CASE_COLS " FROM cases WHERE id = ?1")                             \
 	X(CASE_GET_BY_NUMBER, "SELECT " SQ_CASE_COLS " FROM cases WHERE number = ?1")               \
 	X(CASE_EXISTS, "SELECT 1 FROM cases WHERE id = ?1")                                         \

@@ -874,6 +874,8 @@ static int batch_flush(store_t *s, pa_err_t *err)
 	int rc = sq_batch_flush_deltas(&tx, &s->batch);
 	if (rc >= 0)
 		rc = sq_batch_flush_audit(&tx, &s->batch);
+	if (rc >= 0)
+		rc = sq_batch_flush_counters(&tx, &s->batch);
 	batch_clear(&s->batch);
 	return rc;
 }
@@ -881,6 +883,7 @@ static int batch_flush(store_t *s, pa_err_t *err)
 static void batch_free(sq_batch_t *b)
 {
 	free(b->deltas);
+	free(b->counters);
 	if (b->arena)
 		arena_free(b->arena);
 	memset(b, 0, sizeof(*b));

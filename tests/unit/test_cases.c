@@ -21,6 +21,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sqlite3.h>
 #include <unistd.h>
 #include <sys/stat.h>
@@ -316,6 +317,124 @@ static void test_batch_aggregates_are_the_jobs_sums(void **state)
 	arena_free(a);
 }
 
+/* ---- the writer batch: case numbers taken from the batch, the counter written once ----- */
+
+#define BATCH_CREATES 6
+
+struct batch_create {
+	pa_case_t cs;
+	int rc;
+};
+
+static void *create_thread(void *p)
+{
+	struct batch_create *x = p;
+	pa_principal_t pub = { .kind = PRINCIPAL_PUBLIC, .client_ip = "127.0.0.1" };
+	arena_t *a = arena_new();
+	char code[PA_QUERY_CODE_LEN + 1];
+	pa_err_t err = { 0 };
+	x->rc = cases_create(&app, a, &pub, &petition, &x->cs, code, &err);
+	x->cs.number = x->rc == 0 ? xstrdup(x->cs.number) : NULL;
+	arena_free(a);
+	return NULL;
+}
+
+struct number_key {
+	char prefix[32];
+	int year;
+};
+
+/* Takes a number of the petitions' counter and one of a counter nobody else
+ * uses, then fails: both must be given back. */
+static int number_then_fail_fn(store_tx_t *tx, void *p)
+{
+	const struct number_key *k = p;
+	int64_t seq;
+	int rc = store_tx_next_number(tx, k->prefix, k->year, &seq);
+	if (rc == 0)
+		rc = store_tx_next_number(tx, "zz-unused", k->year, &seq);
+	return rc < 0 ? rc : PA_EINVAL;
+}
+
+static void *number_fail_thread(void *p)
+{
+	pa_err_t err = { 0 };
+	assert_int_equal(store_write(app.store, number_then_fail_fn, p, &err), PA_EINVAL);
+	return NULL;
+}
+
+/* "<prefix>-<year>-<seq>" */
+static int64_t number_seq(const char *number, struct number_key *k)
+{
+	const char *dash = strrchr(number, '-');
+	assert_non_null(dash);
+	const char *ydash = dash - 5;
+	assert_true(ydash > number && *ydash == '-');
+	if (k) {
+		snprintf(k->prefix, sizeof(k->prefix), "%.*s", (int)(ydash - number), number);
+		k->year = atoi(ydash + 1);
+	}
+	return strtoll(dash + 1, NULL, 10);
+}
+
+static void test_batch_numbers_are_gap_free(void **state)
+{
+	arena_t *a = arena_new();
+	pa_principal_t pub = { .kind = PRINCIPAL_PUBLIC, .client_ip = "127.0.0.1" };
+	char code[PA_QUERY_CODE_LEN + 1];
+	pa_err_t err = { 0 };
+	pa_case_t first;
+	assert_int_equal(cases_create(&app, a, &pub, &petition, &first, code, &err), 0);
+	struct number_key k;
+	int64_t s0 = number_seq(first.number, &k);
+	int64_t commits0, writes0;
+	store_stats(app.store, &commits0, &writes0);
+
+	/* the creations and a job that takes numbers, then fails, in one batch */
+	size_t want = BATCH_CREATES + 1;
+	pthread_t hold, th[BATCH_CREATES], fail;
+	struct batch_create cr[BATCH_CREATES];
+	memset(cr, 0, sizeof(cr));
+	atomic_store(&holding, 0);
+	assert_int_equal(pthread_create(&hold, NULL, hold_thread, &want), 0);
+	while (!atomic_load(&holding))
+		usleep(1000);
+	for (int i = 0; i < BATCH_CREATES; i++) {
+		assert_int_equal(pthread_create(&th[i], NULL, create_thread, &cr[i]), 0);
+		if (i == BATCH_CREATES / 2)
+			assert_int_equal(pthread_create(&fail, NULL, number_fail_thread, &k), 0);
+	}
+	pthread_join(hold, NULL);
+	bool seen[BATCH_CREATES] = { false };
+	for (int i = 0; i < BATCH_CREATES; i++) {
+		pthread_join(th[i], NULL);
+		assert_int_equal(cr[i].rc, 0);
+		int64_t d = number_seq(cr[i].cs.number, NULL) - s0;
+		assert_true(d >= 1 && d <= BATCH_CREATES); /* no gap where the failed job's was */
+		assert_false(seen[d - 1]);
+		seen[d - 1] = true;
+		free((char *)cr[i].cs.number);
+	}
+	pthread_join(fail, NULL);
+	int64_t commits1, writes1;
+	store_stats(app.store, &commits1, &writes1);
+	assert_int_equal(commits1 - commits0, 2); /* the holding job's, then the batch's */
+
+	/* the counter row was written with the batch's last number; the failed
+	 * job's other counter was never written */
+	char sql[256];
+	snprintf(sql, sizeof(sql), "SELECT value FROM counters WHERE prefix = '%s' AND year = %d",
+	         k.prefix, k.year);
+	assert_int_equal(fixture_query_int(cfg.database, sql), s0 + BATCH_CREATES);
+	assert_int_equal(fixture_query_int(cfg.database,
+	                                   "SELECT count(*) FROM counters WHERE prefix = 'zz-unused'"),
+	                 0);
+	pa_case_t next;
+	assert_int_equal(cases_create(&app, a, &pub, &petition, &next, code, &err), 0);
+	assert_int_equal(number_seq(next.number, NULL), s0 + BATCH_CREATES + 1);
+	arena_free(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -324,6 +443,7 @@ int main(void)
 		cmocka_unit_test(test_personal_data_not_in_clear),
 		cmocka_unit_test(test_timer_marks_overdue_once),
 		cmocka_unit_test(test_batch_aggregates_are_the_jobs_sums),
+		cmocka_unit_test(test_batch_numbers_are_gap_free),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
