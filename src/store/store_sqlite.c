@@ -61,7 +61,8 @@
  * and the worst latencies.  The writer connection turns it off and its WAL
  * hook wakes a checkpointer thread instead, which runs the same PASSIVE
  * checkpoint on a connection of its own while the writer goes on (WAL mode
- * lets one checkpoint run beside the writer).  Should the WAL still reach
+ * lets one checkpoint run beside the writer), once per STORE_WAL_CKPT_PAGES
+ * new pages (wal_hook).  Should the WAL still reach
  * STORE_WAL_INLINE_PAGES (the checkpointer starved of CPU or of moments
  * without readers), the writer checkpoints inline as before, so the WAL
  * stays bounded.
@@ -131,6 +132,7 @@ struct store {
 	pthread_cond_t ckpt_cv;
 	bool ckpt_wanted, ckpt_stopping;
 	int64_t checkpoints;           /* run by the checkpointer */
+	int ckpt_woken_at;             /* WAL pages when the hook last woke it; writer thread only */
 
 	/* pipelined group commit (see "Pipelined commit"); sync_mu guards the list */
 	bool pipelined;               /* the writer commits with synchronous=NORMAL */
@@ -701,7 +703,16 @@ static int wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
 		sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
 		return SQLITE_OK;
 	}
-	if (pages >= STORE_WAL_CKPT_PAGES) {
+	/* Once per STORE_WAL_CKPT_PAGES new pages, not after every COMMIT past
+	 * the mark: a PASSIVE checkpoint copies only the frames added since the
+	 * last one but fsyncs the WAL and the database file each time, and
+	 * under a write load the WAL stays past the mark (readers keep it from
+	 * restarting), so waking it per COMMIT meant two fsyncs and a wake-up
+	 * per batch.  A WAL that restarted (fewer pages than at the last wake)
+	 * is past the mark again after STORE_WAL_CKPT_PAGES pages. */
+	if (pages >= STORE_WAL_CKPT_PAGES &&
+	    (pages <= s->ckpt_woken_at || pages - s->ckpt_woken_at >= STORE_WAL_CKPT_PAGES)) {
+		s->ckpt_woken_at = pages;
 		pthread_mutex_lock(&s->ckpt_mu);
 		if (!s->ckpt_wanted) {
 			s->ckpt_wanted = true;
