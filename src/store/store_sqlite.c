@@ -85,12 +85,14 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/futex.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
+#include <sys/syscall.h>
 
 #define STORE_BUSY_TIMEOUT_MS 5000      /* default options.busy_timeout_ms */
 #define STORE_WRITER_CACHE_KIB 8192     /* page cache of the writer connection */
@@ -106,10 +108,9 @@ struct store_job {
 	void *ctx;
 	bool raw;             /* runs alone, outside a batch transaction (migrations) */
 	bool checked;         /* store_write_checked: runs without a savepoint */
-	bool done;            /* set by the writer under s->mu */
+	atomic_uint done;     /* 1 once answered; the caller sleeps on it (a futex word) */
 	int result;
 	pa_err_t err;         /* what the tx function and the writer recorded */
-	pthread_cond_t cv;    /* the caller sleeps here */
 	struct store_job *next;
 };
 
@@ -1019,17 +1020,31 @@ static bool run_batch(store_t *s, struct store_job *first, size_t n)
 
 /* ---- pipelined commit: the syncer ------------------------------------------------------- */
 
-/* Marks the jobs linked from first done and wakes their callers. */
+/* Marks the jobs linked from first done and wakes their callers: one
+ * FUTEX_WAKE each and no lock, where a condition variable signalled under
+ * s->mu woke each caller only to have it wait for s->mu (a second sleep and
+ * wake-up per job, and the writer and new callers kept off s->mu meanwhile).
+ * A caller may return (its job lives on its stack) as soon as it sees done,
+ * so j->next is read first and nothing of j is touched after the store but
+ * the wake on its address — a wake that finds nobody there, or a later
+ * sleeper at the same address that then checks its own word and sleeps on,
+ * is harmless. */
 static void answer_jobs(store_t *s, struct store_job *first)
 {
-	pthread_mutex_lock(&s->mu);
-	/* the callers cannot return (and free their job) until we unlock */
+	(void)s;
 	for (struct store_job *j = first, *next; j; j = next) {
 		next = j->next;
-		j->done = true;
-		pthread_cond_signal(&j->cv);
+		atomic_uint *w = &j->done;
+		atomic_store_explicit(w, 1, memory_order_release);
+		syscall(SYS_futex, w, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
 	}
-	pthread_mutex_unlock(&s->mu);
+}
+
+/* Sleeps until answer_jobs() marks the caller's job done. */
+static void wait_answer(struct store_job *j)
+{
+	while (atomic_load_explicit(&j->done, memory_order_acquire) == 0)
+		syscall(SYS_futex, &j->done, FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0);
 }
 
 /* Hands a committed batch to the syncer, which answers it once the WAL is on disk. */
@@ -1205,11 +1220,9 @@ static int submit(store_t *s, store_tx_fn fn, void *ctx, bool raw, bool checked,
 		return pa_fail(err, PA_EINTERNAL, "internal", NULL, "the store is read-only");
 
 	struct store_job job = { .fn = fn, .ctx = ctx, .raw = raw, .checked = checked };
-	pthread_cond_init(&job.cv, NULL);
 	pthread_mutex_lock(&s->mu);
 	if (s->stopping) {
 		pthread_mutex_unlock(&s->mu);
-		pthread_cond_destroy(&job.cv);
 		return pa_fail(err, PA_EUNAVAIL, "unavailable", NULL, "the store is closing");
 	}
 	if (s->tail)
@@ -1218,10 +1231,8 @@ static int submit(store_t *s, store_tx_fn fn, void *ctx, bool raw, bool checked,
 		s->head = &job;
 	s->tail = &job;
 	pthread_cond_signal(&s->work_cv);
-	while (!job.done)
-		pthread_cond_wait(&job.cv, &s->mu);
 	pthread_mutex_unlock(&s->mu);
-	pthread_cond_destroy(&job.cv);
+	wait_answer(&job);
 
 	if (job.result < 0) {
 		if (job.err.code == 0)
