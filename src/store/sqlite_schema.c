@@ -103,6 +103,9 @@ static const char migration_1[] =
 	"  PRIMARY KEY (prefix, year)\n"
 	") WITHOUT ROWID;\n"
 
+	/* Which store query uses which index of cases (EXPLAIN QUERY PLAN):
+	 * docs/performance.md, "Which query uses which index on cases" — keep
+	 * it true when a query or an index changes. */
 	"CREATE TABLE cases (\n"
 	"  id               INTEGER PRIMARY KEY,\n"
 	"  number           TEXT NOT NULL UNIQUE CHECK (length(number) >= 1),\n"
