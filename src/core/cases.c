@@ -574,7 +574,12 @@ int cases_create(pa_app_t *app, arena_t *a, const pa_principal_t *p, const case_
 		free(txt);
 		json_decref(d);
 	}
-	if ((rc = store_write(app->store, create_tx_fn, &x, err)) < 0)
+	/* Every check that can refuse a submission ran above; create_tx_fn fails
+	 * only when the store does (its number comes from the writer batch and
+	 * its writes are inserts of new rows), so it needs no savepoint of its
+	 * own (store_write_checked): a failure after its first write takes its
+	 * batch with it, never half of it. */
+	if ((rc = store_write_checked(app->store, create_tx_fn, &x, err)) < 0)
 		return rc;
 	*out = x.cs;
 	return 0;
