@@ -174,23 +174,26 @@ int sq_case_filter_check(const pa_case_filter_t *f)
 static void case_filter_common(const pa_case_filter_t *f, struct list_query *q);
 
 /* The order and the cursor of a list, on one branch or on the whole. */
+static void list_cursor(const pa_case_filter_t *f, struct list_query *q)
+{
+	if (!f->has_cursor)
+		return;
+	if (f->by_id) {
+		strbuf_adds(&q->sql, " AND id > ?");
+		q_int(q, f->after_id);
+	} else {
+		strbuf_adds(&q->sql, " AND due_at >= ? AND (due_at > ? OR id > ?)");
+		q_int(q, f->after_due);
+		q_int(q, f->after_due);
+		q_int(q, f->after_id);
+	}
+}
+
 static void list_order(const pa_case_filter_t *f, struct list_query *q, bool cursor)
 {
-	if (f->by_id) {
-		if (cursor && f->has_cursor) {
-			strbuf_adds(&q->sql, " AND id > ?");
-			q_int(q, f->after_id);
-		}
-		strbuf_adds(&q->sql, " ORDER BY id LIMIT ?");
-	} else {
-		if (cursor && f->has_cursor) {
-			strbuf_adds(&q->sql, " AND due_at >= ? AND (due_at > ? OR id > ?)");
-			q_int(q, f->after_due);
-			q_int(q, f->after_due);
-			q_int(q, f->after_id);
-		}
-		strbuf_adds(&q->sql, " ORDER BY due_at, id LIMIT ?");
-	}
+	if (cursor)
+		list_cursor(f, q);
+	strbuf_adds(&q->sql, f->by_id ? " ORDER BY id LIMIT ?" : " ORDER BY due_at, id LIMIT ?");
 	q_int(q, (int64_t)f->limit + 1);
 }
 
@@ -285,7 +288,8 @@ static void list_branch(const pa_case_filter_t *f, struct list_query *q, int k, 
  * its OWNED and MEMBER slices), and only the member units outside the
  * visible ones get a MEMBER slice.
  */
-#define LIST_BRANCHES_MAX 128  /* beyond, one query (SQLite allows 500 compound terms) */
+#define LIST_BRANCHES_MAX 128  /* beyond, one query (SQLite allows 500 compound terms; a list
+                                * of open and closed cases has two per slice) */
 
 #define LIST_PART_FEW 2000  /* participations read one by one below this, else probed */
 
@@ -297,17 +301,57 @@ static bool id_in(const pa_id_t *ids, size_t n, pa_id_t id)
 	return false;
 }
 
+/* The end of a merged list: the page's keys cut from the branches, then its rows. */
+static void list_page(const pa_case_filter_t *f, struct list_query *q)
+{
+	if (f->by_id)
+		strbuf_adds(&q->sql, " ORDER BY id LIMIT ?");
+	else
+		strbuf_adds(&q->sql, " ORDER BY due_at, id LIMIT ?");
+	q_int(q, (int64_t)f->limit + 1);
+	strbuf_adds(&q->sql, ") SELECT " SQ_CASE_COLS " FROM page CROSS JOIN cases ON cases.id = page.page_id");
+	strbuf_adds(&q->sql, f->by_id ? " ORDER BY page.page_id" : " ORDER BY page.page_due, page.page_id");
+}
+
 /* participations: how many (case, unit) rows the member units have in
- * case_participants, -1 when not counted (the dense form then). */
+ * case_participants, -1 when not counted (the dense form then).
+ *
+ * A list of open and closed cases together in (due_at, id) order (open=any,
+ * not by id) reads every slice twice, its closed cases (is_open = 0) and
+ * its open ones (is_open = 1): each of the deadline indexes (cases_open_due,
+ * cases_inbox, cases_assignee, cases_type_open_due) has is_open before
+ * due_at, so either half is a range already in (due_at, id) order, and the
+ * branches merge (SQLite: MERGE of the index scans, PostgreSQL: Merge
+ * Append) with no sort.  One branch over both would sort every case of the
+ * slice — over all units the whole table, half a second at a million cases
+ * (docs/performance.md). */
 static void build_case_list(const pa_case_filter_t *f, struct list_query *q, int64_t participations)
 {
+	bool by_open = f->open < 0 && !f->by_id;
+	size_t halves = by_open ? 2 : 1;
 	size_t per = 16 + f->nrestricted + f->nhidden + 2 * f->nmember;  /* params of one branch */
-	sq_query_init(q, (f->all_orgs ? 1 : f->nvisible + f->nmember + 2) * per + 4 +
-	                     SQ_FILTER_PARAMS(f));
+	sq_query_init(q, halves * ((f->all_orgs ? 1 : f->nvisible + f->nmember + 2) * per + 4 +
+	                           SQ_FILTER_PARAMS(f)));
+	pa_case_filter_t half[2] = { *f, *f };
+	half[0].open = 0;
+	half[1].open = 1;
 	if (f->all_orgs || f->nvisible + f->nmember + 1 > LIST_BRANCHES_MAX) {
-		strbuf_adds(&q->sql, "SELECT " SQ_CASE_COLS " FROM cases WHERE 1");
-		sq_case_filter_where(f, q);
-		list_order(f, q, true);
+		if (!by_open) {
+			strbuf_adds(&q->sql, "SELECT " SQ_CASE_COLS " FROM cases WHERE 1");
+			sq_case_filter_where(f, q);
+			list_order(f, q, true);
+			return;
+		}
+		/* the compound's ORDER BY: a merge that reads each half only as far
+		 * as the page needs */
+		for (int k = 0; k < 2; k++) {
+			strbuf_addf(&q->sql, "%sSELECT " SQ_CASE_COLS " FROM cases WHERE 1",
+			            k ? " UNION ALL " : "");
+			sq_case_filter_where(&half[k], q);
+			list_cursor(&half[k], q);
+		}
+		strbuf_adds(&q->sql, " ORDER BY due_at, id LIMIT ?");
+		q_int(q, (int64_t)f->limit + 1);
 		return;
 	}
 	/* the slices first: one alone is the whole query, with no merge to sort */
@@ -337,21 +381,22 @@ static void build_case_list(const pa_case_filter_t *f, struct list_query *q, int
 		sl[n].sl = SLICE_NONE;
 		sl[n++].org = 0;
 	}
-	if (n == 1) {
+	if (n == 1 && !by_open) {
 		list_branch(f, q, -1, sl[0].sl, sl[0].org);
 		return;
 	}
 	/* the page's keys first, merged from the slices' keys; then its rows */
 	strbuf_adds(&q->sql, "WITH page(page_id, page_due) AS MATERIALIZED (");
-	for (int k = 0; k < n; k++)
-		list_branch(f, q, k, sl[k].sl, sl[k].org);
-	if (f->by_id)
-		strbuf_adds(&q->sql, " ORDER BY id LIMIT ?");
-	else
-		strbuf_adds(&q->sql, " ORDER BY due_at, id LIMIT ?");
-	q_int(q, (int64_t)f->limit + 1);
-	strbuf_adds(&q->sql, ") SELECT " SQ_CASE_COLS " FROM page CROSS JOIN cases ON cases.id = page.page_id");
-	strbuf_adds(&q->sql, f->by_id ? " ORDER BY page.page_id" : " ORDER BY page.page_due, page.page_id");
+	int b = 0;
+	for (int k = 0; k < n; k++) {
+		if (!by_open) {
+			list_branch(f, q, b++, sl[k].sl, sl[k].org);
+			continue;
+		}
+		list_branch(&half[0], q, b++, sl[k].sl, sl[k].org);
+		list_branch(&half[1], q, b++, sl[k].sl, sl[k].org);
+	}
+	list_page(f, q);
 }
 
 int sq_case_count(store_conn_t *c, const pa_case_filter_t *f, int64_t *count)

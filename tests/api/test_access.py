@@ -242,6 +242,50 @@ class Access(H.ApiTestCase):
         # filter by owner
         self.assertEqual(self.supervisor.inbox_ids(owner_org=self.org["district-housing"]) & {a, b, c}, {b})
 
+    def all_pages(self, client, **params):
+        """Every item of the case list, page by page; (items, pages)."""
+        items, pages, cursor = [], 0, None
+        while True:
+            q = dict(params)
+            if cursor:
+                q["cursor"] = cursor
+            r = self.assertStatus(client.get("/api/v1/cases", params=q), 200)
+            items += r["items"]
+            pages += 1
+            cursor = r["next_cursor"]
+            if not cursor:
+                return items, pages
+            self.assertLess(pages, 1000)
+
+    def test_district_list_of_open_and_closed_cases_pages_in_deadline_order(self):
+        # open=any over every unit is read as its closed and its open cases
+        # merged (store: two ranges of the deadline indexes); the pages
+        # are the same rows in the same order as the open and the closed
+        # lists, each whole, and a small page size changes nothing
+        a, _, _ = self.new_case()
+        b, _, _ = self.new_case()
+        self.intake.act(b, "forward", {"org_id": self.org["district-housing"]})
+        for who in (self.supervisor, SRV.client("leader")):
+            big, _ = self.all_pages(who, open="any", limit=100)
+            small, pages = self.all_pages(who, open="any", limit=3)
+            ids = [c["id"] for c in big]
+            self.assertEqual([c["id"] for c in small], ids)
+            self.assertEqual(len(set(ids)), len(ids))
+            self.assertGreater(pages, 1)
+            self.assertTrue({a, b} <= set(ids))
+            opened, _ = self.all_pages(who, open="true", limit=100)
+            closed, _ = self.all_pages(who, open="false", limit=100)
+            self.assertEqual(sorted(ids), sorted(c["id"] for c in opened + closed))
+            # each kind keeps its own (due_at, id) order inside the merged list
+            self.assertEqual([c["id"] for c in big if c["is_open"]], [c["id"] for c in opened])
+            self.assertEqual([c["id"] for c in big if not c["is_open"]], [c["id"] for c in closed])
+            # with due_before: the open cases due before it, in the same order
+            due = self.supervisor.case(a)["due_at"]
+            before, _ = self.all_pages(who, open="any", limit=2, due_before=due)
+            self.assertNotIn(a, [c["id"] for c in before])
+            self.assertEqual([c["id"] for c in before],
+                             [c["id"] for c in big if c["id"] in {x["id"] for x in before}])
+
     # ---- administration ----------------------------------------------------------
 
     def test_admin_creates_org_and_user(self):

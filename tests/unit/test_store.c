@@ -1041,6 +1041,77 @@ static void test_case_list_query_plan(void **state)
 	free(plan);
 	free(sql);
 
+	/* open and closed cases together (open=any), over all units: the closed
+	 * and the open range of cases_open_due merged, each already in (due_at,
+	 * id) order — never the table scanned and sorted — with or without
+	 * due_before and a cursor */
+	for (int v = 0; v < 4; v++) {
+		flt = (pa_case_filter_t){ .open = -1, .overdue = -1, .all_orgs = true, .limit = 50 };
+		flt.due_before = v & 1 ? 1000 : 0;
+		flt.has_cursor = v & 2;
+		sql = store_sqlite_case_list_sql(&flt);
+		plan = query_plan(db, sql);
+		assert_non_null(strstr(plan, "MERGE (UNION ALL)"));
+		assert_non_null(strstr(plan, "cases_open_due (is_open=?"));
+		assert_null(strstr(plan, "TEMP B-TREE"));
+		assert_null(strstr(plan, "SCAN cases"));
+		free(plan);
+		free(sql);
+	}
+
+	/* open=any over a visibility list: each unit's closed and open cases
+	 * from its two ranges of the inbox index, never a unit's cases sorted
+	 * (only the branches' first pages are, in the merge, as above) */
+	for (int v = 0; v < 4; v++) {
+		flt = (pa_case_filter_t){ .open = -1, .overdue = -1, .limit = 50, .visible_orgs = vis,
+			                  .nvisible = v < 2 ? 3 : 1 };
+		flt.has_cursor = v & 1;
+		sql = store_sqlite_case_list_sql(&flt);
+		plan = query_plan(db, sql);
+		assert_non_null(strstr(plan, "cases_inbox (owner_org_id=? AND is_open=?"));
+		assert_null(strstr(plan, "cases_inbox (owner_org_id=?)"));
+		assert_null(strstr(plan, "SCAN cases"));
+		free(plan);
+		free(sql);
+	}
+
+	/* and the rows are the same as one query over both, sorted */
+	for (int i = 0; i < 6; i++) {
+		pa_case_t cs = case_tmpl(f, i % 2 ? f->org_a : f->org_b, 100 + 3 * i);
+		cs.is_open = false;
+		cs.state = "closed";
+		add_case(f, cs);
+	}
+	for (int all = 0; all < 2; all++) {
+		flt = (pa_case_filter_t){ .open = -1, .overdue = -1, .limit = 4, .all_orgs = all,
+			                  .visible_orgs = vis, .nvisible = all ? 0 : 3 };
+		pa_time_t last_due = 0;
+		pa_id_t last_id = 0;
+		size_t total = 0, closed = 0;
+		for (int page = 0; page < 20; page++) {
+			pa_case_t *rows = NULL;
+			size_t nrows = 0;
+			bool more = false;
+			assert_int_equal(store_case_list(store_reader(f->s), f->a, &flt, &rows, &nrows,
+			                                 &more), 0);
+			for (size_t i = 0; i < nrows; i++) {
+				assert_true(rows[i].due_at > last_due ||
+				            (rows[i].due_at == last_due && rows[i].id > last_id));
+				last_due = rows[i].due_at;
+				last_id = rows[i].id;
+				closed += !rows[i].is_open;
+			}
+			total += nrows;
+			if (!more)
+				break;
+			flt.has_cursor = true;
+			flt.after_due = last_due;
+			flt.after_id = last_id;
+		}
+		assert_int_equal(total, 26);
+		assert_int_equal(closed, 6);
+	}
+
 	/* the timer's scan reads the partial index of pending work, with no sort */
 	plan = query_plan(db, "SELECT id, type, state, due_at, overdue FROM cases INDEXED BY cases_due_pending "
 	                      "WHERE is_open = 1 AND overdue = 0 AND due_at <= ?1 "
