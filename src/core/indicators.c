@@ -368,10 +368,24 @@ static int on_case(store_tx_t *tx, void *ctx, const pa_case_t *cs, bool inserted
 	return put(tx, def, a, has_prev ? &prev : NULL, &f);
 }
 
+/* Whether any definition counts a transition named action: when none does,
+ * the event cannot change any case's facts, so its facts row is not read. */
+static bool action_counted(const wf_registry_t *wf, const char *action)
+{
+	for (size_t d = 0; d < wf->ndefs; d++) {
+		const wf_indicators_t *ind = &wf->defs[d]->indicators;
+		for (size_t i = 0; i < ind->ncounts; i++)
+			if (in_list(ind->counts[i].transitions, ind->counts[i].ntransitions, action))
+				return true;
+	}
+	return false;
+}
+
 static int on_event(store_tx_t *tx, void *ctx, const pa_event_t *ev)
 {
 	pa_app_t *app = ctx;
-	if (!ev->action || !streq(ev->kind, "transition") || !app->wf)
+	if (!ev->action || !streq(ev->kind, "transition") || !app->wf ||
+	    !action_counted(app->wf, ev->action))
 		return 0;
 	arena_t *a = scratch();
 	pa_facts_t prev;
