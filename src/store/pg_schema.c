@@ -109,6 +109,18 @@ static const char pg_migration_16[] = "-- no FTS5 gram table on PostgreSQL (pg_s
  * PostgreSQL keeps search_text with its pg_trgm index (pg_search.c). */
 static const char pg_migration_24[] = "-- search_text stays on PostgreSQL (pg_search.c)\n";
 
+/* 25: the deadline indexes end in id, as SQLite's do implicitly (the
+ * rowid), so `ORDER BY due_at, id` over one is_open value is an index range
+ * and the open-and-closed list is a Merge Append of two, not a sort of the
+ * table. */
+static const char pg_migration_25[] =
+	"DROP INDEX cases_open_due;\n"
+	"CREATE INDEX cases_open_due ON cases(is_open, due_at, id);\n"
+	"DROP INDEX cases_assignee;\n"
+	"CREATE INDEX cases_assignee ON cases(assignee_id, is_open, due_at, id);\n"
+	"DROP INDEX cases_type_open_due;\n"
+	"CREATE INDEX cases_type_open_due ON cases(type, is_open, due_at, id);\n";
+
 static const struct {
 	int version;
 	const char *sql;
@@ -118,6 +130,7 @@ static const struct {
 	{ 15, pg_migration_15 },
 	{ 16, pg_migration_16 },
 	{ 24, pg_migration_24 },
+	{ 25, pg_migration_25 },
 };
 
 static bool word_is(const char *p, const char *start, const char *w)

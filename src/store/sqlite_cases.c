@@ -342,13 +342,18 @@ static void build_case_list(const pa_case_filter_t *f, struct list_query *q, int
 			list_order(f, q, true);
 			return;
 		}
-		/* the compound's ORDER BY: a merge that reads each half only as far
-		 * as the page needs */
+		/* each half its own first page, then the compound's ORDER BY: a
+		 * merge that reads each half only as far as the page needs.  The
+		 * halves' own ORDER BY and LIMIT are for PostgreSQL, whose planner
+		 * sorts a UNION ALL of the two ranges instead of merging them (its
+		 * branch quals make no equivalence class, so the index order is not
+		 * seen); limited, each is an index range read 51 rows deep. */
 		for (int k = 0; k < 2; k++) {
-			strbuf_addf(&q->sql, "%sSELECT " SQ_CASE_COLS " FROM cases WHERE 1",
+			strbuf_addf(&q->sql, "%sSELECT * FROM (SELECT " SQ_CASE_COLS " FROM cases WHERE 1",
 			            k ? " UNION ALL " : "");
 			sq_case_filter_where(&half[k], q);
-			list_cursor(&half[k], q);
+			list_order(&half[k], q, true);
+			strbuf_addf(&q->sql, ") AS h%d", k);
 		}
 		strbuf_adds(&q->sql, " ORDER BY due_at, id LIMIT ?");
 		q_int(q, (int64_t)f->limit + 1);

@@ -806,6 +806,15 @@ static const char migration_24[] =
 	"  SELECT rowid, notes FROM search_text WHERE notes <> '';\n"
 	"DROP TABLE search_text;\n";
 
+/* The deadline indexes in (due_at, id) order on PostgreSQL too.  SQLite's
+ * end in the rowid implicitly, so cases_open_due, cases_assignee and
+ * cases_type_open_due already serve `ORDER BY due_at, id` of one is_open
+ * value, and the open-and-closed list merges two such ranges without a sort
+ * (sqlite_cases.c, 37d1602); PostgreSQL's lack the id and sorted instead
+ * (pg_schema.c has the real text). */
+static const char migration_25[] =
+	"-- PostgreSQL only (pg_schema.c): SQLite's indexes end in the rowid already\n";
+
 const char *const sq_migrations[] = {
 	NULL,         /* version 0: empty database */
 	migration_1,
@@ -832,6 +841,7 @@ const char *const sq_migrations[] = {
 	migration_22, /* the inbox index covers the keys of a merged page */
 	migration_23, /* documents_case dropped: documents_version leads with case_id */
 	migration_24, /* one full-text index: search_text goes, search_notes keeps the notes */
+	migration_25, /* PostgreSQL: the deadline indexes end in id */
 };
 
 const int sq_schema_latest = (int)ARRAY_SIZE(sq_migrations) - 1;

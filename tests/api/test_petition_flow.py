@@ -11,6 +11,7 @@ Run: python3 tests/api/test_petition_flow.py   (PINGAN_BIN = the binary)
 import os
 import re
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness as H  # noqa: E402
@@ -429,6 +430,18 @@ class Flow(H.ApiTestCase):
         for i in range(3):
             self.assertStatus(self.intake.post("/api/v1/cases/%d/comments" % cid, {"text": "备注%d" % i}), 201)
         self.intake.act(cid, "accept")
+        # the acceptance notice (受理告知书) is rendered in the background and
+        # appends its "document" event when done: wait for it, or the paged
+        # reads below can see one event more than the full read (seen on
+        # PostgreSQL under load)
+        deadline = time.time() + 30
+        while True:
+            docs = self.assertStatus(self.intake.get("/api/v1/cases/%d/documents" % cid), 200)["items"]
+            if all(d["status"] in ("done", "failed") for d in docs):
+                break
+            if time.time() > deadline:
+                self.fail("documents of case %d still pending: %r" % (cid, docs))
+            time.sleep(0.05)
         full = self.intake.get("/api/v1/cases/%d/events" % cid, {"limit": 500}).data
         self.assertIsNone(full["next_after"])
         all_ids = [e["id"] for e in full["items"]]
