@@ -2,9 +2,10 @@
  * jsonw.c — a jansson tree written straight into a strbuf (see jsonw.h for
  * the exact output and why).
  *
- * Strings are copied in runs: bytes that need nothing are found with a
- * table (ASCII) or validated as whole UTF-8 sequences with jansson's rules
- * (no overlong forms, no surrogates, nothing above U+10FFFF), and each run
+ * Strings are copied in runs: bytes that need nothing are found with
+ * strbuf's table (ASCII) or validated as whole UTF-8 sequences with
+ * strbuf_utf8_len (jansson's rules: no overlong forms, no surrogates,
+ * nothing above U+10FFFF), and each run
  * is appended with one strbuf_add.  Reals go through json_dumps itself, so
  * their digits can never drift from what jansson writes.
  */
@@ -12,53 +13,6 @@
 #include "base/jsonw.h"
 
 #include <stdlib.h>
-
-/* 1: the ASCII byte is copied as it is inside a string */
-static const unsigned char plain[128] = {
-	[' '] = 1, ['!'] = 1, ['#'] = 1, ['$'] = 1, ['%'] = 1, ['\''] = 1, ['('] = 1, [')'] = 1,
-	['*'] = 1, ['+'] = 1, [','] = 1, ['-'] = 1, ['.'] = 1, ['/'] = 1, ['0'] = 1, ['1'] = 1,
-	['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1,
-	[':'] = 1, [';'] = 1, ['='] = 1, ['?'] = 1, ['@'] = 1, ['A'] = 1, ['B'] = 1, ['C'] = 1,
-	['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1, ['H'] = 1, ['I'] = 1, ['J'] = 1, ['K'] = 1,
-	['L'] = 1, ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1, ['S'] = 1,
-	['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1, ['Y'] = 1, ['Z'] = 1, ['['] = 1,
-	[']'] = 1, ['^'] = 1, ['_'] = 1, ['`'] = 1, ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1,
-	['e'] = 1, ['f'] = 1, ['g'] = 1, ['h'] = 1, ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1,
-	['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1,
-	['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1, ['y'] = 1, ['z'] = 1, ['{'] = 1, ['|'] = 1,
-	['}'] = 1, ['~'] = 1, [0x7F] = 1,
-};
-
-/* Length of the valid UTF-8 sequence of 2–4 bytes at s (n bytes left), or 0. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-	unsigned c = s[0];
-	size_t len;
-	unsigned cp;
-	if (c >= 0xC2 && c <= 0xDF) {
-		len = 2;
-		cp = c & 0x1F;
-	} else if (c >= 0xE0 && c <= 0xEF) {
-		len = 3;
-		cp = c & 0x0F;
-	} else if (c >= 0xF0 && c <= 0xF4) {
-		len = 4;
-		cp = c & 0x07;
-	} else {
-		return 0;
-	}
-	if (len > n)
-		return 0;
-	for (size_t k = 1; k < len; k++) {
-		if ((s[k] & 0xC0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[k] & 0x3F);
-	}
-	if ((len == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
-	    (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
-		return 0;
-	return len;
-}
 
 static int add_string(strbuf_t *sb, const char *str, size_t n)
 {
@@ -70,10 +24,10 @@ static int add_string(strbuf_t *sb, const char *str, size_t n)
 	while (i < n) {
 		size_t j = i;
 		for (;;) {
-			if (j < n && s[j] < 0x80 && plain[s[j]]) {
+			if (j < n && s[j] < 0x80 && strbuf_json_plain[s[j]]) {
 				j++;
 			} else if (j < n && s[j] >= 0x80) {
-				size_t l = utf8_len(s + j, n - j);
+				size_t l = strbuf_utf8_len(s + j, n - j);
 				if (l == 0)
 					return -1;
 				j += l;

@@ -106,8 +106,7 @@ void strbuf_addf(strbuf_t *sb, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Length of the valid UTF-8 sequence at s (max n bytes), 0 if invalid. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
+size_t strbuf_utf8_len(const unsigned char *s, size_t n)
 {
 	if (s[0] < 0x80)
 		return 1;
@@ -130,9 +129,7 @@ static size_t utf8_seq(const unsigned char *s, size_t n)
 	return len;
 }
 
-/* Bytes that go into a JSON string as they are: printable ASCII other than
- * '"', '\\' and the "<>&" escaped below (UTF-8 sequences are checked apart). */
-static const unsigned char json_plain[128] = {
+const unsigned char strbuf_json_plain[128] = {
 	[' '] = 1, ['!'] = 1, ['#'] = 1, ['$'] = 1, ['%'] = 1, ['\''] = 1, ['('] = 1, [')'] = 1,
 	['*'] = 1, ['+'] = 1, [','] = 1, ['-'] = 1, ['.'] = 1, ['/'] = 1, ['0'] = 1, ['1'] = 1,
 	['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1,
@@ -158,10 +155,10 @@ void strbuf_add_json_str(strbuf_t *sb, const char *str)
 		/* the run of bytes copied as they are: plain ASCII and valid UTF-8 */
 		size_t j = i;
 		for (;;) {
-			if (j < n && s[j] < 0x80 && json_plain[s[j]]) {
+			if (j < n && s[j] < 0x80 && strbuf_json_plain[s[j]]) {
 				j++;
 			} else if (j < n && s[j] >= 0x80) {
-				size_t l = utf8_seq(s + j, n - j);
+				size_t l = strbuf_utf8_len(s + j, n - j);
 				if (l == 0)
 					break;
 				j += l;

@@ -35,6 +35,13 @@ void strbuf_adds(strbuf_t *sb, const char *s);
 void strbuf_addch(strbuf_t *sb, int c);
 void strbuf_addf(strbuf_t *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void strbuf_vaddf(strbuf_t *sb, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+/* 1 for the ASCII bytes that go into a JSON string as they are: printable
+ * ASCII other than '"', '\\' and the "<>&" written as \u003c, \u003e, \u0026
+ * (shared by strbuf_add_json_str and jsonw.c). */
+extern const unsigned char strbuf_json_plain[128];
+/* Length of the valid UTF-8 sequence at s (n > 0 bytes left; 1 for ASCII),
+ * 0 if invalid: no overlong forms, no surrogates, nothing above U+10FFFF. */
+size_t strbuf_utf8_len(const unsigned char *s, size_t n);
 /* Appends s as a JSON string literal, with quotes; invalid UTF-8 becomes U+FFFD. */
 void strbuf_add_json_str(strbuf_t *sb, const char *s);
 /* Appends JSON text (a serialized value) with '<', '>' and '&' written as
