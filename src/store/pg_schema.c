@@ -121,6 +121,10 @@ static const char pg_migration_25[] =
 	"DROP INDEX cases_type_open_due;\n"
 	"CREATE INDEX cases_type_open_due ON cases(type, is_open, due_at, id);\n";
 
+/* 26: SQLite only (sqlite_schema.c): PostgreSQL evaluates the outbox
+ * triggers' WHEN without a list table or a function call per row. */
+static const char pg_migration_26[] = "-- the outbox status triggers stay on PostgreSQL\n";
+
 static const struct {
 	int version;
 	const char *sql;
@@ -131,6 +135,7 @@ static const struct {
 	{ 16, pg_migration_16 },
 	{ 24, pg_migration_24 },
 	{ 25, pg_migration_25 },
+	{ 26, pg_migration_26 },
 };
 
 static bool word_is(const char *p, const char *start, const char *w)

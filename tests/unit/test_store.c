@@ -1484,6 +1484,19 @@ static void test_audit(void **state)
 	                     SQLITE_OK);
 	assert_int_not_equal(sqlite3_exec(db, "DELETE FROM audit", NULL, NULL, NULL), SQLITE_OK);
 	assert_int_not_equal(sqlite3_exec(db, "DELETE FROM cases", NULL, NULL, NULL), SQLITE_OK);
+	/* an outbox row's status is pending, sent or dead (migration 26's trigger) */
+	assert_int_equal(sqlite3_exec(db, "INSERT INTO outbox(uid, created_at, channel, recipient, "
+	                                  "next_attempt_at) VALUES ('u1', 1, 'webhook', 'unit:a', 1)",
+	                              NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "UPDATE outbox SET status = 'sent' WHERE uid = 'u1'", NULL,
+	                              NULL, NULL), SQLITE_OK);
+	char *msg = NULL;
+	assert_int_not_equal(sqlite3_exec(db, "UPDATE outbox SET status = 'lost' WHERE uid = 'u1'",
+	                                  NULL, NULL, &msg), SQLITE_OK);
+	assert_non_null(msg);
+	assert_non_null(strstr(msg, "outbox status must be pending, sent or dead"));
+	sqlite3_free(msg);
+	assert_int_equal(count_rows(f->s, "SELECT count(*) FROM outbox WHERE status = 'sent'"), 1);
 	sqlite3_close(db);
 	assert_int_equal(count_rows(f->s, "SELECT count(*) FROM audit"), 3);
 }
