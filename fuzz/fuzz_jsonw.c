@@ -5,7 +5,8 @@
  * The input is parsed as any JSON value (NUL allowed in strings); when it
  * parses, strbuf_add_json() must write exactly json_dumps(JSON_COMPACT |
  * JSON_ENCODE_ANY) followed by strbuf_add_json_text(), and that text must
- * parse back to an equal value.
+ * parse back to an equal value; strbuf_add_json_sorted() exactly
+ * json_dumps(JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY).
  *
  *   clang -std=c17 -D_GNU_SOURCE -g -fsanitize=fuzzer,address,undefined -Isrc \
  *     $(find src/base -name '*.c') fuzz/fuzz_jsonw.c -ljansson -o fuzz_jsonw
@@ -48,6 +49,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		json_decref(back);
 	}
 	free(text);
+	char *sorted = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+	strbuf_t got_sorted = STRBUF_INIT;
+	rc = strbuf_add_json_sorted(&got_sorted, j);
+	if ((rc == 0) != (sorted != NULL))
+		abort();
+	if (rc == 0 && (got_sorted.len != strlen(sorted) || memcmp(got_sorted.buf, sorted, got_sorted.len) != 0))
+		abort();
+	free(sorted);
+	strbuf_release(&got_sorted);
 	strbuf_release(&want);
 	strbuf_release(&got);
 	json_decref(j);

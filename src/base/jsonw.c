@@ -14,7 +14,7 @@
 
 #include <stdlib.h>
 
-static int add_string(strbuf_t *sb, const char *str, size_t n)
+static int add_string(strbuf_t *sb, const char *str, size_t n, bool markup)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	const unsigned char *s = (const unsigned char *)str;
@@ -24,7 +24,9 @@ static int add_string(strbuf_t *sb, const char *str, size_t n)
 	while (i < n) {
 		size_t j = i;
 		for (;;) {
-			if (j < n && s[j] < 0x80 && strbuf_json_plain[s[j]]) {
+			if (j < n && s[j] < 0x80 &&
+			    (strbuf_json_plain[s[j]] ||
+			     (!markup && (s[j] == '<' || s[j] == '>' || s[j] == '&')))) {
 				j++;
 			} else if (j < n && s[j] >= 0x80) {
 				size_t l = strbuf_utf8_len(s + j, n - j);
@@ -79,10 +81,74 @@ static void add_int(strbuf_t *sb, json_int_t v)
 	strbuf_add(sb, p, (size_t)(buf + sizeof(buf) - p));
 }
 
-static int add_value(strbuf_t *sb, const json_t *j)
+static int add_value(strbuf_t *sb, const json_t *j, bool sorted);
+
+/* One member of an object being written in key order. */
+struct member {
+	const char *key;
+	size_t len;
+	const json_t *value;
+};
+
+/* jansson's order for JSON_SORT_KEYS: the keys' bytes, then the shorter first. */
+static int member_cmp(const struct member *x, const struct member *y)
+{
+	int r = memcmp(x->key, y->key, x->len < y->len ? x->len : y->len);
+	return r ? r : (x->len > y->len) - (x->len < y->len);
+}
+
+static int member_qsort_cmp(const void *x, const void *y)
+{
+	return member_cmp(x, y);
+}
+
+#define SMALL_OBJECT 16
+
+static int add_sorted_object(strbuf_t *sb, const json_t *j)
+{
+	size_t n = json_object_size(j);
+	struct member small[SMALL_OBJECT];
+	struct member *m = n <= SMALL_OBJECT ? small : xcalloc(n, sizeof(*m));
+	size_t k = 0;
+	for (void *it = json_object_iter((json_t *)j); it && k < n;
+	     it = json_object_iter_next((json_t *)j, it), k++)
+		m[k] = (struct member){ json_object_iter_key(it), json_object_iter_key_len(it),
+			                    json_object_iter_value(it) };
+	if (k > SMALL_OBJECT) {
+		qsort(m, k, sizeof(*m), member_qsort_cmp);
+	} else {
+		/* insertion sort: an event's or a body's objects have a few members */
+		for (size_t i = 1; i < k; i++) {
+			struct member x = m[i];
+			size_t p = i;
+			for (; p > 0 && member_cmp(&m[p - 1], &x) > 0; p--)
+				m[p] = m[p - 1];
+			m[p] = x;
+		}
+	}
+	int rc = 0;
+	strbuf_addch(sb, '{');
+	for (size_t i = 0; i < k && rc == 0; i++) {
+		if (i)
+			strbuf_addch(sb, ',');
+		rc = add_string(sb, m[i].key, m[i].len, false);
+		if (rc == 0) {
+			strbuf_addch(sb, ':');
+			rc = add_value(sb, m[i].value, true);
+		}
+	}
+	strbuf_addch(sb, '}');
+	if (m != small)
+		free(m);
+	return rc;
+}
+
+static int add_value(strbuf_t *sb, const json_t *j, bool sorted)
 {
 	switch (json_typeof(j)) {
 	case JSON_OBJECT: {
+		if (sorted)
+			return add_sorted_object(sb, j);
 		strbuf_addch(sb, '{');
 		bool first = true;
 		for (void *it = json_object_iter((json_t *)j); it;
@@ -90,10 +156,10 @@ static int add_value(strbuf_t *sb, const json_t *j)
 			if (!first)
 				strbuf_addch(sb, ',');
 			first = false;
-			if (add_string(sb, json_object_iter_key(it), json_object_iter_key_len(it)) < 0)
+			if (add_string(sb, json_object_iter_key(it), json_object_iter_key_len(it), !sorted) < 0)
 				return -1;
 			strbuf_addch(sb, ':');
-			if (add_value(sb, json_object_iter_value(it)) < 0)
+			if (add_value(sb, json_object_iter_value(it), sorted) < 0)
 				return -1;
 		}
 		strbuf_addch(sb, '}');
@@ -105,14 +171,14 @@ static int add_value(strbuf_t *sb, const json_t *j)
 		for (size_t i = 0; i < n; i++) {
 			if (i)
 				strbuf_addch(sb, ',');
-			if (add_value(sb, json_array_get(j, i)) < 0)
+			if (add_value(sb, json_array_get(j, i), sorted) < 0)
 				return -1;
 		}
 		strbuf_addch(sb, ']');
 		return 0;
 	}
 	case JSON_STRING:
-		return add_string(sb, json_string_value(j), json_string_length(j));
+		return add_string(sb, json_string_value(j), json_string_length(j), !sorted);
 	case JSON_INTEGER:
 		add_int(sb, json_integer_value(j));
 		return 0;
@@ -142,9 +208,32 @@ int strbuf_add_json(strbuf_t *sb, const json_t *j)
 	if (!j)
 		return -1;
 	size_t mark = sb->len;
-	if (add_value(sb, j) < 0) {
+	if (add_value(sb, j, false) < 0) {
 		strbuf_setlen(sb, mark);
 		return -1;
 	}
 	return 0;
+}
+
+int strbuf_add_json_sorted(strbuf_t *sb, const json_t *j)
+{
+	if (!j)
+		return -1;
+	size_t mark = sb->len;
+	if (add_value(sb, j, true) < 0) {
+		strbuf_setlen(sb, mark);
+		return -1;
+	}
+	return 0;
+}
+
+const char *json_text_sorted(arena_t *a, const json_t *j)
+{
+	if (!json_is_object(j) && !json_is_array(j))
+		return NULL;
+	strbuf_t sb;
+	strbuf_init(&sb, 512);
+	const char *r = strbuf_add_json_sorted(&sb, j) == 0 ? arena_strndup(a, sb.buf, sb.len) : NULL;
+	strbuf_release(&sb);
+	return r;
 }

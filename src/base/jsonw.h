@@ -1,5 +1,6 @@
 /*
- * jsonw.h — a jansson tree written straight into a strbuf.
+ * jsonw.h — a jansson tree written straight into a strbuf, as a response
+ * (strbuf_add_json) or as stored text (strbuf_add_json_sorted).
  *
  * json_dumps() builds its text through a callback per token into a
  * buffer of its own, which the glue then copied once more into the
@@ -22,10 +23,25 @@
 
 #include <jansson.h>
 
+#include "base/arena.h"
 #include "base/strbuf.h"
 
 /* Appends j; 0, or -1 with sb as it was when a string or key is not valid
  * UTF-8 (json_dumps fails on those too) or j is NULL. */
 int strbuf_add_json(strbuf_t *sb, const json_t *j);
+
+/*
+ * The text Pingan stores (event data, audit details, document vars, a
+ * webhook's body): byte for byte json_dumps(j, JSON_COMPACT |
+ * JSON_SORT_KEYS | JSON_ENCODE_ANY) — object members sorted by their keys'
+ * bytes (the shorter of two keys that begin alike first, as jansson sorts
+ * them), no markup escaping ('<', '>' and '&' as they are), the rest as
+ * above.  Same return as strbuf_add_json().  An action stored four or five
+ * such texts through json_dumps, a tenth of its request-side CPU.
+ */
+int strbuf_add_json_sorted(strbuf_t *sb, const json_t *j);
+/* strbuf_add_json_sorted() of an object or array into a; NULL for any
+ * other value or when the writer refuses it (json_dumps would fail too). */
+const char *json_text_sorted(arena_t *a, const json_t *j);
 
 #endif

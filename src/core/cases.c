@@ -10,6 +10,7 @@
  * only once.
  */
 #include "base/common.h"
+#include "base/jsonw.h"
 #include "core/cases.h"
 #include "core/attach.h"
 #include "core/audit.h"
@@ -138,9 +139,10 @@ const char *rating_level_label(const char *level, const char *lang)
 
 static const char *json_text(arena_t *a, json_t *j)
 {
-	char *s = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
-	const char *r = arena_strdup(a, s ? s : "{}");
-	free(s);
+	/* json_dumps(JSON_COMPACT | JSON_SORT_KEYS)'s bytes (base/jsonw.h) */
+	const char *r = json_text_sorted(a, j);
+	if (!r)
+		r = "{}";
 	return r;
 }
 

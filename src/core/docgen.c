@@ -31,6 +31,7 @@
  * generator has taken over: finishing is conditional on the claim token.
  */
 #include "base/common.h"
+#include "base/jsonw.h"
 #include "core/docgen.h"
 #include "core/attach.h"
 #include "core/audit.h"
@@ -86,9 +87,10 @@ static void local_ymd(pa_app_t *app, pa_time_t t, int *y, int *m, int *d)
 
 static const char *json_text(arena_t *a, json_t *j)
 {
-	char *s = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
-	const char *r = arena_strdup(a, s ? s : "{}");
-	free(s);
+	/* json_dumps(JSON_COMPACT | JSON_SORT_KEYS)'s bytes (base/jsonw.h) */
+	const char *r = json_text_sorted(a, j);
+	if (!r)
+		r = "{}";
 	return r;
 }
 

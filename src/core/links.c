@@ -16,6 +16,7 @@
  * every transition on it.
  */
 #include "base/common.h"
+#include "base/jsonw.h"
 #include "core/links.h"
 #include "core/audit.h"
 #include "core/cases.h"
@@ -54,9 +55,10 @@ const char *link_kind_label(const char *kind, bool outgoing, const char *lang)
 
 static const char *json_text(arena_t *a, json_t *j)
 {
-	char *s = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
-	const char *r = arena_strdup(a, s ? s : "{}");
-	free(s);
+	/* json_dumps(JSON_COMPACT | JSON_SORT_KEYS)'s bytes (base/jsonw.h) */
+	const char *r = json_text_sorted(a, j);
+	if (!r)
+		r = "{}";
 	json_decref(j);
 	return r;
 }

@@ -23,6 +23,7 @@
  * gateway URL) are pure and unit-tested; core/sender.c puts them on the wire.
  */
 #include "base/common.h"
+#include "base/jsonw.h"
 #include "core/notify.h"
 
 #include <dirent.h>
@@ -757,10 +758,7 @@ void notify_json_ascii(strbuf_t *out, const char *json)
  * fails. */
 static const char *webhook_body(arena_t *a, const json_t *payload)
 {
-	char *s = json_dumps(payload, JSON_COMPACT | JSON_SORT_KEYS);
-	const char *r = s ? arena_strdup(a, s) : NULL;
-	free(s);
-	return r;
+	return json_text_sorted(a, payload);  /* those bytes, without jansson's dump (base/jsonw.h) */
 }
 
 static int queue_webhook(pa_app_t *app, store_tx_t *tx, arena_t *a, const pa_case_t *cs,

@@ -10,6 +10,7 @@
  * JSON data (pending_approval, participants), written with the case row.
  */
 #include "base/common.h"
+#include "base/jsonw.h"
 #include "core/records.h"
 #include "core/audit.h"
 #include "core/cases.h"
@@ -20,9 +21,10 @@
 
 static const char *json_text(arena_t *a, json_t *j)
 {
-	char *s = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
-	const char *r = arena_strdup(a, s ? s : "{}");
-	free(s);
+	/* json_dumps(JSON_COMPACT | JSON_SORT_KEYS)'s bytes (base/jsonw.h) */
+	const char *r = json_text_sorted(a, j);
+	if (!r)
+		r = "{}";
 	return r;
 }
 

@@ -1,6 +1,8 @@
 /*
  * test_jsonw.c — strbuf_add_json() writes exactly what json_dumps(JSON_COMPACT
- * | JSON_ENCODE_ANY) followed by strbuf_add_json_text() wrote before it:
+ * | JSON_ENCODE_ANY) followed by strbuf_add_json_text() wrote before it, and
+ * strbuf_add_json_sorted() / json_text_sorted() exactly json_dumps(JSON_COMPACT
+ * | JSON_SORT_KEYS | JSON_ENCODE_ANY):
  * fixed documents with every kind of value and escape, then a few thousand
  * random trees (strings from every byte, integers to the limits, reals of
  * every magnitude, nesting, empty containers), and refusing what jansson
@@ -29,6 +31,27 @@ static void old_way(const json_t *j, strbuf_t *out)
 	free(text);
 }
 
+/* The stored text: jansson's, keys sorted, no markup escape. */
+static void check_same_sorted(const json_t *j)
+{
+	char *want = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+	assert_non_null(want);
+	strbuf_t got = STRBUF_INIT;
+	strbuf_adds(&got, "prefix:");
+	assert_int_equal(strbuf_add_json_sorted(&got, j), 0);
+	assert_int_equal(got.len, strlen(want) + 7);
+	assert_memory_equal(got.buf + 7, want, strlen(want));
+	if (json_is_object(j) || json_is_array(j)) {
+		arena_t *a = arena_new();
+		const char *t = json_text_sorted(a, j);
+		assert_non_null(t);
+		assert_string_equal(t, want);
+		arena_free(a);
+	}
+	free(want);
+	strbuf_release(&got);
+}
+
 static void check_same(const json_t *j)
 {
 	strbuf_t want = STRBUF_INIT, got = STRBUF_INIT;
@@ -39,6 +62,7 @@ static void check_same(const json_t *j)
 	assert_memory_equal(got.buf + 7, want.buf, want.len);
 	strbuf_release(&want);
 	strbuf_release(&got);
+	check_same_sorted(j);
 }
 
 static void test_fixed(void **state)
@@ -53,6 +77,11 @@ static void test_fixed(void **state)
 		"{\"zh\":\"平安 信访 矛盾纠纷 网格事件\",\"emoji\":\"\\ud83d\\ude00\",\"bmp\":\"\\uffff\\u0800\\u00e9\"}",
 		"{\"z\":1,\"a\":2,\"m\":3}", /* insertion order, not sorted */
 		"{\"key\":\"v\\u0000al\",\"<&>\":\"\"}", /* NUL in keys: the random trees */
+		/* sorting: prefixes, bytes above 0x7F, nested (NUL in keys: the random trees) */
+		"{\"ab\":1,\"a\":2,\"a~\":3,\"\":4,\"\u00e9\":5,\"z\":{\"y\":[{\"b\":1,\"a\":2}],\"x\":0}}",
+		/* more members than the writer sorts in place */
+		"{\"t\":1,\"s\":2,\"r\":3,\"q\":4,\"p\":5,\"o\":6,\"n\":7,\"m\":8,\"l\":9,\"k\":10,"
+		"\"j\":11,\"i\":12,\"h\":13,\"g\":14,\"f\":15,\"e\":16,\"d\":17,\"c\":18,\"b\":19,\"a\":20}",
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(docs); i++) {
 		json_error_t err;
@@ -195,11 +224,17 @@ static void test_refuses_what_jansson_refuses(void **state)
 		strbuf_adds(&sb, "kept");
 		assert_int_equal(strbuf_add_json(&sb, j), -1);
 		assert_string_equal(sb.buf, "kept"); /* nothing half-written */
+		assert_int_equal(strbuf_add_json_sorted(&sb, j), -1);
+		assert_string_equal(sb.buf, "kept");
+		arena_t *a = arena_new();
+		assert_null(json_text_sorted(a, j));
+		arena_free(a);
 		strbuf_release(&sb);
 		json_decref(j);
 	}
 	strbuf_t sb = STRBUF_INIT;
 	assert_int_equal(strbuf_add_json(&sb, NULL), -1);
+	assert_int_equal(strbuf_add_json_sorted(&sb, NULL), -1);
 	assert_int_equal(sb.len, 0);
 	strbuf_release(&sb);
 }
