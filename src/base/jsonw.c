@@ -237,3 +237,13 @@ const char *json_text_sorted(arena_t *a, const json_t *j)
 	strbuf_release(&sb);
 	return r;
 }
+
+int strbuf_add_json_sorted_str(strbuf_t *sb, const char *s)
+{
+	size_t mark = sb->len;
+	if (add_string(sb, s, strlen(s), false) < 0) {
+		strbuf_setlen(sb, mark);
+		return -1;
+	}
+	return 0;
+}

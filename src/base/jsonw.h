@@ -43,5 +43,9 @@ int strbuf_add_json_sorted(strbuf_t *sb, const json_t *j);
 /* strbuf_add_json_sorted() of an object or array into a; NULL for any
  * other value or when the writer refuses it (json_dumps would fail too). */
 const char *json_text_sorted(arena_t *a, const json_t *j);
+/* The string s as strbuf_add_json_sorted() writes one (quoted, escaped as
+ * json_dumps escapes it), for stored text written member by member without
+ * a tree; -1 with sb as it was when s is not valid UTF-8. */
+int strbuf_add_json_sorted_str(strbuf_t *sb, const char *s);
 
 #endif

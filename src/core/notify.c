@@ -175,6 +175,32 @@ static char *render(arena_t *a, const char *tpl, const json_t *vars)
 	return out;
 }
 
+/* render() with the values of an event's placeholders in the order of its
+ * vars[] (NULL: nothing) instead of a JSON object — a notice's messages are
+ * rendered five times per action, and building and freeing the object was
+ * most of it. */
+static char *render_vals(arena_t *a, const char *tpl, const struct event_def *e,
+                         const char *const *vals)
+{
+	strbuf_t sb = STRBUF_INIT;
+	size_t pos = 0;
+	for (tok_t t; (t = tok_next(tpl, &pos)).kind != TOK_END;) {
+		if (t.kind != TOK_VAR) {
+			strbuf_add(&sb, t.s, t.n);
+			continue;
+		}
+		for (size_t i = 0; i < e->nvars; i++)
+			if (strlen(e->vars[i]) == t.n && memcmp(e->vars[i], t.s, t.n) == 0) {
+				if (vals[i])
+					strbuf_adds(&sb, vals[i]);
+				break;
+			}
+	}
+	char *out = arena_strndup(a, sb.buf, sb.len);
+	strbuf_release(&sb);
+	return out;
+}
+
 /* ---- loading ---------------------------------------------------------------------------- */
 
 typedef struct loader {
@@ -807,36 +833,129 @@ static char *cut_chars(arena_t *a, const char *s, size_t max)
 	return arena_strndup(a, s, i);
 }
 
-static json_t *notice_vars_for(pa_app_t *app, arena_t *a, const pa_case_t *cs, const pa_org_t *unit,
-                               const notify_notice_t *nt, enum lang l, pa_time_t now)
+/* A notice's placeholders, in notice_vars[] order. */
+enum { NV_NUMBER, NV_TITLE, NV_UNIT, NV_DATE, NV_DUE, NV_NOTICE, NV_NOTICE_TITLE, NV_NOTICE_TEXT,
+	   NV_ACTION, NV_TYPE, NV_COUNT };
+_Static_assert(NV_COUNT == ARRAY_SIZE(notice_vars), "one value per notice placeholder");
+
+static void notice_vals(pa_app_t *app, const pa_case_t *cs, const pa_org_t *unit,
+                        const notify_notice_t *nt, enum lang l, const char *date, const char *due,
+                        const char **v)
 {
-	json_t *v = json_object();
-	json_object_set_new(v, "number", json_string(cs->number));
-	json_object_set_new(v, "title", json_string(cs->title ? cs->title : ""));
-	json_object_set_new(v, "unit", json_string(unit_name(unit, l)));
-	json_object_set_new(v, "date", json_string(date_text(app, now, a, true)));
-	json_object_set_new(v, "due", json_string(date_text(app, cs->due_at, a, true)));
-	json_object_set_new(v, "notice", json_string(nt->notice ? nt->notice : ""));
-	json_object_set_new(v, "action", json_string(nt->action ? nt->action : ""));
-	json_object_set_new(v, "type", json_string(type_label(app, cs, l)));
+	v[NV_NUMBER] = cs->number;
+	v[NV_TITLE] = cs->title ? cs->title : "";
+	v[NV_UNIT] = unit_name(unit, l);
+	v[NV_DATE] = date;
+	v[NV_DUE] = due;
+	v[NV_NOTICE] = nt->notice ? nt->notice : "";
+	v[NV_ACTION] = nt->action ? nt->action : "";
+	v[NV_TYPE] = type_label(app, cs, l);
 	const char *title = l == L_EN ? nt->title_en : nt->title_zh;
 	const char *text = l == L_EN ? nt->text_en : nt->text_zh;
-	json_object_set_new(v, "notice_title", json_string(title ? title : ""));
-	json_object_set_new(v, "notice_text", json_string(text ? text : ""));
-	return v;
+	v[NV_NOTICE_TITLE] = title ? title : "";
+	v[NV_NOTICE_TEXT] = text ? text : "";
+}
+
+/* A notice template's part in language l, rendered with v (NULL when the
+ * templates have no such part). */
+static char *render_notice(arena_t *a, const notify_templates_t *t, enum part p, enum lang l,
+                           const char *const *v)
+{
+	int ei = event_index("notice");
+	const char *tpl = t && ei >= 0 && t->loaded[ei] ? t->text[ei][p][l] : NULL;
+	return tpl ? render_vals(a, tpl, &events[ei], v) : NULL;
+}
+
+static void add_str(strbuf_t *sb, const char *s, int *rc)
+{
+	if (strbuf_add_json_sorted_str(sb, s) < 0)
+		*rc = -1;
+}
+
+int notify_notice_body(pa_app_t *app, arena_t *a, const pa_case_t *cs, const pa_org_t *unit,
+                       const notify_notice_t *nt, const char *uid, pa_time_t now, const char *text,
+                       const char **before, const char **after)
+{
+	enum lang l = lang_of(app->cfg->notify_lang);
+	const char *text_zh = sealed(cs) ? NULL : nt->text_zh;
+	const char *text_en = sealed(cs) ? NULL : nt->text_en;
+	strbuf_t sb;
+	strbuf_init(&sb, 2048);
+	int rc = 0;
+	/* members in key order, at every level (what JSON_SORT_KEYS wrote) */
+	strbuf_adds(&sb, "{\"at\":");
+	add_str(&sb, date_text(app, now, a, false), &rc);
+	strbuf_adds(&sb, ",\"case\":{\"category\":");
+	add_str(&sb, cs->category ? cs->category : "", &rc);
+	strbuf_adds(&sb, ",\"due_at\":");
+	if (cs->due_at == PA_NO_DUE)
+		strbuf_adds(&sb, "null");
+	else
+		add_str(&sb, date_text(app, cs->due_at, a, false), &rc);
+	strbuf_addf(&sb, ",\"id\":%lld,\"number\":", (long long)cs->id);
+	add_str(&sb, cs->number, &rc);
+	strbuf_adds(&sb, sealed(cs) ? ",\"sealed\":true,\"state\":" : ",\"sealed\":false,\"state\":");
+	add_str(&sb, cs->state, &rc);
+	strbuf_adds(&sb, ",\"state_entered_at\":");
+	add_str(&sb, date_text(app, cs->state_entered_at, a, false), &rc);
+	strbuf_adds(&sb, ",\"title\":");
+	if (sealed(cs))
+		strbuf_adds(&sb, "null");
+	else
+		add_str(&sb, cs->title ? cs->title : "", &rc);
+	strbuf_adds(&sb, ",\"type\":");
+	add_str(&sb, cs->type, &rc);
+	strbuf_adds(&sb, "},\"event\":\"case.notice\",\"id\":");
+	add_str(&sb, uid, &rc);
+	strbuf_adds(&sb, ",\"lang\":");
+	add_str(&sb, lang_names[l], &rc);
+	strbuf_adds(&sb, ",\"notice\":{\"action\":");
+	add_str(&sb, nt->action ? nt->action : "", &rc);
+	strbuf_adds(&sb, ",\"event_id\":");
+	size_t cut = sb.len;
+	strbuf_adds(&sb, ",\"name\":");
+	add_str(&sb, nt->notice ? nt->notice : "", &rc);
+	strbuf_adds(&sb, ",\"text\":");
+	if (text_zh)
+		add_str(&sb, text_zh, &rc);
+	else
+		strbuf_adds(&sb, "null");
+	strbuf_adds(&sb, ",\"text_en\":");
+	if (text_en)
+		add_str(&sb, text_en, &rc);
+	else
+		strbuf_adds(&sb, "null");
+	strbuf_adds(&sb, ",\"title\":");
+	add_str(&sb, nt->title_zh ? nt->title_zh : "", &rc);
+	strbuf_adds(&sb, ",\"title_en\":");
+	add_str(&sb, nt->title_en ? nt->title_en : "", &rc);
+	strbuf_adds(&sb, "}");
+	if (text) {
+		strbuf_adds(&sb, ",\"text\":");
+		add_str(&sb, text, &rc);
+	}
+	strbuf_adds(&sb, ",\"unit\":{\"code\":");
+	add_str(&sb, unit ? unit->code : "", &rc);
+	strbuf_addf(&sb, ",\"id\":%lld,\"name\":", (long long)cs->owner_org_id);
+	add_str(&sb, unit ? unit->name : "", &rc);
+	strbuf_adds(&sb, ",\"name_en\":");
+	add_str(&sb, unit && unit->name_en ? unit->name_en : "", &rc);
+	strbuf_adds(&sb, "}}");
+	if (rc == 0) {
+		*before = arena_strndup(a, sb.buf, cut);
+		*after = arena_strndup(a, sb.buf + cut, sb.len - cut);
+	}
+	strbuf_release(&sb);
+	return rc;
 }
 
 /*
  * A notice's messages, rendered and sealed before the write that queues
  * them (see notify.h).  The notice event's id is not known until then: it
  * goes into each dedupe key ("notice:<id>:sms:<party>") and into the
- * webhook body's notice.event_id, which is rendered with EVENT_ID_MARK in
- * its place and kept as the text before and after it.  The mark cannot be
- * anywhere else in the body: a quote inside a JSON string is always
- * escaped, so `"event_id":` with bare quotes is the member's own key.
+ * webhook body's notice.event_id, whose text is kept as the parts before
+ * and after it (notify_notice_body).
  */
-#define EVENT_ID_MARK INT64_C(9199999999999999999)
-#define EVENT_ID_KEY "\"event_id\":"
 
 struct notify_msg {
 	pa_outbox_t m;              /* everything but dedupe_key (and the webhook's body) */
@@ -886,8 +1005,10 @@ int notify_prepare_notice(pa_app_t *app, store_conn_t *c, arena_t *a, const pa_c
 	orgtree_t *tree = orgcache_get(app->orgs);
 	const pa_org_t *unit = orgtree_find(tree, cs->owner_org_id);
 	int rc = 0;
-	json_t *vars[L_COUNT] = { notice_vars_for(app, a, cs, unit, nt, L_ZH, now),
-		                      notice_vars_for(app, a, cs, unit, nt, L_EN, now) };
+	const char *date = date_text(app, now, a, true), *due = date_text(app, cs->due_at, a, true);
+	const char *vals[L_COUNT][NV_COUNT];
+	for (int l = 0; l < L_COUNT; l++)
+		notice_vals(app, cs, unit, nt, (enum lang)l, date, due, vals[l]);
 
 	/* the public: every party of the case that left a phone or an e-mail address */
 	pa_party_t *ps = NULL;
@@ -910,8 +1031,7 @@ int notify_prepare_notice(pa_app_t *app, store_conn_t *c, arena_t *a, const pa_c
 			m->m = (pa_outbox_t){
 				.created_at = now, .kind = "notice", .case_id = cs->id, .channel = "sms",
 				.recipient = hide ? "sealed" : mask_phone(a, phone), .lang = lang_names[l],
-				.body = cut_chars(a, notify_render(a, n->tpl, "notice", "sms", lang_names[l], vars[l]),
-				                  NOTIFY_SMS_MAX),
+				.body = cut_chars(a, render_notice(a, n->tpl, P_SMS, l, vals[l]), NOTIFY_SMS_MAX),
 				.next_attempt_at = now,
 			};
 			m->dedupe_tail = arena_printf(a, ":sms:%lld", (long long)pt->id);
@@ -923,8 +1043,8 @@ int notify_prepare_notice(pa_app_t *app, store_conn_t *c, arena_t *a, const pa_c
 			m->m = (pa_outbox_t){
 				.created_at = now, .kind = "notice", .case_id = cs->id, .channel = "email",
 				.recipient = hide ? "sealed" : notify_mask_email(a, addr), .lang = lang_names[l],
-				.subject = notify_render(a, n->tpl, "notice", "email.subject", lang_names[l], vars[l]),
-				.body = notify_render(a, n->tpl, "notice", "email.body", lang_names[l], vars[l]),
+				.subject = render_notice(a, n->tpl, P_EMAIL_SUBJECT, l, vals[l]),
+				.body = render_notice(a, n->tpl, P_EMAIL_BODY, l, vals[l]),
 				.next_attempt_at = now,
 			};
 			m->dedupe_tail = arena_printf(a, ":email:%lld", (long long)pt->id);
@@ -933,57 +1053,32 @@ int notify_prepare_notice(pa_app_t *app, store_conn_t *c, arena_t *a, const pa_c
 		}
 	}
 
-	/* the owning unit, through the webhook */
+	/* the owning unit, through the webhook: a case sealed from the unit it
+	 * accuses has no title and no notice text in it */
 	if (rc == 0 && webhook) {
 		enum lang l = lang_of(app->cfg->notify_lang);
 		const char *uid;
 		new_uid(a, &uid);
-		json_t *p = json_object();
-		json_object_set_new(p, "id", json_string(uid));
-		json_object_set_new(p, "event", json_string("case.notice"));
-		json_object_set_new(p, "at", json_string(date_text(app, now, a, false)));
-		json_object_set_new(p, "lang", json_string(lang_names[l]));
-		json_t *hv = json_deep_copy(vars[l]);
-		if (sealed(cs)) {
-			json_object_set_new(hv, "title", json_string(""));
-			json_object_set_new(hv, "notice_text", json_string(""));
-		}
-		json_object_set_new(p, "text",
-		                    json_string(notify_render(a, n->tpl, "notice", "webhook", lang_names[l], hv)));
-		json_decref(hv);
-		json_object_set_new(p, "case", case_json(app, a, cs));
-		json_object_set_new(p, "unit", unit_json(unit, cs->owner_org_id));
-		const char *text_zh = sealed(cs) ? NULL : nt->text_zh;
-		const char *text_en = sealed(cs) ? NULL : nt->text_en;
-		json_object_set_new(p, "notice",
-		                    json_pack("{s:s, s:s, s:I, s:s, s:s?, s:s, s:s?}", "name",
-		                              nt->notice ? nt->notice : "", "action",
-		                              nt->action ? nt->action : "", "event_id",
-		                              (json_int_t)EVENT_ID_MARK, "title",
-		                              nt->title_zh ? nt->title_zh : "", "text", text_zh, "title_en",
-		                              nt->title_en ? nt->title_en : "", "text_en", text_en));
-		const char *body = webhook_body(a, p);
-		json_decref(p);
-		char mark[48];
-		snprintf(mark, sizeof(mark), EVENT_ID_KEY "%" PRId64, EVENT_ID_MARK);
-		const char *at = body ? strstr(body, mark) : NULL;
-		if (!at) {
+		const char *hv[NV_COUNT];
+		memcpy(hv, vals[l], sizeof(hv));
+		if (sealed(cs))
+			hv[NV_TITLE] = hv[NV_NOTICE_TEXT] = "";
+		const char *text = render_notice(a, n->tpl, P_WEBHOOK, l, hv);
+		const char *before = NULL, *after = NULL;
+		if (notify_notice_body(app, a, cs, unit, nt, uid, now, text, &before, &after) < 0) {
 			rc = pa_fail(err, PA_EINTERNAL, "internal", NULL, "could not encode a webhook message");
 		} else {
 			struct notify_msg *m = add_msg(a, np, cap);
-			size_t pre = (size_t)(at - body) + strlen(EVENT_ID_KEY);
 			m->m = (pa_outbox_t){
 				.uid = uid, .created_at = now, .kind = "notice", .case_id = cs->id,
 				.channel = "webhook", .recipient = arena_printf(a, "unit:%s", unit ? unit->code : "?"),
-				.lang = app->cfg->notify_lang, .subject = "case.notice",
-				.body = arena_strndup(a, body, pre), .next_attempt_at = now,
+				.lang = app->cfg->notify_lang, .subject = "case.notice", .body = before,
+				.next_attempt_at = now,
 			};
 			m->dedupe_tail = ":webhook";
-			m->body_after = at + strlen(mark);
+			m->body_after = after;
 		}
 	}
-	json_decref(vars[L_ZH]);
-	json_decref(vars[L_EN]);
 	orgtree_release(tree);
 	return rc;
 }

@@ -105,6 +105,20 @@ int notify_prepare_notice(pa_app_t *app, store_conn_t *c, arena_t *a, const pa_c
                           pa_err_t *err);
 int notify_tx_queue(store_tx_t *tx, arena_t *a, const notify_prepared_t *np, pa_id_t event_id);
 
+/*
+ * The body of a notice's webhook message as notify_prepare_notice() stores
+ * it: JSON, compact, keys sorted at every level, in UTF-8 — written member
+ * by member, the bytes a jansson tree dumped with JSON_COMPACT |
+ * JSON_SORT_KEYS gave (tests/unit/test_notify.c compares them), since the
+ * signature is over them.  cs is the case after the step, unit its owning
+ * unit (NULL: empty code and names), text the rendered webhook template
+ * (NULL: no "text" member).  The notice event's id goes between *before
+ * and *after.  -1 when a text is not valid UTF-8.
+ */
+int notify_notice_body(pa_app_t *app, arena_t *a, const pa_case_t *cs, const pa_org_t *unit,
+                       const notify_notice_t *nt, const char *uid, pa_time_t now, const char *text,
+                       const char **before, const char **after);
+
 /* In a write function: queues a reminder or an escalation ("reminder",
  * "escalation") about cs for `to` through the webhook. */
 int notify_tx_alert(pa_app_t *app, store_tx_t *tx, arena_t *a, const pa_case_t *cs,

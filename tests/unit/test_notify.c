@@ -693,6 +693,220 @@ static void test_action_prepared_before_or_in_the_write(void **state)
 	arena_free(a);
 }
 
+/* ---- the webhook body, as it was built before it was written member by member ---------------- */
+
+static json_t *old_date(pa_time_t t, bool date_only)
+{
+	char buf[32] = "";
+	if (t != PA_NO_DUE && t > 0)
+		pa_time_format(t, cfg.utc_offset_min, buf);
+	if (date_only)
+		buf[10] = '\0';
+	return json_string(buf);
+}
+
+static const char *old_lang(void)
+{
+	return cfg.notify_lang && strncmp(cfg.notify_lang, "en", 2) == 0 ? "en" : "zh-CN";
+}
+
+/* notify.c's case_json / unit_json / notice payload and webhook_body until
+ * the body was written member by member: a jansson tree, json_dumps'd
+ * compact and sorted (the event id in place) — malloc'd. */
+static char *old_notice_body(const pa_case_t *cs, const pa_org_t *o, const notify_notice_t *nt,
+                             const char *uid, pa_time_t now, const char *text, long long event_id)
+{
+	bool sealed = cs->accused_org_id != 0;
+	json_t *c = json_object();
+	json_object_set_new(c, "sealed", json_boolean(sealed));
+	json_object_set_new(c, "id", json_integer(cs->id));
+	json_object_set_new(c, "number", json_string(cs->number));
+	json_object_set_new(c, "type", json_string(cs->type));
+	json_object_set_new(c, "category", json_string(cs->category ? cs->category : ""));
+	json_object_set_new(c, "title", sealed ? json_null() : json_string(cs->title ? cs->title : ""));
+	json_object_set_new(c, "state", json_string(cs->state));
+	json_object_set_new(c, "due_at", cs->due_at == PA_NO_DUE ? json_null() : old_date(cs->due_at, false));
+	json_object_set_new(c, "state_entered_at", old_date(cs->state_entered_at, false));
+	json_t *p = json_object();
+	json_object_set_new(p, "id", json_string(uid));
+	json_object_set_new(p, "event", json_string("case.notice"));
+	json_object_set_new(p, "at", old_date(now, false));
+	json_object_set_new(p, "lang", json_string(old_lang()));
+	json_object_set_new(p, "text", json_string(text));
+	json_object_set_new(p, "case", c);
+	json_object_set_new(p, "unit", json_pack("{s:I, s:s, s:s, s:s}", "id", (json_int_t)cs->owner_org_id,
+	                                         "code", o ? o->code : "", "name", o ? o->name : "",
+	                                         "name_en", o && o->name_en ? o->name_en : ""));
+	json_object_set_new(p, "notice",
+	                    json_pack("{s:s, s:s, s:I, s:s, s:s?, s:s, s:s?}", "name",
+	                              nt->notice ? nt->notice : "", "action", nt->action ? nt->action : "",
+	                              "event_id", (json_int_t)event_id, "title",
+	                              nt->title_zh ? nt->title_zh : "", "text", sealed ? NULL : nt->text_zh,
+	                              "title_en", nt->title_en ? nt->title_en : "", "text_en",
+	                              sealed ? NULL : nt->text_en));
+	char *body = json_dumps(p, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(p);
+	assert_non_null(body);
+	return body;
+}
+
+static void check_body(arena_t *a, const pa_case_t *cs, const pa_org_t *o, const notify_notice_t *nt,
+                       const char *text)
+{
+	pa_time_t now = 1796036377;
+	const char *before = NULL, *after = NULL;
+	assert_int_equal(notify_notice_body(&app, a, cs, o, nt, "01a22c1c39da9d9fe6291c25ed4ff4e2", now, text,
+	                                    &before, &after), 0);
+	const char *got = arena_printf(a, "%s%lld%s", before, 14003LL, after);
+	char *want = old_notice_body(cs, o, nt, "01a22c1c39da9d9fe6291c25ed4ff4e2", now, text, 14003);
+	assert_string_equal(got, want);
+	free(want);
+}
+
+static void test_notice_body_as_before(void **state)
+{
+	arena_t *a = arena_new();
+	const char *odd = "“引号”\"q\" \\ / <b>&amp;</b>\n\r\t\b\f\x01\x1f\x7f 😀 平安";
+	pa_org_t unit = { .id = 3, .code = "district-xfj", .name = "平安区信访局",
+		              .name_en = "District Petition Office" };
+	pa_org_t no_en = { .id = 4, .code = "x<&>", .name = odd, .name_en = NULL };
+	pa_case_t cs = {
+		.id = 8001, .number = "XF-2026-004407", .type = "petition", .category = "grievance",
+		.title = "小区电梯长期故障无人维修（压测0）", .state = "handling", .owner_org_id = 3,
+		.state_entered_at = 1796036377, .due_at = 1801238399,
+	};
+	notify_notice_t nt = { .notice = "acceptance", .action = "accept", .title_zh = "受理告知书",
+		                   .text_zh = "您反映的信访事项已受理。\n请凭查询码查询。",
+		                   .title_en = "Notice of acceptance", .text_en = "Your petition was accepted." };
+	check_body(a, &cs, &unit, &nt, "平安区信访局已受理 XF-2026-004407");
+	/* every text with every escape */
+	pa_case_t odd_case = cs;
+	odd_case.title = odd;
+	odd_case.category = odd;
+	odd_case.number = odd;
+	notify_notice_t odd_nt = { .notice = odd, .action = odd, .title_zh = odd, .text_zh = odd,
+		                       .title_en = odd, .text_en = odd };
+	check_body(a, &odd_case, &no_en, &odd_nt, odd);
+	/* sealed from the unit it accuses: no title, no notice texts */
+	pa_case_t tip = cs;
+	tip.type = "tip";
+	tip.accused_org_id = 9;
+	check_body(a, &tip, &unit, &nt, "");
+	/* what may be missing: no limit, no category or title, no unit, no texts, no rendered text */
+	pa_case_t bare = { .id = 1, .number = "XF-2026-000001", .type = "petition", .state = "registered",
+		               .due_at = PA_NO_DUE, .state_entered_at = 0 };
+	notify_notice_t none = { 0 };
+	check_body(a, &bare, NULL, &none, NULL);
+	/* not valid UTF-8: refused, as json_dumps refused it */
+	pa_case_t bad = cs;
+	bad.title = "ok\xE4\xB8";
+	const char *before = NULL, *after = NULL;
+	assert_int_equal(notify_notice_body(&app, a, &bad, &unit, &nt, "u", 1, "t", &before, &after), -1);
+	arena_free(a);
+}
+
+static char *query_text(const char *sql)
+{
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open_v2(cfg.database, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	sqlite3_stmt *st;
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	const char *t = (const char *)sqlite3_column_text(st, 0);
+	char *r = strdup(t ? t : "");
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return r;
+}
+
+/*
+ * An action's messages end to end: each stored body is what the notice's
+ * placeholders as a JSON object (the way they were built before) render to,
+ * and the webhook's body what the jansson tree dumped.
+ */
+static void test_action_messages_as_before(void **state)
+{
+	arena_t *a = arena_new();
+	pa_principal_t pub = { .kind = PRINCIPAL_PUBLIC, .client_ip = "127.0.0.1" };
+	pa_case_t cs, out;
+	char code[PA_QUERY_CODE_LEN + 1];
+	pa_err_t err = { 0 };
+	case_input_t in = petition;
+	in.title = "电梯 \"故障\" <三号楼> & 四号楼\t😀";
+	assert_int_equal(cases_create(&app, a, &pub, &in, &cs, code, &err), 0);
+	pa_principal_t staff;
+	orgtree_t *t;
+	fixture_staff(&app, a, "intake", &staff, &t);
+	assert_int_equal(cases_transition(&app, a, &staff, &cs, "accept", NULL, 0, &out, &err), 0);
+	const pa_org_t *unit = orgtree_find(t, out.owner_org_id);
+	assert_non_null(unit);
+	long long id = (long long)cs.id;
+	char sql[512];
+	snprintf(sql, sizeof(sql), "SELECT id FROM events WHERE case_id = %lld AND kind = 'notice'", id);
+	long long ev = (long long)query_int(sql);
+	snprintf(sql, sizeof(sql), "SELECT at FROM events WHERE id = %lld", ev);
+	pa_time_t now = query_int(sql);
+	const char *cols[] = { "text", "json_extract(data, '$.title')", "json_extract(data, '$.title_en')",
+		                   "json_extract(data, '$.text_en')", "json_extract(data, '$.notice')", "action" };
+	char *v[ARRAY_SIZE(cols)];
+	for (size_t i = 0; i < ARRAY_SIZE(cols); i++) {
+		snprintf(sql, sizeof(sql), "SELECT %s FROM events WHERE id = %lld", cols[i], ev);
+		v[i] = query_text(sql);
+	}
+	notify_notice_t nt = { .notice = v[4], .action = v[5], .title_zh = v[1], .text_zh = v[0],
+		                   .title_en = v[2], .text_en = v[3] };
+	/* notify.c's notice_vars_for until the values went into an array */
+	const wf_def_t *def = wf_registry_find(app.wf, "petition");
+	assert_non_null(def);
+	json_t *vars[2];
+	for (int l = 0; l < 2; l++) {
+		bool en = l == 1;
+		json_t *j = json_object();
+		json_object_set_new(j, "number", json_string(out.number));
+		json_object_set_new(j, "title", json_string(out.title));
+		json_object_set_new(j, "unit", json_string(en ? unit->name_en : unit->name));
+		json_object_set_new(j, "date", old_date(now, true));
+		json_object_set_new(j, "due", old_date(out.due_at, true));
+		json_object_set_new(j, "notice", json_string(nt.notice));
+		json_object_set_new(j, "action", json_string(nt.action));
+		json_object_set_new(j, "type", json_string(wf_label(&def->label, en ? "en" : "zh-CN")));
+		json_object_set_new(j, "notice_title", json_string(en ? nt.title_en : nt.title_zh));
+		json_object_set_new(j, "notice_text", json_string(en ? nt.text_en : nt.text_zh));
+		vars[l] = j;
+	}
+	const notify_templates_t *tpl = notify_templates(app.notify);
+	struct { const char *channel, *col, *part; int lang; } want[] = {
+		{ "sms", "body", "sms", 1 },  /* the petitioner wrote in English */
+		{ "email", "subject", "email.subject", 1 },
+		{ "email", "body", "email.body", 1 },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(want); i++) {
+		snprintf(sql, sizeof(sql), "SELECT %s FROM outbox WHERE case_id = %lld AND channel = '%s'",
+		         want[i].col, id, want[i].channel);
+		char *got = query_text(sql);
+		assert_string_equal(got, notify_render(a, tpl, "notice", want[i].part,
+		                                       want[i].lang ? "en" : "zh-CN", vars[want[i].lang]));
+		free(got);
+	}
+	int hl = streq(old_lang(), "en");
+	const char *text = notify_render(a, tpl, "notice", "webhook", old_lang(), vars[hl]);
+	snprintf(sql, sizeof(sql), "SELECT uid FROM outbox WHERE case_id = %lld AND channel = 'webhook'", id);
+	char *uid = query_text(sql);
+	snprintf(sql, sizeof(sql), "SELECT body FROM outbox WHERE case_id = %lld AND channel = 'webhook'", id);
+	char *body = query_text(sql);
+	char *old = old_notice_body(&out, unit, &nt, uid, now, text, ev);
+	assert_string_equal(body, old);
+	free(old);
+	free(body);
+	free(uid);
+	for (size_t i = 0; i < ARRAY_SIZE(cols); i++)
+		free(v[i]);
+	json_decref(vars[0]);
+	json_decref(vars[1]);
+	orgtree_release(t);
+	arena_free(a);
+}
+
 static void test_bad_channel_settings_refused(void **state)
 {
 	static const struct { const char *k, *v, *field; } bad[] = {
@@ -740,6 +954,8 @@ int main(void)
 		cmocka_unit_test(test_retry_revives_dead_messages),
 		cmocka_unit_test(test_reminders_and_escalation_once),
 		cmocka_unit_test(test_action_prepared_before_or_in_the_write),
+		cmocka_unit_test(test_notice_body_as_before),
+		cmocka_unit_test(test_action_messages_as_before),
 	};
 	if (sodium_init() < 0)
 		return 1;
