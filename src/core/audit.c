@@ -102,8 +102,8 @@ static bool is_json_object(const char *text)
 	return ok;
 }
 
-int audit_append(store_tx_t *tx, pa_time_t at, const char *actor, const char *action,
-                 const char *object, const char *detail)
+static int append(store_tx_t *tx, pa_time_t at, const char *actor, const char *action,
+                  const char *object, const char *detail, bool object_known)
 {
 	pa_err_t *err = store_tx_err(tx);
 	if (!actor || !*actor || !action || !*action)
@@ -123,7 +123,7 @@ int audit_append(store_tx_t *tx, pa_time_t at, const char *actor, const char *ac
 		sodium_bin2hex(hex, sizeof(hex), h, sizeof(h));
 		log_warn("audit %s %s: detail of %zu bytes replaced by its hash", action, object, dlen);
 		detail = arena_printf(a, "{\"truncated\":true,\"bytes\":%zu,\"sha256\":\"%s\"}", dlen, hex);
-	} else if (!is_json_object(detail)) {
+	} else if (!object_known && !is_json_object(detail)) {
 		rc = pa_fail(err, PA_EINTERNAL, "internal", "", "audit %s: detail is not a JSON object",
 		             action);
 		goto out;
@@ -156,6 +156,18 @@ int audit_append(store_tx_t *tx, pa_time_t at, const char *actor, const char *ac
 out:
 	arena_free(a);
 	return rc;
+}
+
+int audit_append(store_tx_t *tx, pa_time_t at, const char *actor, const char *action,
+                 const char *object, const char *detail)
+{
+	return append(tx, at, actor, action, object, detail, false);
+}
+
+int audit_append_object(store_tx_t *tx, pa_time_t at, const char *actor, const char *action,
+                        const char *object, const char *detail)
+{
+	return append(tx, at, actor, action, object, detail, true);
 }
 
 /* ---- verification ------------------------------------------------------------------ */
