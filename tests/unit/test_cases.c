@@ -166,6 +166,52 @@ static void test_timer_marks_overdue_once(void **state)
 	arena_free(a);
 }
 
+/* An action prepared from a copy of the case that another write has since
+ * moved (the timer's overdue mark here) is taken on the case as it is now:
+ * the writer's UPDATE finds the other version and the writer reads the case
+ * again, keeping what the other write changed. */
+static void test_transition_on_a_stale_copy(void **state)
+{
+	arena_t *a = arena_new();
+	pa_principal_t pub = { .kind = PRINCIPAL_PUBLIC, .client_ip = "127.0.0.1" };
+	pa_case_t cs;
+	char code[PA_QUERY_CODE_LEN + 1];
+	pa_err_t err = { 0 };
+	assert_int_equal(cases_create(&app, a, &pub, &petition, &cs, code, &err), 0);
+	int applied, marked;
+	assert_int_equal(cases_timer_tick(&app, cs.due_at + 3600, &applied, &marked, &err), 0);
+	pa_case_t now;
+	assert_int_equal(store_case_get(store_reader(app.store), a, cs.id, &now), 0);
+	assert_true(now.overdue);
+	assert_true(now.version > cs.version);
+	assert_false(cs.overdue); /* the copy the action starts from */
+
+	pa_user_t u;
+	assert_int_equal(store_user_get_by_name(store_reader(app.store), a, "intake", &u), 0);
+	orgtree_t *t = orgcache_get(app.orgs);
+	pa_principal_t staff = { .kind = PRINCIPAL_STAFF, .user_id = u.id, .username = u.username,
+	                         .display_name = u.display_name, .roles = u.roles, .nroles = u.nroles,
+	                         .tree = t };
+	int64_t events0 = count("events"), audit0 = count("audit");
+	pa_case_t out;
+	assert_int_equal(cases_transition(&app, a, &staff, &cs, "accept", NULL, 0, &out, &err), 0);
+	assert_string_equal(out.state, "handling");
+	assert_int_equal(out.version, now.version + 1);
+	pa_case_t after;
+	assert_int_equal(store_case_get(store_reader(app.store), a, cs.id, &after), 0);
+	assert_int_equal(after.version, now.version + 1);
+	assert_string_equal(after.state, "handling");
+	assert_int_equal(count("events"), events0 + 2); /* the step and its notice, once */
+	assert_int_equal(count("audit"), audit0 + 1);
+	/* the same stale copy again: the case has left "registered" */
+	pa_err_clear(&err);
+	assert_int_equal(cases_transition(&app, a, &staff, &cs, "accept", NULL, 0, &out, &err),
+	                 PA_ECONFLICT);
+	assert_int_equal(count("audit"), audit0 + 1);
+	orgtree_release(t);
+	arena_free(a);
+}
+
 /* ---- the writer batch: aggregates and the audit head written once per batch ---------- */
 
 /* src/store/sqlite_internal.h: jobs waiting in the writer's queue */
@@ -442,6 +488,7 @@ int main(void)
 		cmocka_unit_test(test_transition_is_all_or_nothing),
 		cmocka_unit_test(test_personal_data_not_in_clear),
 		cmocka_unit_test(test_timer_marks_overdue_once),
+		cmocka_unit_test(test_transition_on_a_stale_copy),
 		cmocka_unit_test(test_batch_aggregates_are_the_jobs_sums),
 		cmocka_unit_test(test_batch_numbers_are_gap_free),
 	};
