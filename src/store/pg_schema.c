@@ -125,6 +125,12 @@ static const char pg_migration_25[] =
  * triggers' WHEN without a list table or a function call per row. */
 static const char pg_migration_26[] = "-- the outbox status triggers stay on PostgreSQL\n";
 
+/* 27: cases_assignee holds only assigned cases, ending in id as in 25. */
+static const char pg_migration_27[] =
+	"DROP INDEX cases_assignee;\n"
+	"CREATE INDEX cases_assignee ON cases(assignee_id, is_open, due_at, id)\n"
+	"  WHERE assignee_id IS NOT NULL;\n";
+
 static const struct {
 	int version;
 	const char *sql;
@@ -136,6 +142,7 @@ static const struct {
 	{ 24, pg_migration_24 },
 	{ 25, pg_migration_25 },
 	{ 26, pg_migration_26 },
+	{ 27, pg_migration_27 },
 };
 
 static bool word_is(const char *p, const char *start, const char *w)

@@ -965,6 +965,19 @@ static void test_case_list_query_plan(void **state)
 	free(plan);
 	free(sql);
 
+	/* the assignee filter: the partial cases_assignee (assigned cases only,
+	 * migration 27) serves it, `assignee_id = ?` implying NOT NULL */
+	{
+		pa_case_filter_t af = { .assignee_id = 7, .open = 1, .overdue = -1, .all_orgs = true,
+			                .limit = 50 };
+		char *asql = store_sqlite_case_list_sql(&af);
+		assert_non_null(strstr(asql, "assignee_id = ?"));
+		char *aplan = query_plan(db, asql);
+		assert_non_null(strstr(aplan, "INDEX cases_assignee (assignee_id=? AND is_open=?)"));
+		free(aplan);
+		free(asql);
+	}
+
 	/* the same page after a cursor seeks into the index */
 	flt.has_cursor = true;
 	sql = store_sqlite_case_list_sql(&flt);
