@@ -247,3 +247,62 @@ int strbuf_add_json_sorted_str(strbuf_t *sb, const char *s)
 	}
 	return 0;
 }
+
+int strbuf_add_json_members(strbuf_t *sb, const jsonw_member_t *m, size_t n)
+{
+	if (n > JSONW_MEMBERS_MAX)
+		return -1;
+	/* the members' order by key, stable (a later duplicate follows) */
+	const jsonw_member_t *o[JSONW_MEMBERS_MAX];
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (m[i].kind == JSONW_JSON && !m[i].json)
+			continue;
+		size_t p = k++;
+		for (; p > 0 && strcmp(o[p - 1]->key, m[i].key) > 0; p--)
+			o[p] = o[p - 1];
+		o[p] = &m[i];
+	}
+	size_t mark = sb->len;
+	int rc = 0;
+	bool first = true;
+	strbuf_addch(sb, '{');
+	for (size_t i = 0; i < k && rc == 0; i++) {
+		if (i + 1 < k && streq(o[i + 1]->key, o[i]->key))
+			continue; /* replaced by the later one */
+		if (!first)
+			strbuf_addch(sb, ',');
+		first = false;
+		rc = add_string(sb, o[i]->key, strlen(o[i]->key), false);
+		strbuf_addch(sb, ':');
+		if (rc < 0)
+			break;
+		switch (o[i]->kind) {
+		case JSONW_STR:
+			if (o[i]->str)
+				rc = add_string(sb, o[i]->str, strlen(o[i]->str), false);
+			else
+				strbuf_add(sb, "null", 4);
+			break;
+		case JSONW_INT:
+			add_int(sb, (json_int_t)o[i]->num);
+			break;
+		case JSONW_JSON:
+			rc = add_value(sb, o[i]->json, true);
+			break;
+		}
+	}
+	strbuf_addch(sb, '}');
+	if (rc < 0)
+		strbuf_setlen(sb, mark);
+	return rc;
+}
+
+const char *json_members_text(arena_t *a, const jsonw_member_t *m, size_t n)
+{
+	strbuf_t sb;
+	strbuf_init(&sb, 512);
+	const char *r = strbuf_add_json_members(&sb, m, n) == 0 ? arena_strndup(a, sb.buf, sb.len) : NULL;
+	strbuf_release(&sb);
+	return r;
+}

@@ -48,4 +48,26 @@ const char *json_text_sorted(arena_t *a, const json_t *j);
  * a tree; -1 with sb as it was when s is not valid UTF-8. */
 int strbuf_add_json_sorted_str(strbuf_t *sb, const char *s);
 
+/*
+ * An object of a few members written without a tree, as
+ * strbuf_add_json_sorted() writes the object holding them: members sorted
+ * by key (the caller lists them in any order; a later member with the same
+ * key replaces an earlier one, as json_object_set does), each a string
+ * (str; NULL writes null), an integer (JSONW_INT) or a tree (json; NULL
+ * leaves the member out, as setting NULL in an object does).
+ */
+enum jsonw_kind { JSONW_STR, JSONW_INT, JSONW_JSON };
+typedef struct jsonw_member {
+	const char *key;
+	enum jsonw_kind kind;
+	const char *str;
+	long long num;
+	const json_t *json;
+} jsonw_member_t;
+#define JSONW_MEMBERS_MAX 32
+/* Same return as strbuf_add_json(); -1 too for more than JSONW_MEMBERS_MAX members. */
+int strbuf_add_json_members(strbuf_t *sb, const jsonw_member_t *m, size_t n);
+/* strbuf_add_json_members() into a; NULL when it fails. */
+const char *json_members_text(arena_t *a, const jsonw_member_t *m, size_t n);
+
 #endif

@@ -30,8 +30,8 @@
 int audit_append(store_tx_t *tx, pa_time_t at, const char *actor, const char *action,
                  const char *object, const char *detail);
 
-/* audit_append() for a detail made by json_text() of a JSON object (an
- * action's, prepared on the request's thread): it is not parsed again on
+/* audit_append() for a detail written as a JSON object (an action's,
+ * json_members_text() on the request's thread): it is not parsed again on
  * the writer's thread, where that parse was ~2 % of an action's time. */
 int audit_append_object(store_tx_t *tx, pa_time_t at, const char *actor, const char *action,
                         const char *object, const char *detail);

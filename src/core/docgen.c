@@ -128,17 +128,29 @@ bool docgen_prepare(pa_app_t *app, arena_t *a, const pa_case_t *cs, pa_id_t issu
 	const doc_template_t *t = docs ? docs_find(docs, kind, DOC_DEFAULT_LOCALE, NULL) : NULL;
 	if (docs && !t)
 		return false; /* checked at start (docs_check_workflows); nothing to issue */
-	json_t *v = json_object();
-	json_object_set_new(v, "action", json_string(action ? action : ""));
-	json_object_set(v, "zh-CN", (json_t *)vars_zh);
-	json_object_set(v, "en", (json_t *)vars_en);
+	/* {"action", "en", "zh-CN"} as json_text() of an object holding them
+	 * wrote it (keys in that order), without building the object */
+	strbuf_t sb;
+	strbuf_init(&sb, 1024);
+	strbuf_adds(&sb, "{\"action\":");
+	bool ok = strbuf_add_json_sorted_str(&sb, action ? action : "") == 0;
+	if (ok && json_is_object(vars_en)) {
+		strbuf_adds(&sb, ",\"en\":");
+		ok = strbuf_add_json_sorted(&sb, vars_en) == 0;
+	}
+	if (ok && json_is_object(vars_zh)) {
+		strbuf_adds(&sb, ",\"zh-CN\":");
+		ok = strbuf_add_json_sorted(&sb, vars_zh) == 0;
+	}
+	strbuf_addch(&sb, '}');
 	*out = (pa_document_t){
 		.case_id = cs->id, .kind = kind, .locale = DOC_DEFAULT_LOCALE,
 		.unit_org_id = issuer_org ? issuer_org : cs->owner_org_id, .version = 1,
-		.public = t ? doc_template_public(t) : true, .vars = json_text(a, v), .created_at = now,
+		.public = t ? doc_template_public(t) : true,
+		.vars = ok ? arena_strndup(a, sb.buf, sb.len) : "{}", .created_at = now,
 		.requested_by = actor,
 	};
-	json_decref(v);
+	strbuf_release(&sb);
 	return true;
 }
 

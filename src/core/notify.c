@@ -155,7 +155,8 @@ static bool var_known(const struct event_def *e, const char *name, size_t n)
 
 static char *render(arena_t *a, const char *tpl, const json_t *vars)
 {
-	strbuf_t sb = STRBUF_INIT;
+	strbuf_t sb;
+	strbuf_init(&sb, 2 * strlen(tpl) + 256);
 	size_t pos = 0;
 	for (tok_t t; (t = tok_next(tpl, &pos)).kind != TOK_END;) {
 		if (t.kind != TOK_VAR) {
@@ -163,7 +164,9 @@ static char *render(arena_t *a, const char *tpl, const json_t *vars)
 			continue;
 		}
 		char name[NOTIFY_NAME_MAX + 1];
-		snprintf(name, sizeof(name), "%.*s", (int)t.n, t.s);
+		size_t n = t.n < NOTIFY_NAME_MAX ? t.n : NOTIFY_NAME_MAX;
+		memcpy(name, t.s, n);
+		name[n] = '\0';
 		json_t *v = json_is_object(vars) ? json_object_get(vars, name) : NULL;
 		if (json_is_string(v))
 			strbuf_adds(&sb, json_string_value(v));
@@ -182,7 +185,8 @@ static char *render(arena_t *a, const char *tpl, const json_t *vars)
 static char *render_vals(arena_t *a, const char *tpl, const struct event_def *e,
                          const char *const *vals)
 {
-	strbuf_t sb = STRBUF_INIT;
+	strbuf_t sb;
+	strbuf_init(&sb, 2 * strlen(tpl) + 256);
 	size_t pos = 0;
 	for (tok_t t; (t = tok_next(tpl, &pos)).kind != TOK_END;) {
 		if (t.kind != TOK_VAR) {

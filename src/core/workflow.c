@@ -2818,17 +2818,22 @@ bool wf_window_open(const calendar_t *cal, const wf_transition_t *t, pa_time_t c
 
 static char *render(arena_t *a, const char *tpl, const json_t *vars)
 {
-	strbuf_t sb = STRBUF_INIT;
-	size_t pos = 0;
 	if (!tpl)
 		tpl = "";
+	/* room for the text and a few values: no growing on the way (a
+	 * notice's title and body are rendered in two languages per action) */
+	strbuf_t sb;
+	strbuf_init(&sb, 2 * strlen(tpl) + 256);
+	size_t pos = 0;
 	for (tpl_tok_t t; (t = tpl_next(tpl, &pos)).kind != TPL_END;) {
 		if (t.kind != TPL_VAR) {
 			strbuf_add(&sb, t.s, t.n);
 			continue;
 		}
 		char name[WF_MAX_NAME + 1];
-		snprintf(name, sizeof(name), "%.*s", (int)t.n, t.s);
+		size_t n = t.n < WF_MAX_NAME ? t.n : WF_MAX_NAME;
+		memcpy(name, t.s, n);
+		name[n] = '\0';
 		json_t *v = json_is_object(vars) ? json_object_get(vars, name) : NULL;
 		if (json_is_string(v))
 			strbuf_add(&sb, json_string_value(v), strlen(json_string_value(v)));

@@ -239,12 +239,88 @@ static void test_refuses_what_jansson_refuses(void **state)
 	strbuf_release(&sb);
 }
 
+/* strbuf_add_json_members() writes what the object holding the same members
+ * gives through json_dumps(JSON_COMPACT | JSON_SORT_KEYS). */
+static void check_members(const jsonw_member_t *m, size_t n)
+{
+	json_t *o = json_object();
+	for (size_t i = 0; i < n; i++) {
+		switch (m[i].kind) {
+		case JSONW_STR:
+			json_object_set_new(o, m[i].key, m[i].str ? json_string(m[i].str) : json_null());
+			break;
+		case JSONW_INT: json_object_set_new(o, m[i].key, json_integer(m[i].num)); break;
+		case JSONW_JSON: json_object_set(o, m[i].key, (json_t *)m[i].json); break;
+		}
+	}
+	char *want = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+	assert_non_null(want);
+	arena_t *a = arena_new();
+	const char *got = json_members_text(a, m, n);
+	assert_non_null(got);
+	assert_string_equal(got, want);
+	arena_free(a);
+	free(want);
+	json_decref(o);
+}
+
+static void test_members(void **state)
+{
+	(void)state;
+	json_t *fields = json_loads("{\"reason\":\"<材料不全> & \\\"补正\\\"\",\"days\":15,\"x\":[1,{\"b\":null,\"a\":1.5}]}",
+	                            0, NULL);
+	assert_non_null(fields);
+	json_t *empty = json_object();
+	const jsonw_member_t step[] = {
+		{ "fields", JSONW_JSON, .json = fields },
+		{ "approval", JSONW_JSON, .json = empty },
+		{ "from_org_id", JSONW_INT, .num = 3 },
+		{ "to_org_id", JSONW_INT, .num = -9223372036854775807LL - 1 },
+		{ "due_at", JSONW_STR, .str = "2027-01-29T23:59:59+08:00" },
+		{ "handover_case", JSONW_STR, .str = "TJ-2026-000001" },
+		{ "handover_case_id", JSONW_INT, .num = 9223372036854775807LL },
+		{ "from", JSONW_STR, .str = "registered" },
+		{ "to", JSONW_STR, .str = "handling\n\t\x01" },
+		{ "action", JSONW_STR, .str = "accept" },
+	};
+	for (size_t n = 0; n <= ARRAY_SIZE(step); n++)
+		check_members(step, n);
+	/* a later member replaces an earlier one with its key; a NULL tree is left out; NULL text is null */
+	const jsonw_member_t odd[] = {
+		{ "title", JSONW_STR, .str = "first" },
+		{ "gone", JSONW_JSON, .json = NULL },
+		{ "title", JSONW_STR, .str = "second" },
+		{ "none", JSONW_STR, .str = NULL },
+		{ "title", JSONW_INT, .num = 7 },
+		{ "", JSONW_STR, .str = "empty key" },
+		{ "\xC3\xA9", JSONW_STR, .str = "😀" },
+	};
+	check_members(odd, ARRAY_SIZE(odd));
+	/* refused: not UTF-8, too many */
+	arena_t *a = arena_new();
+	const jsonw_member_t bad[] = { { "k", JSONW_STR, .str = "ok\xE4\xB8" } };
+	assert_null(json_members_text(a, bad, 1));
+	jsonw_member_t many[JSONW_MEMBERS_MAX + 1];
+	for (size_t i = 0; i < ARRAY_SIZE(many); i++)
+		many[i] = (jsonw_member_t){ "k", JSONW_INT, .num = (long long)i };
+	assert_null(json_members_text(a, many, ARRAY_SIZE(many)));
+	strbuf_t sb = STRBUF_INIT;
+	strbuf_adds(&sb, "kept");
+	assert_int_equal(strbuf_add_json_members(&sb, bad, 1), -1);
+	assert_string_equal(sb.buf, "kept");
+	strbuf_release(&sb);
+	arena_free(a);
+	json_decref(fields);
+	json_decref(empty);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fixed),
 		cmocka_unit_test(test_random_trees),
 		cmocka_unit_test(test_refuses_what_jansson_refuses),
+		cmocka_unit_test(test_members),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
