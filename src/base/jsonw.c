@@ -28,6 +28,12 @@ static int add_string(strbuf_t *sb, const char *str, size_t n, bool markup)
 			    (strbuf_json_plain[s[j]] ||
 			     (!markup && (s[j] == '<' || s[j] == '>' || s[j] == '&')))) {
 				j++;
+			} else if (j + 2 < n && s[j] >= 0xE1 && s[j] <= 0xEF && s[j] != 0xED &&
+			           (s[j + 1] & 0xC0) == 0x80 && (s[j + 2] & 0xC0) == 0x80) {
+				/* three bytes led by E1..EC or EE..EF are valid whatever
+				 * their continuation bytes (no overlong form, no
+				 * surrogate): Chinese text, without the full check */
+				j += 3;
 			} else if (j < n && s[j] >= 0x80) {
 				size_t l = strbuf_utf8_len(s + j, n - j);
 				if (l == 0)
