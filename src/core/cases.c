@@ -1128,12 +1128,12 @@ static int act_case(store_tx_t *tx, struct act_tx *x, const pa_case_t *cs_in, bo
 	pa_err_t *err = store_tx_err(tx);
 	const wf_transition_t *t = x->t;
 	pa_case_t cs = *cs_in;
-	int rc;
-	if (ahead && (rc = act_checks(tx, x, &cs)) < 0) {
+	int rc = act_checks(tx, x, &cs);
+	if (rc < 0 && ahead) {
 		pa_err_clear(err);
 		return ACT_STALE;
 	}
-	if (!ahead && (rc = act_checks(tx, x, &cs)) < 0)
+	if (rc < 0)
 		return rc;
 	if (x->propose)
 		return propose_tx(tx, x, &cs);

@@ -186,12 +186,9 @@ static void test_transition_on_a_stale_copy(void **state)
 	assert_true(now.version > cs.version);
 	assert_false(cs.overdue); /* the copy the action starts from */
 
-	pa_user_t u;
-	assert_int_equal(store_user_get_by_name(store_reader(app.store), a, "intake", &u), 0);
-	orgtree_t *t = orgcache_get(app.orgs);
-	pa_principal_t staff = { .kind = PRINCIPAL_STAFF, .user_id = u.id, .username = u.username,
-	                         .display_name = u.display_name, .roles = u.roles, .nroles = u.nroles,
-	                         .tree = t };
+	pa_principal_t staff;
+	orgtree_t *t;
+	fixture_staff(&app, a, "intake", &staff, &t);
 	int64_t events0 = count("events"), audit0 = count("audit");
 	pa_case_t out;
 	assert_int_equal(cases_transition(&app, a, &staff, &cs, "accept", NULL, 0, &out, &err), 0);
