@@ -82,6 +82,7 @@
  */
 #include "base/common.h"
 #include "store/sqlite_internal.h"
+#include "store/wal_buffer.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -588,7 +589,9 @@ static int conn_open(store_t *s, const char *path, bool writer, store_conn_t **o
 	int flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE |
 	            (writer ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE : SQLITE_OPEN_READONLY);
 	sqlite3 *db = NULL;
-	int rc = sqlite3_open_v2(path, &db, flags, NULL);
+	/* the writer's COMMIT writes its WAL frames in one go (wal_buffer.c) */
+	const char *vfs = writer && wal_buffer_register() == SQLITE_OK ? WAL_BUFFER_VFS : NULL;
+	int rc = sqlite3_open_v2(path, &db, flags, vfs);
 	if (rc != SQLITE_OK) {
 		const char *msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
 		log_warn("store: cannot open %s: %s", path, msg);
