@@ -45,7 +45,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define WB_CAP (1 << 20)     /* a run longer than this is written as it grows */
+#define WB_CAP (248 << 10)   /* a run longer than this is written as it grows (2 writes) */
 #define WB_CHUNK (124 << 10) /* bytes per write() at most */
 
 typedef struct wb_file wb_file;

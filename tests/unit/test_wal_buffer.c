@@ -153,7 +153,7 @@ static void test_commit_is_in_the_file(void **state)
 	assert_non_null(strstr(name, WAL_BUFFER_VFS));
 	sqlite3_free((void *)name);
 
-	/* one row, a few pages, then past the buffer (1 MiB) and the 124 KiB writes */
+	/* one row, a few pages, then past the buffer (248 KiB) and the 124 KiB writes */
 	static const struct { int n, size; } tx[] = { { 1, 10 }, { 40, 300 }, { 3000, 900 },
 	                                              { 7, 5000 }, { 1, 10 } };
 	int64_t rows = 0;
