@@ -8,6 +8,7 @@ timeline, internal comments and staff registration.
 
 Run: python3 tests/api/test_petition_flow.py   (PINGAN_BIN = the binary)
 """
+import datetime
 import os
 import re
 import sys
@@ -57,6 +58,13 @@ class Flow(H.ApiTestCase):
         cid = H.find_case_id(self.intake, d["number"])
         self.assertIsNotNone(cid, "intake does not see the new case %s" % d["number"])
         return cid, d["number"], d["query_code"]
+
+    def rest_day(self, day):
+        """Whether day is a rest day by the server's calendar of its year."""
+        cal = self.assertStatus(self.intake.get("/api/v1/calendar?year=%d" % day.year), 200)
+        if day.isoformat() in cal["days_off"]:
+            return True
+        return day.weekday() >= 5 and day.isoformat() not in cal["working_weekends"]
 
     def public_view(self, number, code, lang=None):
         r = H.track(SRV, number, code, client=SRV.public(lang=lang))
@@ -181,7 +189,14 @@ class Flow(H.ApiTestCase):
                            "validation", "fields.days")
         r = self.housing.act(cid, "extend", {"days": 20, "reason": "需要现场勘验并委托检测"})
         self.assertEqual(r.data["state"], "handling")
-        self.assertEqual(H.parse_time(r.data["due_at"]) - due_before, 20 * H.DAY)
+        # twenty days after the old due, at its 23:59:59, moved on to the next
+        # working day when that day is a rest day (calendar.c: every day limit)
+        want = datetime.date.fromisoformat(time.strftime(
+            "%Y-%m-%d", time.gmtime(due_before + 8 * 3600))) + datetime.timedelta(days=20)
+        while self.rest_day(want):
+            want += datetime.timedelta(days=1)
+        self.assertEqual(r.data["due_at"], want.isoformat() + "T23:59:59+08:00")
+        self.assertGreaterEqual(H.parse_time(r.data["due_at"]) - due_before, 20 * H.DAY)
         extended_due = r.data["due_at"]
         self.assertNotIn("extend", [a["name"] for a in self.housing.case(cid)["actions"]])
         self.assertProblem(self.housing.act(cid, "extend", {"days": 5, "reason": "再次延期"}, expect=None),
