@@ -131,6 +131,12 @@ static const char pg_migration_27[] =
 	"CREATE INDEX cases_assignee ON cases(assignee_id, is_open, due_at, id)\n"
 	"  WHERE assignee_id IS NOT NULL;\n";
 
+/* 28: SQLite only (sqlite_schema.c).  PostgreSQL keeps cases_type_open_due
+ * and cases_type_state: its plans for the lists were measured with them
+ * (migration 25), and the write rate the change buys was measured on the
+ * embedded store only. */
+static const char pg_migration_28[] = "-- the type indexes of cases stay on PostgreSQL\n";
+
 static const struct {
 	int version;
 	const char *sql;
@@ -143,6 +149,7 @@ static const struct {
 	{ 25, pg_migration_25 },
 	{ 26, pg_migration_26 },
 	{ 27, pg_migration_27 },
+	{ 28, pg_migration_28 },
 };
 
 static bool word_is(const char *p, const char *start, const char *w)

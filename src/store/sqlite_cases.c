@@ -205,8 +205,9 @@ enum slice {
 	SLICE_MEMBER,      /* one member unit's cases of the restricted types */
 	SLICE_PART_FEW,    /* restricted cases owned elsewhere that the member units take part
 	                    * in, few: read through case_participants, then sorted */
-	SLICE_PART_MANY,   /* the same, many: the restricted types' deadline index walked
-	                    * (cases_type_open_due), participation probed */
+	SLICE_PART_MANY,   /* the same, many: the open cases walked by deadline
+	                    * (cases_open_due, whose entries hold the type), the
+	                    * restricted types' participation probed */
 	SLICE_NONE,        /* nothing (the unit asked for is not visible) */
 };
 
@@ -235,9 +236,11 @@ static void list_branch(const pa_case_filter_t *f, struct list_query *q, int k, 
 		q_id_list(q, f->member_orgs, f->nmember);
 		break;
 	case SLICE_PART_MANY:
-		/* a probe of case_participants' key per case, walking the restricted
-		 * types' open cases by deadline (cases_type_open_due); an IN list
-		 * would first read all the units' participations, open or not */
+		/* a probe of case_participants' key per case, walking the open
+		 * cases by deadline (cases_open_due: the type IN below is checked in
+		 * its entries, so other types cost an index entry each, not a row);
+		 * an IN list would first read all the units' participations, open
+		 * or not */
 		strbuf_adds(&q->sql, "cases WHERE EXISTS (SELECT 1 FROM case_participants p "
 		                     "WHERE p.case_id = cases.id AND p.org_id IN ");
 		q_id_list(q, f->member_orgs, f->nmember);
@@ -319,7 +322,7 @@ static void list_page(const pa_case_filter_t *f, struct list_query *q)
  * A list of open and closed cases together in (due_at, id) order (open=any,
  * not by id) reads every slice twice, its closed cases (is_open = 0) and
  * its open ones (is_open = 1): each of the deadline indexes (cases_open_due,
- * cases_inbox, cases_assignee, cases_type_open_due) has is_open before
+ * cases_inbox, cases_assignee) has is_open before
  * due_at, so either half is a range already in (due_at, id) order, and the
  * branches merge (SQLite: MERGE of the index scans, PostgreSQL: Merge
  * Append) with no sort.  One branch over both would sort every case of the

@@ -1040,6 +1040,9 @@ static void test_case_list_query_plan(void **state)
 	assert_null(strstr(sql, "type NOT IN"));
 	assert_non_null(strstr(sql, "FROM cases WHERE cases.owner_org_id = ? AND is_open = 1 ORDER BY"));
 	plan = query_plan(db, sql);
+	/* the participations' branch walks all open cases by deadline, the
+	 * restricted types picked out in the index entries (migration 28) */
+	assert_non_null(strstr(plan, "SEARCH cases USING INDEX cases_open_due (is_open=?)"));
 	assert_non_null(strstr(plan, "cases_inbox (owner_org_id=? AND is_open=?)"));
 	assert_null(strstr(plan, "SCAN cases"));
 	free(plan);
@@ -1053,6 +1056,21 @@ static void test_case_list_query_plan(void **state)
 	assert_null(strstr(plan, "TEMP B-TREE"));
 	free(plan);
 	free(sql);
+
+	/* all orgs, by type, and by type and state (migration 28): the same
+	 * walk of cases_open_due, type and state checked in its entries — never
+	 * a type's cases read through another index and sorted */
+	for (int v = 0; v < 2; v++) {
+		flt = (pa_case_filter_t){ .open = 1, .overdue = -1, .all_orgs = true, .limit = 50,
+			                  .type = "petition", .state = v ? "accepted" : NULL };
+		sql = store_sqlite_case_list_sql(&flt);
+		plan = query_plan(db, sql);
+		assert_non_null(strstr(plan, "INDEX cases_open_due (is_open=?)"));
+		assert_null(strstr(plan, "TEMP B-TREE"));
+		assert_null(strstr(plan, "cases_type_created"));
+		free(plan);
+		free(sql);
+	}
 
 	/* open and closed cases together (open=any), over all units: the closed
 	 * and the open range of cases_open_due merged, each already in (due_at,
