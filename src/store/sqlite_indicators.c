@@ -787,7 +787,10 @@ int sq_indicator_month_sums(store_conn_t *c, arena_t *a, const pa_ind_filter_t *
 	size_t cap = 0;
 	while ((rc = sq_step(c, st, NULL)) == SQ_ROW) {
 		bool fresh;
-		size_t i = keyindex_find(&ix, row_key(st, 2, &key), key.len, &fresh);
+		/* the key first: an argument list may read key.len before it
+		 * calls row_key (C leaves the order open; GCC reads it first) */
+		const char *kb = row_key(st, 2, &key);
+		size_t i = keyindex_find(&ix, kb, key.len, &fresh);
 		if (fresh) {
 			arr = sq_grow(a, arr, i, &cap, sizeof(*arr));
 			size_t len;
@@ -824,7 +827,10 @@ static int month_sums(store_conn_t *c, arena_t *a, const pa_ind_filter_t *f, con
 	size_t cap = 0;
 	while ((rc = sq_step(c, st, NULL)) == SQ_ROW) {
 		bool fresh;
-		size_t i = keyindex_find(&ix, row_key(st, 3, &key), key.len, &fresh);
+		/* the key first: an argument list may read key.len before it
+		 * calls row_key (C leaves the order open; GCC reads it first) */
+		const char *kb = row_key(st, 3, &key);
+		size_t i = keyindex_find(&ix, kb, key.len, &fresh);
 		if (fresh) {
 			arr = sq_grow(a, arr, i, &cap, sizeof(*arr));
 			size_t len;

@@ -945,6 +945,84 @@ static char *query_plan(sqlite3 *db, const char *sql)
 	return strbuf_detach(&sb, NULL);
 }
 
+/* The monthly indicator tables summed by key in C (sqlite_indicators.c):
+ * one row per (group, type, metric) whatever the order and the lengths of
+ * the keys.  The key was once passed with the length of the row before
+ * (an argument list read key.len before it called row_key): a unit's id
+ * of another length split a key in two, and a key read with a shorter
+ * length could merge two metrics (PostgreSQL's row order showed it: a
+ * tip's verified counted as assigned). */
+static void test_indicator_sums_by_key(void **state)
+{
+	struct fx *f = *state;
+	sqlite3 *db = NULL;
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db,
+		"INSERT INTO indicator_metric(month, type, category, org_id, street_id, enterprise, "
+		"metric, n) VALUES "
+		"(202612, 'tip', 'c1', 5, 0, 0, 'count.assigned', 1),"
+		"(202612, 'tip', 'c1', 16, 0, 0, 'count.assigned', 1),"
+		"(202612, 'tip', 'c2', 5, 0, 0, 'count.assigned', 1),"
+		"(202612, 'tip', 'c1', 3, 0, 0, 'rate.verification_rate.den', 1),"
+		"(202612, 'tip', 'c1', 5, 0, 0, 'rate.verification_rate.den', 1),"
+		"(202612, 'tip', 'c1', 3, 0, 0, 'rate.verification_rate.num', 1),"
+		"(202612, 'dispute', 'c1', 16, 0, 0, 'count.accepted', 3);"
+		"INSERT INTO indicator_month(month, type, category, org_id, street_id, enterprise, "
+		"cases) VALUES (202612, 'tip', 'c1', 5, 0, 0, 1), (202612, 'tip', 'c1', 16, 0, 0, 2),"
+		"(202612, 'tip', 'c2', 5, 0, 0, 4), (202612, 'dispute', 'c1', 5, 0, 0, 8);",
+		NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	static const struct { const char *by, *group, *type, *metric; int64_t n; } want[] = {
+		{ NULL, "", "tip", "count.assigned", 3 },
+		{ NULL, "", "tip", "rate.verification_rate.den", 2 },
+		{ NULL, "", "tip", "rate.verification_rate.num", 1 },
+		{ NULL, "", "dispute", "count.accepted", 3 },
+		{ "org", "5", "tip", "count.assigned", 2 },
+		{ "org", "16", "tip", "count.assigned", 1 },
+		{ "org", "3", "tip", "rate.verification_rate.den", 1 },
+		{ "org", "5", "tip", "rate.verification_rate.den", 1 },
+		{ "org", "3", "tip", "rate.verification_rate.num", 1 },
+		{ "org", "16", "dispute", "count.accepted", 3 },
+	};
+	for (int g = 0; g < 2; g++) {
+		const char *by = g ? "org" : NULL;
+		pa_ind_filter_t flt = { .all_orgs = true, .enterprise = -1, .group_by = by };
+		pa_ind_row_t *rows = NULL;
+		size_t n = 0, expect = 0;
+		assert_int_equal(store_indicator_metric_sums(store_reader(f->s), f->a, &flt, 202612,
+		                                             202612, &rows, &n), 0);
+		for (size_t w = 0; w < ARRAY_SIZE(want); w++) {
+			if (!want[w].by != !by)
+				continue;
+			expect++;
+			size_t found = 0;
+			for (size_t i = 0; i < n; i++)
+				if (streq(rows[i].group, want[w].group) && streq(rows[i].type, want[w].type) &&
+				    streq(rows[i].metric, want[w].metric)) {
+					found++;
+					assert_int_equal(rows[i].n, want[w].n);
+				}
+			assert_int_equal(found, 1);
+		}
+		assert_int_equal(n, expect);
+
+		pa_ind_group_t *gs = NULL;
+		size_t ng = 0;
+		assert_int_equal(store_indicator_month_sums(store_reader(f->s), f->a, &flt, 202612,
+		                                            202612, &gs, &ng), 0);
+		assert_int_equal(ng, g ? 3 : 2);  /* by org: (5, tip), (16, tip), (5, dispute) */
+		for (size_t i = 0; i < ng; i++) {
+			int64_t cases = gs[i].col[PA_IND_CASES];
+			if (streq(gs[i].type, "dispute"))
+				assert_int_equal(cases, 8);
+			else if (!g)
+				assert_int_equal(cases, 7);
+			else
+				assert_int_equal(cases, streq(gs[i].group, "5") ? 5 : 2);
+		}
+	}
+}
+
 static void test_case_list_query_plan(void **state)
 {
 	struct fx *f = *state;
@@ -2326,6 +2404,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_case_list_filters, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_case_list_paging, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_case_list_query_plan, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_indicator_sums_by_key, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_due_scan_counts, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_timeline, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_search_rows, fx_setup, fx_teardown),
