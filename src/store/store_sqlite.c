@@ -24,6 +24,8 @@
  *     (a job alone in its batch: no savepoint; < 0 → ROLLBACK, and done;
  *     a checked job, store_write_checked: no savepoint; < 0 after it changed
  *     a row → the whole batch is rolled back and fails with PA_EUNAVAIL)
+ *     (after the last job, while the syncer is still busy: the jobs queued
+ *     since, run the same way — take_more)
  *   write the rows the jobs deferred to the batch (sq_tx_batch)
  *   write the search rows the jobs queued (sqlite_search.c)
  *   COMMIT   (no fsync of the frames: see "Pipelined commit")
@@ -31,7 +33,9 @@
  *   result and wakes its caller once the WAL is on disk
  *
  * No timer forms the batches: whatever was queued while the previous COMMIT
- * was syncing goes into the next one, so the batch size follows the load.
+ * was syncing goes into the next one, and a batch that ends while the
+ * syncer is still busy takes in what was queued meanwhile, so the batch
+ * size follows the load and the writer never waits for more.
  * If the COMMIT fails (disk full, I/O error, busy) the batch is rolled back
  * and every job that had succeeded gets PA_EUNAVAIL; a job that had failed
  * keeps its own error.  SQLite may roll back the whole transaction by itself
@@ -145,6 +149,7 @@ struct store {
 	pthread_cond_t sync_cv;       /* the syncer sleeps here */
 	struct store_job *sync_head, *sync_tail; /* committed, not yet on disk */
 	bool sync_stopping;
+	atomic_bool sync_busy;        /* the syncer holds batches not yet answered (set under sync_mu) */
 
 	pthread_mutex_t mu;           /* guards the queue, stopping and the counters */
 	pthread_cond_t work_cv;       /* the writer sleeps here */
@@ -915,15 +920,52 @@ static void run_job(store_t *s, struct store_job *j)
 	j->result = rc < 0 ? rc : 0;
 }
 
-/* Runs n jobs (linked from first) in one transaction; true when it committed. */
-static bool run_batch(store_t *s, struct store_job *first, size_t n)
+/* While the syncer is still busy with earlier batches, a COMMIT now would
+ * not be answered any sooner: its fdatasync could not start before the
+ * running one ends.  So the batch takes in the jobs queued meanwhile
+ * (ordinary ones, up to STORE_MAX_BATCH in all) and commits once the
+ * syncer is free or nothing more is queued.  Larger batches share the pages
+ * every COMMIT writes (the tails of the append-only tables, the interior
+ * pages above them, the batch's aggregates), so each write costs the writer
+ * less.  Appends the jobs taken after *last; returns the first, or NULL. */
+static struct store_job *take_more(store_t *s, struct store_job **last, size_t *n)
+{
+	if (!s->pipelined || *n >= STORE_MAX_BATCH ||
+	    !atomic_load_explicit(&s->sync_busy, memory_order_acquire))
+		return NULL;
+	pthread_mutex_lock(&s->mu);
+	struct store_job *more = s->head, *end = NULL;
+	size_t k = 0;
+	for (struct store_job *j = more; j && !j->raw && *n + k < STORE_MAX_BATCH; j = j->next) {
+		end = j;
+		k++;
+	}
+	if (!end) {
+		pthread_mutex_unlock(&s->mu);
+		return NULL;
+	}
+	s->head = end->next;
+	if (!s->head)
+		s->tail = NULL;
+	end->next = NULL;
+	pthread_mutex_unlock(&s->mu);
+	for (struct store_job *j = more; j; j = j->next)
+		j->result = 0;
+	(*last)->next = more;
+	*last = end;
+	*n += k;
+	return more;
+}
+
+/* Runs the jobs linked from first to *last (*n of them) in one transaction,
+ * with those take_more() adds; true when it committed. */
+static bool run_batch(store_t *s, struct store_job *first, struct store_job **last, size_t *np)
 {
 	store_conn_t *c = s->wconn;
 	pa_err_t err = { 0 };
 	struct store_job *j;
-	size_t i;
 
-	for (j = first, i = 0; i < n; i++, j = j->next)
+	for (j = first; j; j = j->next)
 		j->result = 0;
 	/* A job alone in its batch runs without a savepoint: a failure rolls back
 	 * the whole transaction instead.  Besides two statements, that saves the
@@ -931,15 +973,17 @@ static bool run_batch(store_t *s, struct store_job *first, size_t n)
 	 * in-memory sub-journal back to each statement's start by walking it from
 	 * its first 1 KiB chunk, so a large job (pingan seed's thousands of cases)
 	 * paid for every statement in proportion to all it had written so far. */
-	bool alone = n == 1;
+	bool alone = *np == 1;  /* only the first job can be: take_more() runs after it */
 	batch_clear(&s->batch);
 
 	if (run_raw(c, SQ_BEGIN, &err) < 0) {
-		fail_batch(first, n, err.detail);
+		fail_batch(first, *np, err.detail);
 		return false;
 	}
 	bool broken = false;
-	for (j = first, i = 0; i < n; i++, j = j->next) {
+	for (j = first; j; j = j->next ? j->next : broken ? NULL : take_more(s, last, np)) {
+		if (j != first)
+			alone = false;
 		if (broken) {
 			j->result = pa_fail(&j->err, PA_EUNAVAIL, "unavailable", NULL,
 			                    "the write was not run: %s", err.detail);
@@ -983,7 +1027,7 @@ static bool run_batch(store_t *s, struct store_job *first, size_t n)
 			 * alone, so nothing of the batch is kept. */
 			if (j->result < 0 && sqlite3_total_changes64(c->db) != changes) {
 				log_warn("store: a checked write failed after writing (%s): its batch of "
-				         "%zu is rolled back", j->err.detail, n);
+				         "%zu is rolled back", j->err.detail, *np);
 				pa_fail(&err, PA_EUNAVAIL, "unavailable", NULL,
 				        "the transaction was rolled back after an error");
 				broken = true;
@@ -1006,13 +1050,13 @@ static bool run_batch(store_t *s, struct store_job *first, size_t n)
 	if (broken) {
 		if (!sqlite3_get_autocommit(c->db))
 			run_raw(c, SQ_ROLLBACK, NULL);
-		fail_batch(first, n, err.detail);
+		fail_batch(first, *np, err.detail);
 		return false;
 	}
 	if (run_raw(c, SQ_COMMIT, &err) < 0) {
 		if (!sqlite3_get_autocommit(c->db))
 			run_raw(c, SQ_ROLLBACK, NULL);
-		fail_batch(first, n, err.detail);
+		fail_batch(first, *np, err.detail);
 		return false;
 	}
 	pthread_mutex_lock(&s->mu);
@@ -1059,6 +1103,7 @@ static void sync_enqueue(store_t *s, struct store_job *first, struct store_job *
 	else
 		s->sync_head = first;
 	s->sync_tail = last;
+	atomic_store_explicit(&s->sync_busy, true, memory_order_release);
 	pthread_cond_signal(&s->sync_cv);
 	pthread_mutex_unlock(&s->sync_mu);
 }
@@ -1091,6 +1136,8 @@ static void *syncer_main(void *arg)
 		}
 		answer_jobs(s, first);
 		pthread_mutex_lock(&s->sync_mu);
+		if (!s->sync_head)
+			atomic_store_explicit(&s->sync_busy, false, memory_order_release);
 	}
 	pthread_mutex_unlock(&s->sync_mu);
 	return NULL;
@@ -1191,7 +1238,7 @@ static void *writer_main(void *arg)
 				s->nsearch_q = 0;
 			}
 		} else {
-			committed = run_batch(s, first, n);
+			committed = run_batch(s, first, &last, &n);
 		}
 
 		pthread_mutex_lock(&s->mu);
@@ -1332,6 +1379,7 @@ int sq_open(const store_options_t *opt, store_t **out, pa_err_t *err)
 	pthread_cond_init(&s->sync_cv, NULL);
 	s->wal_fd = -1;
 	atomic_init(&s->fault_countdown, 0);
+	atomic_init(&s->sync_busy, false);
 	if (pthread_key_create(&s->reader_key, reader_release) != 0) {
 		pthread_cond_destroy(&s->work_cv);
 		pthread_mutex_destroy(&s->mu);

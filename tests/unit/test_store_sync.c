@@ -4,10 +4,13 @@
  * WAL that covers it, by the syncer thread; a failed fdatasync aborts the
  * process and answers nothing.
  *
+ * While the syncer is busy, the writer takes the writes queued meanwhile
+ * into the batch it is running instead of committing it on its own.
+ *
  * This program defines fdatasync() itself, so that the calls of the store
  * and of SQLite (libsqlite3 resolves the symbol to the executable's) come
- * here first: it counts the syncer's calls on the WAL and fails them when
- * told to.  The failing case runs in a forked child (before the child opens
+ * here first: it counts the syncer's calls on the WAL, fails them when
+ * told to, and holds them while told to.  The failing case runs in a forked child (before the child opens
  * any store, so it holds no threads of the parent), which must die of
  * SIGABRT inside store_write().
  */
@@ -32,8 +35,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+size_t store_sqlite_queued(store_t *s);
+
 static atomic_int syncer_calls;   /* fdatasync calls made by the syncer thread */
 static atomic_int fail_syncer;    /* 1: the syncer's next calls fail with EIO */
+static atomic_int hold_syncer;    /* 1: the syncer's calls wait until it is 0 again */
+static atomic_int syncer_held;    /* calls waiting in hold_syncer */
 
 static bool on_syncer_thread(void)
 {
@@ -49,6 +56,12 @@ int fdatasync(int fd)
 		real = (int (*)(int))dlsym(RTLD_NEXT, "fdatasync");
 	if (on_syncer_thread()) {
 		atomic_fetch_add(&syncer_calls, 1);
+		if (atomic_load(&hold_syncer)) {
+			atomic_fetch_add(&syncer_held, 1);
+			while (atomic_load(&hold_syncer))
+				usleep(1000);
+			atomic_fetch_sub(&syncer_held, 1);
+		}
 		if (atomic_load(&fail_syncer)) {
 			errno = EIO;
 			return -1;
@@ -168,11 +181,115 @@ static void test_failed_sync_aborts(void **state)
 	store_close(s);
 }
 
+static void sleep_ms(int ms)
+{
+	usleep((useconds_t)ms * 1000);
+}
+
+/* A job that waits, inside the writer's batch, until its gate opens. */
+struct gate {
+	atomic_int entered, open;
+};
+
+static int gated_fn(store_tx_t *tx, void *ctx)
+{
+	struct gate *g = ctx;
+	atomic_store(&g->entered, 1);
+	while (!atomic_load(&g->open))
+		sleep_ms(1);
+	return store_tx_meta_set(tx, "test.gated", "yes");
+}
+
+struct job {
+	store_t *s;
+	store_tx_fn fn;
+	void *ctx;
+	int rc;
+};
+
+static void *job_thread(void *p)
+{
+	struct job *j = p;
+	pa_err_t err = { 0 };
+	j->rc = store_write(j->s, j->fn, j->ctx, &err);
+	return NULL;
+}
+
+/* While the syncer is still syncing one batch, the next batch takes in the
+ * writes queued behind it: they could not be answered sooner by a COMMIT of
+ * their own.  Three batches' worth of writes, two COMMITs. */
+static void test_batch_grows_while_syncing(void **state)
+{
+	struct fx *f = *state;
+	store_t *s = open_migrated(f->path);
+	assert_non_null(s);
+	int64_t commits0, writes0, commits1, writes1;
+	store_stats(s, &commits0, &writes0);
+
+	/* A commits; its sync is held */
+	atomic_store(&hold_syncer, 1);
+	struct job ja = { s, set_fn, "a", -1 };
+	pthread_t ta, tb, tc, td;
+	assert_int_equal(pthread_create(&ta, NULL, job_thread, &ja), 0);
+	while (atomic_load(&syncer_held) == 0)
+		sleep_ms(1);
+
+	/* B's batch starts and waits inside B while C and D queue */
+	struct gate g = { 0 };
+	struct job jb = { s, gated_fn, &g, -1 };
+	assert_int_equal(pthread_create(&tb, NULL, job_thread, &jb), 0);
+	while (!atomic_load(&g.entered))
+		sleep_ms(1);
+	struct job jc = { s, set_fn, "c", -1 }, jd = { s, set_fn, "d", -1 };
+	assert_int_equal(pthread_create(&tc, NULL, job_thread, &jc), 0);
+	assert_int_equal(pthread_create(&td, NULL, job_thread, &jd), 0);
+	while (store_sqlite_queued(s) < 2)
+		sleep_ms(1);
+
+	/* B ends with the syncer still busy: C and D join B's batch */
+	atomic_store(&g.open, 1);
+	for (int i = 0; i < 5000 && store_sqlite_queued(s) > 0; i++)
+		sleep_ms(1);
+	size_t queued = store_sqlite_queued(s);
+	int64_t mid_commits, mid_writes;
+	sleep_ms(20);
+	store_stats(s, &mid_commits, &mid_writes);
+	int rc_a = ja.rc, rc_c = jc.rc;
+	atomic_store(&hold_syncer, 0);  /* before any assertion: a failure must not leave it held */
+	assert_int_equal(queued, 0);
+	assert_int_equal(mid_writes - writes0, 4);
+	assert_int_equal(mid_commits - commits0, 2);
+	/* nobody is answered before the sync that covers them */
+	assert_int_equal(rc_a, -1);
+	assert_int_equal(rc_c, -1);
+
+	pthread_join(ta, NULL);
+	pthread_join(tb, NULL);
+	pthread_join(tc, NULL);
+	pthread_join(td, NULL);
+	assert_int_equal(ja.rc, 0);
+	assert_int_equal(jb.rc, 0);
+	assert_int_equal(jc.rc, 0);
+	assert_int_equal(jd.rc, 0);
+	store_stats(s, &commits1, &writes1);
+	assert_int_equal(writes1 - writes0, 4);
+	assert_int_equal(commits1 - commits0, 2);
+	arena_t *a = arena_new();
+	const char *v = NULL;
+	assert_int_equal(store_meta_get(store_reader(s), a, "test.gated", &v), 0);
+	assert_string_equal(v, "yes");
+	assert_int_equal(store_meta_get(store_reader(s), a, "test.sync", &v), 0);
+	assert_true(strcmp(v, "c") == 0 || strcmp(v, "d") == 0);
+	arena_free(a);
+	store_close(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_answer_after_sync, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failed_sync_aborts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_batch_grows_while_syncing, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
