@@ -97,6 +97,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 
 #define STORE_BUSY_TIMEOUT_MS 5000      /* default options.busy_timeout_ms */
@@ -105,6 +106,7 @@
 #define STORE_WAL_SIZE_LIMIT (64 << 20) /* WAL truncated to this after a checkpoint */
 #define STORE_WAL_CKPT_PAGES 1000       /* the checkpointer runs past this (SQLite's default) */
 #define STORE_WAL_INLINE_PAGES 16000    /* the writer checkpoints itself past this */
+#define STORE_WRITER_NICE (-10)       /* the writer's and the syncer's nice value, when allowed */
 #define STORE_BACKUP_STEP_PAGES 256     /* pages copied per sqlite3_backup_step */
 #define STORE_BACKUP_BUSY_RETRIES 1000  /* × 5 ms */
 
@@ -1108,10 +1110,34 @@ static void sync_enqueue(store_t *s, struct store_job *first, struct store_job *
 	pthread_mutex_unlock(&s->sync_mu);
 }
 
+/* Puts the calling thread (the writer or the syncer) ahead of the rest.
+ * Every write in the store waits for these two, and each keeps at most one
+ * CPU busy; under a load that fills the CPUs they otherwise take turns with
+ * the request threads whose work they are there to finish.  Lowering a nice
+ * value needs CAP_SYS_NICE or an RLIMIT_NICE that allows it (systemd:
+ * LimitNICE=-10, docs/operations.md); without, the thread keeps the
+ * process's priority and the store says so once. */
+static void raise_priority(const char *who)
+{
+	static atomic_bool told;
+	int target = STORE_WRITER_NICE;
+	pid_t tid = (pid_t)syscall(SYS_gettid);
+	errno = 0;
+	int cur = getpriority(PRIO_PROCESS, (id_t)tid);
+	if (errno != 0 || cur <= target)
+		return;
+	if (setpriority(PRIO_PROCESS, (id_t)tid, target) != 0 &&
+	    !atomic_exchange(&told, true))
+		log_info("store: the %s thread keeps nice %d (%s): under a full CPU load writes "
+		         "slow down; allow nice %d (CAP_SYS_NICE, or LimitNICE=%d in the service "
+		         "unit) to let it go first", who, cur, strerror(errno), target, target);
+}
+
 static void *syncer_main(void *arg)
 {
 	store_t *s = arg;
 	pthread_setname_np(pthread_self(), "pa-syncer");
+	raise_priority("syncer");
 	pthread_mutex_lock(&s->sync_mu);
 	for (;;) {
 		while (!s->sync_head && !s->sync_stopping)
@@ -1198,6 +1224,7 @@ static void *writer_main(void *arg)
 {
 	store_t *s = arg;
 	pthread_setname_np(pthread_self(), "pa-writer");
+	raise_priority("writer");
 	tl_writer_of = s;
 	pthread_mutex_lock(&s->mu);
 	for (;;) {

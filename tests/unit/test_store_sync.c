@@ -5,7 +5,9 @@
  * process and answers nothing.
  *
  * While the syncer is busy, the writer takes the writes queued meanwhile
- * into the batch it is running instead of committing it on its own.
+ * into the batch it is running instead of committing it on its own; and
+ * the writer and the syncer run ahead of other threads when the process may
+ * raise their priority.
  *
  * This program defines fdatasync() itself, so that the calls of the store
  * and of SQLite (libsqlite3 resolves the symbol to the executable's) come
@@ -31,7 +33,9 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <dirent.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -284,12 +288,76 @@ static void test_batch_grows_while_syncing(void **state)
 	store_close(s);
 }
 
+/* Can this process give a thread nice -10?  Asked of a thread of its own. */
+static void *probe_thread(void *p)
+{
+	pid_t tid = (pid_t)syscall(SYS_gettid);
+	*(bool *)p = setpriority(PRIO_PROCESS, (id_t)tid, -10) == 0;
+	return NULL;
+}
+
+/* The nice value of this process's thread named name; 99 when none is. */
+static int thread_nice(const char *name)
+{
+	DIR *d = opendir("/proc/self/task");
+	if (!d)
+		return 99;
+	int nice = 99;
+	struct dirent *e;
+	while ((e = readdir(d)) && nice == 99) {
+		if (e->d_name[0] == '.')
+			continue;
+		char path[300], comm[32] = "";
+		snprintf(path, sizeof(path), "/proc/self/task/%s/comm", e->d_name);
+		FILE *fp = fopen(path, "r");
+		if (!fp)
+			continue;
+		if (fgets(comm, sizeof(comm), fp))
+			comm[strcspn(comm, "\n")] = '\0';
+		fclose(fp);
+		if (strcmp(comm, name) == 0) {
+			errno = 0;
+			int v = getpriority(PRIO_PROCESS, (id_t)atoi(e->d_name));
+			if (errno == 0)
+				nice = v;
+		}
+	}
+	closedir(d);
+	return nice;
+}
+
+/* The writer and the syncer run at nice -10 where the process may set it
+ * (CAP_SYS_NICE or RLIMIT_NICE), and at the process's own otherwise. */
+static void test_writer_priority(void **state)
+{
+	struct fx *f = *state;
+	bool may = false;
+	pthread_t t;
+	assert_int_equal(pthread_create(&t, NULL, probe_thread, &may), 0);
+	pthread_join(t, NULL);
+	errno = 0;
+	int own = getpriority(PRIO_PROCESS, 0);
+	assert_int_equal(errno, 0);
+	store_t *s = open_migrated(f->path);
+	assert_non_null(s);
+	pa_err_t err = { 0 };
+	assert_int_equal(store_write(s, set_fn, "nice", &err), 0);  /* both threads have run */
+	int want = may && own > -10 ? -10 : own;
+	assert_int_equal(thread_nice("pa-writer"), want);
+	assert_int_equal(thread_nice("pa-syncer"), want);
+	assert_int_equal(thread_nice("pa-checkpoint"), own);  /* background work keeps its place */
+	print_message("writer and syncer at nice %d (the process: %d; may raise: %s)\n", want, own,
+	              may ? "yes" : "no");
+	store_close(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_answer_after_sync, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failed_sync_aborts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_batch_grows_while_syncing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_writer_priority, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
