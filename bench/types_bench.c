@@ -32,6 +32,11 @@
  *              real schema (it replaced a bare-SQL baseline of the same row
  *              count in simplified tables, which said nothing about what
  *              SQLite does with the server's indexes, triggers and rows).
+ *              Besides the rate: commits, CPU per action (the process,
+ *              and the writer thread), and per action the bytes written
+ *              (wchar_kb: WAL frames and checkpoint copies, /proc/self/io)
+ *              and those that reached the disks meanwhile (disk_kb,
+ *              /proc/diskstats: the machine's, whoever wrote them).
  *
  * Built by bench/types_bench.sh against build/libpingan_lib.a.
  */
@@ -48,6 +53,7 @@ char *store_sqlite_case_list_sql_literal(store_conn_t *c, const pa_case_filter_t
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #define INBOX_PAGE 50
@@ -65,6 +71,46 @@ static double cpu_us(void)
 	struct timespec t;
 	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
 	return (double)t.tv_sec * 1e6 + (double)t.tv_nsec / 1e3;
+}
+
+/* Bytes this process handed to write() and its kin (/proc/self/io wchar). */
+static long long io_wchar(void)
+{
+	long long v = -1;
+	FILE *f = fopen("/proc/self/io", "r");
+	if (!f)
+		return -1;
+	char line[128];
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "wchar: %lld", &v) == 1)
+			break;
+	fclose(f);
+	return v;
+}
+
+/* Sectors (512 bytes) written to the machine's disks (/proc/diskstats, whole
+ * disks only: a name under /sys/block that is not a loop or RAM device). */
+static long long disk_sectors(void)
+{
+	FILE *f = fopen("/proc/diskstats", "r");
+	if (!f)
+		return -1;
+	long long sum = 0;
+	char line[512], name[64], path[128];
+	while (fgets(line, sizeof(line), f)) {
+		unsigned maj, min;
+		long long v[7];
+		if (sscanf(line, "%u %u %63s %lld %lld %lld %lld %lld %lld %lld", &maj, &min, name, &v[0],
+		           &v[1], &v[2], &v[3], &v[4], &v[5], &v[6]) != 10)
+			continue;
+		if (strncmp(name, "loop", 4) == 0 || strncmp(name, "ram", 3) == 0)
+			continue;
+		snprintf(path, sizeof(path), "/sys/block/%s", name);
+		if (access(path, F_OK) == 0)
+			sum += v[6];
+	}
+	fclose(f);
+	return sum;
 }
 
 /* CPU ticks (user + system) of each thread of this process: "TID TICKS" in
@@ -359,6 +405,7 @@ static void bench_actions(pa_app_t *app, int n, int threads)
 	pthread_barrier_wait(&ready);
 	int nt0 = thread_ticks(tid0, tk0, 512);
 	double cpu0 = cpu_us();
+	long long wchar0 = io_wchar(), disk0 = disk_sectors();
 	double t0 = now_s();
 	pthread_barrier_wait(&start);
 	int failed = 0;
@@ -368,6 +415,7 @@ static void bench_actions(pa_app_t *app, int n, int threads)
 	}
 	double dt = now_s() - t0;
 	double cpu = cpu_us() - cpu0;
+	long long wchar1 = io_wchar(), disk1 = disk_sectors();
 	pthread_barrier_destroy(&ready);
 	pthread_barrier_destroy(&start);
 	/* the busiest thread that was there before the workers: the writer */
@@ -380,8 +428,10 @@ static void bench_actions(pa_app_t *app, int n, int threads)
 	double writer_us = (double)writer_ticks * 1e6 / (double)sysconf(_SC_CLK_TCK);
 	store_stats(app->store, &c1, &w1);
 	printf("BENCH phase=actions actions=%d threads=%d failed=%d seconds=%.3f per_s=%.1f "
-	       "commits=%lld cpu_us=%.0f writer_cpu_us=%.0f\n", n, threads, failed,
-	       dt, (double)(n - failed) / dt, (long long)(c1 - c0), cpu / n, writer_us / n);
+	       "commits=%lld cpu_us=%.0f writer_cpu_us=%.0f wchar_kb=%.1f disk_kb=%.1f\n", n,
+	       threads, failed, dt, (double)(n - failed) / dt, (long long)(c1 - c0), cpu / n,
+	       writer_us / n, wchar0 < 0 || wchar1 < 0 ? -1.0 : (double)(wchar1 - wchar0) / 1024.0 / n,
+	       disk0 < 0 || disk1 < 0 ? -1.0 : (double)(disk1 - disk0) * 512.0 / 1024.0 / n);
 	free(ids);
 	orgtree_release(tree);
 	arena_free(a);

@@ -128,6 +128,7 @@ floor_cell() {
 }
 ACPU=$(field actions cpu_us)
 AWCPU=$(field actions writer_cpu_us)
+AWKB=$(field actions wchar_kb) ADKB=$(field actions disk_kb)
 
 cat <<TABLE
 | workload | measured | target | met | baseline (same run: the same query run directly in sqlite3; for actions, the storage floor) |
@@ -140,7 +141,7 @@ ran inbox && cat <<ROW
 | inbox query, first page of 50 open cases | p50 ${P50} ms, p99 ${P99} ms (max ${PMAX}) | p99 < ${T_INBOX_P99_MS} ms | $(ok "$P99" "<" "$T_INBOX_P99_MS") | p50 ${SP50} ms, p99 ${SP99} ms (max ${SPMAX}) |
 ROW
 ran actions && cat <<ROW
-| action: transition + timeline + notice + outbox + document + audit, durable | ${APS}/s (${ACTIONS} actions, ${THREADS} threads, ${COMMITS} commits, ${FAILED} failed; CPU ${ACPU} µs per action, writer ${AWCPU} µs) | ≥ ${T_ACTIONS_PER_S}/s | $(ok "$APS" ">=" "$T_ACTIONS_PER_S") | $(floor_cell) |
+| action: transition + timeline + notice + outbox + document + audit, durable | ${APS}/s (${ACTIONS} actions, ${THREADS} threads, ${COMMITS} commits, ${FAILED} failed; CPU ${ACPU} µs per action, writer ${AWCPU} µs; written ${AWKB} KB per action, ${ADKB} KB to disk) | ≥ ${T_ACTIONS_PER_S}/s | $(ok "$APS" ">=" "$T_ACTIONS_PER_S") | $(floor_cell) |
 ROW
 cat <<TABLE
 
