@@ -39,6 +39,7 @@
 #define store_sqlite_case_list_sql_literal pg_case_list_sql_literal
 #define store_sqlite_db pgsq_unused_db
 #define store_sqlite_queued pgsq_unused_queued
+#define store_sqlite_wal_stats pgsq_unused_wal_stats
 #include "store/sqlite_internal.h"
 #undef store_conn
 #undef store_tx

@@ -354,5 +354,8 @@ char *store_sqlite_case_list_sql_literal(store_conn_t *c, const pa_case_filter_t
 sqlite3 *store_sqlite_db(store_conn_t *c);
 /* Jobs waiting in the writer's queue (not counting the batch running). */
 size_t store_sqlite_queued(store_t *s);
+/* Passes the checkpointer thread has run, and WAL frames the writer's
+ * COMMITs appended, since the store opened (store_sqlite.c, "Checkpoints"). */
+void store_sqlite_wal_stats(store_t *s, int64_t *passes, int64_t *frames);
 
 #endif

@@ -92,6 +92,10 @@ typedef struct store_options {
 	bool read_only;          /* CLI readers (audit verify) */
 	bool synchronous_normal; /* benchmarks only: NOT durable on power loss */
 	int pool_size;           /* PostgreSQL: connections per process; 0 = default */
+	/* SQLite's WAL cycle (store_sqlite.c, "Checkpoints"), for tests: pages
+	 * between the checkpointer's passes, and the mark past which the writer
+	 * checkpoints itself; 0 = the defaults (4,000 and 64,000) */
+	int wal_ckpt_pages, wal_inline_pages;
 } store_options_t;
 
 /* Whether a database setting is a PostgreSQL URL (else a SQLite file). */

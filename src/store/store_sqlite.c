@@ -71,6 +71,19 @@
  * without readers), the writer checkpoints inline as before, so the WAL
  * stays bounded.
  *
+ * Under a steady write load that inline checkpoint is how the WAL restarts
+ * at all: SQLite reuses the log only at a write that finds every frame
+ * copied, and the checkpointer's passes always overlap the writer's
+ * commits.  Its cost is the database file's fdatasync, which writes the
+ * pages the passes copied since the last one — a set of hot pages (index
+ * leaves, table tails) that hardly grows with the cycle — so the cycle is
+ * long (64,000 pages) and the stop rare.  The passes are 4,000 pages apart:
+ * each syncs the WAL and copies the newest version of every page changed
+ * since the last, and hot pages change many times in 4,000 frames, so
+ * fewer, larger passes copy less and sync less (docs/performance.md,
+ * session 11: with 1,000 and 16,000 the checkpointer's work cost a sixth
+ * of the action rate).
+ *
  * Shutdown.  sq_close() marks the store closing (later sq_write()
  * calls get PA_EUNAVAIL), lets the writer drain the queue, joins it, lets
  * the syncer answer what is left, joins it and the checkpointer, then
@@ -103,9 +116,13 @@
 #define STORE_BUSY_TIMEOUT_MS 5000      /* default options.busy_timeout_ms */
 #define STORE_WRITER_CACHE_KIB 8192     /* page cache of the writer connection */
 #define STORE_READER_CACHE_KIB 1024     /* page cache of each read connection (one per HTTP thread) */
-#define STORE_WAL_SIZE_LIMIT (64 << 20) /* WAL truncated to this after a checkpoint */
-#define STORE_WAL_CKPT_PAGES 1000       /* the checkpointer runs past this (SQLite's default) */
-#define STORE_WAL_INLINE_PAGES 16000    /* the writer checkpoints itself past this */
+#define STORE_WAL_CKPT_PAGES 4000       /* the checkpointer runs once per this many new pages */
+#define STORE_WAL_INLINE_PAGES 64000    /* the writer checkpoints itself past this */
+/* The WAL file is cut to this when it restarts (journal_size_limit): what a
+ * full cycle fills, frames of 4 KiB pages with their 24-byte headers, and a
+ * checkpointer's interval more — so under load the file is reused, not cut
+ * and grown again.  About 280 MB with the defaults. */
+#define STORE_WAL_FRAME_BYTES 4120
 #define STORE_WRITER_NICE (-10)       /* the writer's and the syncer's nice value, when allowed */
 #define STORE_BACKUP_STEP_PAGES 256     /* pages copied per sqlite3_backup_step */
 #define STORE_BACKUP_BUSY_RETRIES 1000  /* × 5 ms */
@@ -141,6 +158,9 @@ struct store {
 	bool ckpt_wanted, ckpt_stopping;
 	int64_t checkpoints;           /* run by the checkpointer */
 	int ckpt_woken_at;             /* WAL pages when the hook last woke it; writer thread only */
+	int ckpt_pages, inline_pages;  /* STORE_WAL_CKPT_PAGES, STORE_WAL_INLINE_PAGES or the options' */
+	int wal_last;                  /* WAL pages after the last COMMIT; writer thread only */
+	atomic_llong wal_frames;       /* WAL frames the writer's COMMITs appended */
 
 	/* pipelined group commit (see "Pipelined commit"); sync_mu guards the list */
 	bool pipelined;               /* the writer commits with synchronous=NORMAL */
@@ -582,10 +602,11 @@ static int conn_pragmas(store_conn_t *c, bool writer, bool sync_normal, pa_err_t
 		return rc;
 	}
 	sqlite3_finalize(st);
+	long long wal_limit = ((long long)c->s->inline_pages + c->s->ckpt_pages) * STORE_WAL_FRAME_BYTES + 32;
 	snprintf(sql, sizeof(sql),
 	         "PRAGMA synchronous = %s; PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY; "
-	         "PRAGMA cache_size = -%d; PRAGMA journal_size_limit = %d;",
-	         sync_normal ? "NORMAL" : "FULL", STORE_WRITER_CACHE_KIB, STORE_WAL_SIZE_LIMIT);
+	         "PRAGMA cache_size = -%d; PRAGMA journal_size_limit = %lld;",
+	         sync_normal ? "NORMAL" : "FULL", STORE_WRITER_CACHE_KIB, wal_limit);
 	return sq_exec(c, sql, err);
 }
 
@@ -710,19 +731,23 @@ store_conn_t *sq_reader(store_t *s)
 static int wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
 {
 	store_t *s = arg;
-	if (pages >= STORE_WAL_INLINE_PAGES) {
+	/* a WAL that restarted holds only this COMMIT's frames */
+	atomic_fetch_add_explicit(&s->wal_frames, pages >= s->wal_last ? pages - s->wal_last : pages,
+	                          memory_order_relaxed);
+	s->wal_last = pages;
+	if (pages >= s->inline_pages) {
 		sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
 		return SQLITE_OK;
 	}
 	/* Once per STORE_WAL_CKPT_PAGES new pages, not after every COMMIT past
 	 * the mark: a PASSIVE checkpoint copies only the frames added since the
-	 * last one but fsyncs the WAL and the database file each time, and
-	 * under a write load the WAL stays past the mark (readers keep it from
-	 * restarting), so waking it per COMMIT meant two fsyncs and a wake-up
-	 * per batch.  A WAL that restarted (fewer pages than at the last wake)
+	 * last one but fsyncs the WAL each time (and the database file when it
+	 * copied everything), and under a write load the WAL stays past the
+	 * mark (readers keep it from restarting), so waking it per COMMIT meant
+	 * a sync and a wake-up per batch.  A WAL that restarted (fewer pages than at the last wake)
 	 * is past the mark again after STORE_WAL_CKPT_PAGES pages. */
-	if (pages >= STORE_WAL_CKPT_PAGES &&
-	    (pages <= s->ckpt_woken_at || pages - s->ckpt_woken_at >= STORE_WAL_CKPT_PAGES)) {
+	if (pages >= s->ckpt_pages &&
+	    (pages <= s->ckpt_woken_at || pages - s->ckpt_woken_at >= s->ckpt_pages)) {
 		s->ckpt_woken_at = pages;
 		pthread_mutex_lock(&s->ckpt_mu);
 		if (!s->ckpt_wanted) {
@@ -1357,6 +1382,14 @@ void sq_stats(store_t *s, int64_t *commits, int64_t *writes)
 	pthread_mutex_unlock(&s->mu);
 }
 
+void store_sqlite_wal_stats(store_t *s, int64_t *passes, int64_t *frames)
+{
+	pthread_mutex_lock(&s->ckpt_mu);
+	*passes = s->checkpoints;
+	pthread_mutex_unlock(&s->ckpt_mu);
+	*frames = atomic_load_explicit(&s->wal_frames, memory_order_relaxed);
+}
+
 size_t store_sqlite_queued(store_t *s)
 {
 	size_t n = 0;
@@ -1395,6 +1428,10 @@ int sq_open(const store_options_t *opt, store_t **out, pa_err_t *err)
 	s->hdr.eng = &store_sqlite_engine;
 	s->path = xstrdup(opt->path);
 	s->busy_timeout_ms = opt->busy_timeout_ms > 0 ? opt->busy_timeout_ms : STORE_BUSY_TIMEOUT_MS;
+	s->ckpt_pages = opt->wal_ckpt_pages > 0 ? opt->wal_ckpt_pages : STORE_WAL_CKPT_PAGES;
+	s->inline_pages = opt->wal_inline_pages > 0 ? opt->wal_inline_pages : STORE_WAL_INLINE_PAGES;
+	if (s->inline_pages < s->ckpt_pages)
+		s->inline_pages = s->ckpt_pages;
 	s->read_only = opt->read_only;
 	s->synchronous_normal = opt->synchronous_normal;
 	pthread_mutex_init(&s->mu, NULL);
