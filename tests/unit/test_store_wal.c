@@ -173,11 +173,13 @@ static void test_wal_cycle(void **state)
 	if (seen > bound)
 		fail_msg("the WAL reached %lld bytes; a cycle is at most %lld", seen, bound);
 	assert_true(seen >= (long long)INLINE_PAGES * FRAME_BYTES / 2);
-	/* the checkpointer ran once per interval of new WAL pages (a wake-up
-	 * while it runs is merged into the next pass), not after every COMMIT:
-	 * woken after each, it ran about twice as often */
+	/* the checkpointer ran once per interval of new WAL pages, not after
+	 * every COMMIT: woken after each, it ran about twice as often.  A
+	 * wake-up while it runs is merged into the next pass, and the writer's
+	 * checkpoint restarts the count: 0.65-0.7 of one per interval here,
+	 * under ASan and beside another test too */
 	long long want = frames / CKPT_PAGES;
-	if (passes < want / 2 || passes > want + want / 4 + 4)
+	if (passes < want / 4 || passes > want + want / 4 + 4)
 		fail_msg("%lld checkpointer passes for %lld WAL pages, one per %d: expected about %lld",
 		         (long long)passes, (long long)frames, CKPT_PAGES, want);
 }
