@@ -12,6 +12,7 @@
 #include "base/common.h"
 #include "base/arena.h"
 #include "store/store.h"
+#include "app_fixture.h"
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,7 +20,6 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <ftw.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -36,12 +36,6 @@ void store_sqlite_wal_stats(store_t *s, int64_t *passes, int64_t *frames);
 #define VALUE_BYTES 900 /* a meta row that stays on its leaf page (meta is WITHOUT ROWID) */
 #define FRAME_BYTES 4120 /* a 4 KiB page and its frame header */
 
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb, (void)flag, (void)ftw;
-	return remove(path);
-}
-
 struct fx {
 	char dir[64];
 	char path[128];
@@ -55,9 +49,7 @@ struct fx {
 static int setup(void **state)
 {
 	struct fx *f = xcalloc(1, sizeof(*f));
-	snprintf(f->dir, sizeof(f->dir), "/tmp/pingan-wal-XXXXXX");
-	if (!mkdtemp(f->dir))
-		return -1;
+	fixture_tmpdir(f->dir, sizeof(f->dir), "wal");
 	snprintf(f->path, sizeof(f->path), "%s/pingan.db", f->dir);
 	snprintf(f->wal, sizeof(f->wal), "%s-wal", f->path);
 	*state = f;
@@ -67,7 +59,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fx *f = *state;
-	nftw(f->dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+	fixture_rmdir(f->dir);
 	free(f);
 	return 0;
 }
